@@ -1,0 +1,27 @@
+# digitalocean-exporter: `make demo` runs it on a built-in sample fleet, `make test` runs the tests.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+.PHONY: venv test lint run demo clean
+
+$(BIN)/digitalocean-exporter: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(BIN)/digitalocean-exporter
+
+test: venv lint
+	$(BIN)/pytest
+
+lint: venv
+	$(BIN)/ruff check exporter tests
+	$(BIN)/mypy
+
+run: venv
+	$(BIN)/digitalocean-exporter $(ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -1,0 +1,623 @@
+"""Settings: the config file, environment variables and token sources, validated strictly.
+
+Every problem is collected with its key path (`accounts[1].token_file: ...`) and reported at once
+in a ConfigError; nothing is read at import time. Token sources are checked here (the file exists,
+is readable and holds one token) so `--config.check` catches them, but the token text is never part
+of a message.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import yaml
+
+from exporter.tokens import (
+    EnvToken,
+    FileToken,
+    InlineToken,
+    TokenSourceError,
+    TokenSpec,
+    discover_tokens_dir,
+    read_token,
+    readable_by_others,
+)
+
+MIN_INTERVAL_SECONDS = 5.0
+DEFAULT_API_URL = "https://api.digitalocean.com"
+DEFAULT_AUTH_URL = "https://cloud.digitalocean.com"
+DEFAULT_TIMEOUT_SECONDS = 10.0
+DEFAULT_REQUESTS_PER_HOUR = 4000
+DIGITALOCEAN_HOURLY_LIMIT = 5000
+STALE_AFTER_INTERVALS = 3
+
+ENV_CONFIG_FILE = "DO_EXPORTER_CONFIG"
+ENV_TOKEN = "DIGITALOCEAN_TOKEN"
+ENV_TOKEN_FILE = "DIGITALOCEAN_TOKEN_FILE"
+DEFAULT_ACCOUNT_NAME = "default"
+
+_ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_DURATION_UNITS = {
+    "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0,
+}
+_TOP_KEYS = ("accounts", "tokens_dir", "token_policy", "api", "collectors")
+_ACCOUNT_KEYS = ("name", "token_file", "token_env", "token")
+_TOKEN_KEYS = ("token_file", "token_env", "token")
+_POLICY_KEYS = ("write_scopes", "unverifiable")
+_API_KEYS = ("url", "auth_url", "timeout", "requests_per_hour")
+_COLLECTOR_KEYS = ("enabled", "interval", "stale_after")
+
+
+class ConfigError(Exception):
+    """Every problem found in the configuration, each prefixed with its key path."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = [f"invalid configuration ({source}):"] + [f"  {p}" for p in problems]
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    """One DigitalOcean account: its label value and where its token lives."""
+
+    name: str
+    token: TokenSpec
+    origin: str  # the key path the account came from, for messages
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    write_scopes: Literal["refuse", "warn"] = "refuse"
+    unverifiable: Literal["warn", "refuse"] = "warn"
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    url: str = DEFAULT_API_URL
+    auth_url: str = DEFAULT_AUTH_URL
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    requests_per_hour: int = DEFAULT_REQUESTS_PER_HOUR
+
+
+@dataclass(frozen=True)
+class CollectorSettings:
+    enabled: bool
+    interval: float
+    stale_after: float
+
+
+@dataclass(frozen=True)
+class CollectorDefaults:
+    """What the collector table says about a collector when the config is silent."""
+
+    interval: float
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Settings:
+    accounts: tuple[AccountSettings, ...]
+    collectors: Mapping[str, CollectorSettings]
+    token_policy: TokenPolicy = TokenPolicy()
+    api: ApiSettings = ApiSettings()
+    tokens_dir: Path | None = None
+    source: str = "environment"
+    warnings: tuple[str, ...] = field(default=())
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a Go-style duration such as `30s`, `1m30s`, `1h` or `250ms`; ValueError if not one."""
+    if not text:
+        raise ValueError(text)
+    pos = 0
+    total = 0.0
+    for match in _DURATION_PART.finditer(text):
+        if match.start() != pos:
+            raise ValueError(text)
+        total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+        pos = match.end()
+    if pos != len(text):
+        raise ValueError(text)
+    return total
+
+
+def format_duration(seconds: float) -> str:
+    """`90.0` → `1m30s`: durations printed the way users write them."""
+    if seconds < 1:
+        return f"{seconds * 1000:g}ms"
+    whole = int(seconds)
+    parts = []
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        parts.append(f"{hours}h")
+    if minutes:
+        parts.append(f"{minutes}m")
+    fraction = seconds - whole
+    if secs or fraction or not parts:
+        parts.append(f"{secs + fraction:g}s")
+    return "".join(parts)
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that rejects a key given twice in one mapping (the YAML default keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.items.append(f"{path}: {message}")
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+class _Parser:
+    """Walks the YAML document once, recording every problem with its key path."""
+
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        collector_defaults: Mapping[str, CollectorDefaults],
+        config_path: Path | None,
+    ) -> None:
+        self.environ = environ
+        self.defaults = collector_defaults
+        self.config_path = config_path
+        self.problems = _Problems()
+        self.warnings: list[str] = []
+
+    # -- generic checks -------------------------------------------------------------------
+
+    def mapping(self, value: object, path: str, known: tuple[str, ...]) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            self.problems.add(path or "(top level)", f"expected a mapping, got {_type_name(value)}")
+            return None
+        result: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                self.problems.add(path or "(top level)", f"key {key!r} is not a string")
+            elif key not in known:
+                self.problems.add(
+                    _join(path, key), f"unknown key; known keys are {', '.join(known)}"
+                )
+            else:
+                result[key] = item
+        return result
+
+    def string(self, value: object, path: str) -> str | None:
+        if not isinstance(value, str):
+            self.problems.add(path, f"expected a string, got {_type_name(value)}")
+            return None
+        if not value:
+            self.problems.add(path, "must not be empty")
+            return None
+        return value
+
+    def duration(self, value: object, path: str, minimum: float | None = None) -> float | None:
+        if not isinstance(value, str):
+            self.problems.add(
+                path, f"expected a duration such as 30s, 5m or 1h, got {_type_name(value)}"
+            )
+            return None
+        try:
+            seconds = parse_duration(value)
+        except ValueError:
+            self.problems.add(
+                path, f"{value!r} is not a duration; use a number with a unit, e.g. 30s, 5m, 1h"
+            )
+            return None
+        if minimum is not None and seconds < minimum:
+            self.problems.add(path, f"{value} is below the minimum of {format_duration(minimum)}")
+            return None
+        if seconds <= 0:
+            self.problems.add(path, "must be greater than zero")
+            return None
+        return seconds
+
+    def choice(self, value: object, path: str, choices: tuple[str, ...]) -> str | None:
+        if not isinstance(value, str) or value not in choices:
+            shown = repr(value) if isinstance(value, str) else _type_name(value)
+            self.problems.add(path, f"{shown} is not one of {', '.join(choices)}")
+            return None
+        return value
+
+    # -- sections -------------------------------------------------------------------------
+
+    def document(self, doc: object) -> Settings | None:
+        top = self.mapping({} if doc is None else doc, "", _TOP_KEYS)
+        if top is None:
+            return None
+        accounts = self.accounts(top.get("accounts"))
+        tokens_dir: Path | None = None
+        if "tokens_dir" in top:
+            text = self.string(top["tokens_dir"], "tokens_dir")
+            if text is not None:
+                tokens_dir = self.resolve_path(text)
+                accounts.extend(self.tokens_dir_accounts(tokens_dir))
+        if "accounts" not in top and "tokens_dir" not in top:
+            accounts.extend(self.environment_accounts())
+        elif ENV_TOKEN in self.environ or ENV_TOKEN_FILE in self.environ:
+            self.warnings.append(
+                f"{ENV_TOKEN}/{ENV_TOKEN_FILE} ignored: the config file defines the accounts"
+            )
+        self.check_account_names(accounts)
+        policy = self.token_policy(top.get("token_policy", {}))
+        api = self.api(top.get("api", {}))
+        collectors = self.collectors(top.get("collectors", {}))
+        if self.problems.items or policy is None or api is None or collectors is None:
+            return None
+        return Settings(
+            accounts=tuple(accounts),
+            collectors=collectors,
+            token_policy=policy,
+            api=api,
+            tokens_dir=tokens_dir,
+            source=str(self.config_path) if self.config_path else "environment",
+            warnings=tuple(self.warnings),
+        )
+
+    def resolve_path(self, text: str) -> Path:
+        path = Path(text).expanduser()
+        if not path.is_absolute() and self.config_path is not None:
+            path = self.config_path.parent / path
+        return path
+
+    def accounts(self, value: object) -> list[AccountSettings]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problems.add("accounts", f"expected a list, got {_type_name(value)}")
+            return []
+        found: list[AccountSettings] = []
+        for index, item in enumerate(value):
+            account = self.account(item, f"accounts[{index}]")
+            if account is not None:
+                found.append(account)
+        return found
+
+    def account(self, value: object, path: str) -> AccountSettings | None:
+        entry = self.mapping(value, path, _ACCOUNT_KEYS)
+        if entry is None:
+            return None
+        name = None
+        if "name" not in entry:
+            self.problems.add(path, "missing required key name")
+        else:
+            name = self.account_name(entry["name"], f"{path}.name")
+        given = [key for key in _TOKEN_KEYS if key in entry]
+        if not given:
+            self.problems.add(path, "needs one of token_file, token_env or token")
+            return None
+        if len(given) > 1:
+            self.problems.add(path, f"give only one of {', '.join(given)}")
+            return None
+        key = given[0]
+        spec = self.token_spec(key, entry[key], f"{path}.{key}")
+        if name is None or spec is None:
+            return None
+        return AccountSettings(name=name, token=spec, origin=path)
+
+    def account_name(self, value: object, path: str) -> str | None:
+        name = self.string(value, path)
+        if name is not None and not _ACCOUNT_NAME.match(name):
+            self.problems.add(
+                path,
+                f"{name!r} is not a valid account name (letters, digits, '_', '.', '-'; "
+                "at most 63 characters; starting with a letter or digit)",
+            )
+            return None
+        return name
+
+    def token_spec(self, key: str, value: object, path: str) -> TokenSpec | None:
+        text = self.string(value, path)
+        if text is None:
+            return None
+        spec: TokenSpec
+        if key == "token_file":
+            spec = FileToken(self.resolve_path(text))
+        elif key == "token_env":
+            spec = EnvToken(text)
+        else:
+            spec = InlineToken(text)
+            if self.config_path is not None and readable_by_others(self.config_path):
+                self.warnings.append(
+                    f"{path}: the config file {self.config_path} holds a token and is readable "
+                    "by other users; chmod 600 it or use token_file"
+                )
+        # A token problem is recorded but the account still counts, so a duplicate name
+        # is reported alongside it.
+        self.check_token(spec, path)
+        return spec
+
+    def check_token(self, spec: TokenSpec, path: str) -> bool:
+        try:
+            read_token(spec, self.environ)
+        except TokenSourceError as exc:
+            self.problems.add(path, str(exc))
+            return False
+        if isinstance(spec, FileToken) and readable_by_others(spec.path):
+            self.warnings.append(
+                f"{path}: {spec.describe()} is readable by other users; chmod 600 it"
+            )
+        return True
+
+    def tokens_dir_accounts(self, directory: Path) -> list[AccountSettings]:
+        try:
+            entries = discover_tokens_dir(directory)
+        except TokenSourceError as exc:
+            self.problems.add("tokens_dir", str(exc))
+            return []
+        if not entries:
+            self.problems.add("tokens_dir", f"{directory} holds no token files")
+        found = []
+        for name, spec in entries:
+            path = f"tokens_dir[{name}]"
+            if not _ACCOUNT_NAME.match(name):
+                self.problems.add(
+                    path, f"file name {name!r} is not a valid account name "
+                    "(letters, digits, '_', '.', '-'; starting with a letter or digit)"
+                )
+                continue
+            if self.check_token(spec, path):
+                found.append(AccountSettings(name=name, token=spec, origin=path))
+        return found
+
+    def environment_accounts(self) -> list[AccountSettings]:
+        has_token = ENV_TOKEN in self.environ
+        has_file = ENV_TOKEN_FILE in self.environ
+        if has_token and has_file:
+            self.problems.add(ENV_TOKEN, f"set only one of {ENV_TOKEN} and {ENV_TOKEN_FILE}")
+            return []
+        spec: TokenSpec
+        if has_token:
+            spec, path = EnvToken(ENV_TOKEN), ENV_TOKEN
+        elif has_file:
+            file_text = self.environ[ENV_TOKEN_FILE]
+            if not file_text:
+                self.problems.add(ENV_TOKEN_FILE, "must not be empty")
+                return []
+            spec, path = FileToken(Path(file_text).expanduser()), ENV_TOKEN_FILE
+        else:
+            self.problems.add(
+                "accounts",
+                "no accounts configured; list accounts or set tokens_dir in the config file, "
+                f"or set {ENV_TOKEN} or {ENV_TOKEN_FILE}",
+            )
+            return []
+        if not self.check_token(spec, path):
+            return []
+        return [AccountSettings(name=DEFAULT_ACCOUNT_NAME, token=spec, origin=path)]
+
+    def check_account_names(self, accounts: list[AccountSettings]) -> None:
+        seen: dict[str, str] = {}
+        for account in accounts:
+            if account.name in seen:
+                self.problems.add(
+                    account.origin,
+                    f"account name {account.name!r} is already used by {seen[account.name]}",
+                )
+            else:
+                seen[account.name] = account.origin
+
+    def token_policy(self, value: object) -> TokenPolicy | None:
+        entry = self.mapping(value, "token_policy", _POLICY_KEYS)
+        if entry is None:
+            return None
+        write = self.choice(entry.get("write_scopes", "refuse"), "token_policy.write_scopes",
+                            ("refuse", "warn"))
+        unverifiable = self.choice(entry.get("unverifiable", "warn"),
+                                   "token_policy.unverifiable", ("warn", "refuse"))
+        if write is None or unverifiable is None:
+            return None
+        return TokenPolicy(
+            write_scopes="refuse" if write == "refuse" else "warn",
+            unverifiable="refuse" if unverifiable == "refuse" else "warn",
+        )
+
+    def api(self, value: object) -> ApiSettings | None:
+        entry = self.mapping(value, "api", _API_KEYS)
+        if entry is None:
+            return None
+        defaults = ApiSettings()
+        url = self.api_url(entry.get("url", defaults.url), "api.url")
+        auth_url = self.api_url(entry.get("auth_url", defaults.auth_url), "api.auth_url")
+        timeout: float | None = defaults.timeout
+        if "timeout" in entry:
+            timeout = self.duration(entry["timeout"], "api.timeout")
+        budget = entry.get("requests_per_hour", defaults.requests_per_hour)
+        requests_per_hour: int | None = None
+        if isinstance(budget, bool) or not isinstance(budget, int):
+            self.problems.add(
+                "api.requests_per_hour", f"expected an integer, got {_type_name(budget)}"
+            )
+        elif not 1 <= budget <= DIGITALOCEAN_HOURLY_LIMIT:
+            self.problems.add(
+                "api.requests_per_hour",
+                f"{budget} is outside 1..{DIGITALOCEAN_HOURLY_LIMIT} "
+                f"(DigitalOcean allows {DIGITALOCEAN_HOURLY_LIMIT} requests per hour per token)",
+            )
+        else:
+            requests_per_hour = budget
+        if url is None or auth_url is None or timeout is None or requests_per_hour is None:
+            return None
+        return ApiSettings(url=url, auth_url=auth_url, timeout=timeout,
+                           requests_per_hour=requests_per_hour)
+
+    def api_url(self, value: object, path: str) -> str | None:
+        text = self.string(value, path)
+        if text is None:
+            return None
+        parts = urlsplit(text)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            self.problems.add(path, f"{text!r} is not an http(s) URL such as {DEFAULT_API_URL}")
+            return None
+        if parts.username or parts.password or parts.query or parts.fragment:
+            self.problems.add(path, f"{text!r} must not carry credentials, a query or a fragment")
+            return None
+        if parts.path not in ("", "/"):
+            self.problems.add(path, f"{text!r} must not have a path")
+            return None
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            self.problems.add(
+                path,
+                f"{text!r} uses plain http to a non-loopback host; the token would travel "
+                "in clear text (use https)",
+            )
+            return None
+        return text.rstrip("/")
+
+    def collectors(self, value: object) -> dict[str, CollectorSettings] | None:
+        entry = self.mapping(value, "collectors", tuple(self.defaults))
+        if entry is None:
+            return None
+        result: dict[str, CollectorSettings] = {}
+        ok = True
+        for name, default in self.defaults.items():
+            settings = self.collector(entry.get(name), f"collectors.{name}", default)
+            if settings is None:
+                ok = False
+            else:
+                result[name] = settings
+        return result if ok else None
+
+    def collector(
+        self, value: object, path: str, default: CollectorDefaults
+    ) -> CollectorSettings | None:
+        entry = self.mapping({} if value is None else value, path, _COLLECTOR_KEYS)
+        if entry is None:
+            return None
+        enabled: bool | None = default.enabled
+        if "enabled" in entry:
+            enabled = entry["enabled"] if isinstance(entry["enabled"], bool) else None
+            if enabled is None:
+                self.problems.add(
+                    f"{path}.enabled", f"expected true or false, got {_type_name(entry['enabled'])}"
+                )
+        interval: float | None = default.interval
+        if "interval" in entry:
+            interval = self.duration(entry["interval"], f"{path}.interval", MIN_INTERVAL_SECONDS)
+        stale_after: float | None = None
+        if "stale_after" in entry:
+            stale_after = self.duration(entry["stale_after"], f"{path}.stale_after")
+        if enabled is None or interval is None or ("stale_after" in entry and stale_after is None):
+            return None
+        if stale_after is None:
+            stale_after = STALE_AFTER_INTERVALS * interval
+        elif stale_after < interval:
+            self.problems.add(
+                f"{path}.stale_after",
+                f"{format_duration(stale_after)} is shorter than the interval "
+                f"{format_duration(interval)}; every series would vanish between polls",
+            )
+            return None
+        return CollectorSettings(enabled=enabled, interval=interval, stale_after=stale_after)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load_settings(
+    config_path: Path | None,
+    environ: Mapping[str, str],
+    collector_defaults: Mapping[str, CollectorDefaults],
+) -> Settings:
+    """Settings from a config file (or from the environment alone); ConfigError lists every problem."""
+    source = str(config_path) if config_path else "environment"
+    doc: object = None
+    if config_path is not None:
+        try:
+            text = config_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(source, [f"config file {config_path} does not exist"]) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(source, [f"config file {config_path} cannot be read: {exc}"]) from None
+        try:
+            doc = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506  # a SafeLoader subclass
+        except yaml.YAMLError as exc:
+            raise ConfigError(source, [_yaml_problem(exc)]) from None
+    parser = _Parser(environ, collector_defaults, config_path)
+    settings = parser.document(doc)
+    if settings is None:
+        raise ConfigError(source, parser.problems.items)
+    return settings
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    if mark is not None:
+        return f"(yaml) line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return f"(yaml) {problem}"
+
+
+def describe_settings(settings: Settings) -> str:
+    """The summary `--config.check` prints: what the daemon would do, without any token."""
+    lines = [f"configuration OK ({settings.source})", f"accounts ({len(settings.accounts)}):"]
+    width = max(len(a.name) for a in settings.accounts)
+    lines += [f"  {a.name:<{width}}  {a.token.describe()}" for a in settings.accounts]
+    lines.append("collectors:")
+    for name, c in settings.collectors.items():
+        state = (
+            f"every {format_duration(c.interval)}, stale after {format_duration(c.stale_after)}"
+            if c.enabled else "disabled"
+        )
+        lines.append(f"  {name}: {state}")
+    api = settings.api
+    lines.append(
+        f"api: {api.url} (token check at {api.auth_url}), timeout {format_duration(api.timeout)}, "
+        f"budget {api.requests_per_hour} requests/hour per token"
+    )
+    policy = settings.token_policy
+    lines.append(
+        f"token policy: write_scopes={policy.write_scopes}, unverifiable={policy.unverifiable}"
+    )
+    lines += [f"warning: {w}" for w in settings.warnings]
+    return "\n".join(lines)

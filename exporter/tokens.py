@@ -1,0 +1,188 @@
+"""Where each account's token comes from, and noticing when it changes.
+
+A token is read from a file, an environment variable or the config file itself. Files are re-read
+on demand so a rotated Kubernetes secret (the `..data` symlink swap) is noticed without a restart.
+No message, repr or exception produced here ever contains the token itself: errors name the
+source (path or variable), never the content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class TokenSourceError(Exception):
+    """A token source that cannot give a usable token. The message names the source, not the token."""
+
+
+@dataclass(frozen=True)
+class FileToken:
+    """A token stored in a file (one token, surrounding whitespace ignored)."""
+
+    path: Path
+
+    def describe(self) -> str:
+        return f"token file {self.path}"
+
+
+@dataclass(frozen=True)
+class EnvToken:
+    """A token taken from an environment variable."""
+
+    variable: str
+
+    def describe(self) -> str:
+        return f"environment variable {self.variable}"
+
+
+@dataclass(frozen=True)
+class InlineToken:
+    """A token written in the config file. `repr` never shows it."""
+
+    value: str = field(repr=False)
+
+    def describe(self) -> str:
+        return "inline token in the config file"
+
+
+TokenSpec = FileToken | EnvToken | InlineToken
+
+_REFRESH_PREFIX = "dor_v1_"
+
+
+def read_token(spec: TokenSpec, environ: Mapping[str, str]) -> str:
+    """The token a source holds now, checked for shape; raises TokenSourceError naming the source."""
+    if isinstance(spec, FileToken):
+        text = _read_file(spec)
+    elif isinstance(spec, EnvToken):
+        if spec.variable not in environ:
+            raise TokenSourceError(f"{spec.describe()} is not set")
+        text = environ[spec.variable]
+    else:
+        text = spec.value
+    return _checked(text, spec)
+
+
+def _read_file(spec: FileToken) -> str:
+    where = spec.describe()
+    try:
+        data = spec.path.read_bytes()
+    except FileNotFoundError:
+        raise TokenSourceError(f"{where} does not exist") from None
+    except IsADirectoryError:
+        raise TokenSourceError(f"{where} is a directory, not a file") from None
+    except PermissionError:
+        raise TokenSourceError(f"{where} is not readable (permission denied)") from None
+    except OSError as exc:
+        raise TokenSourceError(f"{where} cannot be read: {exc.strerror or type(exc).__name__}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise TokenSourceError(f"{where} is not UTF-8 text") from None
+
+
+def _checked(text: str, spec: TokenSpec) -> str:
+    token = text.strip()
+    where = spec.describe()
+    if not token:
+        raise TokenSourceError(f"{where} is empty")
+    if any(ch.isspace() for ch in token):
+        raise TokenSourceError(f"{where} holds more than one word; it must hold exactly one token")
+    if not token.isascii() or not token.isprintable():
+        raise TokenSourceError(f"{where} holds non-printable or non-ASCII characters")
+    if token.startswith(_REFRESH_PREFIX):
+        raise TokenSourceError(
+            f"{where} holds an OAuth refresh token ({_REFRESH_PREFIX}...), which cannot call the "
+            "API; use a personal access token (dop_v1_...)"
+        )
+    return token
+
+
+def fingerprint(token: str) -> str:
+    """A short digest to tell tokens apart without keeping or showing them."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+class TokenSource:
+    """The token an account uses now, plus change detection for file-backed tokens.
+
+    A changed file gives a *candidate*; the caller verifies it and then `accept`s or `reject`s
+    it, so an invalid or write-capable replacement never replaces a working token. A rejected
+    candidate is remembered by fingerprint and not offered again until the file changes again.
+    """
+
+    def __init__(self, spec: TokenSpec, environ: Mapping[str, str]) -> None:
+        self.spec = spec
+        self._environ = environ
+        self._token = read_token(spec, environ)
+        self._rejected: str | None = None
+
+    def __repr__(self) -> str:
+        return f"TokenSource({self.spec.describe()})"
+
+    @property
+    def token(self) -> str:
+        return self._token
+
+    def changed_candidate(self) -> str | None:
+        """A new token if the source now holds one not yet accepted or rejected, else None.
+
+        Raises TokenSourceError if the source became unreadable or malformed.
+        """
+        if not isinstance(self.spec, FileToken):
+            return None
+        candidate = read_token(self.spec, self._environ)
+        if candidate == self._token:
+            self._rejected = None
+            return None
+        if self._rejected == fingerprint(candidate):
+            return None
+        return candidate
+
+    def accept(self, token: str) -> None:
+        self._token = token
+        self._rejected = None
+
+    def reject(self, token: str) -> None:
+        self._rejected = fingerprint(token)
+
+
+def discover_tokens_dir(directory: Path) -> list[tuple[str, FileToken]]:
+    """One (account name, token file) per entry of a mounted-secrets directory.
+
+    Kubernetes mounts each secret key as `name -> ..data/name` and rotates by swapping `..data`,
+    so symlinks are followed and entries whose names start with `.` are skipped.
+    """
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except FileNotFoundError:
+        raise TokenSourceError(f"tokens directory {directory} does not exist") from None
+    except NotADirectoryError:
+        raise TokenSourceError(f"tokens directory {directory} is not a directory") from None
+    except PermissionError:
+        raise TokenSourceError(f"tokens directory {directory} is not readable") from None
+    found: list[tuple[str, FileToken]] = []
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        try:
+            is_file = entry.is_file()  # follows symlinks
+        except OSError:
+            is_file = False
+        if is_file:
+            found.append((entry.name, FileToken(Path(entry.path))))
+    return found
+
+
+def readable_by_others(path: Path) -> bool:
+    """True when a file's permission bits let any user read it (a secret should not allow that)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return bool(mode & stat.S_IROTH)

@@ -1,0 +1,302 @@
+"""Config loading: one invalid file per error with its exact message, and the valid shapes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from exporter.cli import collector_defaults
+from exporter.config import (
+    ConfigError,
+    EnvToken,
+    FileToken,
+    InlineToken,
+    describe_settings,
+    format_duration,
+    load_settings,
+    parse_duration,
+)
+
+TESTDATA = Path(__file__).parent / "testdata" / "config"
+OTHER_TOKEN = "dop_v1_" + "3" * 64
+ENVIRON = {"DO_TOKEN_OTHER": OTHER_TOKEN, "DO_TOKEN": OTHER_TOKEN}
+
+INVALID = {
+    "invalid-unknown-top-key.yml": [
+        "acounts: unknown key; known keys are accounts, tokens_dir, token_policy, api, collectors",
+        "accounts: no accounts configured; list accounts or set tokens_dir in the config file, "
+        "or set DIGITALOCEAN_TOKEN or DIGITALOCEAN_TOKEN_FILE",
+    ],
+    "invalid-top-level-list.yml": ["(top level): expected a mapping, got a list"],
+    "invalid-accounts-not-a-list.yml": ["accounts: expected a list, got a mapping"],
+    "invalid-account-missing-name.yml": ["accounts[0]: missing required key name"],
+    "invalid-account-no-token.yml": ["accounts[0]: needs one of token_file, token_env or token"],
+    "invalid-account-two-token-keys.yml": ["accounts[0]: give only one of token_file, token_env"],
+    "invalid-account-name.yml": [
+        "accounts[0].name: 'prod team' is not a valid account name (letters, digits, '_', '.', "
+        "'-'; at most 63 characters; starting with a letter or digit)"
+    ],
+    "invalid-duplicate-account.yml": [
+        "accounts[1]: account name 'production' is already used by accounts[0]"
+    ],
+    "invalid-token-file-missing.yml": [
+        "accounts[0].token_file: token file {dir}/tokens/does-not-exist does not exist"
+    ],
+    "invalid-token-file-empty.yml": ["accounts[0].token_file: token file {dir}/tokens/empty is empty"],
+    "invalid-token-file-refresh-token.yml": [
+        "accounts[0].token_file: token file {dir}/tokens/refresh holds an OAuth refresh token "
+        "(dor_v1_...), which cannot call the API; use a personal access token (dop_v1_...)"
+    ],
+    "invalid-token-file-two-tokens.yml": [
+        "accounts[0].token_file: token file {dir}/tokens/two-tokens holds more than one word; "
+        "it must hold exactly one token"
+    ],
+    "invalid-token-env-unset.yml": [
+        "accounts[0].token_env: environment variable DO_TOKEN_STAGING_UNSET is not set"
+    ],
+    "invalid-token-empty-string.yml": ["accounts[0].token: must not be empty"],
+    "invalid-tokens-dir-missing.yml": [
+        "tokens_dir: tokens directory {dir}/no-such-dir does not exist"
+    ],
+    "invalid-bad-duration.yml": [
+        "api.timeout: '10x' is not a duration; use a number with a unit, e.g. 30s, 5m, 1h"
+    ],
+    "invalid-duration-number.yml": [
+        "collectors.droplets.interval: expected a duration such as 30s, 5m or 1h, got an integer"
+    ],
+    "invalid-interval-below-minimum.yml": [
+        "collectors.droplets.interval: 1s is below the minimum of 5s"
+    ],
+    "invalid-stale-after-below-interval.yml": [
+        "collectors.volumes.stale_after: 1m is shorter than the interval 5m; every series would "
+        "vanish between polls"
+    ],
+    "invalid-unknown-collector.yml": [
+        "collectors.dropletz: unknown key; known keys are account, droplets, volumes, billing"
+    ],
+    "invalid-collector-enabled-type.yml": [
+        "collectors.billing.enabled: expected true or false, got a string"
+    ],
+    "invalid-http-url.yml": [
+        "api.url: 'http://api.digitalocean.com' uses plain http to a non-loopback host; the token "
+        "would travel in clear text (use https)"
+    ],
+    "invalid-url-with-path.yml": [
+        "api.auth_url: 'https://cloud.digitalocean.com/v1/oauth' must not have a path"
+    ],
+    "invalid-token-policy.yml": ["token_policy.write_scopes: 'allow' is not one of refuse, warn"],
+    "invalid-requests-per-hour.yml": [
+        "api.requests_per_hour: 6000 is outside 1..5000 (DigitalOcean allows 5000 requests per "
+        "hour per token)"
+    ],
+    "invalid-requests-per-hour-type.yml": [
+        "api.requests_per_hour: expected an integer, got a string"
+    ],
+    "invalid-yaml-syntax.yml": [
+        "(yaml) line 4, column 1: expected ',' or ']', but got '<stream end>'"
+    ],
+    "invalid-duplicate-yaml-key.yml": [
+        "(yaml) line 6, column 3: key 'timeout' appears twice in one mapping"
+    ],
+    "invalid-many-problems.yml": [
+        "accounts[0].token_file: token file {dir}/tokens/does-not-exist does not exist",
+        "accounts[1].token_env: environment variable DO_TOKEN_STAGING_UNSET is not set",
+        "accounts[1]: account name 'production' is already used by accounts[0]",
+        "api.url: 'http://10.0.0.1' uses plain http to a non-loopback host; the token would "
+        "travel in clear text (use https)",
+        "api.timeout: 'soon' is not a duration; use a number with a unit, e.g. 30s, 5m, 1h",
+        "collectors.droplets.interval: 2s is below the minimum of 5s",
+    ],
+}
+
+
+def load(path: Path | None, environ: dict[str, str] | None = None):
+    return load_settings(path, ENVIRON if environ is None else environ, collector_defaults())
+
+
+def test_every_invalid_file_has_a_case() -> None:
+    assert sorted(p.name for p in TESTDATA.glob("invalid-*.yml")) == sorted(INVALID)
+
+
+@pytest.mark.parametrize("name", sorted(INVALID))
+def test_invalid_config_exact_message(name: str) -> None:
+    path = TESTDATA / name
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    expected = [f"invalid configuration ({path}):"] + [
+        "  " + line.replace("{dir}", str(TESTDATA)) for line in INVALID[name]
+    ]
+    assert str(caught.value).splitlines() == expected
+
+
+def test_example_config_is_valid(tmp_path: Path) -> None:
+    example = Path(__file__).parent.parent / "config" / "example.yml"
+    text = example.read_text()
+    # point the example's secret paths at real files
+    token = tmp_path / "production"
+    token.write_text("dop_v1_" + "4" * 64)
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "team-b").write_text("dop_v1_" + "5" * 64)
+    text = text.replace("/var/run/secrets/digitalocean/production", str(token))
+    text = text.replace("/var/run/secrets/digitalocean-accounts", str(secrets))
+    config = tmp_path / "config.yml"
+    config.write_text(text)
+    settings = load(config, {"DO_TOKEN_STAGING": OTHER_TOKEN})
+    assert [a.name for a in settings.accounts] == ["production", "staging", "team-b"]
+    assert settings.collectors["droplets"].interval == 60
+    assert settings.collectors["billing"].interval == 3600
+
+
+def test_all_token_sources_and_defaults(tmp_path: Path) -> None:
+    token_file = tmp_path / "prod.token"
+    token_file.write_text("  dop_v1_" + "6" * 64 + "\n")
+    config = tmp_path / "config.yml"
+    config.write_text(
+        "accounts:\n"
+        f"  - name: prod\n    token_file: {token_file.name}\n"
+        "  - name: stage\n    token_env: STAGE_TOKEN\n"
+        "  - name: dev\n    token: dop_v1_inline\n"
+        "collectors:\n  volumes: {interval: 30s, stale_after: 10m}\n  billing: {enabled: false}\n"
+    )
+    settings = load(config, {"STAGE_TOKEN": OTHER_TOKEN})
+    assert [a.token for a in settings.accounts] == [
+        FileToken(token_file), EnvToken("STAGE_TOKEN"), InlineToken("dop_v1_inline")
+    ]
+    assert settings.api.url == "https://api.digitalocean.com"
+    assert settings.api.auth_url == "https://cloud.digitalocean.com"
+    assert settings.api.timeout == 10
+    assert settings.api.requests_per_hour == 4000
+    assert settings.token_policy.write_scopes == "refuse"
+    assert settings.token_policy.unverifiable == "warn"
+    assert settings.collectors["droplets"].stale_after == 180  # 3 intervals
+    assert settings.collectors["volumes"].interval == 30
+    assert settings.collectors["volumes"].stale_after == 600
+    assert settings.collectors["billing"].enabled is False
+
+
+def test_environment_only_gives_default_account(tmp_path: Path) -> None:
+    settings = load(None, {"DIGITALOCEAN_TOKEN": OTHER_TOKEN})
+    assert [(a.name, a.token) for a in settings.accounts] == [
+        ("default", EnvToken("DIGITALOCEAN_TOKEN"))
+    ]
+    token_file = tmp_path / "token"
+    token_file.write_text(OTHER_TOKEN)
+    settings = load(None, {"DIGITALOCEAN_TOKEN_FILE": str(token_file)})
+    assert settings.accounts[0].token == FileToken(token_file)
+
+
+def test_environment_both_token_variables_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(None, {"DIGITALOCEAN_TOKEN": OTHER_TOKEN, "DIGITALOCEAN_TOKEN_FILE": "/x"})
+    assert caught.value.problems == [
+        "DIGITALOCEAN_TOKEN: set only one of DIGITALOCEAN_TOKEN and DIGITALOCEAN_TOKEN_FILE"
+    ]
+
+
+def test_no_config_and_no_token_is_an_error() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(None, {})
+    assert caught.value.problems == [
+        "accounts: no accounts configured; list accounts or set tokens_dir in the config file, "
+        "or set DIGITALOCEAN_TOKEN or DIGITALOCEAN_TOKEN_FILE"
+    ]
+
+
+def test_tokens_dir_follows_kubernetes_symlinks_and_skips_dot_entries(tmp_path: Path) -> None:
+    secrets = tmp_path / "secrets"
+    data = secrets / "..2026_11_27_10_00_00.000000001"
+    data.mkdir(parents=True)
+    (data / "production").write_text("dop_v1_" + "7" * 64)
+    (data / "staging").write_text("dop_v1_" + "8" * 64)
+    (secrets / "..data").symlink_to(data.name)
+    (secrets / "production").symlink_to("..data/production")
+    (secrets / "staging").symlink_to("..data/staging")
+    (secrets / ".hidden").write_text("dop_v1_ignored")
+    (secrets / "subdir").mkdir()
+    config = tmp_path / "config.yml"
+    config.write_text(f"tokens_dir: {secrets}\n")
+    settings = load(config, {})
+    assert [(a.name, a.origin) for a in settings.accounts] == [
+        ("production", "tokens_dir[production]"),
+        ("staging", "tokens_dir[staging]"),
+    ]
+    assert settings.tokens_dir == secrets
+
+
+def test_tokens_dir_name_clash_with_listed_account(tmp_path: Path) -> None:
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "production").write_text("dop_v1_" + "7" * 64)
+    config = tmp_path / "config.yml"
+    config.write_text(
+        f"tokens_dir: {secrets}\naccounts:\n  - name: production\n    token_env: DO_TOKEN\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load(config)
+    assert caught.value.problems == [
+        "tokens_dir[production]: account name 'production' is already used by accounts[0]"
+    ]
+
+
+def test_loopback_http_is_allowed(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text(
+        "accounts: [{name: a, token_env: DO_TOKEN}]\n"
+        "api: {url: 'http://127.0.0.1:8080/', auth_url: 'http://localhost:8080'}\n"
+    )
+    settings = load(config)
+    assert settings.api.url == "http://127.0.0.1:8080"
+    assert settings.api.auth_url == "http://localhost:8080"
+
+
+def test_readable_token_file_and_inline_token_warn(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text(OTHER_TOKEN)
+    os.chmod(token_file, 0o644)
+    config = tmp_path / "config.yml"
+    config.write_text(
+        f"accounts:\n  - name: a\n    token_file: {token_file}\n  - name: b\n    token: dop_v1_x\n"
+    )
+    os.chmod(config, 0o644)
+    settings = load(config)
+    assert settings.warnings == (
+        f"accounts[0].token_file: token file {token_file} is readable by other users; chmod 600 it",
+        f"accounts[1].token: the config file {config} holds a token and is readable by other "
+        "users; chmod 600 it or use token_file",
+    )
+    os.chmod(token_file, 0o600)
+    os.chmod(config, 0o600)
+    assert load(config).warnings == ()
+
+
+def test_summary_never_shows_a_token(tmp_path: Path) -> None:
+    secret = "dop_v1_" + "9" * 64
+    config = tmp_path / "config.yml"
+    config.write_text(f"accounts:\n  - name: a\n    token: {secret}\n")
+    summary = describe_settings(load(config))
+    assert secret not in summary
+    assert "a  inline token in the config file" in summary
+    assert repr(InlineToken(secret)) == "InlineToken()"
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30s", 30), ("5m", 300), ("1h", 3600), ("1m30s", 90), ("250ms", 0.25), ("1.5h", 5400)],
+)
+def test_parse_duration(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "10", "10x", "m", "1h 2m", "-5s", "5s3"])
+def test_parse_duration_rejects(text: str) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011  # the message is the input itself
+        parse_duration(text)
+
+
+def test_format_duration() -> None:
+    assert [format_duration(s) for s in (5, 90, 3600, 3661, 0.25)] == [
+        "5s", "1m30s", "1h", "1h1m1s", "250ms"
+    ]
