@@ -1,0 +1,56 @@
+"""The per-token request budget: rolling hour, rolling minute, and pauses the API asks for."""
+
+from __future__ import annotations
+
+import pytest
+
+from exporter.budget import RequestBudget
+from tests.conftest import FakeClock
+
+
+async def test_requests_within_budget_do_not_wait(clock: FakeClock) -> None:
+    budget = RequestBudget(per_hour=10, clock=clock, per_minute=10)
+    for _ in range(10):
+        await budget.acquire()
+    assert clock.sleeps == []
+    assert budget.used_last_hour() == 10
+
+
+async def test_per_minute_cap_waits_for_the_oldest_request_to_leave_the_window(
+    clock: FakeClock,
+) -> None:
+    budget = RequestBudget(per_hour=1000, clock=clock, per_minute=3)
+    for _ in range(3):
+        await budget.acquire()
+        clock.advance(10)
+    await budget.acquire()  # the first request was 30 s ago: wait 30 s more
+    assert clock.sleeps == [pytest.approx(30)]
+
+
+async def test_hourly_budget_is_a_rolling_window(clock: FakeClock) -> None:
+    budget = RequestBudget(per_hour=2, clock=clock, per_minute=10)
+    await budget.acquire()
+    clock.advance(1000)
+    await budget.acquire()
+    await budget.acquire()  # waits until the first is an hour old
+    assert clock.sleeps == [pytest.approx(2600)]
+    clock.advance(500)  # the second request is now 3100 s old, the third 500 s
+    assert budget.used_last_hour() == 2
+    clock.advance(600)
+    assert budget.used_last_hour() == 1
+
+
+async def test_pause_holds_every_request(clock: FakeClock) -> None:
+    budget = RequestBudget(per_hour=100, clock=clock)
+    budget.pause(12)
+    await budget.acquire()
+    assert clock.sleeps == [pytest.approx(12)]
+    budget.pause(5)
+    budget.pause(2)  # a shorter pause never shortens a longer one
+    await budget.acquire()
+    assert clock.sleeps[-1] == pytest.approx(5)
+
+
+def test_per_minute_never_exceeds_per_hour(clock: FakeClock) -> None:
+    assert RequestBudget(per_hour=50, clock=clock).per_minute == 50
+    assert RequestBudget(per_hour=4000, clock=clock).per_minute == 200
