@@ -1,0 +1,71 @@
+"""What a collector is: the families it emits, how it fetches, and how it turns data into samples.
+
+A collector never imports httpx: it receives a ResourceReader (an `api.AccountApi`) and returns
+parsed, immutable records. `samples()` is a pure function from those records to
+(family, label values, value) triples; the `account` label is added by the renderer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, Protocol, TypeVar
+
+T = TypeVar("T")
+
+Sample = tuple[str, tuple[str, ...], float]
+
+
+class ResourceReader(Protocol):
+    async def get(
+        self,
+        endpoint: str,
+        *,
+        path: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]: ...
+
+    async def list_all(
+        self,
+        endpoint: str,
+        key: str,
+        *,
+        path: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> list[Any]: ...
+
+
+@dataclass(frozen=True)
+class Family:
+    """One metric family: its name, HELP text and the labels that follow `account`."""
+
+    name: str
+    help: str
+    labels: tuple[str, ...] = ()
+    kind: Literal["gauge"] = "gauge"
+
+
+@dataclass(frozen=True)
+class Collector(Generic[T]):
+    """One resource: one module in `collectors/`, one entry in the collector table."""
+
+    name: str
+    summary: str
+    endpoints: tuple[str, ...]
+    scope: str  # the read scope the endpoints need; named in the log when a 403 disables it
+    interval: float  # default poll interval, seconds
+    families: tuple[Family, ...]
+    fetch: Callable[[ResourceReader], Awaitable[T]]
+    samples: Callable[[T], Iterator[Sample]]
+    enabled_by_default: bool = True
+
+
+def state_set(
+    family: str, key: tuple[str, ...], current: str, states: tuple[str, ...]
+) -> Iterator[Sample]:
+    """A state set: one sample per known state, 1 for the current one. An unknown current
+    state is emitted too, so it is visible instead of reading as all zeros."""
+    for state in states:
+        yield family, (*key, state), 1 if state == current else 0
+    if current not in states:
+        yield family, (*key, current), 1

@@ -1,0 +1,146 @@
+"""Droplets: GET /v2/droplets and GET /v2/droplets?type=gpus, merged by id (scope droplet:read,
+default every 1m).
+
+GPU Droplets appear only in the `type=gpus` list, so both lists are read. Names, tags, image and
+VPC live on `_info` and `_tag_info`; values carry only `droplet_id`. Memory arrives in MiB and
+disk in GiB and are exported in bytes.
+
+    digitalocean_droplet_info{account="production",droplet_id="3164444",name="example.com",region="nyc3",size="s-1vcpu-1gb",image="ubuntu-20-04-x64",vpc_uuid="760e09ef-dc84-11e8-981e-3cfdfeaae000"} 1
+    digitalocean_droplet_status{account="production",droplet_id="3164444",status="active"} 1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from exporter.collectors.base import Collector, Family, ResourceReader, Sample, state_set
+from exporter.collectors.fields import (
+    objects,
+    optional_int,
+    optional_number,
+    optional_str,
+    required_int,
+    string_list,
+    timestamp,
+)
+from exporter.tasks import all_or_nothing
+
+ENDPOINT = "/v2/droplets"
+STATUSES = ("new", "active", "off", "archive")
+MIB = 2**20
+GIB = 2**30
+
+INFO = Family(
+    "digitalocean_droplet_info",
+    "Droplet descriptive labels (always 1), polled from /v2/droplets.",
+    ("droplet_id", "name", "region", "size", "image", "vpc_uuid"),
+)
+STATUS = Family(
+    "digitalocean_droplet_status",
+    "Droplet status as a state set (1 for the current status), polled from /v2/droplets.",
+    ("droplet_id", "status"),
+)
+VCPUS = Family("digitalocean_droplet_vcpus", "Droplet vCPUs, polled from /v2/droplets.",
+               ("droplet_id",))
+MEMORY = Family("digitalocean_droplet_memory_bytes", "Droplet memory, polled from /v2/droplets.",
+                ("droplet_id",))
+DISK = Family("digitalocean_droplet_disk_bytes", "Droplet disk size, polled from /v2/droplets.",
+              ("droplet_id",))
+PRICE_HOURLY = Family("digitalocean_droplet_price_hourly_usd",
+                      "Droplet size list price per hour, polled from /v2/droplets.", ("droplet_id",))
+PRICE_MONTHLY = Family("digitalocean_droplet_price_monthly_usd",
+                       "Droplet size list price per month, polled from /v2/droplets.", ("droplet_id",))
+CREATED = Family("digitalocean_droplet_created_timestamp_seconds",
+                 "When the Droplet was created, polled from /v2/droplets.", ("droplet_id",))
+TAG = Family("digitalocean_droplet_tag_info",
+             "One series per Droplet tag (always 1), polled from /v2/droplets.",
+             ("droplet_id", "tag"))
+
+
+@dataclass(frozen=True, slots=True)
+class DropletRecord:
+    droplet_id: int
+    name: str
+    status: str
+    region: str
+    size: str
+    image: str
+    vpc_uuid: str
+    vcpus: int | None
+    memory_mib: int | None
+    disk_gib: int | None
+    price_hourly: float | None
+    price_monthly: float | None
+    created_at: float | None
+    tags: tuple[str, ...]
+
+
+def parse_droplet(droplet: Any, where: str) -> DropletRecord:
+    size = droplet.get("size") if isinstance(droplet.get("size"), dict) else {}
+    return DropletRecord(
+        droplet_id=required_int(droplet, "id", where),
+        name=optional_str(droplet, "name"),
+        status=optional_str(droplet, "status") or "unknown",
+        region=optional_str(droplet, "region", "slug"),
+        size=optional_str(droplet, "size_slug") or optional_str(size, "slug"),
+        image=optional_str(droplet, "image", "slug") or optional_str(droplet, "image", "name"),
+        vpc_uuid=optional_str(droplet, "vpc_uuid"),
+        vcpus=optional_int(droplet, "vcpus"),
+        memory_mib=optional_int(droplet, "memory"),
+        disk_gib=optional_int(droplet, "disk"),
+        price_hourly=optional_number(size, "price_hourly"),
+        price_monthly=optional_number(size, "price_monthly"),
+        created_at=timestamp(droplet, "created_at"),
+        tags=string_list(droplet, "tags"),
+    )
+
+
+def parse_droplets(*lists: tuple[list[Any], str]) -> tuple[DropletRecord, ...]:
+    """Records from one or more droplet lists, one per id (a GPU Droplet listed twice counts once)."""
+    by_id: dict[int, DropletRecord] = {}
+    for items, where in lists:
+        for path, droplet in objects(items, where):
+            record = parse_droplet(droplet, path)
+            by_id[record.droplet_id] = record
+    return tuple(by_id[key] for key in sorted(by_id))
+
+
+async def fetch(reader: ResourceReader) -> tuple[DropletRecord, ...]:
+    default, gpus = await all_or_nothing([
+        reader.list_all(ENDPOINT, "droplets"),
+        reader.list_all(ENDPOINT, "droplets", params={"type": "gpus"}),
+    ])
+    return parse_droplets((default, f"{ENDPOINT} droplets"), (gpus, f"{ENDPOINT}?type=gpus droplets"))
+
+
+def samples(droplets: tuple[DropletRecord, ...]) -> Iterator[Sample]:
+    for d in droplets:
+        key = (str(d.droplet_id),)
+        yield INFO.name, (*key, d.name, d.region, d.size, d.image, d.vpc_uuid), 1
+        yield from state_set(STATUS.name, key, d.status, STATUSES)
+        for family, value in (
+            (VCPUS, d.vcpus),
+            (MEMORY, None if d.memory_mib is None else d.memory_mib * MIB),
+            (DISK, None if d.disk_gib is None else d.disk_gib * GIB),
+            (PRICE_HOURLY, d.price_hourly),
+            (PRICE_MONTHLY, d.price_monthly),
+            (CREATED, d.created_at),
+        ):
+            if value is not None:
+                yield family.name, key, value
+        for tag in d.tags:
+            yield TAG.name, (*key, tag), 1
+
+
+COLLECTOR: Collector[tuple[DropletRecord, ...]] = Collector(
+    name="droplets",
+    summary="Droplets (including GPU Droplets): status, size, price, tags",
+    endpoints=(ENDPOINT, f"{ENDPOINT}?type=gpus"),
+    scope="droplet:read",
+    interval=60.0,
+    families=(INFO, STATUS, VCPUS, MEMORY, DISK, PRICE_HOURLY, PRICE_MONTHLY, CREATED, TAG),
+    fetch=fetch,
+    samples=samples,
+)

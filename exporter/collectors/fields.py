@@ -1,0 +1,137 @@
+"""Typed reads of API JSON, with errors that name the exact place (`/v2/droplets droplets[3].id`).
+
+Identity fields are strict: an object without its id cannot become a series, so the whole poll
+fails with a ShapeError and the previous good snapshot stays. Descriptive fields are lenient,
+because the API omits or nulls them when the token lacks a secondary scope (`tags` without
+`tag:read`, `image` without `image:read`): those read as "" or None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+
+class ShapeError(ValueError):
+    """An API answer that does not have the documented shape."""
+
+
+def describe(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def as_object(value: object, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise ShapeError(f"{where}: expected an object, got {describe(value)}")
+    return value
+
+
+def objects(values: object, where: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(path, object) for each element of a JSON list, e.g. ("/v2/volumes volumes[2]", {...})."""
+    if not isinstance(values, list):
+        raise ShapeError(f"{where}: expected a list, got {describe(values)}")
+    for index, value in enumerate(values):
+        path = f"{where}[{index}]"
+        yield path, as_object(value, path)
+
+
+def required_int(obj: Mapping[str, Any], key: str, where: str) -> int:
+    value = obj.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ShapeError(f"{where}.{key}: expected an integer, got {describe(value)}")
+    return value
+
+
+def required_str(obj: Mapping[str, Any], key: str, where: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str) or not value:
+        raise ShapeError(f"{where}.{key}: expected a non-empty string, got {describe(value)}")
+    return value
+
+
+def optional_str(obj: Mapping[str, Any], *keys: str) -> str:
+    """The string at obj[k1][k2]..., or "" when any step is missing, null or not the right type."""
+    value: object = obj
+    for key in keys:
+        if not isinstance(value, dict):
+            return ""
+        value = value.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def optional_number(obj: Mapping[str, Any], *keys: str) -> float | None:
+    value: object = obj
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def optional_int(obj: Mapping[str, Any], key: str) -> int | None:
+    value = obj.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value
+
+
+def string_list(obj: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = obj.get(key)
+    if not isinstance(value, list):
+        return ()
+    return tuple(item for item in value if isinstance(item, str))
+
+
+def int_list(obj: Mapping[str, Any], key: str) -> tuple[int, ...]:
+    value = obj.get(key)
+    if not isinstance(value, list):
+        return ()
+    return tuple(item for item in value if isinstance(item, int) and not isinstance(item, bool))
+
+
+def money(obj: Mapping[str, Any], key: str, where: str) -> Decimal:
+    """A dollar amount. The billing API sends strings ("23.44"); numbers are accepted too."""
+    value = obj.get(key)
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ShapeError(f"{where}.{key}: expected an amount such as \"23.44\", got {describe(value)}")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ShapeError(f"{where}.{key}: {value!r} is not an amount") from None
+    if not amount.is_finite():
+        raise ShapeError(f"{where}.{key}: {value!r} is not a finite amount")
+    return amount
+
+
+def optional_money(obj: Mapping[str, Any], key: str, where: str) -> Decimal | None:
+    return None if obj.get(key) is None else money(obj, key, where)
+
+
+def timestamp(obj: Mapping[str, Any], key: str) -> float | None:
+    """Unix seconds from an ISO 8601 time ("2020-07-21T18:37:44Z"); None when absent or unreadable."""
+    value = obj.get(key)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return None  # the API always sends a zone; a time without one cannot be placed
+    return parsed.timestamp()
