@@ -1,0 +1,201 @@
+"""Rendering: every family, once per change, into the cached bytes `/metrics` serves.
+
+The exposition has two parts. The *data part* (every collector's families for every fresh
+snapshot) is rendered only when a snapshot's data changes or goes stale, off the event loop; text
+is cached per snapshot so one changed account does not re-render the others. The *self part*
+(the exporter's own metrics, from a prometheus_client registry) is small and re-rendered about once
+a second. Both formats share the data part: its lines are valid in the Prometheus text format and
+in OpenMetrics alike. Gzip is prepared ahead too: the data part is compressed once with a sync
+flush, and each self part is appended from a copy of that compressor, giving one valid gzip stream
+without recompressing megabytes every second.
+
+A scrape therefore only picks a ready-made `Exposition` and writes its byte strings.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import generate_latest
+from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
+
+from exporter.collectors.base import Collector, Family
+from exporter.snapshot import Snapshot
+
+TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+GZIP_LEVEL = 6
+_GZIP_WBITS = 31  # zlib with a gzip header and trailer
+
+
+def escape_label_value(value: str) -> str:
+    if "\\" in value or '"' in value or "\n" in value:
+        return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return value
+
+
+def format_value(value: float) -> str:
+    if isinstance(value, int):
+        return str(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    return repr(float(value))
+
+
+def _family_header(family: Family) -> str:
+    help_text = family.help.replace("\\", "\\\\").replace("\n", "\\n")
+    return f"# HELP {family.name} {help_text}\n# TYPE {family.name} {family.kind}\n"
+
+
+@dataclass(frozen=True)
+class _Fragment:
+    """One snapshot's sample lines, by family name, with the data they were rendered from."""
+
+    data: Any
+    lines: Mapping[str, str]
+
+
+def render_samples(account: str, collector: Collector[Any], data: Any) -> dict[str, str]:
+    """The sample lines of one snapshot, grouped by family, `account` first on every line."""
+    families = {f.name: f for f in collector.families}
+    prefix = {
+        f.name: (f.name + '{account="' + escape_label_value(account) + '"', f.labels)
+        for f in collector.families
+    }
+    chunks: dict[str, list[str]] = {name: [] for name in families}
+    for name, values, value in collector.samples(data):
+        start, labels = prefix[name]
+        if len(values) != len(labels):
+            raise ValueError(
+                f"collector {collector.name}: {name} got {len(values)} label values for {labels}"
+            )
+        pairs = "".join(
+            f',{label}="{escape_label_value(v)}"' for label, v in zip(labels, values, strict=True)
+        )
+        chunks[name].append(f"{start}{pairs}}} {format_value(value)}\n")
+    return {name: "".join(lines) for name, lines in chunks.items() if lines}
+
+
+class DataRenderer:
+    """Renders the data part from snapshots, reusing each snapshot's text while its data is unchanged.
+
+    Not thread-safe: one render at a time (the daemon runs renders on a single worker thread).
+    """
+
+    def __init__(self, collectors: Sequence[Collector[Any]]) -> None:
+        self._collectors = tuple(collectors)
+        self._fragments: dict[tuple[str, str], _Fragment] = {}
+
+    def render(self, fresh: Iterable[tuple[str, str, Snapshot]]) -> bytes:
+        """`fresh` holds (account, collector, snapshot) for every snapshot to show."""
+        by_collector: dict[str, list[tuple[str, Snapshot]]] = {}
+        for account, collector_name, snapshot in fresh:
+            by_collector.setdefault(collector_name, []).append((account, snapshot))
+        used: set[tuple[str, str]] = set()
+        out: list[str] = []
+        for collector in self._collectors:
+            fragments = []
+            for account, snapshot in sorted(by_collector.get(collector.name, ()), key=_first):
+                key = (account, collector.name)
+                used.add(key)
+                fragments.append(self._fragment(key, collector, snapshot.data).lines)
+            for family in collector.families:
+                parts = [f[family.name] for f in fragments if family.name in f]
+                if parts:
+                    out.append(_family_header(family))
+                    out.extend(parts)
+        for key in set(self._fragments) - used:
+            del self._fragments[key]
+        return "".join(out).encode()
+
+    def _fragment(self, key: tuple[str, str], collector: Collector[Any], data: Any) -> _Fragment:
+        cached = self._fragments.get(key)
+        if cached is not None and cached.data is data:
+            return cached
+        fragment = _Fragment(data, render_samples(key[0], collector, data))
+        self._fragments[key] = fragment
+        return fragment
+
+
+def _first(item: tuple[str, Snapshot]) -> str:
+    return item[0]
+
+
+def render_registry(registry: CollectorRegistry) -> tuple[bytes, bytes]:
+    """The self part in both formats; the OpenMetrics one ends the exposition with `# EOF`."""
+    openmetrics: bytes = generate_openmetrics(registry)  # type: ignore[no-untyped-call]  # untyped upstream
+    return generate_latest(registry), openmetrics
+
+
+@dataclass(frozen=True)
+class DataPart:
+    """The rendered data part, with a gzip compressor primed on it for appending a self part."""
+
+    plain: bytes
+    gzip_prefix: bytes
+    _compressor: Any = field(repr=False)  # zlib.Compress after a sync flush; only ever copied
+
+    @classmethod
+    def build(cls, plain: bytes) -> DataPart:
+        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
+        prefix = compressor.compress(plain) + compressor.flush(zlib.Z_SYNC_FLUSH)
+        return cls(plain, prefix, compressor)
+
+    def gzip_tail(self, suffix: bytes) -> bytes:
+        """The rest of a gzip stream that starts with `gzip_prefix` and ends after `suffix`."""
+        compressor = self._compressor.copy()
+        return bytes(compressor.compress(suffix) + compressor.flush())
+
+
+@dataclass(frozen=True)
+class Exposition:
+    """What a scrape sends, already rendered: byte strings written back to back."""
+
+    text: tuple[bytes, ...]
+    openmetrics: tuple[bytes, ...]
+    text_gzip: tuple[bytes, ...]
+    openmetrics_gzip: tuple[bytes, ...]
+
+    @classmethod
+    def compose(cls, data: DataPart, self_text: bytes, self_openmetrics: bytes) -> Exposition:
+        return cls(
+            text=(data.plain, self_text),
+            openmetrics=(data.plain, self_openmetrics),
+            text_gzip=(data.gzip_prefix, data.gzip_tail(self_text)),
+            openmetrics_gzip=(data.gzip_prefix, data.gzip_tail(self_openmetrics)),
+        )
+
+    def body(self, openmetrics: bool, gzip: bool) -> tuple[bytes, ...]:
+        if openmetrics:
+            return self.openmetrics_gzip if gzip else self.openmetrics
+        return self.text_gzip if gzip else self.text
+
+
+class ExpositionCache:
+    """The current Exposition. Written by the event loop, read by HTTP threads without locks:
+    replacing one attribute is atomic, and an Exposition never changes once built."""
+
+    def __init__(self) -> None:
+        self._data = DataPart.build(b"")
+        self._self_text = b""
+        self._self_openmetrics = b"# EOF\n"
+        self.current = Exposition.compose(self._data, self._self_text, self._self_openmetrics)
+
+    def set_data(self, data: DataPart) -> None:
+        self._data = data
+        self.current = Exposition.compose(data, self._self_text, self._self_openmetrics)
+
+    def set_self(self, text: bytes, openmetrics: bytes) -> bool:
+        """Swap in a new self part; False (and nothing done) when it did not change."""
+        if text == self._self_text and openmetrics == self._self_openmetrics:
+            return False
+        self._self_text, self._self_openmetrics = text, openmetrics
+        self.current = Exposition.compose(self._data, text, openmetrics)
+        return True

@@ -1,0 +1,210 @@
+"""The exporter's own metrics: build info, collector health, API requests, rate limits, tokens.
+
+These live in a prometheus_client registry of their own (the "self part" of the exposition). Label
+sets are bounded (accounts x collectors x endpoints x status codes) and an account's series are
+removed when a reload drops the account.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import platform
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector as RegistryCollector
+
+from exporter.snapshot import SnapshotStore
+
+if TYPE_CHECKING:
+    from exporter.poller import Poller
+
+REQUEST_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class ApiRequestMetrics:
+    """`digitalocean_api_requests_total` and `digitalocean_api_request_duration_seconds`."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.requests = Counter(
+            API_REQUESTS.name.removesuffix("_total"), API_REQUESTS.help, API_REQUESTS.labels,
+            registry=registry,
+        )
+        self.duration = Histogram(
+            API_DURATION.name, API_DURATION.help, API_DURATION.labels, buckets=REQUEST_BUCKETS,
+            registry=registry,
+        )
+        self._seen: set[tuple[str, str, str]] = set()
+
+    def observe(self, account: str, endpoint: str, code: str, seconds: float) -> None:
+        self._seen.add((account, endpoint, code))
+        self.requests.labels(account, endpoint, code).inc()
+        self.duration.labels(account, endpoint).observe(seconds)
+
+    def forget_account(self, account: str) -> None:
+        for seen in [s for s in self._seen if s[0] == account]:
+            self._seen.discard(seen)
+            self.requests.remove(*seen)
+            # the histogram has no code label: another code of the same endpoint removed it
+            with contextlib.suppress(KeyError):
+                self.duration.remove(seen[0], seen[1])
+
+
+@dataclass(frozen=True)
+class SelfFamily:
+    """One of the exporter's own families, as documented (labels in full, `account` included)."""
+
+    name: str
+    kind: str
+    labels: tuple[str, ...]
+    help: str
+
+    def gauge(self) -> GaugeMetricFamily:
+        return GaugeMetricFamily(self.name, self.help, labels=self.labels)
+
+
+_ACCOUNT = ("account",)
+_COLLECTOR = ("account", "collector")
+BUILD_INFO = SelfFamily("digitalocean_exporter_build_info", "gauge", ("version", "python_version"),
+                        "Version of the exporter and of the Python running it (always 1).")
+COLLECTOR_SUCCESS = SelfFamily(
+    "digitalocean_collector_success", "gauge", _COLLECTOR,
+    "1 if the collector's last poll succeeded, 0 if it failed (its last good data is still served "
+    "until stale).",
+)
+COLLECTOR_DURATION = SelfFamily("digitalocean_collector_duration_seconds", "gauge", _COLLECTOR,
+                                "How long the collector's last poll took.")
+COLLECTOR_LAST_SUCCESS = SelfFamily(
+    "digitalocean_collector_last_success_timestamp_seconds", "gauge", _COLLECTOR,
+    "When the collector last polled successfully.",
+)
+COLLECTOR_ENABLED = SelfFamily(
+    "digitalocean_collector_enabled", "gauge", _COLLECTOR,
+    "1 if the collector runs for the account, 0 if it was disabled because the token lacks its "
+    "read scope (HTTP 403).",
+)
+API_REQUESTS = SelfFamily(
+    "digitalocean_api_requests_total", "counter", ("account", "endpoint", "code"),
+    "Requests made to the DigitalOcean API, by account, endpoint path template and HTTP status "
+    "code (timeout or error when no answer came).",
+)
+API_DURATION = SelfFamily(
+    "digitalocean_api_request_duration_seconds", "histogram", ("account", "endpoint"),
+    "Duration of requests to the DigitalOcean API, by account and endpoint path template.",
+)
+RATE_LIMIT_REMAINING = SelfFamily(
+    "digitalocean_api_rate_limit_remaining", "gauge", _ACCOUNT,
+    "Requests left in the token's rolling hour, from the last ratelimit-remaining header.",
+)
+RATE_LIMIT_LIMIT = SelfFamily(
+    "digitalocean_api_rate_limit_limit", "gauge", _ACCOUNT,
+    "The token's hourly request limit, from the last ratelimit-limit header.",
+)
+RATE_LIMIT_RESET = SelfFamily(
+    "digitalocean_api_rate_limit_reset_timestamp_seconds", "gauge", _ACCOUNT,
+    "When the oldest request in the token's rolling hour expires, from the last ratelimit-reset "
+    "header.",
+)
+BUDGET = SelfFamily(
+    "digitalocean_api_budget_requests_per_hour", "gauge", _ACCOUNT,
+    "The exporter's own request budget per token (api.requests_per_hour).",
+)
+BUDGET_USED = SelfFamily(
+    "digitalocean_api_budget_used_requests", "gauge", _ACCOUNT,
+    "Requests the exporter made with the token in the last hour.",
+)
+TOKEN_READ_ONLY = SelfFamily(
+    "digitalocean_token_read_only", "gauge", _ACCOUNT,
+    "1 if token/info verified the token as read-only, 0 otherwise (write scopes, or unverifiable).",
+)
+TOKEN_VALID = SelfFamily(
+    "digitalocean_token_valid", "gauge", _ACCOUNT,
+    "0 after DigitalOcean rejected the token (HTTP 401) and polling of the account stopped, "
+    "1 otherwise.",
+)
+TOKEN_EXPIRY = SelfFamily(
+    "digitalocean_token_expiry_timestamp_seconds", "gauge", _ACCOUNT,
+    "When the token expires, from token/info (absent for tokens that do not expire).",
+)
+
+SELF_FAMILIES = (
+    BUILD_INFO, COLLECTOR_SUCCESS, COLLECTOR_DURATION, COLLECTOR_LAST_SUCCESS, COLLECTOR_ENABLED,
+    API_REQUESTS, API_DURATION, RATE_LIMIT_REMAINING, RATE_LIMIT_LIMIT, RATE_LIMIT_RESET, BUDGET,
+    BUDGET_USED, TOKEN_READ_ONLY, TOKEN_VALID, TOKEN_EXPIRY,
+)
+
+
+class RuntimeMetrics(RegistryCollector):
+    """Gauges read from the running poller at render time (nothing is stored twice)."""
+
+    def __init__(
+        self, poller: Callable[[], Poller | None], store: SnapshotStore, version: str
+    ) -> None:
+        self._poller = poller
+        self._store = store
+        self._version = version
+
+    def collect(self) -> Iterator[Metric]:
+        build = BUILD_INFO.gauge()
+        build.add_metric((self._version, platform.python_version()), 1)
+        yield build
+        poller = self._poller()
+        if poller is None:
+            return
+        yield from self._collector_families(poller)
+        yield from self._account_families(poller)
+
+    def _collector_families(self, poller: Poller) -> Iterator[Metric]:
+        success = COLLECTOR_SUCCESS.gauge()
+        duration = COLLECTOR_DURATION.gauge()
+        last_success = COLLECTOR_LAST_SUCCESS.gauge()
+        enabled = COLLECTOR_ENABLED.gauge()
+        for account in poller.accounts:
+            for collector in poller.collectors:
+                key = (account.name, collector.name)
+                enabled.add_metric(key, 1 if account.state(collector.name).enabled else 0)
+                snapshot = self._store.get(key)
+                if snapshot is None:
+                    continue
+                success.add_metric(key, 1 if snapshot.ok else 0)
+                duration.add_metric(key, snapshot.duration)
+                if snapshot.fetched_at is not None:
+                    last_success.add_metric(key, snapshot.fetched_at)
+        yield from (success, duration, last_success, enabled)
+
+    def _account_families(self, poller: Poller) -> Iterator[Metric]:
+        families = [f.gauge() for f in (
+            RATE_LIMIT_REMAINING, RATE_LIMIT_LIMIT, RATE_LIMIT_RESET, BUDGET, BUDGET_USED,
+            TOKEN_READ_ONLY, TOKEN_VALID, TOKEN_EXPIRY,
+        )]
+        remaining, limit, reset, budget, used, read_only, valid, expiry = families
+        for account in poller.accounts:
+            key = (account.name,)
+            state = account.api.rate_limit
+            if state.remaining is not None:
+                remaining.add_metric(key, state.remaining)
+            if state.limit is not None:
+                limit.add_metric(key, state.limit)
+            if state.reset_at is not None:
+                reset.add_metric(key, state.reset_at)
+            budget.add_metric(key, account.budget.per_hour)
+            used.add_metric(key, account.budget.used_last_hour())
+            read_only.add_metric(key, 1 if account.report.read_only else 0)
+            valid.add_metric(key, 1 if account.token_valid else 0)
+            if account.report.expires_at is not None:
+                expiry.add_metric(key, account.report.expires_at)
+        yield from families
+
+
+def self_registry(
+    poller: Callable[[], Poller | None], store: SnapshotStore, version: str
+) -> tuple[CollectorRegistry, ApiRequestMetrics]:
+    registry = CollectorRegistry(auto_describe=False)
+    api_metrics = ApiRequestMetrics(registry)
+    registry.register(RuntimeMetrics(poller, store, version))
+    return registry, api_metrics
+
