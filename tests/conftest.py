@@ -6,10 +6,16 @@ import asyncio
 import json
 import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -134,3 +140,78 @@ def example_reader() -> StaticReader:
             "/v2/customers/my/invoices"
         ),
     })
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_config(directory: Path, text: str) -> Path:
+    path = directory / "config.yml"
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
+def write_token(directory: Path, name: str, token: str) -> Path:
+    path = directory / name
+    path.write_text(token + "\n")
+    path.chmod(0o600)
+    return path
+
+
+class ExporterProcess:
+    """The real daemon as a subprocess (`python -m exporter`), its output kept for scanning."""
+
+    def __init__(self, args: list[str], workdir: Path, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.stdout_path = workdir / f"exporter-{self.port}.out"
+        self.stderr_path = workdir / f"exporter-{self.port}.err"
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGITALOCEAN_", "DO_"))}
+        full_env.update(env or {})
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "exporter", "--web.listen-address", f"127.0.0.1:{self.port}",
+             "--log.format", "json", *args],
+            stdout=self.stdout_path.open("wb"),
+            stderr=self.stderr_path.open("wb"),
+            env=full_env,
+        )
+
+    def output(self) -> str:
+        return self.stdout_path.read_text() + self.stderr_path.read_text()
+
+    def log_events(self) -> list[dict[str, Any]]:
+        events = []
+        for line in self.stderr_path.read_text().splitlines():
+            try:
+                events.append(json.loads(line))
+            except ValueError:
+                events.append({"event": line, "unparsed": True})
+        return events
+
+    def wait_ready(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"exporter exited {self.process.returncode}:\n{self.output()}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"exporter not ready after {timeout}s:\n{self.output()}")
+
+    def metrics(self, timeout: float = 5.0) -> str:
+        return httpx.get(f"{self.url}/metrics", timeout=timeout).text
+
+    def stop(self, timeout: float = 10.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def wait(self, timeout: float) -> int:
+        return self.process.wait(timeout)

@@ -1,0 +1,182 @@
+"""Command line: Prometheus-style flags, config loading, logging setup, and the exit code.
+
+Exit codes: 0 after a clean stop or a good `--config.check`; 2 for an invalid configuration or a
+token that is refused at startup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from exporter import __version__
+from exporter.collectors import COLLECTORS
+from exporter.config import (
+    ENV_CONFIG_FILE,
+    STALE_AFTER_INTERVALS,
+    AccountSettings,
+    ApiSettings,
+    CollectorDefaults,
+    CollectorSettings,
+    ConfigError,
+    Settings,
+    describe_settings,
+    load_settings,
+)
+from exporter.daemon import EXIT_OK, EXIT_REFUSED, Daemon, ServeOptions
+from exporter.logs import LogFormat, Redactor, configure_logging, get_logger
+from exporter.server import parse_listen_address
+from exporter.simulator import Simulator, demo_config
+from exporter.tokens import InlineToken
+
+DEFAULT_LISTEN = ":9212"
+DEFAULT_TELEMETRY_PATH = "/metrics"
+RESERVED_PATHS = ("/", "/healthz", "/readyz")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="digitalocean-exporter",
+        description="Prometheus exporter for DigitalOcean: polls the API in the background with "
+        "read-only tokens and serves cached metrics.",
+    )
+    parser.add_argument(
+        "--config.file", dest="config_file", metavar="PATH",
+        help=f"YAML config file (env {ENV_CONFIG_FILE}). Without one, the token comes from "
+        "DIGITALOCEAN_TOKEN or DIGITALOCEAN_TOKEN_FILE.",
+    )
+    parser.add_argument(
+        "--config.check", dest="config_check", action="store_true",
+        help="validate the configuration and token sources, print a summary, exit 0 or 2",
+    )
+    parser.add_argument(
+        "--web.listen-address", dest="listen_address", default=DEFAULT_LISTEN, metavar="[HOST]:PORT",
+        help=f"address to serve metrics on (default {DEFAULT_LISTEN})",
+    )
+    parser.add_argument(
+        "--web.telemetry-path", dest="telemetry_path", default=DEFAULT_TELEMETRY_PATH, metavar="PATH",
+        help=f"path for metrics (default {DEFAULT_TELEMETRY_PATH})",
+    )
+    parser.add_argument(
+        "--log.level", dest="log_level", default="info",
+        choices=("debug", "info", "warn", "warning", "error"), help="log level (default info)",
+    )
+    parser.add_argument(
+        "--log.format", dest="log_format", choices=("json", "console"), default=None,
+        help="log format (default: console on a terminal, json otherwise)",
+    )
+    parser.add_argument(
+        "--demo", action="store_true",
+        help="run against the built-in DigitalOcean simulator (two sample accounts on 127.0.0.1); "
+        "no token or config file needed",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    return parser
+
+
+def collector_defaults() -> dict[str, CollectorDefaults]:
+    return {c.name: CollectorDefaults(c.interval, c.enabled_by_default) for c in COLLECTORS}
+
+
+def demo_settings(simulator: Simulator) -> Settings:
+    """Settings for `--demo`: every simulated account, with its read-only token, on loopback."""
+    accounts = tuple(
+        AccountSettings(
+            name=account.name,
+            token=InlineToken(account.tokens[0].token),
+            origin=f"--demo account {account.name}",
+        )
+        for account in simulator.config.accounts
+    )
+    defaults = collector_defaults()
+    return Settings(
+        accounts=accounts,
+        collectors={
+            name: CollectorSettings(d.enabled, d.interval, STALE_AFTER_INTERVALS * d.interval)
+            for name, d in defaults.items()
+        },
+        api=ApiSettings(url=simulator.url, auth_url=simulator.url),
+        source="--demo",
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.version:
+        print(f"digitalocean-exporter {__version__} (python {platform.python_version()})")
+        return EXIT_OK
+    log_format: LogFormat = args.log_format or ("console" if sys.stderr.isatty() else "json")
+    level = "warning" if args.log_level == "warn" else args.log_level
+    redactor = Redactor()
+    configure_logging(level, log_format, redactor)
+
+    try:
+        host, port = parse_listen_address(args.listen_address)
+    except ValueError as exc:
+        print(f"--web.listen-address: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    path = args.telemetry_path
+    if not path.startswith("/") or path in RESERVED_PATHS:
+        print(f"--web.telemetry-path: {path!r} must start with / and not be one of "
+              f"{', '.join(RESERVED_PATHS)}", file=sys.stderr)
+        return EXIT_REFUSED
+    options = ServeOptions(host=host, port=port, telemetry_path=path)
+    environ = dict(os.environ)
+
+    if args.demo:
+        return _run_demo(options, redactor, environ)
+
+    config_text = args.config_file or environ.get(ENV_CONFIG_FILE) or None
+    config_path = Path(config_text) if config_text else None
+
+    def load() -> Settings:
+        return load_settings(config_path, environ, collector_defaults())
+
+    try:
+        settings = load()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_REFUSED
+    if args.config_check:
+        print(describe_settings(settings))
+        return EXIT_OK
+    log = get_logger("exporter")
+    for warning in settings.warnings:
+        log.warning(warning)
+    return _run(Daemon(
+        settings, options, collectors=COLLECTORS, reload_settings=load, redactor=redactor,
+        environ=environ,
+    ))
+
+
+def _run_demo(options: ServeOptions, redactor: Redactor, environ: dict[str, str]) -> int:
+    simulator = Simulator(demo_config())
+    simulator.start(host="127.0.0.1", port=0)
+    try:
+        settings = demo_settings(simulator)
+        shown = "localhost" if options.host in ("", "0.0.0.0", "::") else options.host  # noqa: S104
+        get_logger("exporter").info(
+            "demo mode: a simulated DigitalOcean with sample accounts; open "
+            f"http://{shown}:{options.port}{options.telemetry_path} (and / for links)",
+            simulator=simulator.url,
+            accounts=[a.name for a in settings.accounts],
+        )
+        return _run(Daemon(
+            settings, options, collectors=COLLECTORS, reload_settings=lambda: settings,
+            redactor=redactor, environ=environ,
+        ))
+    finally:
+        simulator.stop()
+
+
+def _run(daemon: Daemon) -> int:
+    try:
+        return asyncio.run(daemon.run())
+    except OSError as exc:  # the listen address is taken or not ours
+        get_logger("exporter").error("cannot start", error=str(exc))
+        return EXIT_REFUSED

@@ -1,0 +1,328 @@
+"""The running exporter: verifies tokens, runs the poller, renders on change, serves, reloads.
+
+Threads: the event loop (polls, token checks, the self-metrics refresh, signals), one render
+worker (the data part, so a large render never stalls the loop) and the HTTP server's threads
+(which only read the cached exposition).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from exporter import __version__
+from exporter.api import DigitalOceanClient
+from exporter.budget import RequestBudget
+from exporter.clock import Clock, SystemClock
+from exporter.collectors.base import Collector
+from exporter.config import ConfigError, Settings
+from exporter.exposition import DataPart, DataRenderer, ExpositionCache, render_registry
+from exporter.logs import Redactor, get_logger
+from exporter.poller import AccountRuntime, Poller
+from exporter.scopes import ScopeReport, decide, verify_token
+from exporter.selfmetrics import self_registry
+from exporter.server import MetricsServer, ServerApp
+from exporter.snapshot import Snapshot, SnapshotStore
+from exporter.tokens import TokenSource, TokenSourceError, fingerprint
+
+SELF_REFRESH_SECONDS = 1.0
+EXIT_OK = 0
+EXIT_REFUSED = 2
+
+USER_AGENT = f"digitalocean-exporter/{__version__}"
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str
+    port: int
+    telemetry_path: str
+
+
+class Daemon:
+    """Owns everything that lives as long as the process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        options: ServeOptions,
+        *,
+        collectors: Sequence[Collector[Any]],
+        reload_settings: Callable[[], Settings],
+        redactor: Redactor,
+        environ: dict[str, str],
+        clock: Clock | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        handle_signals: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.options = options
+        self.collectors = tuple(collectors)
+        self.reload_settings = reload_settings
+        self.redactor = redactor
+        self.environ = environ
+        self.clock = clock or SystemClock()
+        self.transport = transport
+        self.handle_signals = handle_signals
+        self.log = get_logger("exporter")
+        self.store = SnapshotStore()
+        self.cache = ExpositionCache()
+        self.renderer = DataRenderer(self.collectors)
+        self.poller: Poller | None = None
+        self.client: DigitalOceanClient | None = None
+        self.registry, self.api_metrics = self_registry(lambda: self.poller, self.store, __version__)
+        self.server: MetricsServer | None = None
+        self._render_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
+        self._rendered_keys: frozenset[tuple[str, str]] = frozenset()
+        self._render_wanted: asyncio.Event | None = None
+        self._stop: asyncio.Event | None = None
+        self._reload: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def run(self) -> int:
+        self._loop = asyncio.get_running_loop()
+        self._render_wanted = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._reload = asyncio.Event()
+        self._install_signals()
+        self.server = MetricsServer(
+            self.options.host,
+            self.options.port,
+            ServerApp(self.cache, self.options.telemetry_path, self.readiness, __version__),
+        )
+        self.server.start()
+        self.log.info(
+            "listening",
+            address=f"{self.options.host or '*'}:{self.server.port}",
+            metrics_path=self.options.telemetry_path,
+            version=__version__,
+        )
+        background: list[asyncio.Task[None]] = []
+        try:
+            prepared = await self._prepare(self.settings, {})
+            if isinstance(prepared, list):
+                return EXIT_REFUSED
+            self.client, accounts = prepared
+            self._start_poller(self.settings, accounts)
+            self.store.subscribe(self._render_wanted.set)
+            background = [
+                asyncio.create_task(self._render_loop(), name="render"),
+                asyncio.create_task(self._refresh_loop(), name="self-metrics"),
+            ]
+            while True:
+                stop = asyncio.create_task(self._stop.wait())
+                reload = asyncio.create_task(self._reload.wait())
+                await asyncio.wait({stop, reload}, return_when=asyncio.FIRST_COMPLETED)
+                stop.cancel()
+                reload.cancel()
+                if self._stop.is_set():
+                    self.log.info("stopping")
+                    return EXIT_OK
+                self._reload.clear()
+                await self.reload()
+        finally:
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            if self.poller is not None:
+                await self.poller.stop()
+            if self.client is not None:
+                await self.client.aclose()
+            self.server.stop()
+            self._render_executor.shutdown(wait=True)
+
+    def request_stop(self) -> None:
+        """Stop the daemon; safe to call from any thread (signal handlers, tests)."""
+        self._from_any_thread(self._stop)
+
+    def request_reload(self) -> None:
+        """Reload the configuration, as SIGHUP does; safe to call from any thread."""
+        self._from_any_thread(self._reload)
+
+    def _from_any_thread(self, event: asyncio.Event | None) -> None:
+        if event is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(event.set)
+
+    def _install_signals(self) -> None:
+        if not self.handle_signals:
+            return  # embedded (tests): stopped and reloaded through request_stop/request_reload
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.request_stop)
+        loop.add_signal_handler(signal.SIGINT, self.request_stop)
+        loop.add_signal_handler(signal.SIGHUP, self.request_reload)
+
+    def readiness(self) -> tuple[bool, Sequence[str]]:
+        poller = self.poller
+        if poller is None:
+            return False, ["token verification"]
+        return poller.ready()
+
+    # -- accounts and tokens --------------------------------------------------------------
+
+    async def _prepare(
+        self, settings: Settings, previous: dict[str, AccountRuntime]
+    ) -> tuple[DigitalOceanClient, list[AccountRuntime]] | list[str]:
+        """A client and verified accounts for `settings`, or the reasons they were refused.
+
+        Accounts whose token and auth URL did not change keep their earlier verdict, budget and
+        rate-limit state, so a reload costs no request for them.
+        """
+        client = DigitalOceanClient(
+            api_url=settings.api.url,
+            auth_url=settings.api.auth_url,
+            timeout=settings.api.timeout,
+            user_agent=USER_AGENT,
+            observer=self.api_metrics,
+            clock=self.clock,
+            transport=self.transport,
+        )
+        problems: list[str] = []
+        accounts: list[AccountRuntime] = []
+        to_verify: list[AccountRuntime] = []
+        same_auth = self.settings.api.auth_url == settings.api.auth_url
+        for account_settings in settings.accounts:
+            try:
+                source = TokenSource(account_settings.token, self.environ)
+            except TokenSourceError as exc:
+                problems.append(f'account "{account_settings.name}": {exc}')
+                self.log.error(str(exc), account=account_settings.name)
+                continue
+            self.redactor.add(source.token)
+            old = previous.get(account_settings.name)
+            budget = old.budget if old else RequestBudget(settings.api.requests_per_hour, self.clock)
+            budget.per_hour = settings.api.requests_per_hour
+            api = client.account(account_settings.name, _token_of(source), budget)
+            if old is not None:
+                api.rate_limit = old.api.rate_limit
+            reuse = (
+                old is not None
+                and same_auth
+                and fingerprint(old.source.token) == fingerprint(source.token)
+            )
+            report = old.report if old is not None and reuse else ScopeReport("unverifiable")
+            account = AccountRuntime(account_settings, source, api, budget, report)
+            accounts.append(account)
+            if not reuse:
+                to_verify.append(account)
+        reports = await asyncio.gather(*(verify_token(a.api, self.clock.time) for a in to_verify))
+        for account, report in zip(to_verify, reports, strict=True):
+            account.report = report
+            decision = decide(
+                account.name,
+                account.settings.origin,
+                report,
+                settings.token_policy.write_scopes,
+                settings.token_policy.unverifiable,
+            )
+            log = self.log.bind(account=account.name)
+            if not decision.allowed:
+                problems.append(decision.message)
+                log.error(decision.message, scopes=list(report.write_scopes) or None)
+            elif decision.level == "warning":
+                log.warning(decision.message)
+            else:
+                log.info(decision.message, expires_at=report.expires_at)
+        if problems:
+            await client.aclose()
+            return problems
+        return client, accounts
+
+    def _start_poller(self, settings: Settings, accounts: list[AccountRuntime]) -> None:
+        self.poller = Poller(
+            collectors=self.collectors,
+            settings=settings.collectors,
+            store=self.store,
+            token_policy=settings.token_policy,
+            clock=self.clock,
+            log=self.log,
+            remember_secret=self.redactor.add,
+        )
+        self.poller.start(accounts)
+
+    async def reload(self) -> bool:
+        """SIGHUP: load the config again; on any problem keep running the current one."""
+        log = self.log.bind(event_source="reload")
+        try:
+            settings = self.reload_settings()
+        except ConfigError as exc:
+            log.error("configuration reload failed; keeping the running configuration",
+                      problems=exc.problems)
+            return False
+        previous = {a.name: a for a in (self.poller.accounts if self.poller else [])}
+        prepared = await self._prepare(settings, previous)
+        if isinstance(prepared, list):
+            log.error("configuration reload refused; keeping the running configuration",
+                      problems=prepared)
+            return False
+        client, accounts = prepared
+        if self.poller is not None:
+            await self.poller.stop()
+        old_client, self.client = self.client, client
+        if old_client is not None:
+            await old_client.aclose()
+        names = {a.name for a in accounts}
+        enabled = {name for name, c in settings.collectors.items() if c.enabled}
+        for name in set(previous) - names:
+            self.api_metrics.forget_account(name)
+        self.store.retain(lambda key: key[0] in names and key[1] in enabled)
+        self.settings = settings
+        self._start_poller(settings, accounts)
+        log.info("configuration reloaded", accounts=sorted(names))
+        if self._render_wanted is not None:
+            self._render_wanted.set()
+        return True
+
+    # -- rendering ------------------------------------------------------------------------
+
+    def fresh_snapshots(self) -> list[tuple[str, str, Snapshot]]:
+        now = self.clock.time()
+        fresh = []
+        for (account, collector), snapshot in self.store.items():
+            settings = self.settings.collectors.get(collector)
+            if settings is not None and snapshot.fresh(now, settings.stale_after):
+                fresh.append((account, collector, snapshot))
+        return fresh
+
+    async def _render_loop(self) -> None:
+        assert self._render_wanted is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._render_wanted.wait()
+            self._render_wanted.clear()
+            fresh = self.fresh_snapshots()
+            try:
+                part = await loop.run_in_executor(self._render_executor, self._render, fresh)
+            except Exception:
+                self.log.exception("rendering failed; still serving the previous exposition")
+                continue
+            self._rendered_keys = frozenset((a, c) for a, c, _ in fresh)
+            self.cache.set_data(part)
+
+    def _render(self, fresh: list[tuple[str, str, Snapshot]]) -> DataPart:
+        return DataPart.build(self.renderer.render(fresh))
+
+    async def _refresh_loop(self) -> None:
+        """Once a second: notice snapshots that went stale, and refresh the self part."""
+        assert self._render_wanted is not None
+        while True:
+            keys = frozenset((a, c) for a, c, _ in self.fresh_snapshots())
+            if keys != self._rendered_keys:
+                self._render_wanted.set()
+            self.refresh_self()
+            await self.clock.sleep(SELF_REFRESH_SECONDS)
+
+    def refresh_self(self) -> None:
+        text, openmetrics = render_registry(self.registry)
+        self.cache.set_self(text, openmetrics)
+
+
+def _token_of(source: TokenSource) -> Callable[[], str]:
+    return lambda: source.token

@@ -1,0 +1,263 @@
+"""The poller: one asyncio task per (account, collector), plus a token watcher per account.
+
+Each task polls at its collector's interval (with a little jitter so accounts do not fire together;
+the first poll starts at once), publishes a Snapshot, and never raises. A failed poll keeps the
+last good data. A 401 pauses every collector of that account until its token changes; a 403
+disables the one collector whose scope is missing. A changed token file is verified (token/info)
+before it is used; an invalid or write-capable replacement is refused and the old token kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from exporter.api import AccountApi, ApiError, ScopeMissingError, TokenRejectedError
+from exporter.budget import RequestBudget
+from exporter.clock import Clock
+from exporter.collectors.base import Collector
+from exporter.collectors.fields import ShapeError
+from exporter.config import AccountSettings, CollectorSettings, TokenPolicy
+from exporter.scopes import ScopeReport, decide, verify_token
+from exporter.snapshot import Snapshot, SnapshotStore
+from exporter.tokens import FileToken, TokenSource, TokenSourceError
+
+JITTER = 0.05  # +-5 % of the interval
+TOKEN_CHECK_INTERVAL = 5.0
+
+Log = structlog.stdlib.BoundLogger
+
+
+@dataclass
+class CollectorState:
+    """Whether a collector runs for an account; off after a 403 until the token changes."""
+
+    enabled: bool = True
+    missing_scope: str | None = None
+
+
+class AccountRuntime:
+    """One account while the daemon runs: token source, API view, verdict, collector states."""
+
+    def __init__(
+        self,
+        settings: AccountSettings,
+        source: TokenSource,
+        api: AccountApi,
+        budget: RequestBudget,
+        report: ScopeReport,
+    ) -> None:
+        self.settings = settings
+        self.source = source
+        self.api = api
+        self.budget = budget
+        self.report = report
+        self.token_valid = True
+        self.collectors: dict[str, CollectorState] = {}
+        self._changed = asyncio.Event()
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    def state(self, collector: str) -> CollectorState:
+        return self.collectors.setdefault(collector, CollectorState())
+
+    def notify(self) -> None:
+        """Wake every task waiting for this account's token or collector state to change."""
+        event, self._changed = self._changed, asyncio.Event()
+        event.set()
+
+    async def wait_usable(self, collector: str) -> None:
+        while not (self.token_valid and self.state(collector).enabled):
+            await self._changed.wait()
+
+
+class Poller:
+    """Runs the polling and token-watching tasks of a set of accounts."""
+
+    def __init__(
+        self,
+        *,
+        collectors: Sequence[Collector[Any]],
+        settings: Mapping[str, CollectorSettings],
+        store: SnapshotStore,
+        token_policy: TokenPolicy,
+        clock: Clock,
+        log: Log,
+        remember_secret: Callable[[str], None],
+        rng: random.Random | None = None,
+        token_check_interval: float = TOKEN_CHECK_INTERVAL,
+    ) -> None:
+        self.collectors = [c for c in collectors if settings[c.name].enabled]
+        self.settings = settings
+        self.store = store
+        self.token_policy = token_policy
+        self.clock = clock
+        self.log = log
+        self.remember_secret = remember_secret
+        self.rng = rng or random.Random()  # noqa: S311  # jitter, not cryptography
+        self.token_check_interval = token_check_interval
+        self.accounts: list[AccountRuntime] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._failing: dict[tuple[str, str], str] = {}
+
+    def start(self, accounts: Sequence[AccountRuntime]) -> None:
+        self.accounts = list(accounts)
+        for account in self.accounts:
+            for collector in self.collectors:
+                account.state(collector.name)
+                self._tasks.append(asyncio.create_task(
+                    self._run(account, collector), name=f"poll {account.name}/{collector.name}"
+                ))
+            self._tasks.append(asyncio.create_task(
+                self._watch_token(account), name=f"token {account.name}"
+            ))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    def ready(self) -> tuple[bool, list[str]]:
+        """Ready once every (account, collector) finished its first poll; else what is pending."""
+        pending = [
+            f"{a.name}/{c.name}"
+            for a in self.accounts
+            for c in self.collectors
+            if self.store.get((a.name, c.name)) is None
+        ]
+        return not pending, pending
+
+    async def _run(self, account: AccountRuntime, collector: Collector[Any]) -> None:
+        interval = self.settings[collector.name].interval
+        while True:
+            await account.wait_usable(collector.name)
+            started = self.clock.monotonic()
+            await self.poll_once(account, collector)
+            next_start = started + interval * (1 + self.rng.uniform(-JITTER, JITTER))
+            await self.clock.sleep(next_start - self.clock.monotonic())
+
+    async def poll_once(self, account: AccountRuntime, collector: Collector[Any]) -> Snapshot:
+        """Fetch once and publish the result; errors end up in the snapshot, never raised."""
+        key = (account.name, collector.name)
+        log = self.log.bind(account=account.name, collector=collector.name)
+        started = self.clock.monotonic()
+        data: Any = None
+        error: str | None = None
+        try:
+            data = await collector.fetch(account.api)
+        except TokenRejectedError as exc:
+            error = str(exc)
+            self._token_rejected(account, exc, log)
+        except ScopeMissingError as exc:
+            error = str(exc)
+            self._scope_missing(account, collector, exc, log)
+        except ApiError as exc:
+            error = str(exc)
+        except ShapeError as exc:
+            error = f"unexpected API answer: {exc}"
+        except Exception as exc:  # a collector bug must not end the polling task
+            error = f"internal error: {type(exc).__name__}: {exc}"
+            log.exception("collector failed unexpectedly; this is a bug, please report it")
+        duration = self.clock.monotonic() - started
+        now = self.clock.time()
+        previous = self.store.get(key)
+        if error is None:
+            snapshot = Snapshot(data, now, None, now, duration)
+            if key in self._failing:
+                del self._failing[key]
+                log.info("collector recovered", duration_seconds=round(duration, 3))
+        else:
+            snapshot = Snapshot(
+                previous.data if previous else None,
+                previous.fetched_at if previous else None,
+                error,
+                now,
+                duration,
+            )
+            if self._failing.get(key) != error:
+                self._failing[key] = error
+                log.warning("poll failed; keeping the last good data", error=error)
+        self.store.publish(key, snapshot)
+        return snapshot
+
+    def _token_rejected(self, account: AccountRuntime, exc: ApiError, log: Log) -> None:
+        if not account.token_valid:
+            return
+        account.token_valid = False
+        account.notify()
+        resume = (
+            "polling resumes when the token file changes"
+            if isinstance(account.settings.token, FileToken)
+            else "then send SIGHUP to reload"
+        )
+        log.error(
+            f"DigitalOcean rejected the token (401); polling of this account stopped. Create a new "
+            f"read-only token and update {account.settings.origin}: {resume}",
+            request_id=exc.request_id,
+        )
+
+    def _scope_missing(
+        self, account: AccountRuntime, collector: Collector[Any], exc: ApiError, log: Log
+    ) -> None:
+        state = account.state(collector.name)
+        if not state.enabled:
+            return
+        state.enabled = False
+        state.missing_scope = collector.scope
+        log.error(
+            f"collector disabled for this account: the token lacks the {collector.scope} scope "
+            f"(HTTP 403 from {exc.endpoint}); the other collectors keep running. Add the scope "
+            "to the token to enable it; it resumes when the token changes",
+            scope=collector.scope,
+            request_id=exc.request_id,
+        )
+
+    async def _watch_token(self, account: AccountRuntime) -> None:
+        log = self.log.bind(account=account.name)
+        unreadable: str | None = None
+        while True:
+            await self.clock.sleep(self.token_check_interval)
+            try:
+                candidate = account.source.changed_candidate()
+            except TokenSourceError as exc:
+                if unreadable != str(exc):
+                    unreadable = str(exc)
+                    log.warning("token source unreadable; keeping the current token", error=str(exc))
+                continue
+            unreadable = None
+            if candidate is not None:
+                await self.try_new_token(account, candidate, log)
+
+    async def try_new_token(self, account: AccountRuntime, candidate: str, log: Log) -> bool:
+        """Verify a changed token and switch to it only if the token policy allows it."""
+        self.remember_secret(candidate)
+        report = await verify_token(account.api, self.clock.time, candidate)
+        decision = decide(
+            account.name,
+            account.settings.origin,
+            report,
+            self.token_policy.write_scopes,
+            self.token_policy.unverifiable,
+        )
+        if not decision.allowed:
+            account.source.reject(candidate)
+            log.error(decision.message + " The previous token stays in use.")
+            return False
+        account.source.accept(candidate)
+        account.report = report
+        account.token_valid = True
+        for state in account.collectors.values():
+            state.enabled, state.missing_scope = True, None
+        if decision.level == "warning":
+            log.warning(decision.message)
+        log.info("token changed; using the new token", read_only=report.read_only)
+        account.notify()
+        return True

@@ -1,0 +1,204 @@
+"""HTTP: `/metrics` from the cached exposition, `/healthz`, `/readyz`, a landing page at `/`.
+
+Python's own HTTP server (ThreadingHTTPServer, HTTP/1.1 keep-alive) runs in a thread of its own, so
+a scrape never waits for the event loop, a poll or a render: it reads the current Exposition (one
+attribute) and writes bytes that were rendered before it arrived.
+"""
+
+from __future__ import annotations
+
+import html
+import socket
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+import structlog
+
+from exporter.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, ExpositionCache
+
+IDLE_TIMEOUT_SECONDS = 120.0  # keep-alive connections idle longer than this are closed
+
+_log = structlog.stdlib.get_logger("exporter.server")
+
+
+def parse_listen_address(text: str) -> tuple[str, int]:
+    """`:9212`, `127.0.0.1:9212`, `[::1]:9212` or `localhost:9212` → (host, port); host "" is all."""
+    host, sep, port_text = text.rpartition(":")
+    if not sep or not port_text.isdigit():
+        raise ValueError(f"{text!r} is not [host]:port")
+    port = int(port_text)
+    if not 0 <= port <= 65535:
+        raise ValueError(f"{text!r}: port {port} is out of range")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host, port
+
+
+def accepts(header: str | None, media: str) -> bool:
+    """True when an Accept or Accept-Encoding header lists `media` with a non-zero quality."""
+    if not header:
+        return False
+    for item in header.split(","):
+        name, _, params = item.strip().partition(";")
+        if name.strip().lower() != media:
+            continue
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    return float(value) > 0
+                except ValueError:
+                    return False
+        return True
+    return False
+
+
+@dataclass(frozen=True)
+class ServerApp:
+    """What the handler needs; no other state is shared with the HTTP threads."""
+
+    cache: ExpositionCache
+    telemetry_path: str
+    readiness: Callable[[], tuple[bool, Sequence[str]]]
+    version: str
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    app: ServerApp
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A connection that broke mid-request is the client's business; never print a traceback."""
+        _log.debug("connection error", client=str(client_address[0]), error=repr(sys.exc_info()[1]))
+
+    def server_bind(self) -> None:
+        if self.address_family == socket.AF_INET6:
+            # `:9212` listens on IPv4 and IPv6 alike
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "digitalocean-exporter"
+    sys_version = ""
+    timeout = IDLE_TIMEOUT_SECONDS
+    server: _Server
+
+    def do_GET(self) -> None:
+        self._route(head=False)
+
+    def do_HEAD(self) -> None:
+        self._route(head=True)
+
+    def _not_allowed(self) -> None:
+        self._send(HTTPStatus.METHOD_NOT_ALLOWED, b"method not allowed\n", head=False,
+                   extra={"Allow": "GET, HEAD"})
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
+
+    def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
+        """Access logs are not written: a scrape every 15 s would drown the useful lines."""
+
+    def _route(self, head: bool) -> None:
+        app = self.server.app
+        path = urlsplit(self.path).path
+        if path == app.telemetry_path:
+            self._metrics(head)
+        elif path == "/healthz":
+            self._send(HTTPStatus.OK, b"ok\n", head)
+        elif path == "/readyz":
+            ready, pending = app.readiness()
+            if ready:
+                self._send(HTTPStatus.OK, b"ready\n", head)
+            else:
+                body = "not ready: waiting for the first poll of " + ", ".join(pending) + "\n"
+                self._send(HTTPStatus.SERVICE_UNAVAILABLE, body.encode(), head)
+        elif path == "/":
+            self._send(HTTPStatus.OK, self._landing(app).encode(), head,
+                       content_type="text/html; charset=utf-8")
+        else:
+            self._send(HTTPStatus.NOT_FOUND, b"not found\n", head)
+
+    def _metrics(self, head: bool) -> None:
+        openmetrics = accepts(self.headers.get("Accept"), "application/openmetrics-text")
+        gzip = accepts(self.headers.get("Accept-Encoding"), "gzip")
+        parts = self.server.app.cache.current.body(openmetrics, gzip)
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", OPENMETRICS_CONTENT_TYPE if openmetrics else TEXT_CONTENT_TYPE)
+        if gzip:
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Vary", "Accept, Accept-Encoding")
+        self.send_header("Content-Length", str(sum(len(p) for p in parts)))
+        self.end_headers()
+        if not head:
+            for part in parts:
+                self.wfile.write(part)
+
+    def _send(
+        self,
+        status: HTTPStatus,
+        body: bytes,
+        head: bool,
+        content_type: str = "text/plain; charset=utf-8",
+        extra: dict[str, str] | None = None,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    @staticmethod
+    def _landing(app: ServerApp) -> str:
+        path = html.escape(app.telemetry_path)
+        return (
+            "<!doctype html><html><head><title>DigitalOcean Exporter</title></head><body>"
+            f"<h1>DigitalOcean Exporter</h1><p>Version {html.escape(app.version)}</p><ul>"
+            f'<li><a href="{path}">Metrics</a></li>'
+            '<li><a href="/healthz">Health</a></li>'
+            '<li><a href="/readyz">Readiness</a></li>'
+            "</ul></body></html>\n"
+        )
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the scraper went away; nothing to report
+
+
+class MetricsServer:
+    """The HTTP server in a background thread."""
+
+    def __init__(self, host: str, port: int, app: ServerApp) -> None:
+        family = socket.AF_INET6 if (host == "" and socket.has_ipv6) or ":" in host else socket.AF_INET
+        server_class = type("_BoundServer", (_Server,), {"address_family": family})
+        bind_host = host or ("::" if family == socket.AF_INET6 else "0.0.0.0")  # noqa: S104  # ":port" means all
+        self._server: _Server = server_class((bind_host, port), _Handler)
+        self._server.app = app
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="http", kwargs={"poll_interval": 0.2}, daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

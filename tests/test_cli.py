@@ -1,0 +1,226 @@
+"""The real daemon as a subprocess against the simulator: exit codes, refusal, leaks, signals."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from exporter.simulator import Fault, FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
+from tests.conftest import (
+    OTHER_TOKEN,
+    READ_TOKEN,
+    WRITE_TOKEN,
+    ExporterProcess,
+    write_config,
+    write_token,
+)
+
+SCOPES_WITHOUT_BILLING = ("account:read", "droplet:read", "block_storage:read")
+
+
+@pytest.fixture
+def simulator() -> Iterator[Simulator]:
+    config = SimulatorConfig(accounts=(
+        SimAccount("production", tokens=(
+            SimToken("production-ro", READ_TOKEN),
+            SimToken("production-write", WRITE_TOKEN, scopes=("droplet:read", "droplet:delete")),
+        ), fleet=FleetSpec(seed=1, droplets=450, volumes=20)),
+        SimAccount("staging", tokens=(
+            SimToken("staging-partial", OTHER_TOKEN, scopes=SCOPES_WITHOUT_BILLING),
+        ), fleet=FleetSpec(seed=2, droplets=5, volumes=2)),
+    ))
+    with Simulator(config) as sim:  # started on 127.0.0.1 by the context manager
+        yield sim
+
+
+def config_for(tmp_path: Path, sim: Simulator, accounts: dict[str, str], extra: str = "") -> Path:
+    lines = ["accounts:"]
+    for name, token in accounts.items():
+        lines.append(f"  - name: {name}\n    token_file: {write_token(tmp_path, name, token)}")
+    lines.append(f"api:\n  url: {sim.url}\n  auth_url: {sim.url}")
+    return write_config(tmp_path, "\n".join(lines) + "\n" + extra)
+
+
+def run(args: list[str], timeout: float = 10) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "exporter", *args], capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
+def test_version() -> None:
+    result = run(["--version"])
+    assert result.returncode == 0
+    assert result.stdout.startswith("digitalocean-exporter 0.")
+
+
+def test_config_check_ok_prints_summary_without_token(tmp_path: Path, simulator: Simulator) -> None:
+    config = config_for(tmp_path, simulator, {"production": READ_TOKEN})
+    result = run(["--config.file", str(config), "--config.check"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"configuration OK ({config})\naccounts (1):\n  production  token file")
+    assert READ_TOKEN not in result.stdout + result.stderr
+
+
+def test_config_check_invalid_exits_2_with_every_problem(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "accounts:\n  - name: a\n    token_file: /nope\napi: {timeout: x}\n")
+    result = run(["--config.file", str(config), "--config.check"])
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"invalid configuration ({config}):",
+        "  accounts[0].token_file: token file /nope does not exist",
+        "  api.timeout: 'x' is not a duration; use a number with a unit, e.g. 30s, 5m, 1h",
+    ]
+
+
+def test_config_file_from_environment_variable(tmp_path: Path, simulator: Simulator) -> None:
+    config = config_for(tmp_path, simulator, {"production": READ_TOKEN})
+    result = subprocess.run([sys.executable, "-m", "exporter", "--config.check"], capture_output=True,
+                            text=True, timeout=10, check=False,
+                            env={"DO_EXPORTER_CONFIG": str(config), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+
+
+def test_write_capable_token_exits_2_quickly_naming_account_and_scopes(
+    tmp_path: Path, simulator: Simulator
+) -> None:
+    config = config_for(tmp_path, simulator, {"production": WRITE_TOKEN})
+    started = time.monotonic()
+    exporter = ExporterProcess(["--config.file", str(config)], tmp_path)
+    code = exporter.wait(timeout=10)
+    elapsed = time.monotonic() - started
+    assert code == 2
+    assert elapsed < 5
+    output = exporter.output()
+    assert WRITE_TOKEN not in output
+    [refusal] = [e for e in exporter.log_events() if e.get("level") == "error"]
+    assert refusal["account"] == "production"
+    assert refusal["scopes"] == ["droplet:delete"]
+    assert "(scopes: droplet:delete); refusing to use it" in refusal["event"]
+    assert "Create a read-only token" in refusal["event"]
+
+
+def test_invalid_token_exits_2(tmp_path: Path, simulator: Simulator) -> None:
+    config = config_for(tmp_path, simulator, {"production": "dop_v1_" + "0" * 64})
+    exporter = ExporterProcess(["--config.file", str(config)], tmp_path)
+    assert exporter.wait(timeout=10) == 2
+    assert "DigitalOcean rejected the token" in exporter.output()
+
+
+def test_read_only_token_and_default_account_from_environment(
+    tmp_path: Path, simulator: Simulator
+) -> None:
+    config = write_config(tmp_path, f"api: {{url: '{simulator.url}', auth_url: '{simulator.url}'}}\n")
+    exporter = ExporterProcess(["--config.file", str(config)], tmp_path,
+                               env={"DIGITALOCEAN_TOKEN": READ_TOKEN})
+    try:
+        exporter.wait_ready()
+        metrics = exporter.metrics()
+        assert 'digitalocean_token_read_only{account="default"} 1.0' in metrics
+        assert metrics.count('digitalocean_droplet_info{account="default"') == 450
+        # 450 droplets: exactly ceil(450/200) = 3 requests to the default list
+        default_list = [r for r in simulator.requests.entries()
+                        if r.endpoint == "/v2/droplets" and "type=gpus" not in r.path]
+        assert len(default_list) == 3
+    finally:
+        assert exporter.stop() == 0
+
+
+def test_token_never_appears_on_any_path(tmp_path: Path, simulator: Simulator) -> None:
+    """Success, 401, 403, 429, 5xx and timeouts, at debug level: no token anywhere."""
+    simulator.set_faults([
+        Fault("rate_limit", endpoint="/v2/account", account="production", count=1, retry_after=1),
+        # listed first so it sees the first request too (the first fault that answers ends
+        # the evaluation): the first volumes request gets a 500, the retry hangs
+        Fault("hang", endpoint="/v2/volumes", account="production", seconds=3, after=1, count=1),
+        Fault("error", endpoint="/v2/volumes", account="production", status=500, count=1),
+    ])
+    config = config_for(
+        tmp_path, simulator, {"production": READ_TOKEN, "staging": OTHER_TOKEN},
+        extra="  timeout: 1s\ncollectors:\n  droplets: {interval: 5s}\n",
+    )
+    exporter = ExporterProcess(["--config.file", str(config), "--log.level", "debug"], tmp_path)
+    try:
+        exporter.wait_ready()
+        simulator.revoke_token("production-ro")  # the next droplet poll gets a 401
+        deadline = time.monotonic() + 15
+        metrics = exporter.metrics()
+        while 'digitalocean_token_valid{account="production"} 0.0' not in metrics:
+            assert time.monotonic() < deadline, exporter.output()
+            time.sleep(0.2)
+            metrics = exporter.metrics()
+        readyz = httpx.get(f"{exporter.url}/readyz").text
+        landing = httpx.get(f"{exporter.url}/").text
+    finally:
+        assert exporter.stop() == 0
+    codes = {line.split('code="')[1].split('"')[0] for line in metrics.splitlines()
+             if line.startswith("digitalocean_api_requests_total")}
+    assert {"200", "401", "403", "429", "500", "timeout"} <= codes
+    everything = exporter.output() + metrics + readyz + landing
+    # debug logging really ran (httpx and httpcore included), so there was something to scan
+    assert "send_request_headers" in exporter.output()
+    for token in (READ_TOKEN, OTHER_TOKEN):
+        assert token not in everything
+        assert token[7:] not in everything  # not even without its prefix
+
+
+def test_metrics_answer_from_cache_while_the_api_hangs(tmp_path: Path, simulator: Simulator) -> None:
+    config = config_for(tmp_path, simulator, {"production": READ_TOKEN},
+                        extra="  timeout: 2s\ncollectors:\n  droplets: {interval: 5s}\n")
+    exporter = ExporterProcess(["--config.file", str(config)], tmp_path)
+    try:
+        exporter.wait_ready()
+        simulator.set_faults([Fault("hang", seconds=60)])
+        deadline = time.monotonic() + 20
+        slowest = 0.0
+        # scrape until the exporter itself reports a request that timed out: by then a poll
+        # has been stuck on the hanging API for a while
+        while True:
+            assert time.monotonic() < deadline, exporter.output()
+            started = time.monotonic()
+            metrics = exporter.metrics(timeout=2)
+            slowest = max(slowest, time.monotonic() - started)
+            assert metrics.count('digitalocean_droplet_info{account="production"') == 450
+            if 'code="timeout",endpoint="/v2/droplets"' in metrics:
+                break
+            time.sleep(0.1)
+        assert slowest < 1.0
+    finally:
+        simulator.clear_faults()
+        assert exporter.stop() == 0
+
+
+def test_sighup_with_a_broken_config_keeps_the_running_one(
+    tmp_path: Path, simulator: Simulator
+) -> None:
+    config = config_for(tmp_path, simulator, {"production": READ_TOKEN})
+    exporter = ExporterProcess(["--config.file", str(config)], tmp_path)
+    try:
+        exporter.wait_ready()
+        good = config.read_text()
+        config.write_text(good + "bogus: 1\n")
+        exporter.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 5
+        while not any("reload failed" in e.get("event", "") for e in exporter.log_events()):
+            assert time.monotonic() < deadline, exporter.output()
+            time.sleep(0.05)
+        assert 'digitalocean_droplet_info{account="production"' in exporter.metrics()
+        [failure] = [e for e in exporter.log_events() if "reload failed" in e.get("event", "")]
+        assert failure["problems"] == ["bogus: unknown key; known keys are accounts, tokens_dir, "
+                                       "token_policy, api, collectors"]
+        # a good config with a second account is taken
+        config.write_text(good.replace(
+            "api:", f"  - name: staging\n    token_file: {write_token(tmp_path, 's', OTHER_TOKEN)}\napi:"
+        ))
+        exporter.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while 'digitalocean_droplet_info{account="staging"' not in exporter.metrics():
+            assert time.monotonic() < deadline, exporter.output()
+            time.sleep(0.1)
+    finally:
+        assert exporter.stop() == 0

@@ -1,0 +1,170 @@
+"""The daemon in-process against the simulator: staleness, empty fleets, runtime 401, reload."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from exporter.cli import collector_defaults
+from exporter.collectors import COLLECTORS
+from exporter.config import Settings, load_settings
+from exporter.daemon import Daemon, ServeOptions
+from exporter.logs import Redactor
+from exporter.simulator import FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
+from exporter.snapshot import Snapshot
+from tests.conftest import OTHER_TOKEN, READ_TOKEN, FakeClock, write_config, write_token
+
+
+@pytest.fixture
+def simulator() -> Iterator[Simulator]:
+    config = SimulatorConfig(accounts=(
+        SimAccount("production", tokens=(SimToken("production-ro", READ_TOKEN),),
+                   fleet=FleetSpec(seed=1, droplets=3, volumes=2)),
+        SimAccount("staging", tokens=(SimToken("staging-ro", OTHER_TOKEN),),
+                   fleet=FleetSpec(seed=2, droplets=2, volumes=1)),
+    ))
+    with Simulator(config) as sim:
+        yield sim
+
+
+def settings_file(tmp_path: Path, sim: Simulator, accounts: dict[str, str]) -> Path:
+    lines = ["accounts:"]
+    for name, token in accounts.items():
+        lines.append(f"  - name: {name}\n    token_file: {write_token(tmp_path, name, token)}")
+    lines.append(f"api: {{url: '{sim.url}', auth_url: '{sim.url}'}}")
+    return write_config(tmp_path, "\n".join(lines) + "\n")
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        assert loop.time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.02)
+
+
+class Running:
+    def __init__(self, daemon: Daemon, task: asyncio.Task[int], config: Path) -> None:
+        self.daemon, self.task, self.config = daemon, task, config
+
+    @property
+    def url(self) -> str:
+        assert self.daemon.server is not None
+        return f"http://127.0.0.1:{self.daemon.server.port}"
+
+    async def metrics(self) -> str:
+        async with httpx.AsyncClient() as client:
+            return (await client.get(f"{self.url}/metrics")).text
+
+    def account(self, name: str):
+        assert self.daemon.poller is not None
+        return next(a for a in self.daemon.poller.accounts if a.name == name)
+
+    async def poll(self, account: str, collector: str) -> Snapshot:
+        poller = self.daemon.poller
+        assert poller is not None
+        spec = next(c for c in poller.collectors if c.name == collector)
+        return await poller.poll_once(self.account(account), spec)
+
+
+@pytest.fixture
+async def running(tmp_path: Path, simulator: Simulator) -> AsyncIterator[Running]:
+    config = settings_file(tmp_path, simulator, {"production": READ_TOKEN, "staging": OTHER_TOKEN})
+
+    def load() -> Settings:
+        return load_settings(config, {}, collector_defaults())
+
+    daemon = Daemon(load(), ServeOptions("127.0.0.1", 0, "/metrics"), collectors=COLLECTORS,
+                    reload_settings=load, redactor=Redactor(), environ={}, handle_signals=False)
+    task = asyncio.create_task(daemon.run())
+    await eventually(lambda: daemon.server is not None and daemon.readiness()[0])
+    yield Running(daemon, task, config)
+    daemon.request_stop()
+    assert await asyncio.wait_for(task, 10) == 0
+
+
+async def test_both_accounts_are_served(running: Running) -> None:
+    await eventually(lambda: b"staging" in b"".join(running.daemon.cache.current.text))
+    metrics = await running.metrics()
+    assert metrics.count('digitalocean_droplet_info{account="production"') == 3
+    assert metrics.count('digitalocean_droplet_info{account="staging"') == 2
+
+
+async def test_empty_fleet_removes_the_series(running: Running, simulator: Simulator) -> None:
+    production = b'digitalocean_droplet_info{account="production"'
+    await eventually(lambda: production in running.daemon.cache.current.text[0])
+    simulator.mutate_fleet("production", destroy_droplets=3)
+    snapshot = await running.poll("production", "droplets")
+    assert snapshot.ok
+    assert snapshot.data == ()
+    await eventually(
+        lambda: production not in running.daemon.cache.current.text[0]
+    )
+    metrics = await running.metrics()
+    assert 'digitalocean_droplet_status{account="production"' not in metrics
+    assert metrics.count('digitalocean_droplet_info{account="staging"') == 2
+
+
+async def test_runtime_401_for_one_account_leaves_the_other_running(
+    running: Running, simulator: Simulator
+) -> None:
+    simulator.revoke_token("production-ro")
+    assert not (await running.poll("production", "droplets")).ok
+    assert (await running.poll("staging", "droplets")).ok
+    running.daemon.refresh_self()
+    metrics = await running.metrics()
+    assert 'digitalocean_token_valid{account="production"} 0.0' in metrics
+    assert 'digitalocean_token_valid{account="staging"} 1.0' in metrics
+    assert 'digitalocean_collector_success{account="production",collector="droplets"} 0.0' in metrics
+    assert 'digitalocean_collector_success{account="staging",collector="droplets"} 1.0' in metrics
+    # the last good production data is still served until it goes stale
+    assert 'digitalocean_droplet_info{account="production"' in metrics
+
+
+async def test_reload_drops_a_removed_account_everywhere(
+    running: Running, simulator: Simulator, tmp_path: Path
+) -> None:
+    settings_file(tmp_path, simulator, {"staging": OTHER_TOKEN})
+    assert await running.daemon.reload()
+    await eventually(lambda: b'account="production"' not in b"".join(running.daemon.cache.current.text))
+    metrics = await running.metrics()
+    assert 'account="production"' not in metrics
+    assert 'digitalocean_droplet_info{account="staging"' in metrics
+
+
+async def test_reload_refuses_a_write_capable_token(
+    running: Running, simulator: Simulator, tmp_path: Path
+) -> None:
+    write_token_value = "dop_v1_" + "f00d" * 16
+    simulator.add_token("staging", SimToken("staging-write", write_token_value, scopes=("read", "write")))
+    settings_file(tmp_path, simulator, {"production": READ_TOKEN, "staging": write_token_value})
+    assert not await running.daemon.reload()
+    assert running.account("staging").source.token == OTHER_TOKEN
+
+
+def test_snapshots_go_stale_after_stale_after(tmp_path: Path) -> None:
+    clock = FakeClock()
+    token = write_token(tmp_path, "t", READ_TOKEN)
+    config = write_config(tmp_path, f"accounts: [{{name: a, token_file: {token}}}]\n"
+                                    "collectors: {droplets: {interval: 1m, stale_after: 5m}}\n")
+    settings = load_settings(config, {}, collector_defaults())
+    daemon = Daemon(settings, ServeOptions("127.0.0.1", 0, "/metrics"), collectors=COLLECTORS,
+                    reload_settings=lambda: settings, redactor=Redactor(), environ={},
+                    clock=clock, handle_signals=False)
+    daemon.store.publish(("a", "droplets"), Snapshot((), clock.time(), None, clock.time(), 0.1))
+    daemon.store.publish(("a", "volumes"), Snapshot((), clock.time(), None, clock.time(), 0.1))
+    clock.advance(180)
+    assert {c for _, c, _ in daemon.fresh_snapshots()} == {"droplets", "volumes"}
+    clock.advance(1)  # volumes: stale after the default 3 x 1m = 180 s
+    assert {c for _, c, _ in daemon.fresh_snapshots()} == {"droplets"}
+    clock.advance(119)
+    assert {c for _, c, _ in daemon.fresh_snapshots()} == {"droplets"}  # exactly 5m old
+    clock.advance(1)
+    assert daemon.fresh_snapshots() == []
+    # a failed poll keeps the old fetched_at, so failing does not keep data fresh
+    daemon.store.publish(("a", "droplets"), Snapshot((), clock.time() - 301, "boom", clock.time(), 0.1))
+    assert daemon.fresh_snapshots() == []

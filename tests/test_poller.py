@@ -1,0 +1,229 @@
+"""The poller: snapshots, last-good data on failure, 401 pause, 403 disable, token rotation."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import random
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+import structlog
+
+from exporter.api import DigitalOceanClient
+from exporter.budget import RequestBudget
+from exporter.collectors import billing, droplets, volumes
+from exporter.config import AccountSettings, CollectorSettings, TokenPolicy
+from exporter.logs import Redactor, configure_logging, get_logger
+from exporter.poller import AccountRuntime, Poller
+from exporter.scopes import classify
+from exporter.snapshot import SnapshotStore
+from exporter.tokens import FileToken, TokenSource
+from tests.conftest import OTHER_TOKEN, READ_TOKEN, WRITE_TOKEN, FakeClock, spec_example
+
+API = "https://api.digitalocean.com"
+AUTH = "https://cloud.digitalocean.com"
+COLLECTORS = (droplets.COLLECTOR, volumes.COLLECTOR, billing.COLLECTOR)
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    configure_logging("info", "json", Redactor(), stream)
+    yield stream
+    structlog.reset_defaults()
+    logging.getLogger().handlers.clear()
+
+
+def events(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+class Setup:
+    def __init__(self, poller: Poller, account: AccountRuntime, store: SnapshotStore,
+                 token_file: Path, clock: FakeClock) -> None:
+        self.poller, self.account, self.store = poller, account, store
+        self.token_file, self.clock = token_file, clock
+
+
+@pytest.fixture
+async def setup(tmp_path: Path, clock: FakeClock, log_stream: io.StringIO) -> AsyncIterator[Setup]:
+    token_file = tmp_path / "production"
+    token_file.write_text(READ_TOKEN)
+    client = DigitalOceanClient(
+        api_url=API, auth_url=AUTH, timeout=5, user_agent="t", clock=clock,
+        observer=type("O", (), {"observe": lambda *a: None})(), rng=random.Random(1),
+    )
+    source = TokenSource(FileToken(token_file), {})
+    budget = RequestBudget(4000, clock)
+    settings = AccountSettings("production", FileToken(token_file), "accounts[0].token_file")
+    account = AccountRuntime(settings, source, client.account("production", lambda: source.token, budget),
+                             budget, classify({"scopes": ["read"]}, 0))
+    store = SnapshotStore()
+    poller = Poller(
+        collectors=COLLECTORS,
+        settings={c.name: CollectorSettings(True, 60, 180) for c in COLLECTORS},
+        store=store, token_policy=TokenPolicy(), clock=clock, log=get_logger("test"),
+        remember_secret=lambda s: None,
+    )
+    poller.accounts = [account]
+    yield Setup(poller, account, store, token_file, clock)
+    await poller.stop()
+    await client.aclose()
+
+
+def mock_fleet(droplet_body: object = None) -> None:
+    body = droplet_body if droplet_body is not None else spec_example("/v2/droplets", "All Droplets")
+    respx.get(f"{API}/v2/droplets").mock(side_effect=lambda r: httpx.Response(
+        200, json=body if "type" not in r.url.params else {"droplets": [], "meta": {"total": 0}}
+    ))
+
+
+@respx.mock
+async def test_success_publishes_data_and_timing(setup: Setup) -> None:
+    mock_fleet()
+    snapshot = await setup.poller.poll_once(setup.account, droplets.COLLECTOR)
+    assert snapshot.ok
+    assert [d.droplet_id for d in snapshot.data] == [3164412, 3164444, 3164459]
+    assert snapshot.fetched_at == setup.clock.time()
+    assert setup.store.get(("production", "droplets")) is snapshot
+
+
+@respx.mock
+async def test_failure_keeps_the_last_good_data_and_logs_once(
+    setup: Setup, log_stream: io.StringIO
+) -> None:
+    mock_fleet()
+    good = await setup.poller.poll_once(setup.account, droplets.COLLECTOR)
+    respx.get(f"{API}/v2/droplets").mock(return_value=httpx.Response(
+        500, json={"id": "server_error", "message": "oops"}
+    ))
+    for _ in range(3):
+        setup.clock.advance(60)
+        failed = await setup.poller.poll_once(setup.account, droplets.COLLECTOR)
+    assert not failed.ok
+    assert failed.data is good.data
+    assert failed.fetched_at == good.fetched_at
+    assert failed.error == "/v2/droplets: HTTP 500 server_error: oops"
+    warnings = [e for e in events(log_stream) if e["level"] == "warning"]
+    assert len(warnings) == 1
+    assert warnings[0]["account"] == "production"
+    assert warnings[0]["collector"] == "droplets"
+    mock_fleet()
+    assert (await setup.poller.poll_once(setup.account, droplets.COLLECTOR)).ok
+    assert any(e["event"] == "collector recovered" for e in events(log_stream))
+
+
+@respx.mock
+async def test_malformed_answer_is_a_failed_poll(setup: Setup) -> None:
+    mock_fleet({"droplets": [{"name": "no id"}], "meta": {"total": 1}})
+    snapshot = await setup.poller.poll_once(setup.account, droplets.COLLECTOR)
+    assert snapshot.error == (
+        "unexpected API answer: /v2/droplets droplets[0].id: expected an integer, got null"
+    )
+
+
+@respx.mock
+async def test_401_stops_the_account_until_a_good_token_arrives(
+    setup: Setup, log_stream: io.StringIO
+) -> None:
+    respx.get(f"{API}/v2/droplets").mock(return_value=httpx.Response(
+        401, json={"id": "unauthorized", "message": "Unable to authenticate you."}
+    ))
+    snapshot = await setup.poller.poll_once(setup.account, droplets.COLLECTOR)
+    assert not snapshot.ok
+    assert not setup.account.token_valid
+    waiter = asyncio.create_task(setup.account.wait_usable("volumes"))
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    [error] = [e for e in events(log_stream) if e["level"] == "error"]
+    assert "rejected the token (401)" in str(error["event"])
+    assert "polling resumes when the token file changes" in str(error["event"])
+    # rotation: the file changes, token/info says read-only, polling resumes
+    respx.get(f"{AUTH}/v1/oauth/token/info").mock(return_value=httpx.Response(
+        200, json={"scopes": ["read"], "expires_in_seconds": None}
+    ))
+    setup.token_file.write_text(OTHER_TOKEN)
+    candidate = setup.account.source.changed_candidate()
+    assert candidate == OTHER_TOKEN
+    assert await setup.poller.try_new_token(setup.account, candidate, get_logger("t"))
+    await asyncio.wait_for(waiter, 1)
+    assert setup.account.token_valid
+    assert setup.account.source.token == OTHER_TOKEN
+
+
+@respx.mock
+async def test_write_capable_replacement_is_refused_and_old_token_kept(
+    setup: Setup, log_stream: io.StringIO
+) -> None:
+    route = respx.get(f"{AUTH}/v1/oauth/token/info").mock(return_value=httpx.Response(
+        200, json={"scopes": ["droplet:read", "droplet:delete"]}
+    ))
+    setup.token_file.write_text(WRITE_TOKEN)
+    candidate = setup.account.source.changed_candidate()
+    assert candidate == WRITE_TOKEN
+    assert not await setup.poller.try_new_token(setup.account, candidate, get_logger("t"))
+    assert route.calls.last.request.headers["Authorization"] == f"Bearer {WRITE_TOKEN}"
+    assert setup.account.source.token == READ_TOKEN
+    assert setup.account.source.changed_candidate() is None  # not retried every 5 s
+    [error] = [e for e in events(log_stream) if e["level"] == "error"]
+    assert "(scopes: droplet:delete)" in str(error["event"])
+    assert "The previous token stays in use." in str(error["event"])
+
+
+@respx.mock
+async def test_invalid_replacement_is_refused(setup: Setup) -> None:
+    respx.get(f"{AUTH}/v1/oauth/token/info").mock(return_value=httpx.Response(
+        401, json={"id": "unauthorized", "message": "Unable to authenticate you."}
+    ))
+    assert not await setup.poller.try_new_token(setup.account, OTHER_TOKEN, get_logger("t"))
+    assert setup.account.source.token == READ_TOKEN
+
+
+@respx.mock
+async def test_403_disables_only_that_collector_and_names_the_scope(
+    setup: Setup, log_stream: io.StringIO
+) -> None:
+    mock_fleet()
+    respx.get(f"{API}/v2/customers/my/balance").mock(return_value=httpx.Response(
+        403, json={"id": "forbidden", "message": "You are not authorized to perform this operation."}
+    ))
+    respx.get(f"{API}/v2/customers/my/invoices").mock(return_value=httpx.Response(
+        403, json={"id": "forbidden", "message": "You are not authorized to perform this operation."}
+    ))
+    assert not (await setup.poller.poll_once(setup.account, billing.COLLECTOR)).ok
+    assert (await setup.poller.poll_once(setup.account, droplets.COLLECTOR)).ok
+    assert not setup.account.state("billing").enabled
+    assert setup.account.state("billing").missing_scope == "billing:read"
+    assert setup.account.state("droplets").enabled
+    [error] = [e for e in events(log_stream) if e["level"] == "error"]
+    assert error["scope"] == "billing:read"
+    assert error["collector"] == "billing"
+    assert "lacks the billing:read scope" in str(error["event"])
+
+
+@respx.mock
+async def test_running_tasks_poll_at_start_and_report_readiness(setup: Setup) -> None:
+    mock_fleet()
+    respx.get(f"{API}/v2/volumes").mock(return_value=httpx.Response(
+        200, json=spec_example("/v2/volumes", "All Volumes")
+    ))
+    respx.get(f"{API}/v2/customers/my/balance").mock(return_value=httpx.Response(
+        200, json=spec_example("/v2/customers/my/balance")
+    ))
+    respx.get(f"{API}/v2/customers/my/invoices").mock(return_value=httpx.Response(
+        200, json=spec_example("/v2/customers/my/invoices")
+    ))
+    assert setup.poller.ready() == (False, ["production/droplets", "production/volumes",
+                                            "production/billing"])
+    setup.poller.start([setup.account])
+    for _ in range(50):
+        await asyncio.sleep(0)
+        if setup.poller.ready()[0]:
+            break
+    assert setup.poller.ready() == (True, [])

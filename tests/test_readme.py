@@ -1,0 +1,83 @@
+"""The README cannot drift from the code: its metric, collector and flag tables are generated
+from the collector table, the self-metric specs and the argument parser, and checked here.
+
+Regenerate after an intended change with `UPDATE_README=1 make test`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from exporter.cli import build_parser
+from exporter.collectors import COLLECTORS
+from exporter.config import format_duration
+from exporter.selfmetrics import SELF_FAMILIES
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def metrics_table() -> str:
+    rows = ["| metric | type | labels | help |", "|---|---|---|---|"]
+    for collector in COLLECTORS:
+        for family in collector.families:
+            labels = ", ".join(("account", *family.labels))
+            rows.append(f"| `{family.name}` | {family.kind} | {labels} | {family.help} |")
+    for family in SELF_FAMILIES:
+        rows.append(f"| `{family.name}` | {family.kind} | {', '.join(family.labels) or '-'} | "
+                    f"{family.help} |")
+    return "\n".join(rows)
+
+
+def collectors_table() -> str:
+    rows = ["| collector | default interval | read scope | endpoints | what |", "|---|---|---|---|---|"]
+    for c in COLLECTORS:
+        endpoints = ", ".join(f"`{e}`" for e in c.endpoints)
+        rows.append(f"| `{c.name}` | {format_duration(c.interval)} | `{c.scope}` | {endpoints} | "
+                    f"{c.summary} |")
+    return "\n".join(rows)
+
+
+def flags_table() -> str:
+    rows = ["| flag | default | what |", "|---|---|---|"]
+    for action in build_parser()._actions:  # argparse has no public iterator
+        if not action.option_strings or action.dest == "help":
+            continue
+        flag = action.option_strings[0] + (f" {action.metavar}" if action.metavar else "")
+        default = "" if action.default in (None, False) else f"`{action.default}`"
+        help_text = (action.help or "").replace("|", "\\|")
+        rows.append(f"| `{flag}` | {default} | {help_text} |")
+    return "\n".join(rows)
+
+
+SECTIONS = {"metrics": metrics_table, "collectors": collectors_table, "flags": flags_table}
+
+
+def test_generated_readme_sections_are_current() -> None:
+    text = README.read_text()
+    for name, build in SECTIONS.items():
+        pattern = re.compile(
+            rf"(<!-- generated:{name} -->\n)(.*?)(\n<!-- end:{name} -->)", re.DOTALL
+        )
+        assert pattern.search(text), f"README has no generated:{name} section"
+        text = pattern.sub(lambda m, b=build: m.group(1) + b() + m.group(3), text)  # type: ignore[misc]
+    if os.environ.get("UPDATE_README") == "1":
+        README.write_text(text)
+    assert README.read_text() == text, "README tables are stale: run UPDATE_README=1 make test"
+
+
+def test_readme_shows_the_two_setup_commands() -> None:
+    text = README.read_text()
+    assert "make demo" in text
+    assert "make test" in text
+
+
+def test_every_config_key_has_a_row_in_the_reference() -> None:
+    text = README.read_text()
+    for key in ("accounts", "accounts[].token_file", "accounts[].token_env", "accounts[].token",
+                "tokens_dir", "token_policy.write_scopes", "token_policy.unverifiable", "api.url",
+                "api.auth_url", "api.timeout", "api.requests_per_hour",
+                "collectors.<name>.interval", "collectors.<name>.stale_after",
+                "collectors.<name>.enabled"):
+        assert f"| `{key}` |" in text, key

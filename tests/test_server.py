@@ -1,0 +1,133 @@
+"""The HTTP server: cached bytes, content negotiation, gzip, health, readiness, landing, 404."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator, Sequence
+
+import httpx
+import pytest
+
+from exporter.exposition import DataPart, ExpositionCache
+from exporter.server import MetricsServer, ServerApp, accepts, parse_listen_address
+
+DATA = b"# HELP d_info x\n# TYPE d_info gauge\nd_info{account=\"a\"} 1\n"
+
+
+class Readiness:
+    def __init__(self) -> None:
+        self.ready = False
+
+    def __call__(self) -> tuple[bool, Sequence[str]]:
+        return self.ready, [] if self.ready else ["production/droplets"]
+
+
+@pytest.fixture
+def readiness() -> Readiness:
+    return Readiness()
+
+
+@pytest.fixture
+def served(readiness: Readiness) -> Iterator[tuple[str, ExpositionCache]]:
+    cache = ExpositionCache()
+    cache.set_data(DataPart.build(DATA))
+    cache.set_self(b"s 1\n", b"s 1\n# EOF\n")
+    server = MetricsServer("127.0.0.1", 0, ServerApp(cache, "/metrics", readiness, "1.2.3"))
+    server.start()
+    yield f"http://127.0.0.1:{server.port}", cache
+    server.stop()
+
+
+def test_metrics_plain_text(served: tuple[str, ExpositionCache]) -> None:
+    url, _ = served
+    response = httpx.get(f"{url}/metrics", headers={"Accept-Encoding": "identity"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+    assert response.content == DATA + b"s 1\n"
+    assert response.headers["content-length"] == str(len(DATA) + 4)
+
+
+def test_metrics_openmetrics_when_asked(served: tuple[str, ExpositionCache]) -> None:
+    url, _ = served
+    prometheus_accept = (
+        "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
+        "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+    )
+    response = httpx.get(f"{url}/metrics", headers={"Accept": prometheus_accept,
+                                                     "Accept-Encoding": "identity"})
+    assert response.headers["content-type"].startswith("application/openmetrics-text; version=1.0.0")
+    assert response.content.endswith(b"# EOF\n")
+
+
+def test_metrics_gzip_when_asked(served: tuple[str, ExpositionCache]) -> None:
+    url, _ = served
+    with httpx.Client() as client:
+        raw = client.get(f"{url}/metrics", headers={"Accept-Encoding": "gzip"})
+        assert raw.headers["content-encoding"] == "gzip"
+        assert raw.content == DATA + b"s 1\n"  # httpx decodes
+        assert int(raw.headers["content-length"]) < len(DATA) + 4 + 40
+
+
+def test_scrape_sees_new_bytes_after_swap(served: tuple[str, ExpositionCache]) -> None:
+    url, cache = served
+    cache.set_data(DataPart.build(b"new 2\n"))
+    response = httpx.get(f"{url}/metrics", headers={"Accept-Encoding": "gzip"})
+    assert response.content == b"new 2\ns 1\n"
+    assert gzip.decompress(b"".join(cache.current.text_gzip)) == b"new 2\ns 1\n"
+
+
+def test_keep_alive_serves_many_requests_on_one_connection(
+    served: tuple[str, ExpositionCache],
+) -> None:
+    url, _ = served
+    with httpx.Client() as client:
+        for _ in range(20):
+            assert client.get(f"{url}/metrics").status_code == 200
+        assert client.get(f"{url}/healthz").text == "ok\n"
+
+
+def test_health_readiness_landing_and_404(
+    served: tuple[str, ExpositionCache], readiness: Readiness
+) -> None:
+    url, _ = served
+    assert httpx.get(f"{url}/healthz").status_code == 200
+    not_ready = httpx.get(f"{url}/readyz")
+    assert (not_ready.status_code, not_ready.text) == (
+        503, "not ready: waiting for the first poll of production/droplets\n"
+    )
+    readiness.ready = True
+    assert httpx.get(f"{url}/readyz").status_code == 200
+    landing = httpx.get(f"{url}/")
+    assert landing.headers["content-type"] == "text/html; charset=utf-8"
+    assert "Version 1.2.3" in landing.text
+    assert 'href="/metrics"' in landing.text
+    assert httpx.get(f"{url}/metrics/extra").status_code == 404
+    assert httpx.get(f"{url}/favicon.ico").status_code == 404
+    post = httpx.post(f"{url}/metrics")
+    assert (post.status_code, post.headers["allow"]) == (405, "GET, HEAD")
+    head = httpx.head(f"{url}/metrics")
+    assert head.status_code == 200
+    assert head.content == b""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [(":9212", ("", 9212)), ("127.0.0.1:9100", ("127.0.0.1", 9100)), ("[::1]:80", ("::1", 80)),
+     ("localhost:0", ("localhost", 0))],
+)
+def test_parse_listen_address(text: str, expected: tuple[str, int]) -> None:
+    assert parse_listen_address(text) == expected
+
+
+@pytest.mark.parametrize("text", ["9212", "host:", ":99999", "a:b"])
+def test_parse_listen_address_rejects(text: str) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011
+        parse_listen_address(text)
+
+
+def test_accepts() -> None:
+    assert accepts("gzip, deflate", "gzip")
+    assert accepts("GZIP;q=0.5", "gzip")
+    assert not accepts("gzip;q=0", "gzip")
+    assert not accepts("identity", "gzip")
+    assert not accepts(None, "gzip")
