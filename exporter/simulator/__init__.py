@@ -1,0 +1,62 @@
+"""A faithful fake of the DigitalOcean API, for `--demo`, end-to-end tests and benchmarks.
+
+One standard-library HTTP server serves both the API (`/v2/...`) and the token introspection
+endpoint (`/v1/oauth/token/info`), so its `url` is both `api.url` and `auth_url`. It pages,
+rate-limits, checks scopes and fails exactly like DigitalOcean, on an injected clock:
+
+    from exporter.simulator import Simulator, demo_config
+
+    sim = Simulator(demo_config(seed=1))
+    sim.start(host="127.0.0.1", port=0)
+    ...  # point the exporter at sim.url
+    sim.requests.count(endpoint="/v2/droplets", token_name="production-read-only")
+    sim.stop()
+
+Scenario files (YAML, `load_scenario`) describe accounts, fleets, tokens, rate limits and
+faults; the format is documented in `exporter/simulator/README.md`, with examples in
+`exporter/simulator/scenarios/`. `python -m exporter.simulator --scenario FILE --port N` runs
+one standalone.
+
+Module map: config (frozen descriptions), catalog (regions, sizes, images), fleet (objects
+and their cached JSON), billing, paging, ratelimit, faults, endpoints (one handler per GET
+endpoint), server (the `Simulator` and the order requests are judged in), transport (HTTP),
+control (`/_simulator/` API), scenario (YAML), demo (`demo_config`).
+"""
+
+from exporter.simulator.config import (
+    FULL_ACCESS_SCOPES,
+    READ_ONLY_SCOPES,
+    Fault,
+    FleetSpec,
+    SimAccount,
+    SimToken,
+    SimulatorConfig,
+    generated_token,
+)
+from exporter.simulator.demo import demo_config
+from exporter.simulator.endpoints import ENDPOINTS, Endpoint
+from exporter.simulator.fleet import Fleet
+from exporter.simulator.requestlog import RequestLog, RequestRecord
+from exporter.simulator.scenario import ScenarioError, load_scenario, parse_scenario
+from exporter.simulator.server import Simulator
+
+__all__ = [
+    "ENDPOINTS",
+    "FULL_ACCESS_SCOPES",
+    "READ_ONLY_SCOPES",
+    "Endpoint",
+    "Fault",
+    "Fleet",
+    "FleetSpec",
+    "RequestLog",
+    "RequestRecord",
+    "ScenarioError",
+    "SimAccount",
+    "SimToken",
+    "Simulator",
+    "SimulatorConfig",
+    "demo_config",
+    "generated_token",
+    "load_scenario",
+    "parse_scenario",
+]

@@ -1,0 +1,282 @@
+"""DigitalOcean's product catalogue as the simulator sells it: regions, Droplet sizes, images.
+
+Prices, memory and disk follow DigitalOcean's public price list (hourly = monthly / 672, the
+hours DigitalOcean bills in a month). Region slugs stay inside the spec's `region_slug` enum,
+because image `regions` is validated against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+JsonObject = dict[str, Any]
+
+HOURS_BILLED_PER_MONTH = 672
+
+
+@dataclass(frozen=True)
+class RegionEntry:
+    slug: str
+    name: str
+    gpu: bool = False
+
+    def as_json(self, size_slugs: tuple[str, ...]) -> JsonObject:
+        features = ["backups", "ipv6", "metadata", "install_agent", "storage", "image_transfer"]
+        if self.gpu:
+            features += ["server_id", "management_networking"]
+        else:
+            features.insert(0, "private_networking")
+        return {
+            "name": self.name,
+            "slug": self.slug,
+            "features": features,
+            "available": True,
+            "sizes": list(size_slugs),
+        }
+
+
+@dataclass(frozen=True)
+class SizeEntry:
+    slug: str
+    vcpus: int
+    memory_mib: int
+    disk_gib: int
+    transfer_tib: float
+    price_monthly: float
+    description: str
+    gpu_model: str | None = None
+    gpu_count: int = 0
+    gpu_vram_gib: int = 0
+    scratch_gib: int = 0
+
+    @property
+    def price_hourly(self) -> float:
+        return round(self.price_monthly / HOURS_BILLED_PER_MONTH, 5)
+
+    def disk_info(self) -> list[JsonObject]:
+        disks: list[JsonObject] = [
+            {"type": "local", "size": {"amount": self.disk_gib, "unit": "gib"}}
+        ]
+        if self.scratch_gib:
+            disks.append({"type": "scratch", "size": {"amount": self.scratch_gib, "unit": "gib"}})
+        return disks
+
+    def gpu_info(self) -> JsonObject | None:
+        if self.gpu_model is None:
+            return None
+        return {
+            "count": self.gpu_count,
+            "vram": {"amount": self.gpu_vram_gib, "unit": "gib"},
+            "model": self.gpu_model,
+        }
+
+    def as_json(self, region_slugs: tuple[str, ...]) -> JsonObject:
+        size: JsonObject = {
+            "slug": self.slug,
+            "memory": self.memory_mib,
+            "vcpus": self.vcpus,
+            "disk": self.disk_gib,
+            "transfer": self.transfer_tib,
+            "price_monthly": self.price_monthly,
+            "price_hourly": self.price_hourly,
+            "regions": list(region_slugs),
+            "available": True,
+            "description": self.description,
+            "disk_info": self.disk_info(),
+        }
+        gpu = self.gpu_info()
+        if gpu is not None:
+            size["gpu_info"] = gpu
+        return size
+
+
+@dataclass(frozen=True)
+class ImageEntry:
+    id: int
+    slug: str
+    name: str
+    distribution: str
+    created_at: str
+    min_disk_size: int
+    size_gigabytes: float
+    description: str
+
+    def as_json(self, region_slugs: tuple[str, ...]) -> JsonObject:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "distribution": self.distribution,
+            "slug": self.slug,
+            "public": True,
+            "regions": list(region_slugs),
+            "created_at": self.created_at,
+            "type": "base",
+            "min_disk_size": self.min_disk_size,
+            "size_gigabytes": self.size_gigabytes,
+            "description": self.description,
+            "tags": [],
+            "status": "available",
+            "error_message": "",
+        }
+
+
+REGIONS: tuple[RegionEntry, ...] = (
+    RegionEntry("nyc1", "New York 1"),
+    RegionEntry("nyc2", "New York 2", gpu=True),
+    RegionEntry("nyc3", "New York 3"),
+    RegionEntry("sfo2", "San Francisco 2"),
+    RegionEntry("sfo3", "San Francisco 3"),
+    RegionEntry("ams3", "Amsterdam 3", gpu=True),
+    RegionEntry("fra1", "Frankfurt 1"),
+    RegionEntry("lon1", "London 1"),
+    RegionEntry("sgp1", "Singapore 1"),
+    RegionEntry("tor1", "Toronto 1", gpu=True),
+    RegionEntry("blr1", "Bangalore 1"),
+    RegionEntry("syd1", "Sydney 1"),
+)
+
+REGULAR_SIZES: tuple[SizeEntry, ...] = (
+    SizeEntry("s-1vcpu-512mb-10gb", 1, 512, 10, 0.5, 4.0, "Basic"),
+    SizeEntry("s-1vcpu-1gb", 1, 1024, 25, 1.0, 6.0, "Basic"),
+    SizeEntry("s-1vcpu-2gb", 1, 2048, 50, 2.0, 12.0, "Basic"),
+    SizeEntry("s-2vcpu-2gb", 2, 2048, 60, 3.0, 18.0, "Basic"),
+    SizeEntry("s-2vcpu-4gb", 2, 4096, 80, 4.0, 24.0, "Basic"),
+    SizeEntry("s-4vcpu-8gb", 4, 8192, 160, 5.0, 48.0, "Basic"),
+    SizeEntry("s-8vcpu-16gb", 8, 16384, 320, 6.0, 96.0, "Basic"),
+    SizeEntry("g-2vcpu-8gb", 2, 8192, 25, 4.0, 63.0, "General Purpose"),
+    SizeEntry("g-4vcpu-16gb", 4, 16384, 50, 5.0, 126.0, "General Purpose"),
+    SizeEntry("c-4", 4, 8192, 50, 5.0, 84.0, "CPU-Optimized"),
+    SizeEntry("m-2vcpu-16gb", 2, 16384, 50, 4.0, 84.0, "Memory-Optimized"),
+    SizeEntry("so-2vcpu-16gb", 2, 16384, 300, 4.0, 131.0, "Storage-Optimized"),
+)
+"""Regular sizes, most common first: generated fleets favour the front of this tuple."""
+
+GPU_SIZES: tuple[SizeEntry, ...] = (
+    SizeEntry(
+        "gpu-4000adax1-20gb",
+        8,
+        32768,
+        500,
+        10.0,
+        510.72,
+        "RTX 4000 Ada GPU - 1X",
+        gpu_model="nvidia_rtx_4000_ada",
+        gpu_count=1,
+        gpu_vram_gib=20,
+    ),
+    SizeEntry(
+        "gpu-l40sx1-48gb",
+        8,
+        65536,
+        500,
+        10.0,
+        1055.04,
+        "L40S GPU - 1X",
+        gpu_model="nvidia_l40s",
+        gpu_count=1,
+        gpu_vram_gib=48,
+    ),
+    SizeEntry(
+        "gpu-h100x1-80gb",
+        20,
+        245760,
+        720,
+        15.0,
+        4529.3,
+        "H100 GPU - 1X",
+        gpu_model="nvidia_h100",
+        gpu_count=1,
+        gpu_vram_gib=80,
+        scratch_gib=5120,
+    ),
+    SizeEntry(
+        "gpu-h100x8-640gb",
+        160,
+        1966080,
+        2046,
+        60.0,
+        31987.2,
+        "H100 GPU - 8X",
+        gpu_model="nvidia_h100",
+        gpu_count=8,
+        gpu_vram_gib=640,
+        scratch_gib=40960,
+    ),
+)
+
+REGULAR_IMAGES: tuple[ImageEntry, ...] = (
+    ImageEntry(
+        165064836,
+        "ubuntu-24-04-x64",
+        "24.04 (LTS) x64",
+        "Ubuntu",
+        "2024-10-02T18:45:17Z",
+        7,
+        2.94,
+        "Ubuntu 24.04 (LTS) x64",
+    ),
+    ImageEntry(
+        129211873,
+        "ubuntu-22-04-x64",
+        "22.04 (LTS) x64",
+        "Ubuntu",
+        "2023-03-29T13:31:25Z",
+        7,
+        2.36,
+        "Ubuntu 22.04 (LTS) x64",
+    ),
+    ImageEntry(
+        160190187,
+        "debian-12-x64",
+        "12 x64",
+        "Debian",
+        "2024-06-18T20:11:48Z",
+        10,
+        1.02,
+        "Debian 12 x64 (bookworm)",
+    ),
+    ImageEntry(
+        162925838,
+        "rockylinux-9-x64",
+        "9 x64",
+        "Rocky Linux",
+        "2024-08-20T14:04:36Z",
+        10,
+        1.21,
+        "Rocky Linux 9 x64",
+    ),
+)
+
+GPU_IMAGE = ImageEntry(
+    166407044,
+    "gpu-h100x1-base",
+    "AI/ML Ready H100x1",
+    "Ubuntu",
+    "2024-09-27T15:35:19Z",
+    25,
+    18.47,
+    "GPU H100 1x Base Image",
+)
+
+REGIONS_BY_SLUG: Mapping[str, RegionEntry] = MappingProxyType(
+    {region.slug: region for region in REGIONS}
+)
+GPU_REGION_SLUGS: tuple[str, ...] = tuple(region.slug for region in REGIONS if region.gpu)
+ALL_REGION_SLUGS: tuple[str, ...] = tuple(region.slug for region in REGIONS)
+REGULAR_SIZE_SLUGS: tuple[str, ...] = tuple(size.slug for size in REGULAR_SIZES)
+GPU_SIZE_SLUGS: tuple[str, ...] = tuple(size.slug for size in GPU_SIZES)
+
+
+def region_size_slugs(region: RegionEntry) -> tuple[str, ...]:
+    """The sizes a region offers, as the region object's `sizes` lists them."""
+    if region.gpu:
+        return REGULAR_SIZE_SLUGS + GPU_SIZE_SLUGS
+    return REGULAR_SIZE_SLUGS
+
+
+def size_region_slugs(size: SizeEntry) -> tuple[str, ...]:
+    """The regions a size is sold in, as the size object's `regions` lists them."""
+    return GPU_REGION_SLUGS if size.gpu_model else ALL_REGION_SLUGS

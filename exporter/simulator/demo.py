@@ -1,0 +1,85 @@
+"""The fleet behind `digitalocean-exporter --demo`: two accounts with something worth alerting on.
+
+`production` spends more this month than its last invoice and has a Droplet that is off and
+an unattached volume; `staging` is smaller and has the same kinds of problems on a smaller
+scale. Tokens are read-only and derived from the seed at runtime, so no secret is written down.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from exporter.simulator.config import (
+    READ_ONLY_SCOPES,
+    FleetSpec,
+    SimAccount,
+    SimToken,
+    SimulatorConfig,
+    generated_token,
+)
+
+PRODUCTION_LAST_INVOICE = Decimal("6835.12")
+
+
+def production_invoices(months: int = 14) -> tuple[str, ...]:
+    """Newest first: spend grew about 2 % a month, so older invoices are smaller."""
+    amounts = []
+    for age in range(months):
+        amount = PRODUCTION_LAST_INVOICE * Decimal("0.98") ** age
+        amounts.append(str(amount.quantize(Decimal("0.01"))))
+    return tuple(amounts)
+
+
+def demo_config(seed: int = 0) -> SimulatorConfig:
+    """The `--demo` simulator configuration; deterministic for a given seed."""
+    production = SimAccount(
+        name="production",
+        team_name="Production",
+        tokens=(
+            SimToken(
+                name="production-read-only",
+                token=generated_token(seed, "production", "production-read-only"),
+                scopes=READ_ONLY_SCOPES,
+            ),
+        ),
+        fleet=FleetSpec(
+            seed=seed,
+            droplets=36,
+            gpu_droplets=2,
+            volumes=10,
+            unattached_volumes=1,
+            off_droplets=1,
+            new_droplets=1,
+            archive_droplets=1,
+            regions=("nyc3", "fra1", "sfo3", "tor1"),
+            tags=("web", "api", "worker", "db"),
+            # Month-to-date spend above last month's invoice: the cost alert fires in the demo.
+            month_to_date_usage=str(PRODUCTION_LAST_INVOICE + Decimal("577.78")),
+            invoice_amounts=production_invoices(),
+        ),
+    )
+    staging = SimAccount(
+        name="staging",
+        team_name="Staging",
+        tokens=(
+            SimToken(
+                name="staging-read-only",
+                token=generated_token(seed, "staging", "staging-read-only"),
+                scopes=READ_ONLY_SCOPES,
+            ),
+        ),
+        fleet=FleetSpec(
+            seed=seed + 1,
+            droplets=14,
+            gpu_droplets=1,
+            volumes=4,
+            unattached_volumes=1,
+            off_droplets=1,
+            new_droplets=1,
+            archive_droplets=1,
+            regions=("nyc3", "ams3"),
+            tags=("web", "worker"),
+            account_balance="-25.00",
+        ),
+    )
+    return SimulatorConfig(accounts=(production, staging), seed=seed)

@@ -1,0 +1,616 @@
+"""One account's resources: Droplets, GPU Droplets, volumes, the account object and billing.
+
+A fleet is generated deterministically from a `FleetSpec` (same seed, same bytes) or loaded
+verbatim from JSON objects (`Fleet.from_objects`, e.g. the spec's own examples). Each object is
+serialised to JSON once and kept as bytes, so serving a page of 200 Droplets out of 50,000 is a
+slice and a join. Mutations (churn) swap whole tuples under a lock, so a request that is paging
+never sees a half-changed fleet.
+
+To add a resource (snapshots, reserved IPs, ...): generate its objects here as `ListedObject`s,
+expose them as a property, and add one handler in `endpoints.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from exporter.simulator.billing import Billing, GeneratedBilling, StaticBilling, iso_utc
+from exporter.simulator.catalog import (
+    GPU_IMAGE,
+    GPU_REGION_SLUGS,
+    GPU_SIZES,
+    HOURS_BILLED_PER_MONTH,
+    REGIONS_BY_SLUG,
+    REGULAR_IMAGES,
+    REGULAR_SIZES,
+    ImageEntry,
+    RegionEntry,
+    SizeEntry,
+    region_size_slugs,
+    size_region_slugs,
+)
+from exporter.simulator.config import FleetSpec
+from exporter.simulator.determinism import seeded_random, stable_hex, stable_int, stable_uuid
+
+JsonObject = dict[str, Any]
+
+VOLUME_PRICE_PER_GIB_MONTH = Decimal("0.10")
+REGULAR_SIZE_WEIGHTS = (3, 30, 20, 12, 12, 8, 4, 3, 2, 2, 2, 1)
+GPU_SIZE_WEIGHTS = (6, 3, 2, 1)
+IMAGE_WEIGHTS = (6, 3, 2, 1)
+VOLUME_SIZES_GIB = (10, 25, 50, 100, 250, 500, 1000)
+ID_STRIDE = 5
+"""Droplet ids grow with creation time but are not contiguous, like real ones."""
+
+
+def encode_json(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class ListedObject:
+    """One API object: its serialised JSON and the few fields that filters and billing need."""
+
+    id: int | str
+    name: str
+    region: str
+    tags: tuple[str, ...]
+    attachments: tuple[int | str, ...]
+    """A Droplet's `volume_ids`, or a volume's `droplet_ids`."""
+    hourly_cost: Decimal
+    body: bytes
+
+    def as_json(self) -> JsonObject:
+        value: JsonObject = json.loads(self.body)
+        return value
+
+
+def listed_droplet(droplet: Mapping[str, Any], body: bytes | None = None) -> ListedObject:
+    """`body` is the already serialised `droplet`, when the caller has a faster way to make it."""
+    size = droplet.get("size") or {}
+    billed = droplet.get("status") != "archive"
+    hourly = Decimal(str(size.get("price_hourly", 0))) if billed else Decimal(0)
+    return ListedObject(
+        id=droplet["id"],
+        name=str(droplet.get("name", "")),
+        region=str((droplet.get("region") or {}).get("slug", "")),
+        tags=tuple(droplet.get("tags") or ()),
+        attachments=tuple(droplet.get("volume_ids") or ()),
+        hourly_cost=hourly,
+        body=encode_json(droplet) if body is None else body,
+    )
+
+
+def listed_volume(volume: Mapping[str, Any]) -> ListedObject:
+    gib = Decimal(int(volume.get("size_gigabytes") or 0))
+    return ListedObject(
+        id=volume["id"],
+        name=str(volume.get("name", "")),
+        region=str((volume.get("region") or {}).get("slug", "")),
+        tags=tuple(volume.get("tags") or ()),
+        attachments=tuple(volume.get("droplet_ids") or ()),
+        hourly_cost=gib * VOLUME_PRICE_PER_GIB_MONTH / HOURS_BILLED_PER_MONTH,
+        body=encode_json(volume),
+    )
+
+
+class DropletFactory:
+    """Builds realistic Droplet and volume objects for one account.
+
+    The nested size, region and image objects are built once per slug and shared: only their
+    serialised copies end up in each Droplet's bytes.
+    """
+
+    def __init__(self, spec: FleetSpec, account_name: str) -> None:
+        unknown = [slug for slug in spec.regions if slug not in REGIONS_BY_SLUG]
+        if unknown or not spec.regions:
+            known = ", ".join(REGIONS_BY_SLUG)
+            raise ValueError(f"unknown region(s) {unknown or '[]'} in FleetSpec; known: {known}")
+        self.spec = spec
+        self.account_name = account_name
+        self.regions = tuple(REGIONS_BY_SLUG[slug] for slug in spec.regions)
+        gpu_regions = tuple(region for region in self.regions if region.gpu)
+        self.gpu_regions = gpu_regions or tuple(REGIONS_BY_SLUG[s] for s in GPU_REGION_SLUGS)
+        self._regions_json = {
+            region.slug: region.as_json(region_size_slugs(region))
+            for region in (*REGIONS_BY_SLUG.values(),)
+        }
+        self._sizes_json = {
+            size.slug: size.as_json(size_region_slugs(size)) for size in REGULAR_SIZES + GPU_SIZES
+        }
+        all_region_slugs = tuple(REGIONS_BY_SLUG)
+        self._images_json = {
+            image.slug: image.as_json(all_region_slugs) for image in (*REGULAR_IMAGES, GPU_IMAGE)
+        }
+        self._shared_bytes = {
+            id(shared): encode_json(shared)
+            for table in (self._regions_json, self._sizes_json, self._images_json)
+            for shared in table.values()
+        }
+        self._disk_info = {size.slug: size.disk_info() for size in REGULAR_SIZES + GPU_SIZES}
+        self._region_octets = {slug: 16 + n for n, slug in enumerate(REGIONS_BY_SLUG)}
+        self._vpc_uuids = {
+            slug: stable_uuid(spec.seed, account_name, "vpc", slug) for slug in REGIONS_BY_SLUG
+        }
+
+    def vpc_uuid(self, region: str) -> str:
+        return self._vpc_uuids[region]
+
+    def listed(self, droplet: JsonObject) -> ListedObject:
+        """`listed_droplet`, but the shared region, size and image objects are serialised once.
+
+        Encoding 50,000 Droplets is dominated by those nested objects; splicing their cached
+        bytes in keeps generating a large fleet to about a second.
+        """
+        placeholders: dict[bytes, bytes] = {}
+        shallow = dict(droplet)
+        for key in ("image", "size", "region"):
+            shared = self._shared_bytes.get(id(droplet.get(key)))
+            if shared is not None:
+                mark = f"@shared-{key}@"
+                shallow[key] = mark
+                placeholders[f'"{mark}"'.encode()] = shared
+        body = encode_json(shallow)
+        for quoted_mark, shared_bytes in placeholders.items():
+            body = body.replace(quoted_mark, shared_bytes, 1)
+        return listed_droplet(droplet, body)
+
+    def droplet(
+        self,
+        rng: random.Random,
+        *,
+        droplet_id: int,
+        index: int,
+        created_at: float,
+        status: str,
+        gpu: bool = False,
+    ) -> JsonObject:
+        size: SizeEntry
+        image: ImageEntry
+        region: RegionEntry
+        if gpu:
+            size = rng.choices(GPU_SIZES, weights=GPU_SIZE_WEIGHTS)[0]
+            image = GPU_IMAGE
+            region = rng.choice(self.gpu_regions)
+            role = "ml"
+            name = f"ml-{size.slug.removeprefix('gpu-')}-{region.slug}-{index:03d}"
+            features = ["droplet_agent", "private_networking"]
+        else:
+            size = rng.choices(REGULAR_SIZES, weights=REGULAR_SIZE_WEIGHTS)[0]
+            image = rng.choices(REGULAR_IMAGES, weights=IMAGE_WEIGHTS)[0]
+            region = rng.choice(self.regions)
+            role = rng.choice(self.spec.tags) if self.spec.tags else "app"
+            name = f"{role}-{region.slug}-{index:05d}"
+            features = ["monitoring", "droplet_agent", "private_networking"]
+        backups = not gpu and rng.random() < 0.3
+        ipv6 = not gpu and rng.random() < 0.4
+        if backups:
+            features.insert(0, "backups")
+        if ipv6:
+            features.append("ipv6")
+        created = int(created_at)
+        host = droplet_id % 65_000
+        region_octet = self._region_octets[region.slug]
+        v6 = []
+        if ipv6:
+            v6.append(
+                {
+                    "ip_address": f"2604:a880:{region_octet:x}:d0::{host:x}:1001",
+                    "netmask": 64,
+                    "gateway": f"2604:a880:{region_octet:x}:d0::1",
+                    "type": "public",
+                }
+            )
+        droplet: JsonObject = {
+            "id": droplet_id,
+            "name": name,
+            "memory": size.memory_mib,
+            "vcpus": size.vcpus,
+            "disk": size.disk_gib,
+            "disk_info": self._disk_info[size.slug],
+            "locked": False,
+            "status": status,
+            "kernel": None,
+            "created_at": iso_utc(created),
+            "features": features,
+            "backup_ids": [droplet_id * 3 + 17] if backups else [],
+            "next_backup_window": (
+                {"start": iso_utc(created + 86_400), "end": iso_utc(created + 2 * 86_400 - 3600)}
+                if backups
+                else None
+            ),
+            "snapshot_ids": [],
+            "image": self._images_json[image.slug],
+            "volume_ids": [],
+            "size": self._sizes_json[size.slug],
+            "size_slug": size.slug,
+            "networks": {
+                "v4": [
+                    {
+                        "ip_address": f"10.{region_octet}.{host // 256}.{host % 256}",
+                        "netmask": "255.255.0.0",
+                        "gateway": "nil",
+                        "type": "private",
+                    },
+                    {
+                        "ip_address": f"164.{90 + region_octet}.{host // 256}.{host % 256}",
+                        "netmask": "255.255.240.0",
+                        "gateway": f"164.{90 + region_octet}.{host // 256}.1",
+                        "type": "public",
+                    },
+                ],
+                "v6": v6,
+            },
+            "region": self._regions_json[region.slug],
+            "tags": [role, f"env:{self.account_name}"],
+            "vpc_uuid": self.vpc_uuid(region.slug),
+        }
+        gpu_info = size.gpu_info()
+        if gpu_info is not None:
+            droplet["gpu_info"] = gpu_info
+        return droplet
+
+    def volume(
+        self,
+        rng: random.Random,
+        *,
+        index: int,
+        region: str,
+        created_at: float,
+        droplet_ids: list[int],
+    ) -> JsonObject:
+        filesystem = rng.choice(("ext4", "ext4", "xfs"))
+        name = f"data-{region}-{index:04d}"
+        return {
+            "id": stable_uuid(self.spec.seed, self.account_name, "volume", index),
+            "region": self._regions_json[region],
+            "droplet_ids": droplet_ids,
+            "name": name,
+            "description": f"Block storage for {self.account_name}",
+            "size_gigabytes": rng.choice(VOLUME_SIZES_GIB),
+            "created_at": iso_utc(int(created_at)),
+            "filesystem_type": filesystem,
+            "filesystem_label": name[:12] if filesystem == "xfs" else name[:16],
+            "tags": [f"env:{self.account_name}"],
+        }
+
+
+def default_status_counts(spec: FleetSpec) -> tuple[int, int, int]:
+    """(off, new, archive): a realistic mostly-active fleet unless the spec says otherwise."""
+
+    def share(given: int | None, one_in: int) -> int:
+        if given is not None:
+            return given
+        # Fleets under ten Droplets stay all active, so small test fleets are easy to reason about.
+        return 0 if spec.droplets < 10 else max(1, spec.droplets // one_in)
+
+    off = share(spec.off_droplets, 20)
+    new = share(spec.new_droplets, 100)
+    archive = share(spec.archive_droplets, 100)
+    if off + new + archive > spec.droplets:
+        raise ValueError("FleetSpec: off, new and archive Droplets exceed the Droplet count")
+    return off, new, archive
+
+
+class Fleet:
+    """The live resources of one account. Thread-safe; reads never block on mutations."""
+
+    def __init__(
+        self,
+        *,
+        droplets: Iterable[ListedObject],
+        gpu_droplets: Iterable[ListedObject],
+        volumes: Iterable[ListedObject],
+        account: JsonObject,
+        factory: DropletFactory,
+        spec: FleetSpec,
+        billing: Billing | None = None,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._droplets = tuple(droplets)
+        self._gpu_droplets = tuple(gpu_droplets)
+        self._volumes = tuple(volumes)
+        self._account = account
+        self._factory = factory
+        self._spec = spec
+        self._mutations = 0
+        self._names_issued = len(self._droplets) + len(self._gpu_droplets)
+        self._index_droplets()
+        self._billing: Billing = billing or self._generated_billing()
+
+    def _generated_billing(self) -> GeneratedBilling:
+        spec = self._spec
+        return GeneratedBilling(
+            owner_key=f"{spec.seed}:{self._factory.account_name}",
+            hourly_run_rate=self.hourly_run_rate,
+            account_balance=Decimal(spec.account_balance),
+            month_to_date_usage=(
+                None if spec.month_to_date_usage is None else Decimal(spec.month_to_date_usage)
+            ),
+            invoice_months=spec.invoice_months,
+            invoice_amounts=(
+                None
+                if spec.invoice_amounts is None
+                else tuple(Decimal(amount) for amount in spec.invoice_amounts)
+            ),
+        )
+
+    def _index_droplets(self) -> None:
+        self._droplets_by_id = {d.id: d for d in (*self._droplets, *self._gpu_droplets)}
+        ids = [d.id for d in self._droplets_by_id.values() if isinstance(d.id, int)]
+        self._highest_id = max(ids, default=100_000_000)
+
+    @classmethod
+    def generate(
+        cls,
+        spec: FleetSpec,
+        account_name: str,
+        *,
+        team_name: str | None = None,
+        email: str | None = None,
+    ) -> Fleet:
+        """The deterministic fleet of `spec`: the same spec and name give the same bytes."""
+        factory = DropletFactory(spec, account_name)
+        rng = seeded_random("fleet", spec.seed, account_name)
+        base_id = 100_000_000 + (stable_int(spec.seed, account_name) % 800) * 1_000_000
+        total = spec.droplets + spec.gpu_droplets
+        span = spec.created_span_days * 86_400
+        start = spec.created_until - span
+        step = span / max(total, 1)
+
+        off, new, archive = default_status_counts(spec)
+        statuses = ["active"] * spec.droplets
+        # New Droplets are the most recently created; the rest are scattered.
+        for position in range(spec.droplets - new, spec.droplets):
+            statuses[position] = "new"
+        chosen = rng.sample(range(spec.droplets - new), off + archive)
+        for position in chosen[:off]:
+            statuses[position] = "off"
+        for position in chosen[off:]:
+            statuses[position] = "archive"
+
+        regular: list[JsonObject] = []
+        gpu: list[JsonObject] = []
+        gpu_every = max(1, total // max(spec.gpu_droplets, 1))
+        regular_index = gpu_index = 0
+        for position in range(total):
+            droplet_id = base_id + position * ID_STRIDE + rng.randrange(ID_STRIDE)
+            created_at = start + position * step + rng.random() * step * 0.5
+            gpus_left = spec.gpu_droplets - gpu_index
+            is_gpu = gpus_left > 0 and (
+                position % gpu_every == gpu_every - 1 or total - position <= gpus_left
+            )
+            if is_gpu:
+                gpu_index += 1
+                gpu.append(
+                    factory.droplet(
+                        rng,
+                        droplet_id=droplet_id,
+                        index=gpu_index,
+                        created_at=created_at,
+                        status="active",
+                        gpu=True,
+                    )
+                )
+            else:
+                regular.append(
+                    factory.droplet(
+                        rng,
+                        droplet_id=droplet_id,
+                        index=regular_index + 1,
+                        created_at=created_at,
+                        status=statuses[regular_index],
+                    )
+                )
+                regular_index += 1
+
+        volumes = cls._generate_volumes(
+            spec=spec, factory=factory, rng=rng, droplets=regular, start=start, span=span
+        )
+        account = cls._account_object(spec, account_name, total, team_name, email)
+        return cls(
+            droplets=[factory.listed(d) for d in regular],
+            gpu_droplets=[factory.listed(d) for d in gpu],
+            volumes=[listed_volume(v) for v in volumes],
+            account=account,
+            factory=factory,
+            spec=spec,
+        )
+
+    @staticmethod
+    def _generate_volumes(
+        *,
+        spec: FleetSpec,
+        factory: DropletFactory,
+        rng: random.Random,
+        droplets: list[JsonObject],
+        start: float,
+        span: float,
+    ) -> list[JsonObject]:
+        unattached = (
+            spec.unattached_volumes if spec.unattached_volumes is not None else spec.volumes // 4
+        )
+        unattached = min(unattached, spec.volumes)
+        hosts = [d for d in droplets if d["status"] != "archive"]
+        if not hosts:
+            unattached = spec.volumes
+        volumes: list[JsonObject] = []
+        for index in range(spec.volumes):
+            created_at = start + span * (index + 0.5) / max(spec.volumes, 1)
+            if index < spec.volumes - unattached:
+                host = hosts[rng.randrange(len(hosts))]
+                volume = factory.volume(
+                    rng,
+                    index=index + 1,
+                    region=host["region"]["slug"],
+                    created_at=created_at,
+                    droplet_ids=[host["id"]],
+                )
+                host["volume_ids"] = [*host["volume_ids"], volume["id"]]
+            else:
+                region = rng.choice(factory.regions).slug
+                volume = factory.volume(
+                    rng, index=index + 1, region=region, created_at=created_at, droplet_ids=[]
+                )
+            volumes.append(volume)
+        return volumes
+
+    @staticmethod
+    def _account_object(
+        spec: FleetSpec,
+        account_name: str,
+        droplet_count: int,
+        team_name: str | None,
+        email: str | None,
+    ) -> JsonObject:
+        limit = spec.droplet_limit
+        if limit is None:
+            limit = max(25, -(-int(droplet_count * 1.25) // 25) * 25)
+        owner = stable_hex(40, "user", spec.seed, account_name)
+        team = stable_hex(40, "team", spec.seed, account_name)
+        return {
+            "droplet_limit": limit,
+            "floating_ip_limit": spec.floating_ip_limit,
+            "reserved_ip_limit": spec.reserved_ip_limit,
+            "volume_limit": spec.volume_limit,
+            "email": email or f"ops+{account_name}@example.com",
+            "name": f"{account_name.title()} Operator",
+            "uuid": owner,
+            "email_verified": True,
+            "status": "active",
+            "status_message": "",
+            "team": {"uuid": team, "name": team_name or account_name.replace("-", " ").title()},
+        }
+
+    @classmethod
+    def from_objects(
+        cls,
+        *,
+        droplets: Sequence[Mapping[str, Any]] = (),
+        gpu_droplets: Sequence[Mapping[str, Any]] = (),
+        volumes: Sequence[Mapping[str, Any]] = (),
+        account: Mapping[str, Any] | None = None,
+        balance: Mapping[str, Any] | None = None,
+        invoices: Sequence[Mapping[str, Any]] | None = None,
+        invoice_preview: Mapping[str, Any] | None = None,
+        account_name: str = "example",
+    ) -> Fleet:
+        """A fleet that serves exactly these objects, in this order.
+
+        Parts left out are generated as for an empty `FleetSpec`; billing parts left out are
+        computed from the given objects' prices.
+        """
+        spec = FleetSpec(droplets=0)
+        factory = DropletFactory(spec, account_name)
+        account_object = (
+            dict(account)
+            if account is not None
+            else cls._account_object(
+                spec, account_name, len(droplets) + len(gpu_droplets), None, None
+            )
+        )
+        fleet = cls(
+            droplets=[listed_droplet(d) for d in droplets],
+            gpu_droplets=[listed_droplet(d) for d in gpu_droplets],
+            volumes=[listed_volume(v) for v in volumes],
+            account=account_object,
+            factory=factory,
+            spec=spec,
+        )
+        if balance is not None or invoices is not None:
+            fleet._billing = StaticBilling(
+                fallback=fleet._billing,
+                balance_object=None if balance is None else dict(balance),
+                invoice_objects=None if invoices is None else tuple(dict(i) for i in invoices),
+                invoice_preview_object=None if invoice_preview is None else dict(invoice_preview),
+            )
+        return fleet
+
+    @property
+    def droplets(self) -> tuple[ListedObject, ...]:
+        """Regular Droplets: what `GET /v2/droplets` lists by default."""
+        return self._droplets
+
+    @property
+    def gpu_droplets(self) -> tuple[ListedObject, ...]:
+        """GPU Droplets: listed only with `?type=gpus`."""
+        return self._gpu_droplets
+
+    @property
+    def volumes(self) -> tuple[ListedObject, ...]:
+        return self._volumes
+
+    @property
+    def billing(self) -> Billing:
+        return self._billing
+
+    def account_object(self) -> JsonObject:
+        return dict(self._account)
+
+    def find_droplet(self, droplet_id: int) -> ListedObject | None:
+        return self._droplets_by_id.get(droplet_id)
+
+    def hourly_run_rate(self) -> Decimal:
+        """What the fleet costs per hour right now (Droplets not archived, plus volumes)."""
+        objects = (*self._droplets, *self._gpu_droplets, *self._volumes)
+        return sum((o.hourly_cost for o in objects), Decimal(0))
+
+    def mutate(
+        self, *, create: int = 0, destroy: int = 0, now: float
+    ) -> tuple[list[int], list[int]]:
+        """Destroy `destroy` regular Droplets, then create `create`; return both lists of ids.
+
+        Deterministic: which Droplets go and what the new ones look like depends only on the
+        spec and on how many mutations came before. Volumes of a destroyed Droplet stay, detached.
+        """
+        if create < 0 or destroy < 0:
+            raise ValueError("create and destroy must not be negative")
+        with self._lock:
+            self._mutations += 1
+            seed = self._spec.seed
+            rng = seeded_random("mutation", seed, self._factory.account_name, self._mutations)
+            droplets = list(self._droplets)
+            victims = sorted(rng.sample(range(len(droplets)), min(destroy, len(droplets))))
+            destroyed = [droplets[i] for i in victims]
+            for position in reversed(victims):
+                del droplets[position]
+            volumes = self._detach(destroyed)
+            created: list[int] = []
+            for _ in range(create):
+                self._highest_id += 1 + rng.randrange(ID_STRIDE)
+                self._names_issued += 1
+                droplet = self._factory.droplet(
+                    rng,
+                    droplet_id=self._highest_id,
+                    index=self._names_issued,
+                    created_at=now,
+                    status="active",
+                )
+                droplets.append(self._factory.listed(droplet))
+                created.append(self._highest_id)
+            self._droplets = tuple(droplets)
+            self._volumes = volumes
+            highest = self._highest_id
+            self._index_droplets()
+            self._highest_id = max(self._highest_id, highest)
+            return created, [int(d.id) for d in destroyed]
+
+    def _detach(self, destroyed: Sequence[ListedObject]) -> tuple[ListedObject, ...]:
+        gone = {d.id for d in destroyed}
+        if not any(d.attachments for d in destroyed):
+            return self._volumes
+        volumes: list[ListedObject] = []
+        for volume in self._volumes:
+            if gone.intersection(volume.attachments):
+                body = volume.as_json()
+                body["droplet_ids"] = [i for i in body.get("droplet_ids") or () if i not in gone]
+                volumes.append(listed_volume(body))
+            else:
+                volumes.append(volume)
+        return tuple(volumes)

@@ -1,0 +1,153 @@
+"""Shared support for the simulator tests: a manual clock, standard tokens, running simulators.
+
+Every simulator here listens on 127.0.0.1 with a real HTTP server; time only moves when a test
+moves the clock, so rate-limit tests never sleep.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from exporter.simulator import FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
+from exporter.simulator.fleet import Fleet
+
+START = 1_795_000_000.0
+"""2026-11-18T11:06:40Z: after every generated creation time, mid-month."""
+
+SPEC_PATH = (
+    Path(__file__).parent.parent / "fixtures" / "do-api" / "digitalocean-openapi-subset.json"
+)
+
+READ_ONLY = SimToken(name="read-only", token="sim-secret-read-only", scopes=["read"])
+FULL_ACCESS = SimToken(name="full-access", token="sim-secret-full-access", scopes=["read", "write"])
+API_READ = SimToken(name="api-read", token="sim-secret-api-read", scopes=["api:read"])
+BILLING_ONLY = SimToken(
+    name="billing-only", token="sim-secret-billing-only", scopes=["billing:read"]
+)
+DROPLETS_ONLY = SimToken(
+    name="droplets-only",
+    token="sim-secret-droplets-only",
+    scopes=["droplet:read", "droplet:create"],
+)
+EXPIRED = SimToken(
+    name="expired", token="sim-secret-expired", scopes=["read"], expires_in_seconds=-1
+)
+REVOKED = SimToken(name="revoked", token="sim-secret-revoked", scopes=["read"], revoked=True)
+EXPIRING = SimToken(
+    name="expiring",
+    token="sim-secret-expiring",
+    scopes=["read"],
+    expires_in_seconds=3600,
+    created_at=1_790_000_000,
+)
+OTHER_ACCOUNT = SimToken(name="other-read-only", token="sim-secret-other", scopes=["read"])
+
+ALL_TOKENS = (
+    READ_ONLY,
+    FULL_ACCESS,
+    API_READ,
+    BILLING_ONLY,
+    DROPLETS_ONLY,
+    EXPIRED,
+    REVOKED,
+    EXPIRING,
+)
+
+
+class ManualClock:
+    """Unix time that moves only when a test says so."""
+
+    def __init__(self, now: float = START) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def account_config(
+    fleet: FleetSpec | Fleet | None = None,
+    *,
+    tokens: tuple[SimToken, ...] = ALL_TOKENS,
+    other_fleet: FleetSpec | None = None,
+    requests_per_hour: int = 5000,
+    requests_per_minute: int = 250,
+) -> SimulatorConfig:
+    """Account `acme` with every standard token, and account `other` with its own token."""
+    return SimulatorConfig(
+        accounts=(
+            SimAccount(name="acme", tokens=tokens, fleet=fleet or FleetSpec(seed=3, droplets=45)),
+            SimAccount(
+                name="other",
+                tokens=(OTHER_ACCOUNT,),
+                fleet=other_fleet or FleetSpec(seed=4, droplets=5),
+            ),
+        ),
+        requests_per_hour=requests_per_hour,
+        requests_per_minute=requests_per_minute,
+    )
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def start_simulator(clock: ManualClock) -> Iterator[Callable[[SimulatorConfig], Simulator]]:
+    """Start simulators on the test's clock; all are stopped after the test."""
+    started: list[Simulator] = []
+
+    def start(config: SimulatorConfig) -> Simulator:
+        simulator = Simulator(config, clock=clock)
+        simulator.start(host="127.0.0.1", port=0)
+        started.append(simulator)
+        return simulator
+
+    yield start
+    for simulator in started:
+        simulator.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_context() -> ssl.SSLContext:
+    """One context for every client: httpx builds a new one per client otherwise (~20 ms), and
+    the simulator speaks plain HTTP on loopback, so it is never used."""
+    return ssl.create_default_context()
+
+
+@pytest.fixture
+def connect(tls_context: ssl.SSLContext) -> Iterator[Callable[..., httpx.Client]]:
+    """HTTP clients for a simulator, optionally with a bearer token; closed after the test."""
+    clients: list[httpx.Client] = []
+
+    def make(
+        simulator: Simulator, token: SimToken | str | None = None, **options: Any
+    ) -> httpx.Client:
+        headers = dict(options.pop("headers", {}))
+        if token is not None:
+            secret = token.token if isinstance(token, SimToken) else token
+            headers["Authorization"] = f"Bearer {secret}"
+        options.setdefault("timeout", 10)
+        options.setdefault("verify", tls_context)
+        client = httpx.Client(base_url=simulator.url, headers=headers, **options)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def acme(start_simulator: Callable[[SimulatorConfig], Simulator]) -> Simulator:
+    """A running simulator with the standard accounts: 45 Droplets in `acme`."""
+    return start_simulator(account_config())
