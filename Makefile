@@ -3,6 +3,8 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
+DEMO_ADDRESS ?= :9212
+
 .PHONY: venv test lint run demo clean
 
 $(BIN)/digitalocean-exporter: pyproject.toml
@@ -22,6 +24,9 @@ lint: venv
 
 run: venv
 	$(BIN)/digitalocean-exporter $(ARGS)
+
+demo: venv
+	$(BIN)/digitalocean-exporter --demo --web.listen-address $(DEMO_ADDRESS) $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
