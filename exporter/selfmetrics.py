@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector as RegistryCollector
@@ -203,6 +203,9 @@ class RuntimeMetrics(RegistryCollector):
 def self_registry(
     poller: Callable[[], Poller | None], store: SnapshotStore, version: str
 ) -> tuple[CollectorRegistry, ApiRequestMetrics]:
+    # `_created` series would double the request metrics in the text format for no use here;
+    # the switch is process-wide in prometheus_client, and this is the only registry we own.
+    disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped upstream
     registry = CollectorRegistry(auto_describe=False)
     api_metrics = ApiRequestMetrics(registry)
     registry.register(RuntimeMetrics(poller, store, version))

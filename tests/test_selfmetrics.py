@@ -1,0 +1,99 @@
+"""The exporter's own metrics, read from the running state at render time."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families as parse_text
+
+from exporter.api import DigitalOceanClient
+from exporter.budget import RequestBudget
+from exporter.collectors import droplets, volumes
+from exporter.config import AccountSettings, CollectorSettings, TokenPolicy
+from exporter.exposition import render_registry
+from exporter.logs import get_logger
+from exporter.poller import AccountRuntime, Poller
+from exporter.scopes import classify, unverifiable
+from exporter.selfmetrics import SELF_FAMILIES, self_registry
+from exporter.snapshot import Snapshot, SnapshotStore
+from exporter.tokens import InlineToken, TokenSource
+from tests.conftest import READ_TOKEN, FakeClock
+
+
+def samples(text: bytes) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in parse_text(text.decode()) for s in family.samples
+    }
+
+
+async def test_runtime_metrics(tmp_path: Path, clock: FakeClock) -> None:
+    store = SnapshotStore()
+    collectors = (droplets.COLLECTOR, volumes.COLLECTOR)
+    poller = Poller(
+        collectors=collectors,
+        settings={c.name: CollectorSettings(True, 60, 180) for c in collectors},
+        store=store, token_policy=TokenPolicy(), clock=clock, log=get_logger("t"),
+        remember_secret=lambda s: None, rng=random.Random(1),
+    )
+    registry, api_metrics = self_registry(lambda: poller, store, "9.9.9")
+    client = DigitalOceanClient(api_url="https://api.digitalocean.com",
+                                auth_url="https://cloud.digitalocean.com", timeout=1,
+                                user_agent="t", observer=api_metrics, clock=clock)
+    accounts = []
+    for name, report in (("prod", classify({"scopes": ["read"], "expires_in_seconds": 600}, 1000.0)),
+                         ("dev", unverifiable("token/info timed out"))):
+        source = TokenSource(InlineToken(READ_TOKEN), {})
+        budget = RequestBudget(1234, clock)
+        api = client.account(name, lambda s=source: s.token, budget)
+        accounts.append(AccountRuntime(AccountSettings(name, InlineToken(READ_TOKEN), "x"),
+                                       source, api, budget, report))
+    poller.accounts = accounts
+    for account in accounts:
+        for collector in collectors:
+            account.state(collector.name)
+    accounts[0].api.rate_limit.remaining = 4321
+    accounts[0].api.rate_limit.limit = 5000
+    accounts[0].api.rate_limit.reset_at = 1_790_000_100.0
+    accounts[1].token_valid = False
+    accounts[1].state("volumes").enabled = False
+    store.publish(("prod", "droplets"), Snapshot((), 50.0, None, 60.0, 0.25))
+    store.publish(("prod", "volumes"), Snapshot(None, None, "boom", 60.0, 1.5))
+    api_metrics.observe("prod", "/v2/droplets", "200", 0.2)
+    api_metrics.observe("prod", "/v2/droplets", "200", 0.3)
+    api_metrics.observe("dev", "/v2/volumes", "timeout", 10)
+
+    text, openmetrics = render_registry(registry)
+    got = samples(text)
+    assert got[("digitalocean_collector_success", (("account", "prod"), ("collector", "droplets")))] == 1
+    assert got[("digitalocean_collector_success", (("account", "prod"), ("collector", "volumes")))] == 0
+    assert ("digitalocean_collector_success", (("account", "dev"), ("collector", "droplets"))) not in got
+    assert got[("digitalocean_collector_duration_seconds",
+                (("account", "prod"), ("collector", "volumes")))] == 1.5
+    assert got[("digitalocean_collector_last_success_timestamp_seconds",
+                (("account", "prod"), ("collector", "droplets")))] == 50.0
+    assert got[("digitalocean_collector_enabled", (("account", "dev"), ("collector", "volumes")))] == 0
+    assert got[("digitalocean_token_read_only", (("account", "prod"),))] == 1
+    assert got[("digitalocean_token_read_only", (("account", "dev"),))] == 0
+    assert got[("digitalocean_token_expiry_timestamp_seconds", (("account", "prod"),))] == 1600.0
+    assert ("digitalocean_token_expiry_timestamp_seconds", (("account", "dev"),)) not in got
+    assert got[("digitalocean_token_valid", (("account", "dev"),))] == 0
+    assert got[("digitalocean_api_rate_limit_remaining", (("account", "prod"),))] == 4321
+    assert got[("digitalocean_api_budget_requests_per_hour", (("account", "prod"),))] == 1234
+    assert got[("digitalocean_api_requests_total",
+                (("account", "prod"), ("code", "200"), ("endpoint", "/v2/droplets")))] == 2
+    assert got[("digitalocean_api_request_duration_seconds_count",
+                (("account", "dev"), ("endpoint", "/v2/volumes")))] == 1
+    assert ("digitalocean_exporter_build_info", (("python_version", __import__("platform").python_version()),
+                                                 ("version", "9.9.9"))) in got
+    assert openmetrics.endswith(b"# EOF\n")
+
+    # every documented family is emitted, and nothing undocumented
+    emitted = {f.name for f in parse_text(text.decode())}
+    assert emitted == {f.name.removesuffix("_total") if f.kind == "counter" else f.name
+                       for f in SELF_FAMILIES}
+
+    api_metrics.forget_account("dev")
+    assert 'account="dev",code="timeout"' not in render_registry(registry)[0].decode()
+    await client.aclose()
