@@ -8,7 +8,6 @@ line or a traceback through this module (httpx exceptions are replaced, not chai
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import random
@@ -230,13 +229,10 @@ class AccountApi:
         query: Mapping[str, str],
         numbers: range,
     ) -> list[JSONObject]:
-        limit = asyncio.Semaphore(self.client.page_concurrency)
-
-        async def one(number: int) -> JSONObject:
-            async with limit:
-                return await self.get(endpoint, path=path, params={**query, "page": str(number)})
-
-        return await all_or_nothing([one(n) for n in numbers])
+        return await all_or_nothing(
+            [self.get(endpoint, path=path, params={**query, "page": str(n)}) for n in numbers],
+            limit=self.client.page_concurrency,
+        )
 
     async def _request(
         self,
