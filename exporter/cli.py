@@ -76,14 +76,28 @@ def build_parser() -> argparse.ArgumentParser:
         "no token or config file needed",
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
+    for collector in COLLECTORS:
+        default = "enabled" if collector.enabled_by_default else "disabled"
+        parser.add_argument(
+            f"--collector.{collector.name}", dest=f"collector_{collector.name}",
+            action=argparse.BooleanOptionalAction, default=None,
+            help=f"{collector.summary} (default {default}; overrides "
+            f"collectors.{collector.name}.enabled)",
+        )
     return parser
+
+
+def collector_overrides(args: argparse.Namespace) -> dict[str, bool]:
+    """The collectors a `--collector.<name>` or `--no-collector.<name>` flag switched."""
+    found = {c.name: getattr(args, f"collector_{c.name}") for c in COLLECTORS}
+    return {name: value for name, value in found.items() if value is not None}
 
 
 def collector_defaults() -> dict[str, CollectorDefaults]:
     return {c.name: CollectorDefaults(c.interval, c.enabled_by_default) for c in COLLECTORS}
 
 
-def demo_settings(simulator: Simulator) -> Settings:
+def demo_settings(simulator: Simulator, overrides: dict[str, bool] | None = None) -> Settings:
     """Settings for `--demo`: every simulated account, with its read-only token, on loopback."""
     accounts = tuple(
         AccountSettings(
@@ -97,7 +111,9 @@ def demo_settings(simulator: Simulator) -> Settings:
     return Settings(
         accounts=accounts,
         collectors={
-            name: CollectorSettings(d.enabled, d.interval, STALE_AFTER_INTERVALS * d.interval)
+            name: CollectorSettings(
+                (overrides or {}).get(name, d.enabled), d.interval, STALE_AFTER_INTERVALS * d.interval
+            )
             for name, d in defaults.items()
         },
         api=ApiSettings(url=simulator.url, auth_url=simulator.url),
@@ -128,14 +144,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = ServeOptions(host=host, port=port, telemetry_path=path)
     environ = dict(os.environ)
 
+    overrides = collector_overrides(args)
     if args.demo:
-        return _run_demo(options, redactor, environ)
+        return _run_demo(options, redactor, environ, overrides)
 
     config_text = args.config_file or environ.get(ENV_CONFIG_FILE) or None
     config_path = Path(config_text) if config_text else None
 
     def load() -> Settings:
-        return load_settings(config_path, environ, collector_defaults())
+        return load_settings(config_path, environ, collector_defaults(), overrides)
 
     try:
         settings = load()
@@ -154,11 +171,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ))
 
 
-def _run_demo(options: ServeOptions, redactor: Redactor, environ: dict[str, str]) -> int:
+def _run_demo(
+    options: ServeOptions, redactor: Redactor, environ: dict[str, str], overrides: dict[str, bool]
+) -> int:
     simulator = Simulator(demo_config())
     simulator.start(host="127.0.0.1", port=0)
     try:
-        settings = demo_settings(simulator)
+        settings = demo_settings(simulator, overrides)
         shown = "localhost" if options.host in ("", "0.0.0.0", "::") else options.host  # noqa: S104
         get_logger("exporter").info(
             "demo mode: a simulated DigitalOcean with sample accounts; open "

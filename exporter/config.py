@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -201,9 +201,11 @@ class _Parser:
         environ: Mapping[str, str],
         collector_defaults: Mapping[str, CollectorDefaults],
         config_path: Path | None,
+        enabled_overrides: Mapping[str, bool],
     ) -> None:
         self.environ = environ
         self.defaults = collector_defaults
+        self.enabled_overrides = enabled_overrides
         self.config_path = config_path
         self.problems = _Problems()
         self.warnings: list[str] = []
@@ -518,6 +520,8 @@ class _Parser:
             settings = self.collector(entry.get(name), f"collectors.{name}", default)
             if settings is None:
                 ok = False
+            elif name in self.enabled_overrides:  # --collector.<name> / --no-collector.<name>
+                result[name] = replace(settings, enabled=self.enabled_overrides[name])
             else:
                 result[name] = settings
         return result if ok else None
@@ -568,8 +572,12 @@ def load_settings(
     config_path: Path | None,
     environ: Mapping[str, str],
     collector_defaults: Mapping[str, CollectorDefaults],
+    enabled_overrides: Mapping[str, bool] | None = None,
 ) -> Settings:
-    """Settings from a config file (or from the environment alone); ConfigError lists every problem."""
+    """Settings from a config file (or from the environment alone); ConfigError lists every problem.
+
+    `enabled_overrides` (from `--collector.<name>` flags) win over `collectors.<name>.enabled`.
+    """
     source = str(config_path) if config_path else "environment"
     doc: object = None
     if config_path is not None:
@@ -583,7 +591,7 @@ def load_settings(
             doc = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506  # a SafeLoader subclass
         except yaml.YAMLError as exc:
             raise ConfigError(source, [_yaml_problem(exc)]) from None
-    parser = _Parser(environ, collector_defaults, config_path)
+    parser = _Parser(environ, collector_defaults, config_path, enabled_overrides or {})
     settings = parser.document(doc)
     if settings is None:
         raise ConfigError(source, parser.problems.items)

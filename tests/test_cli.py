@@ -67,6 +67,17 @@ def test_config_check_ok_prints_summary_without_token(tmp_path: Path, simulator:
     assert READ_TOKEN not in result.stdout + result.stderr
 
 
+def test_collector_flags_override_the_config(tmp_path: Path, simulator: Simulator) -> None:
+    config = config_for(tmp_path, simulator, {"production": READ_TOKEN},
+                        extra="collectors:\n  volumes: {enabled: false}\n")
+    result = run(["--config.file", str(config), "--config.check", "--no-collector.billing",
+                  "--collector.volumes"])
+    assert result.returncode == 0, result.stderr
+    assert "  billing: disabled" in result.stdout.splitlines()
+    assert "  volumes: every 1m, stale after 3m" in result.stdout.splitlines()
+    assert "  droplets: every 1m, stale after 3m" in result.stdout.splitlines()
+
+
 def test_config_check_invalid_exits_2_with_every_problem(tmp_path: Path) -> None:
     config = write_config(tmp_path, "accounts:\n  - name: a\n    token_file: /nope\napi: {timeout: x}\n")
     result = run(["--config.file", str(config), "--config.check"])

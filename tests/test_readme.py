@@ -44,10 +44,11 @@ def flags_table() -> str:
     for action in build_parser()._actions:  # argparse has no public iterator
         if not action.option_strings or action.dest == "help":
             continue
-        flag = action.option_strings[0] + (f" {action.metavar}" if action.metavar else "")
+        flag = " / ".join(action.option_strings) + (f" {action.metavar}" if action.metavar else "")
         default = "" if action.default in (None, False) else f"`{action.default}`"
         help_text = (action.help or "").replace("|", "\\|")
-        rows.append(f"| `{flag}` | {default} | {help_text} |")
+        shown = " / ".join(f"`{part}`" for part in flag.split(" / "))
+        rows.append(f"| {shown} | {default} | {help_text} |")
     return "\n".join(rows)
 
 
