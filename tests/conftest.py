@@ -84,12 +84,15 @@ def schema_example(schema: str) -> Any:
             return build(components[node["$ref"].rsplit("/", 1)[1]])
         if "example" in node:
             return node["example"]
-        if node.get("type") == "object" or "properties" in node:
-            return {k: build(v) for k, v in node.get("properties", {}).items()}
-        if "allOf" in node:
-            merged: dict[str, Any] = {}
-            for part in node["allOf"]:
-                merged.update(build(part))
+        if "allOf" in node or node.get("type") == "object" or "properties" in node:
+            merged: dict[str, Any] = {k: build(v) for k, v in node.get("properties", {}).items()}
+            for part in node.get("allOf", []):
+                built = build(part)
+                if built is None:
+                    continue  # a part that only adds constraints, such as `required`
+                if not isinstance(built, dict):
+                    return built  # an allOf that narrows a list or a scalar
+                merged.update(built)
             return merged
         return None
 
@@ -129,8 +132,43 @@ class StaticReader:
 
 
 def example_reader() -> StaticReader:
-    """Every endpoint of the core collectors answered with the official examples."""
+    """Every endpoint of every collector answered with the official examples.
+
+    Where the spec has no example (registry, uptime, the two endpoints outside the subset) the
+    body is built from the schema's property examples or from the documented shape.
+    """
     return StaticReader({
+        ("/v2/snapshots", ()): spec_example("/v2/snapshots", "All Snapshots"),
+        ("/v2/reserved_ips", ()): spec_example("/v2/reserved_ips"),
+        ("/v2/reserved_ipv6", ()): spec_example("/v2/reserved_ipv6"),
+        ("/v2/load_balancers", ()): spec_example("/v2/load_balancers", "All Load Balancers"),
+        ("/v2/kubernetes/clusters", ()): spec_example(
+            "/v2/kubernetes/clusters", "All Kubernetes Clusters"
+        ),
+        ("/v2/databases", ()): spec_example("/v2/databases"),
+        ("/v2/apps", ()): spec_example("/v2/apps", "apps"),
+        ("/v2/domains", ()): spec_example("/v2/domains"),
+        ("/v2/domains/{domain_name}/records", ()): {"domain_records": [
+            {"id": 28448429, "type": "A", "name": "@", "data": "1.2.3.4", "ttl": 1800}
+        ], "links": {}, "meta": {"total": 1}},
+        ("/v2/firewalls", ()): spec_example("/v2/firewalls"),
+        ("/v2/vpcs", ()): spec_example("/v2/vpcs"),
+        ("/v2/vpcs/{vpc_id}/members", ()): {"members": [
+            {"urn": "do:droplet:13457723", "name": "example", "created_at": "2020-03-13T19:30:48Z"}
+        ], "links": {}, "meta": {"total": 1}},
+        ("/v2/cdn/endpoints", ()): spec_example("/v2/cdn/endpoints"),
+        ("/v2/certificates", ()): spec_example("/v2/certificates", "AllCertificates"),
+        ("/v2/registry", ()): {"registry": schema_example("registry_base")},
+        ("/v2/registry/subscription", ()): {"subscription": schema_example("subscription")},
+        ("/v2/uptime/checks", ()): {"checks": [
+            {**schema_example("check_base"), **schema_example("check_updatable")}
+        ]},
+        ("/v2/uptime/checks/{check_id}/state", ()): {"state": schema_example("state")},
+        ("/v2/projects", ()): spec_example("/v2/projects"),
+        ("/v2/projects/{project_id}/resources", ()): spec_example(
+            "/v2/projects/{project_id}/resources"
+        ),
+        ("/v2/tags", ()): spec_example("/v2/tags"),
         ("/v2/account", ()): {"account": schema_example("account")},
         ("/v2/droplets", ()): spec_example("/v2/droplets", "All Droplets"),
         ("/v2/droplets", (("type", "gpus"),)): spec_example("/v2/droplets", "GPU Droplets"),

@@ -74,7 +74,9 @@ INVALID = {
         "vanish between polls"
     ],
     "invalid-unknown-collector.yml": [
-        "collectors.dropletz: unknown key; known keys are account, droplets, volumes, billing"
+        "collectors.dropletz: unknown key; known keys are account, droplets, volumes, snapshots, "
+        "reserved_ips, load_balancers, kubernetes, databases, apps, domains, firewalls, vpcs, cdn, "
+        "certificates, registry, uptime, projects, tags, billing"
     ],
     "invalid-collector-enabled-type.yml": [
         "collectors.billing.enabled: expected true or false, got a string"

@@ -8,13 +8,48 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from exporter.collectors import account, billing, droplets, volumes
+from exporter.collectors import (
+    account,
+    apps,
+    billing,
+    cdn,
+    certificates,
+    databases,
+    domains,
+    droplets,
+    firewalls,
+    kubernetes,
+    load_balancers,
+    projects,
+    registry,
+    reserved_ips,
+    snapshots,
+    tags,
+    uptime,
+    volumes,
+    vpcs,
+)
 from exporter.collectors.base import Collector
 
 COLLECTORS: tuple[Collector[Any], ...] = (
     account.COLLECTOR,
     droplets.COLLECTOR,
     volumes.COLLECTOR,
+    snapshots.COLLECTOR,
+    reserved_ips.COLLECTOR,
+    load_balancers.COLLECTOR,
+    kubernetes.COLLECTOR,
+    databases.COLLECTOR,
+    apps.COLLECTOR,
+    domains.COLLECTOR,
+    firewalls.COLLECTOR,
+    vpcs.COLLECTOR,
+    cdn.COLLECTOR,
+    certificates.COLLECTOR,
+    registry.COLLECTOR,
+    uptime.COLLECTOR,
+    projects.COLLECTOR,
+    tags.COLLECTOR,
     billing.COLLECTOR,
 )
 

@@ -1,0 +1,154 @@
+"""Databases: GET /v2/databases (scope database:read, default every 1m).
+
+Managed database clusters: engine, version, size and state, node count, storage in bytes
+(`storage_size_mib` * 2^20) and the end of life of the engine version. The list is not paged; the
+API answers `"databases": null` when there are none. Tokens with `database:view_credentials` also
+receive connection URIs and passwords: only named, non-secret fields are read, so no credential
+ever reaches a record, a label or a log line.
+
+    digitalocean_database_info{account="production",database_id="9cc10173-e9ea-4176-9dbc-a4cee4c4ff30",name="backend",engine="pg",version="10",region="nyc3",size="db-s-2vcpu-4gb",project_id="",vpc_uuid="d455e75d-4858-4eec-8c95-da2f0a5f93a7"} 1
+    digitalocean_database_status{account="production",database_id="9cc10173-e9ea-4176-9dbc-a4cee4c4ff30",status="online"} 1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from exporter.collectors.base import Collector, Family, ResourceReader, Sample, state_set
+from exporter.collectors.fields import (
+    ShapeError,
+    objects,
+    optional_int,
+    optional_str,
+    required_str,
+    timestamp,
+)
+
+ENDPOINT = "/v2/databases"
+LIST_KEY = "databases"
+# The enum of database_cluster_read.status, in the spec's order.
+STATUSES = ("creating", "online", "resizing", "migrating", "forking")
+MIB = 2**20
+
+INFO = Family(
+    "digitalocean_database_info",
+    f"Database cluster descriptive labels (always 1), polled from {ENDPOINT}.",
+    ("database_id", "name", "engine", "version", "region", "size", "project_id", "vpc_uuid"),
+)
+STATUS = Family(
+    "digitalocean_database_status",
+    f"Database cluster status as a state set (1 for the current status), polled from {ENDPOINT}.",
+    ("database_id", "status"),
+)
+NODES = Family(
+    "digitalocean_database_nodes",
+    f"Nodes in the database cluster (primary and standbys), polled from {ENDPOINT}.",
+    ("database_id",),
+)
+STORAGE = Family(
+    "digitalocean_database_storage_bytes",
+    f"Storage of the database cluster as the API reports it (storage_size_mib), "
+    f"polled from {ENDPOINT}.",
+    ("database_id",),
+)
+CREATED = Family(
+    "digitalocean_database_created_timestamp_seconds",
+    f"When the database cluster was created, polled from {ENDPOINT}.",
+    ("database_id",),
+)
+END_OF_LIFE = Family(
+    "digitalocean_database_version_end_of_life_timestamp_seconds",
+    f"When the engine version of the cluster stops being supported (absent when it has no end "
+    f"of life), polled from {ENDPOINT}.",
+    ("database_id",),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseRecord:
+    """The non-secret facts about one cluster. Deliberately no connection, user or host field."""
+
+    database_id: str
+    name: str
+    engine: str
+    version: str
+    region: str
+    size: str
+    project_id: str
+    vpc_uuid: str
+    status: str
+    num_nodes: int | None
+    storage_mib: int | None
+    created_at: float | None
+    version_end_of_life: float | None
+
+
+def parse_database(cluster: Mapping[str, Any], where: str) -> DatabaseRecord:
+    # Reads named fields only: `connection`, `private_connection`, `standby_*`, `users` and
+    # `ui_connection` carry passwords and URIs and are never looked at.
+    return DatabaseRecord(
+        database_id=required_str(cluster, "id", where),
+        name=optional_str(cluster, "name"),
+        engine=optional_str(cluster, "engine"),
+        version=optional_str(cluster, "version"),
+        region=optional_str(cluster, "region"),
+        size=optional_str(cluster, "size"),
+        project_id=optional_str(cluster, "project_id"),
+        vpc_uuid=optional_str(cluster, "private_network_uuid"),
+        status=optional_str(cluster, "status") or "unknown",
+        num_nodes=optional_int(cluster, "num_nodes"),
+        storage_mib=optional_int(cluster, "storage_size_mib"),
+        created_at=timestamp(cluster, "created_at"),
+        version_end_of_life=timestamp(cluster, "version_end_of_life"),
+    )
+
+
+def parse_databases(body: Mapping[str, Any]) -> tuple[DatabaseRecord, ...]:
+    where = f"{ENDPOINT} {LIST_KEY}"
+    if LIST_KEY not in body:
+        # Not the same as null: a body without the key is not a database list at all, and
+        # reading it as "no databases" would drop every series instead of keeping the last poll.
+        raise ShapeError(f"{where}: missing from the response")
+    items = body[LIST_KEY]
+    if items is None:  # what the API sends when the account has no database clusters
+        return ()
+    by_id: dict[str, DatabaseRecord] = {}
+    for path, cluster in objects(items, where):
+        record = parse_database(cluster, path)
+        by_id[record.database_id] = record
+    return tuple(by_id[key] for key in sorted(by_id))
+
+
+async def fetch(reader: ResourceReader) -> tuple[DatabaseRecord, ...]:
+    # One request: the endpoint is not paged, so list_all (which pages) is not used.
+    return parse_databases(await reader.get(ENDPOINT))
+
+
+def samples(databases: tuple[DatabaseRecord, ...]) -> Iterator[Sample]:
+    for d in databases:
+        key = (d.database_id,)
+        yield INFO.name, (*key, d.name, d.engine, d.version, d.region, d.size, d.project_id,
+                          d.vpc_uuid), 1
+        yield from state_set(STATUS.name, key, d.status, STATUSES)
+        for family, value in (
+            (NODES, d.num_nodes),
+            (STORAGE, None if d.storage_mib is None else d.storage_mib * MIB),
+            (CREATED, d.created_at),
+            (END_OF_LIFE, d.version_end_of_life),
+        ):
+            if value is not None:
+                yield family.name, key, value
+
+
+COLLECTOR: Collector[tuple[DatabaseRecord, ...]] = Collector(
+    name="databases",
+    summary="managed database clusters: status, engine, version, size, nodes and storage (never credentials)",
+    endpoints=(ENDPOINT,),
+    scope="database:read",
+    interval=60.0,
+    families=(INFO, STATUS, NODES, STORAGE, CREATED, END_OF_LIFE),
+    fetch=fetch,
+    samples=samples,
+)

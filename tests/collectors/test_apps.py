@@ -1,0 +1,194 @@
+"""Apps against the official example: deployment phases as state sets, deployment times, and a
+failed deployment visible for alerting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from exporter.collectors import apps
+from exporter.collectors.fields import ShapeError
+from exporter.exposition import render_samples
+from tests.conftest import StaticReader, spec, spec_example
+
+ENDPOINT = "/v2/apps"
+APP = "4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf"
+GO_ZERO_TIME = "0001-01-01T00:00:00Z"
+
+Samples = dict[tuple[str, tuple[str, ...]], float]
+
+
+class ListRecordingReader(StaticReader):
+    """A StaticReader that also records which calls went through list_all (the paging path)."""
+
+    def __init__(self, answers: dict[tuple[str, tuple[tuple[str, str], ...]], Any]) -> None:
+        super().__init__(answers)
+        self.list_all_calls: list[tuple[str, str]] = []
+
+    async def list_all(self, endpoint: str, key: str, *, path: Any = None, params: Any = None) -> Any:
+        self.list_all_calls.append((endpoint, key))
+        return await super().list_all(endpoint, key, path=path, params=params)
+
+
+def example_body() -> Any:
+    return spec_example(ENDPOINT, "apps")
+
+
+async def example_records() -> tuple[apps.AppRecord, ...]:
+    return await apps.fetch(ListRecordingReader({(ENDPOINT, ()): example_body()}))
+
+
+def sample_map(records: tuple[apps.AppRecord, ...]) -> Samples:
+    return {(name, labels): value for name, labels, value in apps.samples(records)}
+
+
+def phases(samples: Samples, family: str, app_id: str) -> dict[str, float]:
+    return {labels[1]: v for (name, labels), v in samples.items() if name == family and labels[0] == app_id}
+
+
+def one(app: dict[str, Any]) -> apps.AppRecord:
+    [record] = apps.parse_apps([{"id": "a", **app}])
+    return record
+
+
+async def test_fetch_reads_the_paged_list_through_list_all() -> None:
+    reader = ListRecordingReader({(ENDPOINT, ()): example_body()})
+    records = await apps.fetch(reader)
+    assert reader.list_all_calls == [(ENDPOINT, "apps")]
+    assert [r.app_id for r in records] == [APP]
+
+
+async def test_values_from_the_official_example() -> None:
+    samples = list(apps.samples(await example_records()))
+    key = (APP,)
+    assert samples == [
+        ("digitalocean_app_info", (*key, "sample-php", "fra", "basic"), 1),
+        # The example's active deployment carries no phase: the enum default UNKNOWN, not a guess.
+        *(("digitalocean_app_active_deployment_status", (*key, phase), int(phase == "UNKNOWN"))
+          for phase in apps.PHASES),
+        # No in_progress_deployment in the example (its pending_deployment is not one): no series.
+        ("digitalocean_app_last_deployment_timestamp_seconds", key, 1606783332.0),  # 00:42:12Z
+        ("digitalocean_app_last_deployment_created_timestamp_seconds", key, 1606783205.0),  # 00:40:05Z
+        ("digitalocean_app_created_timestamp_seconds", key, 1605817638.0),
+        ("digitalocean_app_updated_timestamp_seconds", key, 1606783336.0),
+    ]
+
+
+def test_a_deployment_failing_in_progress_shows_error() -> None:
+    record = one({
+        "active_deployment": {"id": "d1", "phase": "ACTIVE"},
+        "in_progress_deployment": {"id": "d2", "phase": "ERROR", "cause": "commit 1234 pushed"},
+    })
+    samples = sample_map((record,))
+    assert phases(samples, "digitalocean_app_active_deployment_status", "a")["ACTIVE"] == 1
+    in_progress = phases(samples, "digitalocean_app_in_progress_deployment_status", "a")
+    assert in_progress == {phase: int(phase == "ERROR") for phase in apps.PHASES}
+
+
+def test_a_failed_deployment_no_longer_in_progress_is_newer_than_the_live_one() -> None:
+    record = one({
+        "active_deployment": {"id": "d1", "phase": "ACTIVE", "phase_last_updated_at": "2024-05-01T10:00:00Z"},
+        "last_deployment_active_at": "2024-05-01T10:00:00Z",
+        "last_deployment_created_at": "2024-05-02T09:00:00Z",
+    })
+    samples = sample_map((record,))
+    assert not phases(samples, "digitalocean_app_in_progress_deployment_status", "a")
+    created = samples[("digitalocean_app_last_deployment_created_timestamp_seconds", ("a",))]
+    live = samples[("digitalocean_app_last_deployment_timestamp_seconds", ("a",))]
+    assert (created, live) == (1714640400.0, 1714557600.0)
+    assert created > live  # the documented alert condition
+
+
+@pytest.mark.parametrize(
+    ("app", "expected"),
+    [
+        ({"last_deployment_active_at": "2024-05-01T10:00:00Z",
+          "active_deployment": {"phase_last_updated_at": "2024-04-01T00:00:00Z"}}, 1714557600.0),
+        ({"last_deployment_active_at": GO_ZERO_TIME,
+          "active_deployment": {"phase_last_updated_at": "2024-04-01T00:00:00Z"}}, 1711929600.0),
+        ({"active_deployment": {"phase_last_updated_at": None, "updated_at": "2024-04-01T00:00:00Z"}},
+         1711929600.0),
+        ({"active_deployment": {"phase_last_updated_at": GO_ZERO_TIME, "updated_at": GO_ZERO_TIME}}, None),
+        ({"active_deployment": None}, None),
+    ],
+)
+def test_went_live_time_prefers_last_deployment_active_at(
+    app: dict[str, Any], expected: float | None
+) -> None:
+    assert one(app).last_deployment_at == expected
+
+
+def test_go_zero_times_are_absent_not_year_one() -> None:
+    record = one({"created_at": GO_ZERO_TIME, "updated_at": GO_ZERO_TIME,
+                  "last_deployment_created_at": GO_ZERO_TIME})
+    assert (record.created_at, record.updated_at, record.last_deployment_created_at) == (None, None, None)
+    assert [name for name, _, _ in apps.samples((record,))] == ["digitalocean_app_info"]
+
+
+def test_an_app_without_deployments_has_only_its_info_series() -> None:
+    record = one({"spec": {"name": "fresh", "region": "ams"}, "active_deployment": None})
+    assert list(apps.samples((record,))) == [("digitalocean_app_info", ("a", "fresh", "ams", ""), 1)]
+
+
+def test_missing_and_mistyped_fields_are_tolerated() -> None:
+    record = one({"spec": None, "region": "fra", "tier_slug": 3, "active_deployment": {"phase": None},
+                  "in_progress_deployment": "not an object"})
+    assert (record.name, record.region, record.tier) == ("", "", "")
+    assert (record.active_phase, record.in_progress_phase) == ("UNKNOWN", None)
+
+
+def test_region_object_wins_over_the_spec_region() -> None:
+    assert one({"region": {"slug": "fra"}, "spec": {"region": "nyc"}}).region == "fra"
+
+
+def test_unknown_phase_is_visible_in_the_state_set() -> None:
+    samples = sample_map((one({"active_deployment": {"phase": "PAUSED"}}),))
+    active = phases(samples, "digitalocean_app_active_deployment_status", "a")
+    assert active == {**dict.fromkeys(apps.PHASES, 0), "PAUSED": 1}
+
+
+def test_apps_are_sorted_by_id_and_counted_once() -> None:
+    records = apps.parse_apps([{"id": "b", "spec": {"name": "old"}}, {"id": "a"},
+                               {"id": "b", "spec": {"name": "new"}}])
+    assert [(r.app_id, r.name) for r in records] == [("a", ""), ("b", "new")]
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ([{"spec": {"name": "no id"}}], "/v2/apps apps[0].id: expected a non-empty string, got null"),
+        ([{"id": "a"}, {"id": 5}], "/v2/apps apps[1].id: expected a non-empty string, got the number 5"),
+        ([None], "/v2/apps apps[0]: expected an object, got null"),
+        ({"id": "a"}, "/v2/apps apps: expected a list, got an object"),
+    ],
+)
+def test_shape_errors_name_the_place(items: object, message: str) -> None:
+    with pytest.raises(ShapeError) as caught:
+        apps.parse_apps(items)
+    assert str(caught.value) == message
+
+
+async def test_docstring_lines_are_real_exposition() -> None:
+    rendered = "".join(render_samples("production", apps.COLLECTOR, await example_records()).values())
+    documented = [line.strip() for line in (apps.__doc__ or "").splitlines()
+                  if line.startswith("    digitalocean_")]
+    assert len(documented) == 2
+    for line in documented:
+        assert line + "\n" in rendered
+
+
+def test_families_follow_the_naming_rules() -> None:
+    for family in apps.COLLECTOR.families:
+        assert family.name.startswith("digitalocean_app_")
+        assert family.help.endswith(f", polled from {ENDPOINT}.")
+        assert '"' not in family.help
+        assert "\\" not in family.help
+        assert not family.name.endswith("_total")
+    assert (apps.COLLECTOR.scope, apps.COLLECTOR.interval) == ("app:read", 60.0)
+
+
+def test_known_phases_are_the_spec_enum_in_order_with_its_default() -> None:
+    phase = spec()["components"]["schemas"]["apps_deployment_phase"]
+    assert tuple(phase["enum"]) == apps.PHASES
+    assert phase["default"] == apps.DEFAULT_PHASE

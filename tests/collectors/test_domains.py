@@ -1,0 +1,181 @@
+"""Domains against the official list example, with record counts from the records endpoint."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from exporter.api import ApiError
+from exporter.collectors import domains
+from exporter.collectors.fields import ShapeError
+from tests.conftest import spec, spec_example
+
+RECORDS = "/v2/domains/{domain_name}/records"
+
+# The records of the zone file in the spec's /v2/domains example, in the API's record shape
+# (the records endpoint is not in the spec subset).
+EXAMPLE_RECORDS = {
+    "domain_records": [
+        {"id": 28448429, "type": "SOA", "name": "@", "data": "1800", "ttl": 1800},
+        {"id": 28448430, "type": "NS", "name": "@", "data": "ns1.digitalocean.com", "ttl": 1800},
+        {"id": 28448431, "type": "NS", "name": "@", "data": "ns2.digitalocean.com", "ttl": 1800},
+        {"id": 28448432, "type": "NS", "name": "@", "data": "ns3.digitalocean.com", "ttl": 1800},
+        {"id": 28448433, "type": "A", "name": "@", "data": "1.2.3.4", "ttl": 1800},
+    ],
+    "links": {},
+    "meta": {"total": 5},
+}
+
+Key = tuple[str, tuple[tuple[str, str], ...]]
+
+
+class PathReader:
+    """A ResourceReader answering by (endpoint, path parameters); it records which method asked."""
+
+    def __init__(self, answers: Mapping[Key, Any]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[str, str, dict[str, str]]] = []
+
+    def _answer(self, method: str, endpoint: str, path: Mapping[str, str] | None) -> Any:
+        self.calls.append((method, endpoint, dict(path or {})))
+        answer = self.answers[(endpoint, tuple(sorted((path or {}).items())))]
+        if isinstance(answer, BaseException):
+            raise answer
+        return copy.deepcopy(answer)
+
+    async def get(self, endpoint: str, *, path: Mapping[str, str] | None = None,
+                  params: Mapping[str, str] | None = None) -> Any:
+        assert params is None
+        return self._answer("get", endpoint, path)
+
+    async def list_all(self, endpoint: str, key: str, *, path: Mapping[str, str] | None = None,
+                       params: Mapping[str, str] | None = None) -> Any:
+        assert params is None
+        return self._answer("list_all", endpoint, path)[key]
+
+
+def domain_path(name: str) -> tuple[tuple[str, str], ...]:
+    return (("domain_name", name),)
+
+
+def not_found(endpoint: str) -> ApiError:
+    return ApiError(f"{endpoint}: HTTP 404 not_found", endpoint=endpoint, status=404)
+
+
+async def test_official_example_with_its_records() -> None:
+    reader = PathReader({
+        ("/v2/domains", ()): spec_example("/v2/domains"),
+        (RECORDS, domain_path("example.com")): EXAMPLE_RECORDS,
+    })
+    records = await domains.fetch(reader)
+    assert records == (
+        domains.DomainRecord("example.com", 1800, (("A", 1), ("NS", 3), ("SOA", 1))),
+    )
+    assert list(domains.samples(records)) == [
+        ("digitalocean_domain_info", ("example.com",), 1),
+        ("digitalocean_domain_ttl_seconds", ("example.com",), 1800),
+        ("digitalocean_domain_records", ("example.com", "A"), 1),
+        ("digitalocean_domain_records", ("example.com", "NS"), 3),
+        ("digitalocean_domain_records", ("example.com", "SOA"), 1),
+    ]
+    # both lists are read through the paging client, the records once per domain
+    assert reader.calls == [
+        ("list_all", "/v2/domains", {}),
+        ("list_all", RECORDS, {"domain_name": "example.com"}),
+    ]
+
+
+async def test_zone_file_and_record_data_are_not_kept() -> None:
+    reader = PathReader({
+        ("/v2/domains", ()): spec_example("/v2/domains"),
+        (RECORDS, domain_path("example.com")): EXAMPLE_RECORDS,
+    })
+    text = repr(await domains.fetch(reader))
+    assert "ORIGIN" not in text
+    assert "1.2.3.4" not in text
+
+
+async def test_each_domain_gets_its_own_records_and_output_is_sorted() -> None:
+    reader = PathReader({
+        ("/v2/domains", ()): {"domains": [{"name": "b.example", "ttl": 300}, {"name": "a.example"}]},
+        (RECORDS, domain_path("a.example")): {"domain_records": [{"type": "MX"}, {"type": "MX"}]},
+        (RECORDS, domain_path("b.example")): {"domain_records": [{"type": "TXT"}]},
+    })
+    records = await domains.fetch(reader)
+    assert records == (
+        domains.DomainRecord("a.example", None, (("MX", 2),)),
+        domains.DomainRecord("b.example", 300, (("TXT", 1),)),
+    )
+
+
+async def test_a_domain_deleted_before_its_records_were_read_is_skipped() -> None:
+    reader = PathReader({
+        ("/v2/domains", ()): {"domains": [{"name": "gone.example"}, {"name": "kept.example"}]},
+        (RECORDS, domain_path("gone.example")): not_found(RECORDS),
+        (RECORDS, domain_path("kept.example")): {"domain_records": []},
+    })
+    assert await domains.fetch(reader) == (domains.DomainRecord("kept.example", None, ()),)
+
+
+async def test_other_record_errors_fail_the_poll() -> None:
+    error = ApiError(f"{RECORDS}: HTTP 500", endpoint=RECORDS, status=500)
+    reader = PathReader({
+        ("/v2/domains", ()): {"domains": [{"name": "example.com"}]},
+        (RECORDS, domain_path("example.com")): error,
+    })
+    with pytest.raises(ApiError) as caught:
+        await domains.fetch(reader)
+    assert caught.value is error
+
+
+def test_null_ttl_and_a_record_without_type_are_tolerated() -> None:
+    [domain] = domains.parse_domains([{"name": "example.com", "ttl": None, "zone_file": None}])
+    assert domain == domains.DomainRecord("example.com", None, ())
+    counts = domains.count_record_types([{"type": None}, {"id": 1}, {"type": "A"}], "x")
+    assert counts == (("A", 1), ("unknown", 2))
+    assert [n for n, _, _ in domains.samples((domain,))] == ["digitalocean_domain_info"]
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ([{"ttl": 1800}], "/v2/domains domains[0].name: expected a non-empty string, got null"),
+        ([{"name": 7}], "/v2/domains domains[0].name: expected a non-empty string, got the number 7"),
+        ({"name": "x"}, "/v2/domains domains: expected a list, got an object"),
+    ],
+)
+def test_domain_shape_errors_name_the_place(items: Any, message: str) -> None:
+    with pytest.raises(ShapeError) as caught:
+        domains.parse_domains(items)
+    assert str(caught.value) == message
+
+
+async def test_record_shape_errors_name_the_domain() -> None:
+    reader = PathReader({
+        ("/v2/domains", ()): {"domains": [{"name": "example.com"}]},
+        (RECORDS, domain_path("example.com")): {"domain_records": [{"type": "A"}, 5]},
+    })
+    with pytest.raises(ShapeError) as caught:
+        await domains.fetch(reader)
+    assert str(caught.value) == (
+        "/v2/domains/example.com/records domain_records[1]: expected an object, got the number 5"
+    )
+
+
+def test_collector_contract() -> None:
+    c = domains.COLLECTOR
+    assert (c.name, c.scope, c.interval) == ("domains", "domain:read", 3600.0)
+    assert spec()["paths"]["/v2/domains"]["get"]["security"] == [{"bearer_auth": [c.scope]}]
+    for family in c.families:
+        assert family.name.startswith("digitalocean_domain_")
+        assert any(family.help.endswith(f", polled from {e}.") for e in c.endpoints), family.help
+        assert '"' not in family.help
+        assert "\\" not in family.help
+    labels = {f.name: len(f.labels) for f in c.families}
+    record = domains.DomainRecord("example.com", 60, (("A", 2),))
+    emitted = list(domains.samples((record,)))
+    assert {name for name, _, _ in emitted} == set(labels)
+    assert all(len(values) == labels[name] for name, values, _ in emitted)

@@ -1,0 +1,109 @@
+"""Snapshots against the official examples: sizes in whole bytes, source, regions, age."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from exporter.collectors import snapshots
+from exporter.collectors.fields import ShapeError
+from tests.conftest import StaticReader, spec_example
+
+DROPLET_SNAPSHOT = "6372321"
+VOLUME_SNAPSHOT = "fbe805e8-866b-11e6-96bf-000f53315a41"
+GIB = 1073741824
+
+
+class ListingReader(StaticReader):
+    """A StaticReader that also records which paged lists were asked for."""
+
+    def __init__(self, answers: dict[tuple[str, tuple[tuple[str, str], ...]], Any]) -> None:
+        super().__init__(answers)
+        self.listed: list[tuple[str, str]] = []
+
+    async def list_all(self, endpoint: str, key: str, *, path: Any = None, params: Any = None) -> Any:
+        self.listed.append((endpoint, key))
+        return await super().list_all(endpoint, key, path=path, params=params)
+
+
+def sample_map(records: tuple[snapshots.SnapshotRecord, ...]) -> Mapping[tuple[str, tuple[str, ...]], float]:
+    return {(name, labels): value for name, labels, value in snapshots.samples(records)}
+
+
+async def test_values_from_the_all_snapshots_example() -> None:
+    reader = ListingReader({("/v2/snapshots", ()): spec_example("/v2/snapshots", "All Snapshots")})
+    records = await snapshots.fetch(reader)
+    assert reader.listed == [("/v2/snapshots", "snapshots")]
+    assert [r.snapshot_id for r in records] == [DROPLET_SNAPSHOT, VOLUME_SNAPSHOT]
+    samples = sample_map(records)
+    assert samples == {
+        ("digitalocean_snapshot_info", (DROPLET_SNAPSHOT, "web-01-1595954862243", "droplet",
+                                        "200776916", "nyc3,sfo3")): 1,
+        # 2.34 GiB = 2512555868.16 bytes, rounded to whole bytes
+        ("digitalocean_snapshot_size_bytes", (DROPLET_SNAPSHOT,)): 2512555868,
+        ("digitalocean_snapshot_min_disk_size_bytes", (DROPLET_SNAPSHOT,)): 25 * GIB,
+        ("digitalocean_snapshot_created_timestamp_seconds", (DROPLET_SNAPSHOT,)): 1595954864,
+        ("digitalocean_snapshot_info", (VOLUME_SNAPSHOT, "pvc-01-1595954862243", "volume",
+                                        "89bcc42f-85cf-11e6-a004-000f53315871", "nyc1")): 1,
+        # 0.1008 GiB = 108233175.8592 bytes
+        ("digitalocean_snapshot_size_bytes", (VOLUME_SNAPSHOT,)): 108233176,
+        ("digitalocean_snapshot_min_disk_size_bytes", (VOLUME_SNAPSHOT,)): 2 * GIB,
+        ("digitalocean_snapshot_created_timestamp_seconds", (VOLUME_SNAPSHOT,)): 1569712470,
+    }
+    assert all(type(v) is int for (n, _), v in samples.items() if n.endswith("_bytes"))
+
+
+def test_the_filtered_examples_are_the_two_kinds() -> None:
+    droplets = snapshots.parse_snapshots(spec_example("/v2/snapshots", "Droplets Snapshots")["snapshots"])
+    volumes = snapshots.parse_snapshots(spec_example("/v2/snapshots", "Volume Snapshots")["snapshots"])
+    assert [(r.snapshot_id, r.resource_type) for r in droplets] == [(DROPLET_SNAPSHOT, "droplet")]
+    assert [(r.snapshot_id, r.resource_type) for r in volumes] == [(VOLUME_SNAPSHOT, "volume")]
+
+
+def test_missing_and_null_descriptive_fields_are_tolerated() -> None:
+    [record] = snapshots.parse_snapshots([{
+        "id": "s1", "name": None, "resource_type": None, "size_gigabytes": None,
+        "min_disk_size": "25", "created_at": "yesterday",
+    }])
+    assert record == snapshots.SnapshotRecord("s1", "", "", "", (), None, None, None)
+    assert list(snapshots.samples((record,))) == [
+        ("digitalocean_snapshot_info", ("s1", "", "", "", ""), 1)
+    ]
+
+
+def test_numeric_source_id_regions_and_whole_sizes() -> None:
+    [record] = snapshots.parse_snapshots([{
+        "id": "s1", "resource_id": 200776916, "regions": ["sfo3", "nyc3", "sfo3", 7],
+        "size_gigabytes": 1.5, "min_disk_size": 10,
+    }])
+    assert (record.resource_id, record.regions) == ("200776916", ("nyc3", "sfo3"))
+    assert sample_map((record,)) == {
+        ("digitalocean_snapshot_info", ("s1", "", "", "200776916", "nyc3,sfo3")): 1,
+        ("digitalocean_snapshot_size_bytes", ("s1",)): 1610612736,
+        ("digitalocean_snapshot_min_disk_size_bytes", ("s1",)): 10 * GIB,
+    }
+
+
+def test_same_id_twice_counts_once_and_output_is_sorted_by_id() -> None:
+    records = snapshots.parse_snapshots([
+        {"id": "b", "name": "first"}, {"id": "a"}, {"id": "b", "name": "second"},
+    ])
+    assert [(r.snapshot_id, r.name) for r in records] == [("a", ""), ("b", "second")]
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ([{"name": "no id"}], "/v2/snapshots snapshots[0].id: expected a non-empty string, got null"),
+        ([{"id": 6372321}],
+         "/v2/snapshots snapshots[0].id: expected a non-empty string, got the number 6372321"),
+        ([{"id": "a"}, []], "/v2/snapshots snapshots[1]: expected an object, got a list"),
+        ({"snapshots": []}, "/v2/snapshots snapshots: expected a list, got an object"),
+    ],
+)
+def test_shape_errors_name_the_place(items: Any, message: str) -> None:
+    with pytest.raises(ShapeError) as caught:
+        snapshots.parse_snapshots(items)
+    assert str(caught.value) == message
