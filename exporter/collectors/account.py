@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample
+from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values
 from exporter.collectors.fields import as_object, optional_int, optional_str
 
 ENDPOINT = "/v2/account"
@@ -56,13 +56,11 @@ async def fetch(reader: ResourceReader) -> AccountRecord:
 
 def samples(record: AccountRecord) -> Iterator[Sample]:
     yield INFO.name, (record.team, record.status), 1
-    for family, value in (
+    yield from known_values((), (
         (DROPLET_LIMIT, record.droplet_limit),
         (VOLUME_LIMIT, record.volume_limit),
         (RESERVED_IP_LIMIT, record.reserved_ip_limit),
-    ):
-        if value is not None:
-            yield family.name, (), value
+    ))
 
 
 COLLECTOR: Collector[AccountRecord] = Collector(

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample, state_set
+from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values, state_set
 from exporter.collectors.fields import objects, optional_str, required_str, timestamp
 
 ENDPOINT = "/v2/apps"
@@ -140,14 +140,12 @@ def samples(apps: tuple[AppRecord, ...]) -> Iterator[Sample]:
             yield from state_set(ACTIVE_STATUS.name, key, a.active_phase, PHASES)
         if a.in_progress_phase is not None:
             yield from state_set(IN_PROGRESS_STATUS.name, key, a.in_progress_phase, PHASES)
-        for family, value in (
+        yield from known_values(key, (
             (LAST_DEPLOYMENT, a.last_deployment_at),
             (LAST_DEPLOYMENT_CREATED, a.last_deployment_created_at),
             (CREATED, a.created_at),
             (UPDATED, a.updated_at),
-        ):
-            if value is not None:
-                yield family.name, key, value
+        ))
 
 
 COLLECTOR: Collector[tuple[AppRecord, ...]] = Collector(

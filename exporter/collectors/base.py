@@ -7,7 +7,7 @@ parsed, immutable records. `samples()` is a pure function from those records to
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
@@ -58,6 +58,13 @@ class Collector(Generic[T]):
     fetch: Callable[[ResourceReader], Awaitable[T]]
     samples: Callable[[T], Iterator[Sample]]
     enabled_by_default: bool = True
+
+
+def known_values(key: tuple[str, ...], pairs: Iterable[tuple[Family, float | None]]) -> Iterator[Sample]:
+    """One sample per family whose value is known; an unknown value is left out, never shown as 0."""
+    for family, value in pairs:
+        if value is not None:
+            yield family.name, key, value
 
 
 def state_set(

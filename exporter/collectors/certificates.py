@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample, state_set
+from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values, state_set
 from exporter.collectors.fields import objects, optional_str, required_str, timestamp
 
 ENDPOINT = "/v2/certificates"
@@ -93,13 +93,11 @@ def samples(certificates: tuple[CertificateRecord, ...]) -> Iterator[Sample]:
         key = (c.certificate_id,)
         yield INFO.name, (*key, c.name, c.type), 1
         yield from state_set(STATUS.name, key, c.state, STATES)
-        for family, value in (
+        yield from known_values(key, (
             (EXPIRY, c.not_after),
             (CREATED, c.created_at),
             (DNS_NAMES, c.dns_name_count),
-        ):
-            if value is not None:
-                yield family.name, key, value
+        ))
 
 
 COLLECTOR: Collector[tuple[CertificateRecord, ...]] = Collector(

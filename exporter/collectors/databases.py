@@ -16,8 +16,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample, state_set
+from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values, state_set
 from exporter.collectors.fields import (
+    MIB,
     ShapeError,
     objects,
     optional_int,
@@ -30,7 +31,6 @@ ENDPOINT = "/v2/databases"
 LIST_KEY = "databases"
 # The enum of database_cluster_read.status, in the spec's order.
 STATUSES = ("creating", "online", "resizing", "migrating", "forking")
-MIB = 2**20
 
 INFO = Family(
     "digitalocean_database_info",
@@ -132,14 +132,12 @@ def samples(databases: tuple[DatabaseRecord, ...]) -> Iterator[Sample]:
         yield INFO.name, (*key, d.name, d.engine, d.version, d.region, d.size, d.project_id,
                           d.vpc_uuid), 1
         yield from state_set(STATUS.name, key, d.status, STATUSES)
-        for family, value in (
+        yield from known_values(key, (
             (NODES, d.num_nodes),
             (STORAGE, None if d.storage_mib is None else d.storage_mib * MIB),
             (CREATED, d.created_at),
             (END_OF_LIFE, d.version_end_of_life),
-        ):
-            if value is not None:
-                yield family.name, key, value
+        ))
 
 
 COLLECTOR: Collector[tuple[DatabaseRecord, ...]] = Collector(

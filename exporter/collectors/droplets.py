@@ -15,8 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample, state_set
+from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values, state_set
 from exporter.collectors.fields import (
+    GIB,
+    MIB,
     objects,
     optional_int,
     optional_number,
@@ -29,8 +31,6 @@ from exporter.tasks import all_or_nothing
 
 ENDPOINT = "/v2/droplets"
 STATUSES = ("new", "active", "off", "archive")
-MIB = 2**20
-GIB = 2**30
 
 INFO = Family(
     "digitalocean_droplet_info",
@@ -120,16 +120,14 @@ def samples(droplets: tuple[DropletRecord, ...]) -> Iterator[Sample]:
         key = (str(d.droplet_id),)
         yield INFO.name, (*key, d.name, d.region, d.size, d.image, d.vpc_uuid), 1
         yield from state_set(STATUS.name, key, d.status, STATUSES)
-        for family, value in (
+        yield from known_values(key, (
             (VCPUS, d.vcpus),
             (MEMORY, None if d.memory_mib is None else d.memory_mib * MIB),
             (DISK, None if d.disk_gib is None else d.disk_gib * GIB),
             (PRICE_HOURLY, d.price_hourly),
             (PRICE_MONTHLY, d.price_monthly),
             (CREATED, d.created_at),
-        ):
-            if value is not None:
-                yield family.name, key, value
+        ))
         for tag in d.tags:
             yield TAG.name, (*key, tag), 1
 

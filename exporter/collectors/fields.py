@@ -13,6 +13,9 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+MIB = 2**20
+GIB = 2**30
+
 
 class ShapeError(ValueError):
     """An API answer that does not have the documented shape."""
@@ -89,6 +92,24 @@ def optional_int(obj: Mapping[str, Any], key: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         return None
     return value
+
+
+def optional_bool(obj: Mapping[str, Any], key: str) -> bool | None:
+    """A JSON boolean; None when missing or of another type (never guessed from 0, "no", ...)."""
+    value = obj.get(key)
+    return value if isinstance(value, bool) else None
+
+
+def bool_label(obj: Mapping[str, Any], key: str) -> str:
+    """A boolean as a label value: "true", "false", or "" when unknown."""
+    value = optional_bool(obj, key)
+    return "" if value is None else ("true" if value else "false")
+
+
+def list_length(obj: Mapping[str, Any], key: str) -> int | None:
+    """How many items a JSON list holds; None when it is missing (unknown is not zero)."""
+    value = obj.get(key)
+    return len(value) if isinstance(value, list) else None
 
 
 def string_list(obj: Mapping[str, Any], key: str) -> tuple[str, ...]:

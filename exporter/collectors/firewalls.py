@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample, state_set
+from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values, state_set
 from exporter.collectors.fields import (
     objects,
     optional_str,
@@ -138,15 +138,13 @@ def samples(firewalls: tuple[FirewallRecord, ...]) -> Iterator[Sample]:
         key = (f.firewall_id,)
         yield INFO.name, (*key, f.name), 1
         yield from state_set(STATUS.name, key, f.status, STATUSES)
-        for family, value in (
+        yield from known_values(key, (
             (INBOUND_RULES, f.inbound_rules),
             (OUTBOUND_RULES, f.outbound_rules),
             (DROPLETS, None if f.droplet_ids is None else len(f.droplet_ids)),
             (PENDING_CHANGES, f.pending_changes),
             (CREATED, f.created_at),
-        ):
-            if value is not None:
-                yield family.name, key, value
+        ))
         for droplet_id in f.droplet_ids or ():
             yield DROPLET.name, (*key, str(droplet_id)), 1
         for tag in f.tags:

@@ -18,6 +18,7 @@ from typing import Any
 from exporter.collectors.base import Collector, Family, ResourceReader, Sample, state_set
 from exporter.collectors.fields import (
     objects,
+    optional_bool,
     optional_int,
     optional_str,
     required_str,
@@ -137,11 +138,6 @@ class ClusterRecord:
     surge_upgrade: bool | None
     created_at: float | None
     node_pools: tuple[NodePoolRecord, ...]  # sorted by node_pool_id
-
-
-def optional_bool(obj: Mapping[str, Any], key: str) -> bool | None:
-    value = obj.get(key)
-    return value if isinstance(value, bool) else None
 
 
 def _state(obj: Mapping[str, Any]) -> str:

@@ -12,12 +12,13 @@ list never reads as zero.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample, state_set
+from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values, state_set
 from exporter.collectors.fields import (
+    list_length,
     objects,
     optional_int,
     optional_str,
@@ -87,11 +88,6 @@ class LoadBalancerRecord:
     created_at: float | None
 
 
-def list_length(obj: Mapping[str, Any], key: str) -> int | None:
-    value = obj.get(key)
-    return len(value) if isinstance(value, list) else None
-
-
 def parse_load_balancers(
     items: list[Any], where: str = f"{ENDPOINT} load_balancers"
 ) -> tuple[LoadBalancerRecord, ...]:
@@ -129,15 +125,13 @@ def samples(load_balancers: tuple[LoadBalancerRecord, ...]) -> Iterator[Sample]:
         yield INFO.name, (*key, lb.name, lb.region, lb.type, lb.network, lb.size, lb.ip,
                           lb.vpc_uuid), 1
         yield from state_set(STATUS.name, key, lb.status, STATUSES)
-        for family, value in (
+        yield from known_values(key, (
             (NODES, lb.nodes),
             (DROPLETS, lb.droplets),
             (FORWARDING_RULES, lb.forwarding_rules),
             (TARGET_LOAD_BALANCERS, lb.target_load_balancers),
             (CREATED, lb.created_at),
-        ):
-            if value is not None:
-                yield family.name, key, value
+        ))
 
 
 COLLECTOR: Collector[tuple[LoadBalancerRecord, ...]] = Collector(

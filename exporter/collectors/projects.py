@@ -28,6 +28,7 @@ from exporter.api import ApiError
 from exporter.collectors.base import Collector, Family, ResourceReader, Sample
 from exporter.collectors.fields import (
     ShapeError,
+    bool_label,
     describe,
     objects,
     optional_str,
@@ -74,13 +75,12 @@ def parse_projects(items: list[Any], where: str = f"{ENDPOINT} projects") -> tup
     """Projects without their resources, sorted by id."""
     by_id: dict[str, ProjectRecord] = {}
     for path, project in objects(items, where):
-        is_default = project.get("is_default")
         record = ProjectRecord(
             project_id=required_str(project, "id", path),
             name=optional_str(project, "name"),
             purpose=optional_str(project, "purpose"),
             environment=optional_str(project, "environment"),
-            is_default=("true" if is_default else "false") if isinstance(is_default, bool) else "",
+            is_default=bool_label(project, "is_default"),
             created_at=timestamp(project, "created_at"),
         )
         by_id[record.project_id] = record

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from exporter.api import ApiError
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample
+from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values
 from exporter.collectors.fields import as_object, optional_int, optional_str, required_str, timestamp
 
 ENDPOINT = "/v2/registry"
@@ -140,13 +140,11 @@ def samples(registries: tuple[RegistryRecord, ...]) -> Iterator[Sample]:
     for r in registries:
         key = (r.registry,)
         yield INFO.name, (*key, r.region), 1
-        for family, value in (
+        yield from known_values(key, (
             (STORAGE_USAGE, r.storage_usage_bytes),
             (STORAGE_USAGE_UPDATED, r.storage_usage_updated_at),
             (CREATED, r.created_at),
-        ):
-            if value is not None:
-                yield family.name, key, value
+        ))
         s = r.subscription
         if s is None:
             continue

@@ -21,6 +21,7 @@ from exporter.collectors.base import Collector, Family, ResourceReader, Sample
 from exporter.collectors.fields import (
     as_object,
     objects,
+    optional_bool,
     optional_str,
     required_int,
     required_str,
@@ -125,11 +126,6 @@ def parse_assignment(address: Mapping[str, Any], where: str, *, absent_is_unassi
         return Assignment(False, None)
     droplet = as_object(droplet, f"{where}.droplet")
     return Assignment(True, required_int(droplet, "id", f"{where}.droplet"))
-
-
-def optional_bool(obj: Mapping[str, Any], key: str) -> bool | None:
-    value = obj.get(key)
-    return value if isinstance(value, bool) else None
 
 
 def parse_ipv4(

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample
+from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values
 from exporter.collectors.fields import (
+    GIB,
     objects,
     optional_int,
     optional_number,
@@ -29,7 +30,6 @@ from exporter.collectors.fields import (
 )
 
 ENDPOINT = "/v2/snapshots"
-GIB = 2**30
 
 INFO = Family(
     "digitalocean_snapshot_info",
@@ -114,13 +114,11 @@ def samples(snapshots: tuple[SnapshotRecord, ...]) -> Iterator[Sample]:
     for s in snapshots:
         key = (s.snapshot_id,)
         yield INFO.name, (*key, s.name, s.resource_type, s.resource_id, ",".join(s.regions)), 1
-        for family, value in (
+        yield from known_values(key, (
             (SIZE, s.size_bytes),
             (MIN_DISK_SIZE, s.min_disk_size_bytes),
             (CREATED, s.created_at),
-        ):
-            if value is not None:
-                yield family.name, key, value
+        ))
 
 
 COLLECTOR: Collector[tuple[SnapshotRecord, ...]] = Collector(

@@ -21,8 +21,9 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from exporter.api import ApiError
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample, state_set
+from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values, state_set
 from exporter.collectors.fields import (
+    bool_label,
     objects,
     optional_int,
     optional_number,
@@ -129,13 +130,12 @@ def parse_checks(items: list[Any], where: str = f"{ENDPOINT} checks") -> tuple[U
     """Checks without their state, sorted by id."""
     by_id: dict[str, UptimeCheckRecord] = {}
     for path, check in objects(items, where):
-        enabled = check.get("enabled")
         record = UptimeCheckRecord(
             uptime_check_id=required_str(check, "id", path),
             name=optional_str(check, "name"),
             type=optional_str(check, "type"),
             target=bounded_target(optional_str(check, "target")),
-            enabled=("true" if enabled else "false") if isinstance(enabled, bool) else "",
+            enabled=bool_label(check, "enabled"),
         )
         by_id[record.uptime_check_id] = record
     return tuple(by_id[key] for key in sorted(by_id))
@@ -224,13 +224,11 @@ def samples(checks: tuple[UptimeCheckRecord, ...]) -> Iterator[Sample]:
                 yield STATUS_CHANGED.name, region_key, r.status_changed_at
             if r.thirty_day_uptime_ratio is not None:
                 yield UPTIME_RATIO.name, region_key, r.thirty_day_uptime_ratio
-        for family, value in (
+        yield from known_values(key, (
             (OUTAGE_STARTED, c.state.previous_outage_started_at),
             (OUTAGE_ENDED, c.state.previous_outage_ended_at),
             (OUTAGE_DURATION, c.state.previous_outage_duration_seconds),
-        ):
-            if value is not None:
-                yield family.name, key, value
+        ))
 
 
 COLLECTOR: Collector[tuple[UptimeCheckRecord, ...]] = Collector(

@@ -15,6 +15,7 @@ from typing import Any
 
 from exporter.collectors.base import Collector, Family, ResourceReader, Sample
 from exporter.collectors.fields import (
+    GIB,
     int_list,
     objects,
     optional_number,
@@ -24,7 +25,6 @@ from exporter.collectors.fields import (
 )
 
 ENDPOINT = "/v2/volumes"
-GIB = 2**30
 
 INFO = Family(
     "digitalocean_volume_info",

@@ -21,7 +21,13 @@ from typing import Any
 
 from exporter.api import ApiError
 from exporter.collectors.base import Collector, Family, ResourceReader, Sample
-from exporter.collectors.fields import objects, optional_str, required_str, timestamp
+from exporter.collectors.fields import (
+    bool_label,
+    objects,
+    optional_str,
+    required_str,
+    timestamp,
+)
 from exporter.tasks import all_or_nothing
 
 ENDPOINT = "/v2/vpcs"
@@ -58,13 +64,6 @@ class VpcRecord:
     member_counts: tuple[tuple[str, int], ...] = ()  # (resource type, count), sorted by type
 
 
-def bool_text(obj: Mapping[str, Any], key: str) -> str:
-    value = obj.get(key)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return ""
-
-
 def parse_vpcs(items: list[Any], where: str = f"{ENDPOINT} vpcs") -> tuple[VpcRecord, ...]:
     """VPCs without their member counts, sorted by id."""
     by_id: dict[str, VpcRecord] = {}
@@ -74,7 +73,7 @@ def parse_vpcs(items: list[Any], where: str = f"{ENDPOINT} vpcs") -> tuple[VpcRe
             name=optional_str(vpc, "name"),
             region=optional_str(vpc, "region"),
             ip_range=optional_str(vpc, "ip_range"),
-            default=bool_text(vpc, "default"),
+            default=bool_label(vpc, "default"),
             created_at=timestamp(vpc, "created_at"),
         )
         by_id[record.vpc_id] = record
