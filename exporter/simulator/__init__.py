@@ -17,10 +17,18 @@ faults; the format is documented in `exporter/simulator/README.md`, with example
 `exporter/simulator/scenarios/`. `python -m exporter.simulator --scenario FILE --port N` runs
 one standalone.
 
-Module map: config (frozen descriptions), catalog (regions, sizes, images), fleet (objects
-and their cached JSON), billing, paging, ratelimit, faults, endpoints (one handler per GET
-endpoint), server (the `Simulator` and the order requests are judged in), transport (HTTP),
-control (`/_simulator/` API), scenario (YAML), demo (`demo_config`).
+Besides Droplets, volumes, the account and billing, every other resource an account runs is
+served (snapshots, reserved IPs, load balancers, Kubernetes, databases, apps, domains and
+records, firewalls, VPCs and members, CDN, certificates, registry, uptime, projects, tags,
+sizes, regions), generated to agree with the Droplets: see the README's endpoint table.
+
+Module map: config (frozen descriptions), catalog (regions, sizes, images, prices), fleet
+(Droplets, volumes and their cached JSON; the live `Fleet`), resources (every other resource,
+generated), items (serialised objects whose bytes depend on the clock or other objects),
+views (project resources, VPC members and tags, derived from the live fleet), verbatim
+(objects given to `Fleet.from_objects`), billing, paging, ratelimit, faults, endpoints (one
+handler per GET endpoint), server (the `Simulator` and the order requests are judged in),
+transport (HTTP), control (`/_simulator/` API), scenario (YAML), demo (`demo_config`).
 """
 
 from exporter.simulator.config import (
@@ -34,7 +42,7 @@ from exporter.simulator.config import (
     generated_token,
 )
 from exporter.simulator.demo import demo_config
-from exporter.simulator.endpoints import ENDPOINTS, Endpoint
+from exporter.simulator.endpoints import ENDPOINTS, NOT_IN_SPEC, Endpoint
 from exporter.simulator.fleet import Fleet
 from exporter.simulator.requestlog import RequestLog, RequestRecord
 from exporter.simulator.scenario import ScenarioError, load_scenario, parse_scenario
@@ -43,6 +51,7 @@ from exporter.simulator.server import Simulator
 __all__ = [
     "ENDPOINTS",
     "FULL_ACCESS_SCOPES",
+    "NOT_IN_SPEC",
     "READ_ONLY_SCOPES",
     "Endpoint",
     "Fault",

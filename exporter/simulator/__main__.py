@@ -78,9 +78,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"simulated DigitalOcean API listening on {simulator.url}", flush=True)
     for account, token_names in simulator.token_names().items():
         fleet = simulator.fleet(account)
+        resources = fleet.resources
         print(
             f"  account {account}: {len(fleet.droplets)} droplets, "
-            f"{len(fleet.gpu_droplets)} GPU droplets, {len(fleet.volumes)} volumes; "
+            f"{len(fleet.gpu_droplets)} GPU droplets, {len(fleet.volumes)} volumes, "
+            f"{len(resources.snapshots)} snapshots, {len(resources.load_balancers)} load "
+            f"balancers, {len(resources.kubernetes_clusters)} Kubernetes clusters, "
+            f"{len(resources.databases)} databases, {len(resources.apps)} apps; "
             f"tokens: {', '.join(token_names) or '(none)'}",
             flush=True,
         )

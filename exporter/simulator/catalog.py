@@ -280,3 +280,180 @@ def region_size_slugs(region: RegionEntry) -> tuple[str, ...]:
 def size_region_slugs(size: SizeEntry) -> tuple[str, ...]:
     """The regions a size is sold in, as the size object's `regions` lists them."""
     return GPU_REGION_SLUGS if size.gpu_model else ALL_REGION_SLUGS
+
+
+# -- the rest of the catalogue: prices and options of the other products ----------------------
+
+SNAPSHOT_PRICE_PER_GIB_MONTH = 0.06
+RESERVED_IP_UNASSIGNED_MONTHLY = 5.0
+"""Reserved IPv4 addresses cost nothing while assigned, $5 a month while not."""
+LOAD_BALANCER_MONTHLY_PER_NODE = 12.0
+KUBERNETES_HA_CONTROL_PLANE_MONTHLY = 40.0
+
+
+@dataclass(frozen=True)
+class DatabaseSize:
+    slug: str
+    vcpus: int
+    memory_mib: int
+    storage_gib: int
+    price_monthly: float
+    """Per node."""
+
+
+DATABASE_SIZES: tuple[DatabaseSize, ...] = (
+    DatabaseSize("db-s-1vcpu-1gb", 1, 1024, 10, 15.0),
+    DatabaseSize("db-s-1vcpu-2gb", 1, 2048, 25, 30.0),
+    DatabaseSize("db-s-2vcpu-4gb", 2, 4096, 38, 60.0),
+    DatabaseSize("db-s-4vcpu-8gb", 4, 8192, 115, 120.0),
+    DatabaseSize("db-s-6vcpu-16gb", 6, 16384, 270, 240.0),
+)
+DATABASE_SIZE_WEIGHTS = (4, 4, 3, 2, 1)
+
+
+@dataclass(frozen=True)
+class DatabaseEngine:
+    slug: str
+    version: str
+    semantic_version: str
+    port: int
+    scheme: str
+    admin: str
+    db_names: tuple[str, ...] | None
+    options: str
+
+
+DATABASE_ENGINES: tuple[DatabaseEngine, ...] = (
+    DatabaseEngine(
+        "pg", "16", "16.4", 25060, "postgresql", "doadmin", ("defaultdb",), "?sslmode=require"
+    ),
+    DatabaseEngine(
+        "mysql", "8", "8.0.35", 25060, "mysql", "doadmin", ("defaultdb",), "?ssl-mode=REQUIRED"
+    ),
+    DatabaseEngine("valkey", "8", "8.0.1", 25061, "rediss", "default", None, ""),
+    DatabaseEngine(
+        "mongodb", "7.0", "7.0.14", 27017, "mongodb+srv", "doadmin", ("admin",),
+        "?tls=true&authSource=admin",
+    ),
+)
+DATABASE_ENGINE_WEIGHTS = (5, 3, 2, 1)
+
+APP_INSTANCE_PRICES: Mapping[str, float] = MappingProxyType(
+    {
+        "apps-s-1vcpu-0.5gb": 5.0,
+        "apps-s-1vcpu-1gb": 12.0,
+        "apps-s-1vcpu-2gb": 25.0,
+        "apps-s-2vcpu-4gb": 50.0,
+        "apps-d-1vcpu-1gb": 34.0,
+        "apps-d-1vcpu-2gb": 39.0,
+        "apps-d-2vcpu-4gb": 78.0,
+    }
+)
+"""Monthly price per instance; `apps-s-*` is the basic tier, `apps-d-*` professional."""
+
+
+@dataclass(frozen=True)
+class AppRegion:
+    slug: str
+    label: str
+    flag: str
+    continent: str
+    data_centers: tuple[str, ...]
+
+    def as_json(self) -> JsonObject:
+        return {
+            "slug": self.slug,
+            "label": self.label,
+            "flag": self.flag,
+            "continent": self.continent,
+            "data_centers": list(self.data_centers),
+        }
+
+
+APP_REGIONS: Mapping[str, AppRegion] = MappingProxyType(
+    {
+        region.slug: region
+        for region in (
+            AppRegion("nyc", "New York", "usa", "North America", ("nyc1", "nyc3")),
+            AppRegion("sfo", "San Francisco", "usa", "North America", ("sfo3",)),
+            AppRegion("tor", "Toronto", "canada", "North America", ("tor1",)),
+            AppRegion("ams", "Amsterdam", "netherlands", "Europe", ("ams3",)),
+            AppRegion("fra", "Frankfurt", "germany", "Europe", ("fra1",)),
+            AppRegion("lon", "London", "uk", "Europe", ("lon1",)),
+            AppRegion("blr", "Bangalore", "india", "Asia", ("blr1",)),
+            AppRegion("sgp", "Singapore", "singapore", "Asia", ("sgp1",)),
+            AppRegion("syd", "Sydney", "australia", "Australia", ("syd1",)),
+        )
+    }
+)
+"""App Platform regions (the spec's `app_spec.region` enum), keyed by slug."""
+
+
+def app_region_for(datacenter: str) -> AppRegion:
+    """The App Platform region that serves a datacenter ("fra1" -> "fra")."""
+    return APP_REGIONS.get(datacenter.rstrip("0123456789"), APP_REGIONS["nyc"])
+
+
+KUBERNETES_VERSIONS: tuple[str, ...] = ("1.31.1-do.3", "1.30.5-do.2", "1.29.9-do.4")
+KUBERNETES_NODE_SIZES: tuple[str, ...] = (
+    "s-2vcpu-4gb",
+    "s-4vcpu-8gb",
+    "g-2vcpu-8gb",
+    "s-8vcpu-16gb",
+)
+SPACES_REGIONS: tuple[str, ...] = (
+    *("nyc3", "sfo2", "sfo3", "ams3", "fra1"),
+    *("lon1", "sgp1", "tor1", "blr1", "syd1"),
+)
+REGISTRY_REGIONS: tuple[str, ...] = ("nyc3", "sfo3", "ams3", "sgp1", "fra1", "blr1", "syd1")
+
+
+@dataclass(frozen=True)
+class RegistryTier:
+    name: str
+    slug: str
+    included_repositories: int
+    included_storage_bytes: int
+    allow_storage_overage: bool
+    included_bandwidth_bytes: int
+    monthly_price_in_cents: int
+    storage_overage_price_in_cents: int
+
+    def as_json(self) -> JsonObject:
+        return {
+            "name": self.name,
+            "slug": self.slug,
+            "included_repositories": self.included_repositories,
+            "included_storage_bytes": self.included_storage_bytes,
+            "allow_storage_overage": self.allow_storage_overage,
+            "included_bandwidth_bytes": self.included_bandwidth_bytes,
+            "monthly_price_in_cents": self.monthly_price_in_cents,
+            "storage_overage_price_in_cents": self.storage_overage_price_in_cents,
+        }
+
+
+GIB = 1024**3
+REGISTRY_TIERS: Mapping[str, RegistryTier] = MappingProxyType(
+    {
+        "basic": RegistryTier("Basic", "basic", 5, 5 * GIB, True, 5 * GIB, 500, 2),
+        "professional": RegistryTier(
+            "Professional", "professional", 0, 100 * GIB, True, 100 * GIB, 2000, 2
+        ),
+    }
+)
+
+
+def sizes_catalog() -> list[JsonObject]:
+    """`GET /v2/sizes`: every Droplet size, regular then GPU."""
+    return [size.as_json(size_region_slugs(size)) for size in REGULAR_SIZES + GPU_SIZES]
+
+
+def regions_catalog() -> list[JsonObject]:
+    """`GET /v2/regions`: every region with the sizes it sells."""
+    return [region.as_json(region_size_slugs(region)) for region in REGIONS]
+
+SIZES_BY_SLUG: Mapping[str, SizeEntry] = MappingProxyType(
+    {size.slug: size for size in REGULAR_SIZES + GPU_SIZES}
+)
+KUBERNETES_NODE_IMAGE = REGULAR_IMAGES[2]
+"""Worker nodes of DigitalOcean Kubernetes run Debian."""

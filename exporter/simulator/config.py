@@ -76,6 +76,26 @@ class SimToken:
         )
 
 
+RESOURCE_COUNTS: tuple[str, ...] = (
+    "snapshots",
+    "reserved_ips",
+    "reserved_ipv6s",
+    "load_balancers",
+    "kubernetes_clusters",
+    "databases",
+    "apps",
+    "domains",
+    "firewalls",
+    "custom_vpcs",
+    "cdn_endpoints",
+    "certificates",
+    "uptime_checks",
+    "projects",
+    "spaces_buckets",
+)
+"""The FleetSpec counts of resources other than Droplets and volumes (None: derived)."""
+
+
 @dataclass(frozen=True)
 class FleetSpec:
     """How to generate one account's resources, deterministically from `seed`.
@@ -108,11 +128,55 @@ class FleetSpec:
     invoice_months: int = 14
     invoice_amounts: tuple[str, ...] | None = None
     """Newest first; None: computed from the fleet's monthly prices."""
+    # Every other resource. None: a realistic share of `droplets` (see `resource_counts` in
+    # resources.py and the README); an explicit count wins.
+    snapshots: int | None = None
+    """Droplet and volume snapshots; None: 1 per 5 Droplets (a third of volume snapshots)."""
+    reserved_ips: int | None = None
+    """Reserved IPv4 addresses (also listed as floating IPs); None: 1 per 20 Droplets."""
+    reserved_ipv6s: int | None = None
+    """None: 1 per 100 Droplets."""
+    load_balancers: int | None = None
+    """None: 1 per 50 Droplets."""
+    kubernetes_clusters: int | None = None
+    """None: 1 per 100 Droplets; each has 1-3 node pools whose nodes are Droplets of the fleet."""
+    databases: int | None = None
+    """Managed database clusters; None: 1 per 50 Droplets."""
+    apps: int | None = None
+    """App Platform apps; None: 1 per 50 Droplets."""
+    domains: int | None = None
+    """DNS zones, each with records; None: a few (1 + 1 per 100 Droplets, at most 5)."""
+    firewalls: int | None = None
+    """Cloud firewalls; None: a few (1 + 1 per 100 Droplets, at most 5)."""
+    custom_vpcs: int | None = None
+    """VPCs besides the default one of every region in use; None: 1 per 1,000 Droplets."""
+    cdn_endpoints: int | None = None
+    """None: from 10 Droplets, 1 + 1 per 500 Droplets, at most 3."""
+    certificates: int | None = None
+    """None: from 10 Droplets, 1 + 1 per 200 Droplets, at most 4."""
+    uptime_checks: int | None = None
+    """None: from 10 Droplets, 1 + 1 per 100 Droplets, at most 5."""
+    projects: int | None = None
+    """Including the default project; None: 1 with no Droplets, else 2-4 (grows with the fleet)."""
+    spaces_buckets: int | None = None
+    """Spaces buckets (only seen as project resources and CDN origins); None: one per CDN
+    endpoint, plus one from 10 Droplets."""
+    registry: bool | None = None
+    """A container registry; None: from 20 Droplets. False: /v2/registry answers 404."""
+    problems: bool | None = None
+    """Alert-worthy states among the resources above. None: a realistic sprinkle once a list
+    is long enough; True: at least one of each (unassigned reserved IP, snapshot older than 90
+    days, errored load balancer, degraded cluster with a pool below its minimum, database not
+    online, app whose latest deployment failed, certificate expiring within 14 days, uptime
+    check down in a region, registry almost full); False: none at all."""
 
     def __post_init__(self) -> None:
-        for name in ("droplets", "gpu_droplets", "volumes", "invoice_months"):
-            if getattr(self, name) < 0:
+        for name in ("droplets", "gpu_droplets", "volumes", "invoice_months", *RESOURCE_COUNTS):
+            value = getattr(self, name)
+            if value is not None and value < 0:
                 raise ValueError(f"FleetSpec.{name} must not be negative")
+        if self.projects is not None and self.projects < 1:
+            raise ValueError("FleetSpec.projects must be at least 1 (the default project)")
         object.__setattr__(self, "regions", tuple(self.regions))
         object.__setattr__(self, "tags", tuple(self.tags))
         if self.invoice_amounts is not None:

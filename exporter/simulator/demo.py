@@ -1,8 +1,15 @@
 """The fleet behind `digitalocean-exporter --demo`: two accounts with something worth alerting on.
 
 `production` spends more this month than its last invoice and has a Droplet that is off and
-an unattached volume; `staging` is smaller and has the same kinds of problems on a smaller
-scale. Tokens are read-only and derived from the seed at runtime, so no secret is written down.
+an unattached volume, and among its other resources one of each thing worth an alert
+(`problems=True`): an unassigned reserved IP, a snapshot older than 90 days, an errored load
+balancer, a degraded Kubernetes cluster with a node pool below its minimum, a database that
+is not online, an app whose latest deployment failed (and one deploying), a certificate that
+expires within 14 days of the clock, an uptime check down in one region, and a container
+registry that is almost full. `staging` is smaller: it has an off Droplet and an unattached
+volume too, but all its other resources are healthy (`problems=False`) and it has no registry,
+so tests can tell that those alerts fire for production only. Tokens are read-only and derived
+from the seed at runtime, so no secret is written down.
 """
 
 from __future__ import annotations
@@ -56,6 +63,20 @@ def demo_config(seed: int = 0) -> SimulatorConfig:
             # Month-to-date spend above last month's invoice: the cost alert fires in the demo.
             month_to_date_usage=str(PRODUCTION_LAST_INVOICE + Decimal("577.78")),
             invoice_amounts=production_invoices(),
+            reserved_ips=3,
+            load_balancers=3,
+            kubernetes_clusters=2,
+            databases=3,
+            apps=3,
+            domains=2,
+            firewalls=2,
+            custom_vpcs=1,
+            cdn_endpoints=1,
+            certificates=3,
+            uptime_checks=3,
+            projects=3,
+            registry=True,
+            problems=True,
         ),
     )
     staging = SimAccount(
@@ -80,6 +101,18 @@ def demo_config(seed: int = 0) -> SimulatorConfig:
             regions=("nyc3", "ams3"),
             tags=("web", "worker"),
             account_balance="-25.00",
+            reserved_ips=1,
+            load_balancers=1,
+            kubernetes_clusters=1,
+            databases=1,
+            apps=1,
+            domains=1,
+            firewalls=1,
+            certificates=1,
+            uptime_checks=1,
+            projects=2,
+            registry=False,
+            problems=False,
         ),
     )
     return SimulatorConfig(accounts=(production, staging), seed=seed)

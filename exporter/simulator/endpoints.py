@@ -14,9 +14,10 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Protocol
+from typing import Any, Protocol
 
 from exporter.simulator.fleet import Fleet, encode_json
+from exporter.simulator.items import Item, with_base_url
 from exporter.simulator.paging import PagingError, page_body, page_links, parse_paging
 
 ERROR_TEXT: Mapping[int, tuple[str, str]] = MappingProxyType(
@@ -63,6 +64,10 @@ class Caller:
         """Legacy `read`, `api:read` or the resource's own read scope grant a GET."""
         return "read" in self.scopes or "api:read" in self.scopes or scope in self.scopes
 
+    def may_view_database_credentials(self) -> bool:
+        """`database:view_credentials` or a legacy full-access (`write`) token."""
+        return "database:view_credentials" in self.scopes or "write" in self.scopes
+
 
 @dataclass(frozen=True)
 class ApiRequest:
@@ -94,13 +99,18 @@ def single(query: Mapping[str, Sequence[str]], name: str) -> str | None:
     return values[-1] if values else None
 
 
+def body_of(item: Encoded) -> bytes:
+    return item.body
+
+
 def paged_list(
     request: ApiRequest,
     key: str,
-    objects: Sequence[Encoded],
+    objects: Sequence[Any],
     extra: Mapping[str, object] | None = None,
+    render: Callable[[Any], bytes] = body_of,
 ) -> bytes:
-    """The standard paged listing of `objects` under `key`."""
+    """The standard paged listing of `objects` under `key`; only this page is rendered."""
     try:
         paging = parse_paging(request.query)
     except PagingError as error:
@@ -112,8 +122,26 @@ def paged_list(
         paging=paging,
         total=len(objects),
     )
-    chunk = (item.body for item in paging.window(objects))
+    chunk = (render(item) for item in paging.window(objects))
     return page_body(key=key, chunk=chunk, total=len(objects), links=links, extra=extra)
+
+
+def paged_items(
+    request: ApiRequest, key: str, items: Sequence[Item], fleet: Fleet, *, private: bool = False
+) -> bytes:
+    """A paged listing of `Item`s, rendered on the clock (with the live Droplets they embed);
+    `private`: each item's `private` variant where it has one."""
+
+    def render(item: Item) -> bytes:
+        shown = item.private if private and item.private is not None else item
+        return shown.render(request.now, fleet.droplet_lookup)
+
+    return paged_list(request, key, items, render=render)
+
+
+def with_links(request: ApiRequest, body: bytes) -> bytes:
+    """Absolute URLs inside objects (`links.self`, `last_tagged_uri`) use the request's Host."""
+    return with_base_url(body, request.base_url)
 
 
 def get_account(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
@@ -169,6 +197,162 @@ def list_invoices(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
     return paged_list(request, "invoices", listed, extra)
 
 
+def list_snapshots(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    kind = single(request.query, "resource_type")
+    if kind not in (None, "droplet", "volume"):
+        raise ApiError(400, "resource_type must be one of: droplet, volume")
+    items = fleet.resources.snapshots
+    if kind is not None:
+        items = tuple(item for item in items if item.extra == kind)
+    return paged_items(request, "snapshots", items, fleet)
+
+
+def list_reserved_ips(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    return paged_items(request, "reserved_ips", fleet.resources.reserved_ips, fleet)
+
+
+def list_floating_ips(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    """The reserved IPv4 addresses under their pre-2022 name."""
+    return paged_items(request, "floating_ips", fleet.resources.reserved_ips, fleet)
+
+
+def list_reserved_ipv6s(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    return paged_items(request, "reserved_ipv6s", fleet.resources.reserved_ipv6s, fleet)
+
+
+def list_load_balancers(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    return paged_items(request, "load_balancers", fleet.resources.load_balancers, fleet)
+
+
+def list_kubernetes_clusters(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    return paged_items(request, "kubernetes_clusters", fleet.resources.kubernetes_clusters, fleet)
+
+
+def list_databases(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    """Not paged. Credentials (`connection`, `private_connection`, `users`) only for tokens
+    with `database:view_credentials` or a legacy `write` scope; `"databases": null` for none."""
+    items = fleet.resources.databases
+    tag = single(request.query, "tag_name")
+    if tag is not None:
+        if not caller.may_read("tag:read"):
+            raise ApiError(403)
+        items = tuple(item for item in items if tag in item.tags)
+    if not items:
+        return b'{"databases":null}'
+    credentials = caller.may_view_database_credentials()
+    bodies = (
+        (item.private if credentials and item.private is not None else item).render(request.now)
+        for item in items
+    )
+    return b'{"databases":[' + b",".join(bodies) + b"]}"
+
+
+def list_apps(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    """`with_projects=true` adds each app's `project_id`."""
+    with_projects = (single(request.query, "with_projects") or "").lower() in ("true", "1")
+    return paged_items(request, "apps", fleet.resources.apps, fleet, private=with_projects)
+
+
+def list_domains(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    return paged_items(request, "domains", fleet.resources.domains, fleet)
+
+
+def list_domain_records(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    """Not in the spec subset; the real API's shape. `type` and `name` (the full name) filter."""
+    domain = request.path_params["domain_name"]
+    records = fleet.resources.domain_records.get(domain)
+    if records is None:
+        raise ApiError(404)
+    kind = single(request.query, "type")
+    name = single(request.query, "name")
+    if kind is not None:
+        records = tuple(r for r in records if r.extra == kind)
+    if name is not None:
+        wanted = "@" if name.casefold() == domain.casefold() else name.casefold()
+        suffix = f".{domain.casefold()}"
+        records = tuple(r for r in records if wanted in (r.name, f"{r.name}{suffix}"))
+    return paged_items(request, "domain_records", records, fleet)
+
+
+def list_firewalls(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    return paged_items(request, "firewalls", fleet.resources.firewalls, fleet)
+
+
+def list_vpcs(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    return paged_items(request, "vpcs", fleet.resources.vpcs, fleet)
+
+
+def list_vpc_members(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    """Not in the spec subset; the real API's shape: `{"members": [{urn, name, created_at}]}`."""
+    members = fleet.vpc_members(request.path_params["vpc_id"])
+    if members is None:
+        raise ApiError(404)
+    return paged_list(request, "members", members)
+
+
+def list_cdn_endpoints(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    return paged_items(request, "endpoints", fleet.resources.cdn_endpoints, fleet)
+
+
+def list_certificates(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    items = fleet.resources.certificates
+    name = single(request.query, "name")
+    if name:
+        items = tuple(item for item in items if item.name == name)
+    return paged_items(request, "certificates", items, fleet)
+
+
+def get_registry(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    """404 when the account has no container registry, as the real API answers."""
+    registry = fleet.resources.registry
+    if registry is None:
+        raise ApiError(404)
+    return registry.render(request.now)
+
+
+def get_registry_subscription(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    subscription = fleet.resources.registry_subscription
+    if subscription is None:
+        raise ApiError(404)
+    return subscription.render(request.now)
+
+
+def list_uptime_checks(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    return paged_items(request, "checks", fleet.resources.uptime_checks, fleet)
+
+
+def get_uptime_check_state(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    check_id = request.path_params["check_id"]
+    state = fleet.resources.uptime_states.get(check_id)
+    if state is None or fleet.find_uptime_check(check_id) is None:
+        raise ApiError(404)
+    return state.render(request.now)
+
+
+def list_projects(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    return paged_items(request, "projects", fleet.resources.projects, fleet)
+
+
+def list_project_resources(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    """A project's resources ("default" names the default project, as in the real API)."""
+    entries = fleet.project_resources(request.path_params["project_id"])
+    if entries is None:
+        raise ApiError(404)
+    return with_links(request, paged_list(request, "resources", entries))
+
+
+def list_tags(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    return with_links(request, paged_items(request, "tags", fleet.tags(), fleet))
+
+
+def list_sizes(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    return paged_items(request, "sizes", fleet.resources.sizes, fleet)
+
+
+def list_regions(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
+    return paged_items(request, "regions", fleet.resources.regions, fleet)
+
+
 def get_token_info(request: ApiRequest, fleet: Fleet, caller: Caller) -> bytes:
     """`/v1/oauth/token/info`, undocumented, as doctl reads it from cloud.digitalocean.com."""
     return encode_json(
@@ -210,8 +394,38 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("/v2/volumes", "block_storage:read", list_volumes, paged=True),
     Endpoint("/v2/customers/my/balance", "billing:read", get_balance),
     Endpoint("/v2/customers/my/invoices", "billing:read", list_invoices, paged=True),
+    Endpoint("/v2/snapshots", "snapshot:read", list_snapshots, paged=True),
+    Endpoint("/v2/reserved_ips", "reserved_ip:read", list_reserved_ips, paged=True),
+    Endpoint("/v2/reserved_ipv6", "reserved_ip:read", list_reserved_ipv6s, paged=True),
+    Endpoint("/v2/floating_ips", "reserved_ip:read", list_floating_ips, paged=True),
+    Endpoint("/v2/load_balancers", "load_balancer:read", list_load_balancers, paged=True),
+    Endpoint("/v2/kubernetes/clusters", "kubernetes:read", list_kubernetes_clusters, paged=True),
+    Endpoint("/v2/databases", "database:read", list_databases),
+    Endpoint("/v2/apps", "app:read", list_apps, paged=True),
+    Endpoint("/v2/domains", "domain:read", list_domains, paged=True),
+    Endpoint("/v2/domains/{domain_name}/records", "domain:read", list_domain_records, paged=True),
+    Endpoint("/v2/firewalls", "firewall:read", list_firewalls, paged=True),
+    Endpoint("/v2/vpcs", "vpc:read", list_vpcs, paged=True),
+    Endpoint("/v2/vpcs/{vpc_id}/members", "vpc:read", list_vpc_members, paged=True),
+    Endpoint("/v2/cdn/endpoints", "cdn:read", list_cdn_endpoints, paged=True),
+    Endpoint("/v2/certificates", "certificate:read", list_certificates, paged=True),
+    Endpoint("/v2/registry", "registry:read", get_registry),
+    Endpoint("/v2/registry/subscription", "registry:read", get_registry_subscription),
+    Endpoint("/v2/uptime/checks", "uptime:read", list_uptime_checks, paged=True),
+    Endpoint("/v2/uptime/checks/{check_id}/state", "uptime:read", get_uptime_check_state),
+    Endpoint("/v2/projects", "project:read", list_projects, paged=True),
+    Endpoint(
+        "/v2/projects/{project_id}/resources", "project:read", list_project_resources, paged=True
+    ),
+    Endpoint("/v2/tags", "tag:read", list_tags, paged=True),
+    Endpoint("/v2/sizes", "sizes:read", list_sizes, paged=True),
+    Endpoint("/v2/regions", "regions:read", list_regions, paged=True),
     Endpoint("/v1/oauth/token/info", None, get_token_info),
 )
+NOT_IN_SPEC: frozenset[str] = frozenset(
+    {"/v2/domains/{domain_name}/records", "/v2/vpcs/{vpc_id}/members", "/v1/oauth/token/info"}
+)
+"""Endpoints the real API has that the vendored spec subset does not describe."""
 
 
 @dataclass(frozen=True)

@@ -1,24 +1,27 @@
-"""One account's resources: Droplets, GPU Droplets, volumes, the account object and billing.
+"""One account's resources: Droplets, GPU Droplets, volumes, the account object, billing, and
+(through `resources.py`) everything else the account runs.
 
 A fleet is generated deterministically from a `FleetSpec` (same seed, same bytes) or loaded
 verbatim from JSON objects (`Fleet.from_objects`, e.g. the spec's own examples). Each object is
 serialised to JSON once and kept as bytes, so serving a page of 200 Droplets out of 50,000 is a
 slice and a join. Mutations (churn) swap whole tuples under a lock, so a request that is paging
-never sees a half-changed fleet.
+never sees a half-changed fleet; the listings derived from the Droplets (project resources,
+VPC members, tags) are rebuilt on first use after a change.
 
-To add a resource (snapshots, reserved IPs, ...): generate its objects here as `ListedObject`s,
-expose them as a property, and add one handler in `endpoints.py`.
+Droplets and volumes are `ListedObject`s made here; every other kind is an `Item` made in
+`resources.py` (see its docstring for how they are kept consistent with the Droplets).
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from exporter.simulator.billing import Billing, GeneratedBilling, StaticBilling, iso_utc
 from exporter.simulator.catalog import (
@@ -26,9 +29,12 @@ from exporter.simulator.catalog import (
     GPU_REGION_SLUGS,
     GPU_SIZES,
     HOURS_BILLED_PER_MONTH,
+    KUBERNETES_NODE_IMAGE,
     REGIONS_BY_SLUG,
     REGULAR_IMAGES,
     REGULAR_SIZES,
+    RESERVED_IP_UNASSIGNED_MONTHLY,
+    SIZES_BY_SLUG,
     ImageEntry,
     RegionEntry,
     SizeEntry,
@@ -37,8 +43,18 @@ from exporter.simulator.catalog import (
 )
 from exporter.simulator.config import FleetSpec
 from exporter.simulator.determinism import seeded_random, stable_hex, stable_int, stable_uuid
+from exporter.simulator.items import DropletLookup, Item
+from exporter.simulator.resources import (
+    KubernetesNode,
+    ResourceBuilder,
+    Resources,
+    forget_droplets,
+)
+from exporter.simulator.verbatim import GivenObjects, resources_from_objects
+from exporter.simulator.views import Entry, project_listing, tag_listing, vpc_listing
 
 JsonObject = dict[str, Any]
+T = TypeVar("T")
 
 VOLUME_PRICE_PER_GIB_MONTH = Decimal("0.10")
 REGULAR_SIZE_WEIGHTS = (3, 30, 20, 12, 12, 8, 4, 3, 2, 2, 2, 1)
@@ -65,6 +81,8 @@ class ListedObject:
     """A Droplet's `volume_ids`, or a volume's `droplet_ids`."""
     hourly_cost: Decimal
     body: bytes
+    vpc_uuid: str = ""
+    created_at: str = ""
 
     def as_json(self) -> JsonObject:
         value: JsonObject = json.loads(self.body)
@@ -84,6 +102,8 @@ def listed_droplet(droplet: Mapping[str, Any], body: bytes | None = None) -> Lis
         attachments=tuple(droplet.get("volume_ids") or ()),
         hourly_cost=hourly,
         body=encode_json(droplet) if body is None else body,
+        vpc_uuid=str(droplet.get("vpc_uuid") or ""),
+        created_at=str(droplet.get("created_at") or ""),
     )
 
 
@@ -97,6 +117,7 @@ def listed_volume(volume: Mapping[str, Any]) -> ListedObject:
         attachments=tuple(volume.get("droplet_ids") or ()),
         hourly_cost=gib * VOLUME_PRICE_PER_GIB_MONTH / HOURS_BILLED_PER_MONTH,
         body=encode_json(volume),
+        created_at=str(volume.get("created_at") or ""),
     )
 
 
@@ -114,6 +135,7 @@ class DropletFactory:
             raise ValueError(f"unknown region(s) {unknown or '[]'} in FleetSpec; known: {known}")
         self.spec = spec
         self.account_name = account_name
+        self.env_tag = env_tag(account_name)
         self.regions = tuple(REGIONS_BY_SLUG[slug] for slug in spec.regions)
         gpu_regions = tuple(region for region in self.regions if region.gpu)
         self.gpu_regions = gpu_regions or tuple(REGIONS_BY_SLUG[s] for s in GPU_REGION_SLUGS)
@@ -140,7 +162,12 @@ class DropletFactory:
         }
 
     def vpc_uuid(self, region: str) -> str:
+        """The id of the region's default VPC, which every Droplet there is in."""
         return self._vpc_uuids[region]
+
+    def region_object(self, region: str) -> JsonObject:
+        """The region object as Droplets embed it (shared: do not modify)."""
+        return self._regions_json[region]
 
     def listed(self, droplet: JsonObject) -> ListedObject:
         """`listed_droplet`, but the shared region, size and image objects are serialised once.
@@ -170,7 +197,9 @@ class DropletFactory:
         created_at: float,
         status: str,
         gpu: bool = False,
+        node: KubernetesNode | None = None,
     ) -> JsonObject:
+        """A Droplet; `node` makes it the worker node of a Kubernetes node pool."""
         size: SizeEntry
         image: ImageEntry
         region: RegionEntry
@@ -181,6 +210,13 @@ class DropletFactory:
             role = "ml"
             name = f"ml-{size.slug.removeprefix('gpu-')}-{region.slug}-{index:03d}"
             features = ["droplet_agent", "private_networking"]
+        elif node is not None:
+            size = SIZES_BY_SLUG[node.size]
+            image = KUBERNETES_NODE_IMAGE
+            region = REGIONS_BY_SLUG[node.region]
+            role = "k8s"
+            name = node.name
+            features = ["monitoring", "droplet_agent", "private_networking"]
         else:
             size = rng.choices(REGULAR_SIZES, weights=REGULAR_SIZE_WEIGHTS)[0]
             image = rng.choices(REGULAR_IMAGES, weights=IMAGE_WEIGHTS)[0]
@@ -248,7 +284,7 @@ class DropletFactory:
                 "v6": v6,
             },
             "region": self._regions_json[region.slug],
-            "tags": [role, f"env:{self.account_name}"],
+            "tags": [role, self.env_tag] if node is None else list(node.tags),
             "vpc_uuid": self.vpc_uuid(region.slug),
         }
         gpu_info = size.gpu_info()
@@ -277,8 +313,18 @@ class DropletFactory:
             "created_at": iso_utc(int(created_at)),
             "filesystem_type": filesystem,
             "filesystem_label": name[:12] if filesystem == "xfs" else name[:16],
-            "tags": [f"env:{self.account_name}"],
+            "tags": [self.env_tag],
         }
+
+
+def env_tag(account_name: str) -> str:
+    """`env:<account>`, which every Droplet carries; characters a tag cannot hold become `-`."""
+    return "env:" + re.sub(r"[^a-zA-Z0-9_:-]", "-", account_name)
+
+
+def default_owner_id(account_name: str) -> int:
+    """The numeric id of an account (token/info's `resource_owner_id`) unless one is given."""
+    return 1_000_000 + stable_int("owner", account_name) % 9_000_000
 
 
 def default_status_counts(spec: FleetSpec) -> tuple[int, int, int]:
@@ -311,6 +357,7 @@ class Fleet:
         factory: DropletFactory,
         spec: FleetSpec,
         billing: Billing | None = None,
+        resources: Resources | None = None,
     ) -> None:
         self._lock = threading.Lock()
         self._droplets = tuple(droplets)
@@ -319,9 +366,12 @@ class Fleet:
         self._account = account
         self._factory = factory
         self._spec = spec
+        self._resources = resources or Resources()
         self._mutations = 0
+        self._views: dict[str, tuple[int, Any]] = {}
         self._names_issued = len(self._droplets) + len(self._gpu_droplets)
         self._index_droplets()
+        self._index_resources()
         self._billing: Billing = billing or self._generated_billing()
 
     def _generated_billing(self) -> GeneratedBilling:
@@ -346,6 +396,17 @@ class Fleet:
         ids = [d.id for d in self._droplets_by_id.values() if isinstance(d.id, int)]
         self._highest_id = max(ids, default=100_000_000)
 
+    def _index_resources(self) -> None:
+        resources = self._resources
+        self._checks_by_id = {str(check.id): check for check in resources.uptime_checks}
+        self._vpcs_by_id = {str(vpc.id): vpc for vpc in resources.vpcs}
+        self._projects_by_id = {str(project.id): project for project in resources.projects}
+        default = next(
+            (p for p in resources.projects if b'"is_default":true' in p.parts[0]),
+            resources.projects[0] if resources.projects else None,
+        )
+        self._default_project = "" if default is None else str(default.id)
+
     @classmethod
     def generate(
         cls,
@@ -354,8 +415,13 @@ class Fleet:
         *,
         team_name: str | None = None,
         email: str | None = None,
+        owner_id: int | None = None,
     ) -> Fleet:
-        """The deterministic fleet of `spec`: the same spec and name give the same bytes."""
+        """The deterministic fleet of `spec`: the same spec and name give the same bytes.
+
+        `owner_id` is the account's numeric id (token/info's `resource_owner_id`), which
+        projects show as `owner_id`.
+        """
         factory = DropletFactory(spec, account_name)
         rng = seeded_random("fleet", spec.seed, account_name)
         base_id = 100_000_000 + (stable_int(spec.seed, account_name) % 800) * 1_000_000
@@ -410,10 +476,31 @@ class Fleet:
                 )
                 regular_index += 1
 
+        account = cls._account_object(spec, account_name, total, team_name, email)
+        builder = ResourceBuilder(
+            spec,
+            account_name,
+            factory,
+            droplets=regular,
+            gpu_droplets=gpu,
+            start=start,
+            span=span,
+            owner_uuid=str(account["uuid"]),
+            owner_id=default_owner_id(account_name) if owner_id is None else owner_id,
+            next_droplet_id=base_id + total * ID_STRIDE + ID_STRIDE,
+        )
+        # Kubernetes nodes are Droplets of the fleet: they are chosen (and renamed, resized,
+        # moved) before volumes are attached, so attachments agree with the nodes' regions.
+        builder.plan_kubernetes()
         volumes = cls._generate_volumes(
             spec=spec, factory=factory, rng=rng, droplets=regular, start=start, span=span
         )
-        account = cls._account_object(spec, account_name, total, team_name, email)
+        resources = builder.build(volumes)
+        if len(regular) + len(gpu) != total:  # dedicated node Droplets of a tiny fleet
+            account = cls._account_object(spec, account_name, len(regular) + len(gpu), team_name, email)
+        # An account holding more reserved IPs than the default limit had it raised.
+        for limit in ("floating_ip_limit", "reserved_ip_limit"):
+            account[limit] = max(account[limit], len(resources.reserved_ips))
         return cls(
             droplets=[factory.listed(d) for d in regular],
             gpu_droplets=[factory.listed(d) for d in gpu],
@@ -421,6 +508,7 @@ class Fleet:
             account=account,
             factory=factory,
             spec=spec,
+            resources=resources,
         )
 
     @staticmethod
@@ -500,11 +588,23 @@ class Fleet:
         invoices: Sequence[Mapping[str, Any]] | None = None,
         invoice_preview: Mapping[str, Any] | None = None,
         account_name: str = "example",
+        **resources: Any,
     ) -> Fleet:
         """A fleet that serves exactly these objects, in this order.
 
-        Parts left out are generated as for an empty `FleetSpec`; billing parts left out are
-        computed from the given objects' prices.
+        `resources` are the other kinds, each a list of API objects unless said otherwise:
+        snapshots, reserved_ips (also served as floating IPs), reserved_ipv6s, load_balancers,
+        kubernetes_clusters, databases (with credentials: tokens without
+        `database:view_credentials` get them removed), apps, domains, domain_records
+        ({domain name: [records]}), firewalls, vpcs, vpc_members ({vpc id: [members]}),
+        cdn_endpoints, certificates, registry and registry_subscription (objects; None: no
+        registry), uptime_checks, uptime_states ({check id: state}), projects,
+        project_resources ({project id: [resources]}), tags, sizes, regions.
+
+        Parts left out are generated as for an empty `FleetSpec` (one default project, no
+        registry, the catalogue's sizes and regions); project resources, VPC members and tags
+        left out are derived from the given objects; billing parts left out are computed from
+        the given objects' prices.
         """
         spec = FleetSpec(droplets=0)
         factory = DropletFactory(spec, account_name)
@@ -515,6 +615,10 @@ class Fleet:
                 spec, account_name, len(droplets) + len(gpu_droplets), None, None
             )
         )
+        try:
+            given = GivenObjects(**resources)
+        except TypeError as error:
+            raise TypeError(f"Fleet.from_objects: {error}") from None
         fleet = cls(
             droplets=[listed_droplet(d) for d in droplets],
             gpu_droplets=[listed_droplet(d) for d in gpu_droplets],
@@ -522,6 +626,13 @@ class Fleet:
             account=account_object,
             factory=factory,
             spec=spec,
+            resources=resources_from_objects(
+                given,
+                volumes=volumes,
+                owner_uuid=str(account_object.get("uuid", "")),
+                owner_id=default_owner_id(account_name),
+                account_name=account_name,
+            ),
         )
         if balance is not None or invoices is not None:
             fleet._billing = StaticBilling(
@@ -547,8 +658,17 @@ class Fleet:
         return self._volumes
 
     @property
+    def resources(self) -> Resources:
+        """Everything else: snapshots, load balancers, clusters, databases, apps, ..."""
+        return self._resources
+
+    @property
     def billing(self) -> Billing:
         return self._billing
+
+    @property
+    def default_project(self) -> str:
+        return self._default_project
 
     def account_object(self) -> JsonObject:
         return dict(self._account)
@@ -556,10 +676,96 @@ class Fleet:
     def find_droplet(self, droplet_id: int) -> ListedObject | None:
         return self._droplets_by_id.get(droplet_id)
 
+    def droplet_body(self, droplet_id: int) -> bytes | None:
+        """A Droplet's current bytes (for the objects that embed it), None once destroyed."""
+        droplet = self._droplets_by_id.get(droplet_id)
+        return None if droplet is None else droplet.body
+
+    @property
+    def droplet_lookup(self) -> DropletLookup:
+        return self.droplet_body
+
+    def find_uptime_check(self, check_id: str) -> Item | None:
+        return self._checks_by_id.get(check_id)
+
+    def find_vpc(self, vpc_id: str) -> Item | None:
+        return self._vpcs_by_id.get(vpc_id)
+
+    def find_project(self, project_id: str) -> Item | None:
+        if project_id == "default":
+            project_id = self._default_project
+        return self._projects_by_id.get(project_id)
+
     def hourly_run_rate(self) -> Decimal:
-        """What the fleet costs per hour right now (Droplets not archived, plus volumes)."""
+        """What the fleet costs per hour right now: Droplets not archived, volumes, snapshots,
+        load balancers, HA control planes, databases, apps, the registry and reserved IPs
+        that are not assigned."""
+        resources = self._resources
         objects = (*self._droplets, *self._gpu_droplets, *self._volumes)
-        return sum((o.hourly_cost for o in objects), Decimal(0))
+        total = sum((o.hourly_cost for o in objects), Decimal(0))
+        billed = (
+            *resources.snapshots,
+            *resources.load_balancers,
+            *resources.kubernetes_clusters,
+            *resources.databases,
+            *resources.apps,
+            *((resources.registry,) if resources.registry is not None else ()),
+        )
+        total += sum((o.hourly_cost for o in billed), Decimal(0))
+        idle = sum(
+            1
+            for ip in resources.reserved_ips
+            if ip.extra is None or ip.extra not in self._droplets_by_id
+        )
+        return total + Decimal(idle) * Decimal(str(RESERVED_IP_UNASSIGNED_MONTHLY)) / Decimal(
+            HOURS_BILLED_PER_MONTH
+        )
+
+    # -- listings derived from the live Droplets ---------------------------------------------
+
+    def _view(self, name: str, build: Callable[[], T]) -> T:
+        """`build()` once per fleet generation (Droplets created or destroyed start a new one).
+
+        The generation is read before `build` reads the Droplets, and `mutate` bumps it after
+        swapping them, so a view is never cached under a generation newer than its Droplets.
+        """
+        generation = self._mutations
+        cached = self._views.get(name)
+        if cached is not None and cached[0] == generation:
+            value: T = cached[1]
+            return value
+        value = build()
+        self._views[name] = (generation, value)
+        return value
+
+    def project_resources(self, project_id: str) -> tuple[Entry, ...] | None:
+        """The resource entries of a project ("default" is the default one); None if unknown."""
+        project = self.find_project(project_id)
+        if project is None:
+            return None
+        listing = self._view(
+            "projects",
+            lambda: project_listing(self._resources, self._all_droplets(), self._default_project),
+        )
+        return listing.get(str(project.id), ())
+
+    def vpc_members(self, vpc_id: str) -> tuple[Entry, ...] | None:
+        if self.find_vpc(vpc_id) is None:
+            return None
+        listing = self._view("vpcs", lambda: vpc_listing(self._resources, self._all_droplets()))
+        return listing.get(vpc_id, ())
+
+    def tags(self) -> tuple[Item, ...]:
+        if self._resources.tags is not None:
+            return self._resources.tags
+        return self._view(
+            "tags", lambda: tag_listing(self._resources, self._all_droplets(), self._volumes)
+        )
+
+    def _all_droplets(self) -> tuple[ListedObject, ...]:
+        return (*self._droplets, *self._gpu_droplets)
+
+    # -- change ------------------------------------------------------------------------------
 
     def mutate(
         self, *, create: int = 0, destroy: int = 0, now: float
@@ -567,14 +773,15 @@ class Fleet:
         """Destroy `destroy` regular Droplets, then create `create`; return both lists of ids.
 
         Deterministic: which Droplets go and what the new ones look like depends only on the
-        spec and on how many mutations came before. Volumes of a destroyed Droplet stay, detached.
+        spec and on how many mutations came before. Volumes of a destroyed Droplet stay,
+        detached; it leaves its load balancers, firewalls and node pool, and its reserved IP is
+        unassigned. New Droplets are in the default project.
         """
         if create < 0 or destroy < 0:
             raise ValueError("create and destroy must not be negative")
         with self._lock:
-            self._mutations += 1
             seed = self._spec.seed
-            rng = seeded_random("mutation", seed, self._factory.account_name, self._mutations)
+            rng = seeded_random("mutation", seed, self._factory.account_name, self._mutations + 1)
             droplets = list(self._droplets)
             victims = sorted(rng.sample(range(len(droplets)), min(destroy, len(droplets))))
             destroyed = [droplets[i] for i in victims]
@@ -594,11 +801,14 @@ class Fleet:
                 )
                 droplets.append(self._factory.listed(droplet))
                 created.append(self._highest_id)
+            self._resources = forget_droplets(self._resources, {int(d.id) for d in destroyed})
             self._droplets = tuple(droplets)
             self._volumes = volumes
             highest = self._highest_id
             self._index_droplets()
             self._highest_id = max(self._highest_id, highest)
+            # Last: a reader that sees the new generation also sees the new Droplets.
+            self._mutations += 1
             return created, [int(d.id) for d in destroyed]
 
     def _detach(self, destroyed: Sequence[ListedObject]) -> tuple[ListedObject, ...]:

@@ -19,6 +19,7 @@ import yaml
 from exporter.simulator.config import (
     FAULT_KINDS,
     MALFORMED_STYLES,
+    RESOURCE_COUNTS,
     SCOPE_PRESETS,
     Fault,
     FleetSpec,
@@ -87,6 +88,8 @@ class ScenarioReader:
         return self.typed(data, key, where, check=is_int, expected="an integer", default=default)
 
     def count(self, data: Mapping[str, Any], key: str, where: str, default: T) -> int | T:
+        if default is None and key in data and data[key] is None:
+            return default  # `null` spells "derive it" for the optional counts
         value = self.integer(data, key, where, default)
         if isinstance(value, int) and value < 0:
             self.fail(f"{where}.{key}", "must not be negative")
@@ -105,6 +108,12 @@ class ScenarioReader:
         return self.typed(
             data, key, where, check=is_bool, expected="true or false", default=default
         )
+
+    def optional_flag(self, data: Mapping[str, Any], key: str, where: str) -> bool | None:
+        """true, false, or null/absent (None)."""
+        if data.get(key) is None:
+            return None
+        return self.typed(data, key, where, check=is_bool, expected="true, false or null", default=None)
 
     def texts(self, data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...] | None:
         if key not in data:
@@ -186,6 +195,9 @@ def read_fleet(reader: ScenarioReader, value: object, where: str) -> FleetSpec:
             month_to_date_usage=reader.money(data, "month_to_date_usage", where),
             invoice_months=reader.count(data, "invoice_months", where, defaults.invoice_months),
             invoice_amounts=amounts,
+            **{name: reader.count(data, name, where, None) for name in RESOURCE_COUNTS},
+            registry=reader.optional_flag(data, "registry", where),
+            problems=reader.optional_flag(data, "problems", where),
         )
     except ValueError as error:
         reader.fail(where, str(error))

@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from exporter.simulator.config import Fault, SimAccount, SimToken, SimulatorConfig
 from exporter.simulator.control import control_answer
-from exporter.simulator.determinism import stable_hex, stable_int
+from exporter.simulator.determinism import stable_hex
 from exporter.simulator.endpoints import (
     ERROR_TEXT,
     ApiError,
@@ -39,7 +39,7 @@ from exporter.simulator.endpoints import (
     error_body,
 )
 from exporter.simulator.faults import FaultPlan, RequestFacts
-from exporter.simulator.fleet import Fleet
+from exporter.simulator.fleet import Fleet, default_owner_id
 from exporter.simulator.paging import PagingError, parse_paging
 from exporter.simulator.ratelimit import RateDecision, RateLimiter
 from exporter.simulator.requestlog import RequestLog, RequestRecord
@@ -48,6 +48,20 @@ from exporter.simulator.transport import (
     SimulatorHTTPServer,
     SimulatorIPv6HTTPServer,
 )
+
+DESCRIBED_RESOURCES = (
+    "snapshots",
+    "reserved_ips",
+    "load_balancers",
+    "kubernetes_clusters",
+    "databases",
+    "apps",
+    "domains",
+    "certificates",
+    "uptime_checks",
+    "projects",
+)
+"""The resource counts `describe()` (and `/_simulator/state`) report besides Droplets."""
 
 PROXY_ERROR_PAGE = (
     "<html>\r\n<head><title>{status} Bad Gateway</title></head>\r\n<body>\r\n"
@@ -123,7 +137,11 @@ class Simulator:
                 account.fleet
                 if isinstance(account.fleet, Fleet)
                 else Fleet.generate(
-                    account.fleet, account.name, team_name=account.team_name, email=account.email
+                    account.fleet,
+                    account.name,
+                    team_name=account.team_name,
+                    email=account.email,
+                    owner_id=account.resource_owner_id or default_owner_id(account.name),
                 )
             )
             for token in account.tokens:
@@ -216,9 +234,7 @@ class Simulator:
             raise KeyError(f"unknown account {account_name!r}")
         now = self._clock()
         account = self._accounts[account_name]
-        owner = (
-            account.resource_owner_id or 1_000_000 + stable_int("owner", account_name) % 9_000_000
-        )
+        owner = account.resource_owner_id or default_owner_id(account_name)
         state = TokenState(
             token=token,
             account=account_name,
@@ -461,6 +477,11 @@ class Simulator:
                     "droplets": len(fleet.droplets),
                     "gpu_droplets": len(fleet.gpu_droplets),
                     "volumes": len(fleet.volumes),
+                    **{
+                        kind: len(getattr(fleet.resources, kind))
+                        for kind in DESCRIBED_RESOURCES
+                    },
+                    "registry": fleet.resources.registry is not None,
                 }
                 for name, fleet in self._fleets.items()
             ],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -151,3 +152,67 @@ def connect(tls_context: ssl.SSLContext) -> Iterator[Callable[..., httpx.Client]
 def acme(start_simulator: Callable[[SimulatorConfig], Simulator]) -> Simulator:
     """A running simulator with the standard accounts: 45 Droplets in `acme`."""
     return start_simulator(account_config())
+
+
+DAY = 86_400
+
+
+def parse_time(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def alert_worthy(simulator: Simulator, account: str, now: float) -> dict[str, list[str]]:
+    """What an exporter's alerts would fire on in `account`, read from the served objects."""
+    fleet = simulator.fleet(account)
+    resources = fleet.resources
+
+    def objects(items: Any) -> list[dict[str, Any]]:
+        return [item.as_json(now, fleet.droplet_lookup) for item in items]
+
+    clusters = objects(resources.kubernetes_clusters)
+    states = {check: item.as_json(now) for check, item in resources.uptime_states.items()}
+    found: dict[str, list[str]] = {
+        "unassigned_reserved_ips": [
+            ip["ip"] for ip in objects(resources.reserved_ips) if ip["droplet"] is None
+        ],
+        "old_snapshots": [
+            s["id"]
+            for s in objects(resources.snapshots)
+            if now - parse_time(s["created_at"]) > 90 * DAY
+        ],
+        "errored_load_balancers": [
+            lb["id"] for lb in objects(resources.load_balancers) if lb["status"] == "errored"
+        ],
+        "degraded_clusters": [c["id"] for c in clusters if c["status"]["state"] == "degraded"],
+        "pools_below_minimum": [
+            pool["id"]
+            for cluster in clusters
+            for pool in cluster["node_pools"]
+            if pool["auto_scale"] and len(pool["nodes"]) < pool["min_nodes"]
+        ],
+        "databases_not_online": [
+            db["id"] for db in objects(resources.databases) if db["status"] != "online"
+        ],
+        "failed_apps": [
+            app["id"]
+            for app in objects(resources.apps)
+            if app.get("pending_deployment", {}).get("phase") == "ERROR"
+        ],
+        "expiring_certificates": [
+            c["id"]
+            for c in objects(resources.certificates)
+            if parse_time(c["not_after"]) - now < 14 * DAY
+        ],
+        "uptime_down": [
+            check
+            for check, state in states.items()
+            if any(r["status"] == "DOWN" for r in state["state"]["regions"].values())
+        ],
+        "registry_almost_full": [],
+    }
+    if resources.registry is not None:
+        registry_object = resources.registry.as_json(now)["registry"]
+        included = registry_object["subscription"]["tier"]["included_storage_bytes"]
+        if registry_object["storage_usage_bytes"] > 0.9 * included:
+            found["registry_almost_full"].append(registry_object["name"])
+    return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 
@@ -64,7 +65,12 @@ def test_gpu_droplets_use_gpu_sizes_in_gpu_regions() -> None:
 
 
 def test_run_rate_counts_everything_but_archived_droplets() -> None:
-    fleet = Fleet.generate(FleetSpec(seed=3, droplets=100, gpu_droplets=1, volumes=5), "acme")
+    # Only Droplets and volumes here; every other billed resource: test_other_resources.py.
+    spec = FleetSpec(seed=3, droplets=100, gpu_droplets=1, volumes=5, snapshots=0, reserved_ips=0)
+    spec = dataclasses.replace(
+        spec, load_balancers=0, kubernetes_clusters=0, databases=0, apps=0, registry=False
+    )
+    fleet = Fleet.generate(spec, "acme")
     expected = sum(
         (o.hourly_cost for o in (*fleet.droplets, *fleet.gpu_droplets, *fleet.volumes)),
     )

@@ -28,7 +28,7 @@ from exporter.simulator import (
 from exporter.simulator.config import generated_token
 from exporter.simulator.scenario import bundled_scenario
 
-from .conftest import START, ManualClock
+from .conftest import DAY, START, ManualClock, alert_worthy
 
 PACKAGE = Path(__file__).resolve().parents[2] / "exporter" / "simulator"
 REPOSITORY = PACKAGE.parents[1]
@@ -165,6 +165,78 @@ def test_demo_config_has_read_only_tokens_and_things_worth_alerting_on(clock: Ma
     assert usage > Decimal(invoices[0]["amount"])
     assert demo_config(seed=1) == demo_config(seed=1)
     assert demo_config(seed=1).accounts[0].tokens != demo_config(seed=2).accounts[0].tokens
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("days_later", [0, 45, 3 * 365])
+def test_the_demo_alerts_fire_for_production_only_whatever_the_date(
+    clock: ManualClock, seed: int, days_later: int
+) -> None:
+    """Ages and expiry follow the clock, so the same alerts fire years from now."""
+    simulator = Simulator(demo_config(seed=seed), clock=clock)
+    now = START + days_later * DAY
+    production = alert_worthy(simulator, "production", now)
+    assert all(production.values()), production
+    assert len(production["unassigned_reserved_ips"]) == 1
+    assert len(production["errored_load_balancers"]) == 1
+    assert len(production["degraded_clusters"]) == 1
+    assert len(production["pools_below_minimum"]) == 1
+    assert len(production["databases_not_online"]) == 1
+    assert len(production["failed_apps"]) == 1
+    assert len(production["expiring_certificates"]) == 1
+    assert len(production["uptime_down"]) == 1
+    staging = alert_worthy(simulator, "staging", now)
+    assert not any(staging.values()), staging
+    assert simulator.fleet("staging").resources.registry is None
+    assert simulator.fleet("production").resources.registry is not None
+    apps = [a.as_json(now) for a in simulator.fleet("production").resources.apps]
+    assert any("in_progress_deployment" in app for app in apps)
+
+
+def test_new_fleet_keys_in_a_scenario(tmp_path: Path) -> None:
+    text = """
+accounts:
+  - name: acme
+    fleet:
+      droplets: 30
+      snapshots: 4
+      reserved_ips: null
+      load_balancers: 2
+      kubernetes_clusters: 1
+      databases: 0
+      custom_vpcs: 1
+      projects: 3
+      registry: false
+      problems: true
+"""
+    (account,) = load_scenario(write(tmp_path, text)).accounts
+    assert account.fleet == FleetSpec(
+        droplets=30,
+        snapshots=4,
+        load_balancers=2,
+        kubernetes_clusters=1,
+        databases=0,
+        custom_vpcs=1,
+        projects=3,
+        registry=False,
+        problems=True,
+    )
+    broken = """
+accounts:
+  - name: acme
+    fleet: {snapshots: -1, registry: "yes", problems: 1, apps: many}
+  - name: other
+    fleet: {projects: 0}
+"""
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(write(tmp_path, broken))
+    assert caught.value.problems == [
+        "accounts[0].fleet.snapshots: must not be negative",
+        "accounts[0].fleet.apps: expected an integer, got 'many'",
+        "accounts[0].fleet.registry: expected true, false or null, got 'yes'",
+        "accounts[0].fleet.problems: expected true, false or null, got 1",
+        "accounts[1].fleet: FleetSpec.projects must be at least 1 (the default project)",
+    ]
 
 
 def test_no_token_secret_is_written_in_the_package() -> None:
