@@ -173,6 +173,10 @@ class AccountApi:
         answer = await self._request(self.client.api_url, endpoint, path, params, None)
         return answer.body
 
+    def now(self) -> float:
+        """Wall time, for collectors whose requests name a date (Billing Insights)."""
+        return self.client.clock.time()
+
     async def token_info(self, token: str | None = None) -> JSONObject:
         """GET {auth_url}/v1/oauth/token/info for the current token, or for a candidate token."""
         answer = await self._request(self.client.auth_url, TOKEN_INFO_ENDPOINT, None, None, token)
@@ -188,9 +192,9 @@ class AccountApi:
     ) -> list[Any]:
         """Every item of a paged list, or an ApiError: never a partial list.
 
-        Pages hold up to 200 items. When the first page's `meta.total` shows more, the remaining
-        pages are fetched concurrently, so N items cost ceil(N/200) requests; otherwise (no total)
-        `links.pages.next` is followed one page at a time.
+        Pages hold up to 200 items. When the first page's `meta.total` (or `total_items`, as
+        Billing Insights says it) shows more, the remaining pages are fetched concurrently, so N
+        items cost ceil(N/200) requests; otherwise `links.pages.next` is followed page by page.
         """
         query = {**(params or {}), "per_page": str(PER_PAGE)}
         first = await self.get(endpoint, path=path, params={**query, "page": "1"})
@@ -427,11 +431,11 @@ def _page_items(body: JSONObject, key: str, endpoint: str, number: int) -> list[
 
 
 def _meta_total(body: JSONObject) -> int | None:
+    """How many items the whole list holds: `meta.total`, or `total_items` (Billing Insights)."""
     meta = body.get("meta")
-    if isinstance(meta, dict):
-        total = meta.get("total")
-        if isinstance(total, int) and not isinstance(total, bool) and total >= 0:
-            return total
+    total = meta.get("total") if isinstance(meta, dict) else body.get("total_items")
+    if isinstance(total, int) and not isinstance(total, bool) and total >= 0:
+        return total
     return None
 
 

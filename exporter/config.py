@@ -12,12 +12,14 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
 
+from exporter.pricing import DATABASE_KEY, load_price_table
 from exporter.tokens import (
     EnvToken,
     FileToken,
@@ -47,7 +49,7 @@ _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 _DURATION_UNITS = {
     "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0,
 }
-_TOP_KEYS = ("accounts", "tokens_dir", "token_policy", "api", "collectors")
+_TOP_KEYS = ("accounts", "tokens_dir", "token_policy", "api", "collectors", "pricing")
 _ACCOUNT_KEYS = ("name", "token_file", "token_env", "token")
 _TOKEN_KEYS = ("token_file", "token_env", "token")
 _POLICY_KEYS = ("write_scopes", "unverifiable")
@@ -104,6 +106,14 @@ class CollectorDefaults:
 
 
 @dataclass(frozen=True)
+class PricingOverrides:
+    """The config's `pricing:` section: amounts that replace the shipped price table's."""
+
+    prices: Mapping[str, Decimal] = field(default_factory=dict)
+    database_node_month: Mapping[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Settings:
     accounts: tuple[AccountSettings, ...]
     collectors: Mapping[str, CollectorSettings]
@@ -112,6 +122,7 @@ class Settings:
     tokens_dir: Path | None = None
     source: str = "environment"
     warnings: tuple[str, ...] = field(default=())
+    pricing: PricingOverrides = PricingOverrides()
 
 
 def parse_duration(text: str) -> float:
@@ -288,7 +299,9 @@ class _Parser:
         policy = self.token_policy(top.get("token_policy", {}))
         api = self.api(top.get("api", {}))
         collectors = self.collectors(top.get("collectors", {}))
-        if self.problems.items or policy is None or api is None or collectors is None:
+        pricing = self.pricing(top.get("pricing", {}))
+        if (self.problems.items or policy is None or api is None or collectors is None
+                or pricing is None):
             return None
         return Settings(
             accounts=tuple(accounts),
@@ -298,6 +311,7 @@ class _Parser:
             tokens_dir=tokens_dir,
             source=str(self.config_path) if self.config_path else "environment",
             warnings=tuple(self.warnings),
+            pricing=pricing,
         )
 
     def resolve_path(self, text: str) -> Path:
@@ -509,6 +523,52 @@ class _Parser:
             )
             return None
         return text.rstrip("/")
+
+    def amount(self, value: object, path: str) -> Decimal | None:
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            self.problems.add(
+                path, f"expected an amount in US dollars such as \"5.00\", got {_type_name(value)}"
+            )
+            return None
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            self.problems.add(path, f"{value!r} is not an amount such as \"5.00\"")
+            return None
+        if not amount.is_finite() or amount < 0:
+            self.problems.add(path, f"{value!r} must be zero or more")
+            return None
+        return amount
+
+    def pricing(self, value: object) -> PricingOverrides | None:
+        table = load_price_table()
+        entry = self.mapping(value, "pricing", (*table.prices, DATABASE_KEY))
+        if entry is None:
+            return None
+        prices: dict[str, Decimal] = {}
+        ok = True
+        for key, raw in entry.items():
+            if key == DATABASE_KEY:
+                continue
+            amount = self.amount(raw, f"pricing.{key}")
+            ok = ok and amount is not None
+            if amount is not None:
+                prices[key] = amount
+        database: dict[str, Decimal] = {}
+        if DATABASE_KEY in entry:
+            sizes = entry[DATABASE_KEY]
+            if not isinstance(sizes, dict):
+                self.problems.add(
+                    f"pricing.{DATABASE_KEY}",
+                    f"expected a mapping of database size slugs to amounts, got {_type_name(sizes)}",
+                )
+                return None
+            for slug, raw in sizes.items():
+                amount = self.amount(raw, f"pricing.{DATABASE_KEY}.{slug}")
+                ok = ok and amount is not None
+                if amount is not None:
+                    database[str(slug)] = amount
+        return PricingOverrides(prices, database) if ok else None
 
     def collectors(self, value: object) -> dict[str, CollectorSettings] | None:
         entry = self.mapping(value, "collectors", tuple(self.defaults))

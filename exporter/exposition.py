@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import generate_latest
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
-from exporter.collectors.base import Collector, Family
+from exporter.collectors.base import Collector, DerivedFamilies, Family, Sample
 from exporter.snapshot import Snapshot
 
 TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -56,26 +57,36 @@ def _family_header(family: Family) -> str:
 
 @dataclass(frozen=True)
 class _Fragment:
-    """One snapshot's sample lines, by family name, with the data they were rendered from."""
+    """One account's sample lines of one collector (or derived set), by family name, with the
+    inputs they were rendered from, compared by identity to know when to render again."""
 
-    data: Any
+    inputs: tuple[Any, ...]
     lines: Mapping[str, str]
+
+    def made_from(self, inputs: tuple[Any, ...]) -> bool:
+        return len(inputs) == len(self.inputs) and all(
+            a is b for a, b in zip(inputs, self.inputs, strict=True)
+        )
 
 
 def render_samples(account: str, collector: Collector[Any], data: Any) -> dict[str, str]:
-    """The sample lines of one snapshot, grouped by family, `account` first on every line."""
-    families = {f.name: f for f in collector.families}
+    """One collector's sample lines for one account's data, grouped by family."""
+    return _render_lines(account, collector.name, collector.families, collector.samples(data))
+
+
+def _render_lines(
+    account: str, source: str, families: Sequence[Family], samples: Iterable[Sample]
+) -> dict[str, str]:
+    """Sample lines grouped by family, `account` first on every line."""
     prefix = {
         f.name: (f.name + '{account="' + escape_label_value(account) + '"', f.labels)
-        for f in collector.families
+        for f in families
     }
-    chunks: dict[str, list[str]] = {name: [] for name in families}
-    for name, values, value in collector.samples(data):
+    chunks: dict[str, list[str]] = {f.name: [] for f in families}
+    for name, values, value in samples:
         start, labels = prefix[name]
         if len(values) != len(labels):
-            raise ValueError(
-                f"collector {collector.name}: {name} got {len(values)} label values for {labels}"
-            )
+            raise ValueError(f"{source}: {name} got {len(values)} label values for {labels}")
         pairs = "".join(
             f',{label}="{escape_label_value(v)}"' for label, v in zip(labels, values, strict=True)
         )
@@ -84,48 +95,82 @@ def render_samples(account: str, collector: Collector[Any], data: Any) -> dict[s
 
 
 class DataRenderer:
-    """Renders the data part from snapshots, reusing each snapshot's text while its data is unchanged.
+    """Renders the data part from snapshots, reusing an account's text while its inputs are the
+    same objects (and, for derived families, while the clock stays in the same period).
 
     Not thread-safe: one render at a time (the daemon runs renders on a single worker thread).
     """
 
-    def __init__(self, collectors: Sequence[Collector[Any]]) -> None:
+    def __init__(
+        self, collectors: Sequence[Collector[Any]], derived: Sequence[DerivedFamilies] = ()
+    ) -> None:
         self._collectors = tuple(collectors)
+        self._derived = tuple(derived)
         self._fragments: dict[tuple[str, str], _Fragment] = {}
 
-    def render(self, fresh: Iterable[tuple[str, str, Snapshot]]) -> bytes:
+    def time_bucket(self, now: float) -> int:
+        """Changes when derived families are due again; 0 when there are none."""
+        if not self._derived:
+            return 0
+        return int(now // min(d.period for d in self._derived))
+
+    def render(self, fresh: Iterable[tuple[str, str, Snapshot]], now: float = 0.0) -> bytes:
         """`fresh` holds (account, collector, snapshot) for every snapshot to show."""
-        by_collector: dict[str, list[tuple[str, Snapshot]]] = {}
-        for account, collector_name, snapshot in fresh:
-            by_collector.setdefault(collector_name, []).append((account, snapshot))
+        data: dict[tuple[str, str], Any] = {(a, c): s.data for a, c, s in fresh}
+        accounts = sorted({account for account, _ in data})
         used: set[tuple[str, str]] = set()
         out: list[str] = []
         for collector in self._collectors:
             fragments = []
-            for account, snapshot in sorted(by_collector.get(collector.name, ()), key=_first):
-                key = (account, collector.name)
+            for account in accounts:
+                if (account, collector.name) in data:
+                    key = (account, collector.name)
+                    used.add(key)
+                    item = data[key]
+                    fragments.append(self._fragment(
+                        key, (item,), partial(collector.samples, item), collector.families
+                    ).lines)
+            _assemble(out, collector.families, fragments)
+        for derived in self._derived:
+            fragments = []
+            bucket = int(now // derived.period)
+            for account in accounts:
+                inputs = {n: data[(account, n)] for n in derived.inputs if (account, n) in data}
+                if not inputs:
+                    continue
+                key = (account, f"derived:{derived.name}")
                 used.add(key)
-                fragments.append(self._fragment(key, collector, snapshot.data).lines)
-            for family in collector.families:
-                parts = [f[family.name] for f in fragments if family.name in f]
-                if parts:
-                    out.append(_family_header(family))
-                    out.extend(parts)
+                token = (bucket, *(inputs.get(n) for n in derived.inputs))
+                fragments.append(self._fragment(
+                    key, token, partial(derived.samples, inputs, now), derived.families
+                ).lines)
+            _assemble(out, derived.families, fragments)
         for key in set(self._fragments) - used:
             del self._fragments[key]
         return "".join(out).encode()
 
-    def _fragment(self, key: tuple[str, str], collector: Collector[Any], data: Any) -> _Fragment:
+    def _fragment(
+        self,
+        key: tuple[str, str],
+        inputs: tuple[Any, ...],
+        samples: Callable[[], Iterable[Sample]],
+        families: Sequence[Family],
+    ) -> _Fragment:
         cached = self._fragments.get(key)
-        if cached is not None and cached.data is data:
+        if cached is not None and cached.made_from(inputs):
             return cached
-        fragment = _Fragment(data, render_samples(key[0], collector, data))
+        fragment = _Fragment(inputs, _render_lines(key[0], key[1], families, samples()))
         self._fragments[key] = fragment
         return fragment
 
 
-def _first(item: tuple[str, Snapshot]) -> str:
-    return item[0]
+def _assemble(out: list[str], families: Sequence[Family], fragments: list[Mapping[str, str]]) -> None:
+    """Each family once: its header, then every account's lines of it."""
+    for family in families:
+        parts = [f[family.name] for f in fragments if family.name in f]
+        if parts:
+            out.append(_family_header(family))
+            out.extend(parts)
 
 
 def render_registry(registry: CollectorRegistry) -> tuple[bytes, bytes]:

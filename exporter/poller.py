@@ -212,8 +212,9 @@ class Poller:
             return
         state.enabled = False
         state.missing_scope = collector.scope
+        scopes = collector.scope.replace(" ", " and ")
         log.error(
-            f"collector disabled for this account: the token lacks the {collector.scope} scope "
+            f"collector disabled for this account: the token lacks the {scopes} scope "
             f"(HTTP 403 from {exc.endpoint}); the other collectors keep running. Add the scope "
             "to the token to enable it; it resumes when the token changes",
             scope=collector.scope,

@@ -112,9 +112,15 @@ def require_tool(name: str) -> str:
 class StaticReader:
     """A ResourceReader answering from fixed bodies, keyed by (endpoint, sorted params)."""
 
-    def __init__(self, answers: dict[tuple[str, tuple[tuple[str, str], ...]], Any]) -> None:
+    def __init__(
+        self, answers: dict[tuple[str, tuple[tuple[str, str], ...]], Any], now: float = 1_790_000_000.0
+    ) -> None:
         self.answers = answers
         self.calls: list[tuple[str, dict[str, str]]] = []
+        self.wall = now
+
+    def now(self) -> float:
+        return self.wall
 
     def _answer(self, endpoint: str, params: Any) -> Any:
         key = (endpoint, tuple(sorted((params or {}).items())))

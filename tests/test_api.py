@@ -145,6 +145,27 @@ async def test_next_link_to_another_host_is_requested_from_the_configured_api(
 
 
 @respx.mock
+async def test_billing_insights_paging_by_total_items(api: AccountApi) -> None:
+    points = [{"sku": f"s{i}"} for i in range(450)]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        return httpx.Response(200, json={
+            "data_points": points[(page - 1) * 200: page * 200], "total_items": 450,
+            "total_pages": 3, "current_page": page,
+        })
+
+    route = respx.get(url__regex=rf"{API}/v2/billing/.*/insights/.*").mock(side_effect=answer)
+    items = await api.list_all("/v2/billing/{account_urn}/insights/{start_date}/{end_date}",
+                               "data_points", path={"account_urn": "do:team:x",
+                                                    "start_date": "2026-11-26",
+                                                    "end_date": "2026-11-27"})
+    assert len(items) == 450
+    assert route.call_count == 3
+    assert route.calls.last.request.url.path == "/v2/billing/do:team:x/insights/2026-11-26/2026-11-27"
+
+
+@respx.mock
 async def test_server_page_size_below_200_still_fetches_every_page(api: AccountApi) -> None:
     items = droplets(250)
 

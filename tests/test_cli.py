@@ -223,7 +223,7 @@ def test_sighup_with_a_broken_config_keeps_the_running_one(
         assert 'digitalocean_droplet_info{account="production"' in exporter.metrics()
         [failure] = [e for e in exporter.log_events() if "reload failed" in e.get("event", "")]
         assert failure["problems"] == ["bogus: unknown key; known keys are accounts, tokens_dir, "
-                                       "token_policy, api, collectors"]
+                                       "token_policy, api, collectors, pricing"]
         # a good config with a second account is taken
         config.write_text(good.replace(
             "api:", f"  - name: staging\n    token_file: {write_token(tmp_path, 's', OTHER_TOKEN)}\napi:"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,8 @@ ENVIRON = {"DO_TOKEN_OTHER": OTHER_TOKEN, "DO_TOKEN": OTHER_TOKEN}
 
 INVALID = {
     "invalid-unknown-top-key.yml": [
-        "acounts: unknown key; known keys are accounts, tokens_dir, token_policy, api, collectors",
+        "acounts: unknown key; known keys are accounts, tokens_dir, token_policy, api, collectors, "
+        "pricing",
         "accounts: no accounts configured; list accounts or set tokens_dir in the config file, "
         "or set DIGITALOCEAN_TOKEN or DIGITALOCEAN_TOKEN_FILE",
     ],
@@ -102,6 +104,15 @@ INVALID = {
     "invalid-duplicate-yaml-key.yml": [
         "(yaml) line 6, column 3: key 'timeout' appears twice in one mapping"
     ],
+    "invalid-pricing.yml": [
+        "pricing.volumes: unknown key; known keys are volume_gib_month, snapshot_gib_month, "
+        "droplet_backups_ratio, reserved_ipv4_unassigned_month, reserved_ipv6_unassigned_month, "
+        "load_balancer_node_month, global_load_balancer_month, kubernetes_ha_control_plane_month, "
+        "database_node_month",
+        'pricing.volume_gib_month: expected an amount in US dollars such as "5.00", got a number',
+        "pricing.snapshot_gib_month: 'cheap' is not an amount such as \"5.00\"",
+        "pricing.database_node_month.db-s-1vcpu-1gb: '-1' must be zero or more",
+    ],
     "invalid-many-problems.yml": [
         "accounts[0].token_file: token file {dir}/tokens/does-not-exist does not exist",
         "accounts[1].token_env: environment variable DO_TOKEN_STAGING_UNSET is not set",
@@ -177,6 +188,17 @@ def test_all_token_sources_and_defaults(tmp_path: Path) -> None:
     assert settings.collectors["volumes"].interval == 30
     assert settings.collectors["volumes"].stale_after == 600
     assert settings.collectors["billing"].enabled is False
+
+
+def test_pricing_overrides(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text(
+        "accounts: [{name: a, token_env: DO_TOKEN}]\n"
+        "pricing:\n  volume_gib_month: '0.12'\n  database_node_month: {db-custom: '99.50'}\n"
+    )
+    pricing = load(config).pricing
+    assert pricing.prices == {"volume_gib_month": Decimal("0.12")}
+    assert pricing.database_node_month == {"db-custom": Decimal("99.50")}
 
 
 def test_environment_only_gives_default_account(tmp_path: Path) -> None:

@@ -17,6 +17,8 @@ Sample = tuple[str, tuple[str, ...], float]
 
 
 class ResourceReader(Protocol):
+    def now(self) -> float: ...
+
     async def get(
         self,
         endpoint: str,
@@ -52,12 +54,27 @@ class Collector(Generic[T]):
     name: str
     summary: str
     endpoints: tuple[str, ...]
-    scope: str  # the read scope the endpoints need; named in the log when a 403 disables it
+    scope: str  # the read scope(s) the endpoints need, space-separated; named when a 403 disables it
     interval: float  # default poll interval, seconds
     families: tuple[Family, ...]
     fetch: Callable[[ResourceReader], Awaitable[T]]
     samples: Callable[[T], Iterator[Sample]]
     enabled_by_default: bool = True
+
+
+@dataclass(frozen=True)
+class DerivedFamilies:
+    """Families computed from several collectors' data of one account and the time (costs).
+
+    `samples(inputs, now)` gets the fresh data of each of `inputs` that has some, by collector
+    name. The values move with the clock, so they are rendered again every `period` seconds.
+    """
+
+    name: str
+    families: tuple[Family, ...]
+    inputs: tuple[str, ...]
+    samples: Callable[[Mapping[str, Any], float], Iterator[Sample]]
+    period: float
 
 
 def known_values(key: tuple[str, ...], pairs: Iterable[tuple[Family, float | None]]) -> Iterator[Sample]:

@@ -75,6 +75,7 @@ class DropletRecord:
     price_monthly: float | None
     created_at: float | None
     tags: tuple[str, ...]
+    backups: bool  # weekly backups are enabled (they add to the Droplet's cost)
 
 
 def parse_droplet(droplet: Any, where: str) -> DropletRecord:
@@ -94,6 +95,7 @@ def parse_droplet(droplet: Any, where: str) -> DropletRecord:
         price_monthly=optional_number(size, "price_monthly"),
         created_at=timestamp(droplet, "created_at"),
         tags=string_list(droplet, "tags"),
+        backups="backups" in string_list(droplet, "features"),
     )
 
 

@@ -111,6 +111,7 @@ class NodeRecord:
     name: str
     status: str
     droplet_id: str  # a string in the API; "" while the Droplet is not yet assigned
+    created_at: float | None  # billing of a node starts about here (the cost estimates use it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +168,7 @@ def parse_nodes(items: object, where: str) -> tuple[NodeRecord, ...]:
             name=optional_str(node, "name"),
             status=_state(node),
             droplet_id=_droplet_id(node),
+            created_at=timestamp(node, "created_at"),
         )
         by_id[record.node_id] = record
     return tuple(by_id[key] for key in sorted(by_id))
