@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
+import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import structlog
 
 from exporter.cli import collector_defaults
 from exporter.collectors import COLLECTORS
 from exporter.config import Settings, load_settings
 from exporter.daemon import Daemon, ServeOptions
-from exporter.logs import Redactor
+from exporter.logs import Redactor, configure_logging
 from exporter.simulator import FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
 from exporter.snapshot import Snapshot
 from tests.conftest import OTHER_TOKEN, READ_TOKEN, FakeClock, write_config, write_token
@@ -144,6 +148,44 @@ async def test_reload_refuses_a_write_capable_token(
     settings_file(tmp_path, simulator, {"production": READ_TOKEN, "staging": write_token_value})
     assert not await running.daemon.reload()
     assert running.account("staging").source.token == OTHER_TOKEN
+
+
+async def test_a_missing_read_scope_disables_only_its_collector(tmp_path: Path) -> None:
+    scopes = sorted({s for c in COLLECTORS for s in c.scope.split()} - {"kubernetes:read"})
+    config = SimulatorConfig(accounts=(
+        SimAccount("production", tokens=(SimToken("no-k8s", READ_TOKEN, scopes=scopes),),
+                   fleet=FleetSpec(seed=3, droplets=30, kubernetes_clusters=1)),
+    ))
+    stream = io.StringIO()
+    configure_logging("info", "json", Redactor(), stream)
+    try:
+        with Simulator(config) as sim:
+            settings_path = settings_file(tmp_path, sim, {"production": READ_TOKEN})
+            settings = load_settings(settings_path, {}, collector_defaults())
+            daemon = Daemon(settings, ServeOptions("127.0.0.1", 0, "/metrics"),
+                            collectors=COLLECTORS, reload_settings=lambda: settings,
+                            redactor=Redactor(), environ={}, handle_signals=False)
+            task = asyncio.create_task(daemon.run())
+            await eventually(lambda: daemon.server is not None and daemon.readiness()[0])
+            daemon.refresh_self()
+            text = b"".join(daemon.cache.current.text).decode()
+            daemon.request_stop()
+            assert await asyncio.wait_for(task, 10) == 0
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+    assert 'digitalocean_collector_enabled{account="production",collector="kubernetes"} 0.0' in text
+    for collector in COLLECTORS:
+        if collector.name != "kubernetes":
+            assert (f'digitalocean_collector_success{{account="production",collector='
+                    f'"{collector.name}"}} 1.0') in text, collector.name
+    assert "digitalocean_droplet_info{" in text
+    assert "digitalocean_kubernetes_cluster_info{" not in text
+    events = [json.loads(line) for line in stream.getvalue().splitlines()]
+    [disabled] = [e for e in events if e.get("scope")]
+    assert disabled["collector"] == "kubernetes"
+    assert disabled["scope"] == "kubernetes:read"
+    assert "lacks the kubernetes:read scope" in disabled["event"]
 
 
 def test_snapshots_go_stale_after_stale_after(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import random
 import subprocess
 import zlib
 from pathlib import Path
@@ -15,6 +16,9 @@ from prometheus_client.openmetrics.parser import (
 )
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
+from exporter.api import DigitalOceanClient
+from exporter.budget import RequestBudget
+from exporter.clock import SystemClock
 from exporter.collectors import COLLECTORS
 from exporter.collectors.base import Collector, Family
 from exporter.exposition import (
@@ -25,10 +29,43 @@ from exporter.exposition import (
     escape_label_value,
     format_value,
 )
+from exporter.simulator import Simulator, demo_config
 from exporter.snapshot import Snapshot
 from tests.conftest import example_reader, require_tool
 
 GOLDEN = Path(__file__).parent / "golden" / "examples.prom"
+DEMO_GOLDEN = Path(__file__).parent / "golden" / "demo.prom"
+DEMO_TIME = 1_795_000_000.0  # 2026-11-18T07:06:40Z, fixed so the demo fleet renders the same
+
+
+async def demo_snapshots() -> list[tuple[str, str, Snapshot]]:
+    """Every collector's data for both demo accounts, fetched over HTTP from the simulator."""
+    result = []
+    with Simulator(demo_config(), clock=lambda: DEMO_TIME) as sim:
+        client = DigitalOceanClient(api_url=sim.url, auth_url=sim.url, timeout=10, user_agent="t",
+                                    observer=_Quiet(), clock=_Frozen(), rng=random.Random(1))
+        try:
+            for account in sim.config.accounts:
+                token = account.tokens[0].token
+                reader = client.account(account.name, lambda t=token: t,  # type: ignore[misc]
+                                        RequestBudget(5000, _Frozen(), 5000))
+                for collector in COLLECTORS:
+                    data = await collector.fetch(reader)
+                    result.append((account.name, collector.name,
+                                   Snapshot(data, DEMO_TIME, None, DEMO_TIME, 0.1)))
+        finally:
+            await client.aclose()
+    return result
+
+
+class _Quiet:
+    def observe(self, *args: object) -> None:
+        pass
+
+
+class _Frozen(SystemClock):
+    def time(self) -> float:
+        return DEMO_TIME
 
 
 async def example_snapshots(accounts: tuple[str, ...] = ("production",)) -> list[tuple[str, str, Snapshot]]:
@@ -62,10 +99,24 @@ async def test_golden_has_the_exact_values_the_issue_names() -> None:
     assert value("digitalocean_invoice_preview_amount_usd", period="2020-02") == 34.56
 
 
-def test_promtool_check_metrics_is_clean_on_the_golden_file() -> None:
+async def test_golden_exposition_of_the_demo_fleet() -> None:
+    rendered = DataRenderer(COLLECTORS).render(await demo_snapshots()).decode()
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        DEMO_GOLDEN.write_text(rendered)
+    assert rendered == DEMO_GOLDEN.read_text(), "run with UPDATE_GOLDEN=1 after an intended change"
+
+
+def test_the_golden_files_cover_every_family() -> None:
+    text = GOLDEN.read_text() + DEMO_GOLDEN.read_text()
+    missing = [f.name for c in COLLECTORS for f in c.families if f"# TYPE {f.name} " not in text]
+    assert missing == []
+
+
+@pytest.mark.parametrize("golden", [GOLDEN, DEMO_GOLDEN], ids=lambda p: p.name)
+def test_promtool_check_metrics_is_clean_on_the_golden_files(golden: Path) -> None:
     promtool = require_tool("promtool")
     result = subprocess.run(
-        [promtool, "check", "metrics"], input=GOLDEN.read_bytes(), capture_output=True, check=False
+        [promtool, "check", "metrics"], input=golden.read_bytes(), capture_output=True, check=False
     )
     assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
     assert result.stdout.decode().strip() == ""

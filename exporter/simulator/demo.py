@@ -64,6 +64,7 @@ def demo_config(seed: int = 0) -> SimulatorConfig:
             month_to_date_usage=str(PRODUCTION_LAST_INVOICE + Decimal("577.78")),
             invoice_amounts=production_invoices(),
             reserved_ips=3,
+            reserved_ipv6s=2,
             load_balancers=3,
             kubernetes_clusters=2,
             databases=3,

@@ -865,6 +865,8 @@ class ResourceBuilder:
                 "network": "EXTERNAL",
                 "network_stack": "IPV4",
                 "type": "REGIONAL",
+                # only a global load balancer targets others; regional ones answer an empty list
+                "target_load_balancer_ids": [],
                 "tls_cipher_policy": "DEFAULT",
             }
             urn = f"do:loadbalancer:{lb_id}"
