@@ -17,6 +17,10 @@ faults; the format is documented in `exporter/simulator/README.md`, with example
 `exporter/simulator/scenarios/`. `python -m exporter.simulator --scenario FILE --port N` runs
 one standalone.
 
+Billing agrees with the fleet: usage, the invoice preview, past invoices and their summaries,
+the billing history and Billing Insights are all computed from what the fleet's resources
+cost (`ledger.py`), so an estimate made from the served resources can be checked exactly.
+
 Besides Droplets, volumes, the account and billing, every other resource an account runs is
 served (snapshots, reserved IPs, load balancers, Kubernetes, databases, apps, domains and
 records, firewalls, VPCs and members, CDN, certificates, registry, uptime, projects, tags,
@@ -26,7 +30,9 @@ Module map: config (frozen descriptions), catalog (regions, sizes, images, price
 (Droplets, volumes and their cached JSON; the live `Fleet`), resources (every other resource,
 generated), items (serialised objects whose bytes depend on the clock or other objects),
 views (project resources, VPC members and tags, derived from the live fleet), verbatim
-(objects given to `Fleet.from_objects`), billing, paging, ratelimit, faults, endpoints (one
+(objects given to `Fleet.from_objects`), ledger (what each resource costs, by DigitalOcean's
+rules and the exporter's price table), billing (balance, invoices, summaries, history and
+insights from the ledger), timefmt, paging, ratelimit, faults, endpoints (one
 handler per GET endpoint), server (the `Simulator` and the order requests are judged in),
 transport (HTTP), control (`/_simulator/` API), scenario (YAML), demo (`demo_config`).
 """

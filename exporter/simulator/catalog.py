@@ -1,20 +1,28 @@
 """DigitalOcean's product catalogue as the simulator sells it: regions, Droplet sizes, images.
 
-Prices, memory and disk follow DigitalOcean's public price list (hourly = monthly / 672, the
-hours DigitalOcean bills in a month). Region slugs stay inside the spec's `region_slug` enum,
-because image `regions` is validated against it.
+Droplet prices, memory and disk follow DigitalOcean's public price list (hourly = monthly /
+672, the hours DigitalOcean bills in a month). The prices the API does not return (volumes,
+snapshots, reserved IPs, load balancers, HA control planes, database nodes) are the exporter's
+shipped table, `exporter/data/prices.yml` (`PRICES`), so the simulator bills exactly what the
+exporter estimates. Region slugs stay inside the spec's `region_slug` enum, because image
+`regions` is validated against it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from exporter.pricing import PriceTable, load_price_table
+
 JsonObject = dict[str, Any]
 
-HOURS_BILLED_PER_MONTH = 672
+PRICES: PriceTable = load_price_table()
+"""The exporter's shipped price table: the simulator bills with the same list prices."""
+HOURS_BILLED_PER_MONTH = PRICES.hours_per_month
 
 
 @dataclass(frozen=True)
@@ -284,11 +292,19 @@ def size_region_slugs(size: SizeEntry) -> tuple[str, ...]:
 
 # -- the rest of the catalogue: prices and options of the other products ----------------------
 
-SNAPSHOT_PRICE_PER_GIB_MONTH = 0.06
-RESERVED_IP_UNASSIGNED_MONTHLY = 5.0
+VOLUME_PRICE_PER_GIB_MONTH: Decimal = PRICES.amount("volume_gib_month")
+SNAPSHOT_PRICE_PER_GIB_MONTH: Decimal = PRICES.amount("snapshot_gib_month")
+DROPLET_BACKUPS_RATIO: Decimal = PRICES.amount("droplet_backups_ratio")
+RESERVED_IP_UNASSIGNED_MONTHLY: Decimal = PRICES.amount("reserved_ipv4_unassigned_month")
 """Reserved IPv4 addresses cost nothing while assigned, $5 a month while not."""
-LOAD_BALANCER_MONTHLY_PER_NODE = 12.0
-KUBERNETES_HA_CONTROL_PLANE_MONTHLY = 40.0
+RESERVED_IPV6_UNASSIGNED_MONTHLY: Decimal = PRICES.amount("reserved_ipv6_unassigned_month")
+LOAD_BALANCER_MONTHLY_PER_NODE: Decimal = PRICES.amount("load_balancer_node_month")
+GLOBAL_LOAD_BALANCER_MONTHLY: Decimal = PRICES.amount("global_load_balancer_month")
+KUBERNETES_HA_CONTROL_PLANE_MONTHLY: Decimal = PRICES.amount("kubernetes_ha_control_plane_month")
+LEGACY_LOAD_BALANCER_NODES: Mapping[str, int] = MappingProxyType(
+    {"lb-small": 1, "lb-medium": 3, "lb-large": 6}
+)
+"""Nodes of the load balancer size slugs from before `size_unit`."""
 
 
 @dataclass(frozen=True)
@@ -297,17 +313,23 @@ class DatabaseSize:
     vcpus: int
     memory_mib: int
     storage_gib: int
-    price_monthly: float
-    """Per node."""
+
+    @property
+    def price_monthly(self) -> Decimal:
+        """Per node, from the price table (every generated size is in it)."""
+        return PRICES.database_node_month[self.slug]
 
 
 DATABASE_SIZES: tuple[DatabaseSize, ...] = (
-    DatabaseSize("db-s-1vcpu-1gb", 1, 1024, 10, 15.0),
-    DatabaseSize("db-s-1vcpu-2gb", 1, 2048, 25, 30.0),
-    DatabaseSize("db-s-2vcpu-4gb", 2, 4096, 38, 60.0),
-    DatabaseSize("db-s-4vcpu-8gb", 4, 8192, 115, 120.0),
-    DatabaseSize("db-s-6vcpu-16gb", 6, 16384, 270, 240.0),
+    DatabaseSize("db-s-1vcpu-1gb", 1, 1024, 10),
+    DatabaseSize("db-s-1vcpu-2gb", 1, 2048, 25),
+    DatabaseSize("db-s-2vcpu-4gb", 2, 4096, 38),
+    DatabaseSize("db-s-4vcpu-8gb", 4, 8192, 115),
+    DatabaseSize("db-s-6vcpu-16gb", 6, 16384, 270),
 )
+"""The sizes generated databases use: all of them priced by the table (checked at import)."""
+if not {size.slug for size in DATABASE_SIZES} <= set(PRICES.database_node_month):
+    raise RuntimeError("a generated database size is missing from exporter/data/prices.yml")
 DATABASE_SIZE_WEIGHTS = (4, 4, 3, 2, 1)
 
 

@@ -8,13 +8,18 @@ one `SimulatorConfig`.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from exporter.simulator.fleet import Fleet
+
+RATIO = re.compile(r"^(0|1)(\.\d+)?$")
+"""A ratio written as a decimal string ("0.04"), like money never a float."""
 
 READ_ONLY_SCOPES: tuple[str, ...] = ("read",)
 """A legacy read-only token, as the control panel's "Read Only" option reports it."""
@@ -124,10 +129,16 @@ class FleetSpec:
     reserved_ip_limit: int = 3
     account_balance: str = "0.00"
     month_to_date_usage: str | None = None
-    """None: computed from the fleet's hourly prices and the clock."""
+    """None: the fleet's cost so far this month on the clock (see `ledger.py`); a string fixes
+    the balance's usage and the invoice preview (tests)."""
     invoice_months: int = 14
     invoice_amounts: tuple[str, ...] | None = None
-    """Newest first; None: computed from the fleet's monthly prices."""
+    """Newest first; None: the fleet's full-month cost of each month."""
+    invoice_credit_ratio: str = "0"
+    """Share of each past invoice's product charges given back as credits (a promotional
+    programme, say "0.04"): shown under the summary's `credits_and_adjustments`, and the
+    invoice's amount is that much below the fleet's full-month cost. Ignored with
+    `invoice_amounts`."""
     # Every other resource. None: a realistic share of `droplets` (see `resource_counts` in
     # resources.py and the README); an explicit count wins.
     snapshots: int | None = None
@@ -181,6 +192,8 @@ class FleetSpec:
         object.__setattr__(self, "tags", tuple(self.tags))
         if self.invoice_amounts is not None:
             object.__setattr__(self, "invoice_amounts", tuple(self.invoice_amounts))
+        if not RATIO.match(self.invoice_credit_ratio) or Decimal(self.invoice_credit_ratio) >= 1:
+            raise ValueError("FleetSpec.invoice_credit_ratio must be a decimal string in [0, 1)")
 
 
 @dataclass(frozen=True)

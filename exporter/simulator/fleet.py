@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from exporter.simulator.billing import Billing, GeneratedBilling, StaticBilling, iso_utc
+from exporter.simulator.billing import Billing, Customer, GeneratedBilling, StaticBilling
 from exporter.simulator.catalog import (
     GPU_IMAGE,
     GPU_REGION_SLUGS,
@@ -33,8 +33,8 @@ from exporter.simulator.catalog import (
     REGIONS_BY_SLUG,
     REGULAR_IMAGES,
     REGULAR_SIZES,
-    RESERVED_IP_UNASSIGNED_MONTHLY,
     SIZES_BY_SLUG,
+    VOLUME_PRICE_PER_GIB_MONTH,
     ImageEntry,
     RegionEntry,
     SizeEntry,
@@ -44,19 +44,20 @@ from exporter.simulator.catalog import (
 from exporter.simulator.config import FleetSpec
 from exporter.simulator.determinism import seeded_random, stable_hex, stable_int, stable_uuid
 from exporter.simulator.items import DropletLookup, Item
+from exporter.simulator.ledger import Ledger, build_ledger, price
 from exporter.simulator.resources import (
     KubernetesNode,
     ResourceBuilder,
     Resources,
     forget_droplets,
 )
+from exporter.simulator.timefmt import iso_utc
 from exporter.simulator.verbatim import GivenObjects, resources_from_objects
 from exporter.simulator.views import Entry, project_listing, tag_listing, vpc_listing
 
 JsonObject = dict[str, Any]
 T = TypeVar("T")
 
-VOLUME_PRICE_PER_GIB_MONTH = Decimal("0.10")
 REGULAR_SIZE_WEIGHTS = (3, 30, 20, 12, 12, 8, 4, 3, 2, 2, 2, 1)
 GPU_SIZE_WEIGHTS = (6, 3, 2, 1)
 IMAGE_WEIGHTS = (6, 3, 2, 1)
@@ -83,6 +84,13 @@ class ListedObject:
     body: bytes
     vpc_uuid: str = ""
     created_at: str = ""
+    status: str = ""
+    size_slug: str = ""
+    price_monthly: Decimal | None = None
+    """A Droplet's size prices as `Decimal(repr(x))` of the JSON numbers (None if absent)."""
+    price_hourly: Decimal | None = None
+    backups: bool = False
+    """A Droplet with "backups" in its `features`."""
 
     def as_json(self) -> JsonObject:
         value: JsonObject = json.loads(self.body)
@@ -93,7 +101,8 @@ def listed_droplet(droplet: Mapping[str, Any], body: bytes | None = None) -> Lis
     """`body` is the already serialised `droplet`, when the caller has a faster way to make it."""
     size = droplet.get("size") or {}
     billed = droplet.get("status") != "archive"
-    hourly = Decimal(str(size.get("price_hourly", 0))) if billed else Decimal(0)
+    price_hourly = price(size.get("price_hourly"))
+    hourly = price_hourly if billed and price_hourly is not None else Decimal(0)
     return ListedObject(
         id=droplet["id"],
         name=str(droplet.get("name", "")),
@@ -104,6 +113,11 @@ def listed_droplet(droplet: Mapping[str, Any], body: bytes | None = None) -> Lis
         body=encode_json(droplet) if body is None else body,
         vpc_uuid=str(droplet.get("vpc_uuid") or ""),
         created_at=str(droplet.get("created_at") or ""),
+        status=str(droplet.get("status") or ""),
+        size_slug=str(droplet.get("size_slug") or size.get("slug") or ""),
+        price_monthly=price(size.get("price_monthly")),
+        price_hourly=price_hourly,
+        backups="backups" in (droplet.get("features") or ()),
     )
 
 
@@ -224,7 +238,9 @@ class DropletFactory:
             role = rng.choice(self.spec.tags) if self.spec.tags else "app"
             name = f"{role}-{region.slug}-{index:05d}"
             features = ["monitoring", "droplet_agent", "private_networking"]
-        backups = not gpu and rng.random() < 0.3
+        # Worker nodes never have backups (DOKS does not offer them); the draw is kept so the
+        # random stream, and every Droplet after a node, stays the same.
+        backups = not gpu and rng.random() < 0.3 and node is None
         ipv6 = not gpu and rng.random() < 0.4
         if backups:
             features.insert(0, "backups")
@@ -372,13 +388,23 @@ class Fleet:
         self._names_issued = len(self._droplets) + len(self._gpu_droplets)
         self._index_droplets()
         self._index_resources()
-        self._billing: Billing = billing or self._generated_billing()
+        self._generated = self._generated_billing()
+        self._billing: Billing = billing or self._generated
 
     def _generated_billing(self) -> GeneratedBilling:
         spec = self._spec
+        account = self._account
+        team = account.get("team") if isinstance(account.get("team"), dict) else {}
+        name = self._factory.account_name
         return GeneratedBilling(
-            owner_key=f"{spec.seed}:{self._factory.account_name}",
-            hourly_run_rate=self.hourly_run_rate,
+            owner_key=f"{spec.seed}:{name}",
+            ledger=self.ledger,
+            customer=Customer(
+                name=str(account.get("name") or name.title()),
+                email=str(account.get("email") or f"ops+{name}@example.com"),
+                company=str((team or {}).get("name") or name.title()),
+                key=f"{spec.seed}:{name}",
+            ),
             account_balance=Decimal(spec.account_balance),
             month_to_date_usage=(
                 None if spec.month_to_date_usage is None else Decimal(spec.month_to_date_usage)
@@ -389,6 +415,7 @@ class Fleet:
                 if spec.invoice_amounts is None
                 else tuple(Decimal(amount) for amount in spec.invoice_amounts)
             ),
+            credit_ratio=Decimal(spec.invoice_credit_ratio),
         )
 
     def _index_droplets(self) -> None:
@@ -587,6 +614,8 @@ class Fleet:
         balance: Mapping[str, Any] | None = None,
         invoices: Sequence[Mapping[str, Any]] | None = None,
         invoice_preview: Mapping[str, Any] | None = None,
+        billing_history: Sequence[Mapping[str, Any]] | None = None,
+        invoice_summaries: Mapping[str, Mapping[str, Any]] | None = None,
         account_name: str = "example",
         **resources: Any,
     ) -> Fleet:
@@ -604,7 +633,9 @@ class Fleet:
         Parts left out are generated as for an empty `FleetSpec` (one default project, no
         registry, the catalogue's sizes and regions); project resources, VPC members and tags
         left out are derived from the given objects; billing parts left out are computed from
-        the given objects' prices.
+        the given objects' prices. `billing_history` (entries) and `invoice_summaries` ({invoice
+        uuid: summary}) are served as given; without them, given invoices get a history and
+        summaries of their own amounts.
         """
         spec = FleetSpec(droplets=0)
         factory = DropletFactory(spec, account_name)
@@ -634,12 +665,21 @@ class Fleet:
                 account_name=account_name,
             ),
         )
-        if balance is not None or invoices is not None:
+        given_billing = (balance, invoices, billing_history, invoice_summaries)
+        if any(part is not None for part in given_billing):
             fleet._billing = StaticBilling(
-                fallback=fleet._billing,
+                fallback=fleet._generated,
                 balance_object=None if balance is None else dict(balance),
                 invoice_objects=None if invoices is None else tuple(dict(i) for i in invoices),
                 invoice_preview_object=None if invoice_preview is None else dict(invoice_preview),
+                history_objects=(
+                    None if billing_history is None else tuple(dict(e) for e in billing_history)
+                ),
+                summary_objects=(
+                    None
+                    if invoice_summaries is None
+                    else {uuid: dict(summary) for uuid, summary in invoice_summaries.items()}
+                ),
             )
         return fleet
 
@@ -696,30 +736,24 @@ class Fleet:
             project_id = self._default_project
         return self._projects_by_id.get(project_id)
 
+    def ledger(self) -> Ledger:
+        """Every charge of the fleet as it is now (see `ledger.py`), rebuilt after a change."""
+        return self._view(
+            "ledger",
+            lambda: build_ledger(
+                droplets=self._all_droplets(),
+                volumes=self._volumes,
+                resources=self._resources,
+                droplet_exists=lambda droplet_id: droplet_id in self._droplets_by_id,
+            ),
+        )
+
     def hourly_run_rate(self) -> Decimal:
-        """What the fleet costs per hour right now: Droplets not archived, volumes, snapshots,
-        load balancers, HA control planes, databases, apps, the registry and reserved IPs
-        that are not assigned."""
-        resources = self._resources
-        objects = (*self._droplets, *self._gpu_droplets, *self._volumes)
-        total = sum((o.hourly_cost for o in objects), Decimal(0))
-        billed = (
-            *resources.snapshots,
-            *resources.load_balancers,
-            *resources.kubernetes_clusters,
-            *resources.databases,
-            *resources.apps,
-            *((resources.registry,) if resources.registry is not None else ()),
-        )
-        total += sum((o.hourly_cost for o in billed), Decimal(0))
-        idle = sum(
-            1
-            for ip in resources.reserved_ips
-            if ip.extra is None or ip.extra not in self._droplets_by_id
-        )
-        return total + Decimal(idle) * Decimal(str(RESERVED_IP_UNASSIGNED_MONTHLY)) / Decimal(
-            HOURS_BILLED_PER_MONTH
-        )
+        """The hourly price of everything the fleet is billed for, as its ledger has it:
+        Droplets not archived (nodes once, as Kubernetes) and their backups, volumes,
+        snapshots, unassigned reserved IPs, load balancers, HA control planes, databases, the
+        registry, apps and the Spaces subscription (no monthly cap applied)."""
+        return self.ledger().hourly_rate()
 
     # -- listings derived from the live Droplets ---------------------------------------------
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from exporter.simulator.billing import iso_utc
+from exporter.simulator.timefmt import iso_utc
 
 JsonObject = dict[str, Any]
 

@@ -33,7 +33,6 @@ from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from exporter.simulator.billing import iso_utc
 from exporter.simulator.catalog import (
     APP_INSTANCE_PRICES,
     DATABASE_ENGINE_WEIGHTS,
@@ -48,6 +47,7 @@ from exporter.simulator.catalog import (
     REGIONS_BY_SLUG,
     REGISTRY_REGIONS,
     REGISTRY_TIERS,
+    SNAPSHOT_PRICE_PER_GIB_MONTH,
     SPACES_REGIONS,
     app_region_for,
     regions_catalog,
@@ -64,6 +64,7 @@ from exporter.simulator.items import (
     encode_with_slots,
     make_item,
 )
+from exporter.simulator.timefmt import iso_utc
 
 if TYPE_CHECKING:
     from exporter.simulator.fleet import DropletFactory
@@ -1679,7 +1680,7 @@ class ResourceBuilder:
             name=str(body["name"]),
             region=str(body["regions"][0]),
             tags=tuple(body["tags"]),
-            hourly_cost=monthly(Decimal(str(body["size_gigabytes"])) * Decimal("0.06")),
+            hourly_cost=monthly(Decimal(str(body["size_gigabytes"])) * SNAPSHOT_PRICE_PER_GIB_MONTH),
             extra=body["resource_type"],
         )
 

@@ -195,6 +195,9 @@ def read_fleet(reader: ScenarioReader, value: object, where: str) -> FleetSpec:
             month_to_date_usage=reader.money(data, "month_to_date_usage", where),
             invoice_months=reader.count(data, "invoice_months", where, defaults.invoice_months),
             invoice_amounts=amounts,
+            invoice_credit_ratio=reader.text(
+                data, "invoice_credit_ratio", where, defaults.invoice_credit_ratio
+            ),
             **{name: reader.count(data, name, where, None) for name in RESOURCE_COUNTS},
             registry=reader.optional_flag(data, "registry", where),
             problems=reader.optional_flag(data, "problems", where),

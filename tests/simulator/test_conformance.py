@@ -4,6 +4,10 @@ Status, headers and body of each answer are validated with openapi-core, and the
 asserted separately (every operation declares `default`, so any code finds a schema). The
 spec's own examples are loaded into the simulator and must come back unchanged.
 
+The billing endpoints (balance, invoices, invoice summaries, billing history, Billing
+Insights) are checked like the others; the agreement of their numbers with the fleet is
+`test_billing.py`'s.
+
 Two endpoints the simulator serves are NOT in the vendored spec subset:
 `GET /v2/domains/{domain_name}/records` and `GET /v2/vpcs/{vpc_id}/members`. Their documented
 real shapes are tested directly (`test_the_endpoints_outside_the_spec_have_the_real_shapes`).
@@ -50,6 +54,7 @@ from .conftest import (
     READ_ONLY,
     REVOKED,
     SPEC_PATH,
+    START,
     ManualClock,
     account_config,
 )
@@ -61,6 +66,7 @@ CORE_ENDPOINTS = (
     "/v2/volumes",
     "/v2/customers/my/balance",
     "/v2/customers/my/invoices",
+    "/v2/customers/my/billing_history",
 )
 RESOURCE_ENDPOINTS = (
     "/v2/snapshots",
@@ -85,6 +91,12 @@ RESOURCE_ENDPOINTS = (
     "/v2/regions",
 )
 TEMPLATED_ENDPOINTS = ("/v2/uptime/checks/{check_id}/state", "/v2/projects/{project_id}/resources")
+BILLING_TEMPLATED = (
+    "/v2/customers/my/invoices/{invoice_uuid}/summary",
+    "/v2/billing/{account_urn}/insights/{start_date}/{end_date}",
+)
+"""Billing endpoints with path parameters: the newest invoice, the clock's day and the one
+before it (see `concrete`)."""
 SPEC_ENDPOINTS = CORE_ENDPOINTS + RESOURCE_ENDPOINTS
 """Every endpoint without path parameters that the spec subset describes."""
 
@@ -216,7 +228,7 @@ def test_the_spec_is_vendored_with_its_licence(spec: dict[str, Any]) -> None:
 
 def test_endpoint_scopes_are_the_specs(spec: dict[str, Any]) -> None:
     served = {endpoint.template for endpoint in ENDPOINTS}
-    assert {*SPEC_ENDPOINTS, *TEMPLATED_ENDPOINTS} <= served
+    assert {*SPEC_ENDPOINTS, *TEMPLATED_ENDPOINTS, *BILLING_TEMPLATED} <= served
     assert served - set(spec["paths"]) == NOT_IN_SPEC
     for endpoint in ENDPOINTS:
         if endpoint.template in NOT_IN_SPEC:
@@ -239,6 +251,18 @@ def concrete(simulator: Simulator, account: str, template: str) -> str:
         return template.replace("{domain_name}", str(resources.domains[0].id))
     if template == "/v2/vpcs/{vpc_id}/members":
         return template.replace("{vpc_id}", str(resources.vpcs[0].id))
+    if template == BILLING_TEMPLATED[0]:
+        invoices, preview = simulator.fleet(account).billing.invoices(START)
+        newest = invoices[0] if invoices else preview
+        assert newest is not None
+        return template.replace("{invoice_uuid}", newest["invoice_uuid"])
+    if template == BILLING_TEMPLATED[1]:
+        team = simulator.fleet(account).account_object()["team"]["uuid"]
+        return (
+            template.replace("{account_urn}", f"do:team:{team}")
+            .replace("{start_date}", "2026-11-17")
+            .replace("{end_date}", "2026-11-18")
+        )
     return template
 
 
@@ -329,6 +353,27 @@ def test_every_page_of_the_other_listings_conforms(
     assert all(count >= 2 for count in counts.values()), counts
 
 
+def test_every_billing_answer_conforms(openapi: OpenAPI, rich: Simulator, connect: Connect) -> None:
+    """Every invoice's summary (and the preview's), every page of the billing history and of
+    two days of Billing Insights (several pages of 200 data points)."""
+    client = connect(rich, READ_ONLY)
+    page = client.get("/v2/customers/my/invoices", params={"per_page": 200}).json()
+    uuids = [i["invoice_uuid"] for i in page["invoices"]] + [page["invoice_preview"]["invoice_uuid"]]
+    for uuid_ in uuids:
+        assert_conforms(openapi, client.get(f"/v2/customers/my/invoices/{uuid_}/summary"), 200)
+    history = list(pages(client, "/v2/customers/my/billing_history", per_page=10))
+    assert len(history) >= 3
+    for response in history:
+        assert_conforms(openapi, response, 200)
+    insights = concrete(rich, "acme", BILLING_TEMPLATED[1])
+    first = client.get(insights, params={"per_page": 200})
+    assert_conforms(openapi, first, 200)
+    total_pages = first.json()["total_pages"]
+    assert total_pages >= 3
+    for number in range(2, total_pages + 2):  # and one past the end
+        assert_conforms(openapi, client.get(insights, params={"per_page": 200, "page": number}), 200)
+
+
 def test_a_droplet_by_id_conforms(openapi: OpenAPI, rich: Simulator, connect: Connect) -> None:
     for listed in (rich.fleet("acme").droplets[0], rich.fleet("acme").gpu_droplets[0]):
         assert_conforms(openapi, connect(rich, READ_ONLY).get(f"/v2/droplets/{listed.id}"), 200)
@@ -353,7 +398,9 @@ def token_of(simulator: Simulator, account: str) -> SimToken:
 
 
 @pytest.mark.parametrize("account", ["production", "staging"])
-@pytest.mark.parametrize("path", [*SPEC_ENDPOINTS, *TEMPLATED_ENDPOINTS, "/v2/droplets?type=gpus"])
+@pytest.mark.parametrize(
+    "path", [*SPEC_ENDPOINTS, *TEMPLATED_ENDPOINTS, *BILLING_TEMPLATED, "/v2/droplets?type=gpus"]
+)
 def test_the_demo_fleet_conforms(
     openapi: OpenAPI, rich: Simulator, connect: Connect, account: str, path: str
 ) -> None:
@@ -397,6 +444,8 @@ def test_an_empty_fleet_conforms(
         "/v2/droplets/1",
         "/v2/uptime/checks/4de7ac8b-495b-4884-9a69-1050c6793cd6/state",
         "/v2/projects/default/resources",
+        "/v2/customers/my/invoices/4de7ac8b-495b-4884-9a69-1050c6793cd6/summary",
+        "/v2/billing/do:team:5df3e3004a17e242b7c20ca6c9fc25b701a47ece/insights/2026-11-17/2026-11-18",
     ],
 )
 def test_401_conforms(
@@ -416,6 +465,9 @@ def test_401_conforms(
         (BILLING_ONLY, "/v2/volumes"),
         (DROPLETS_ONLY, "/v2/customers/my/balance"),
         (DROPLETS_ONLY, "/v2/customers/my/invoices"),
+        (DROPLETS_ONLY, "/v2/customers/my/billing_history"),
+        (DROPLETS_ONLY, "/v2/customers/my/invoices/4de7ac8b-495b-4884-9a69-1050c6793cd6/summary"),
+        (DROPLETS_ONLY, "/v2/billing/do:team:x/insights/2026-11-17/2026-11-18"),
         (DROPLETS_ONLY, "/v2/droplets?tag_name=web"),
         *((BILLING_ONLY, path) for path in RESOURCE_ENDPOINTS),
         (BILLING_ONLY, "/v2/uptime/checks/4de7ac8b-495b-4884-9a69-1050c6793cd6/state"),
@@ -445,6 +497,11 @@ def test_404_conforms(openapi: OpenAPI, rich: Simulator, connect: Connect) -> No
     assert_conforms(openapi, connect(rich, "sim-secret-empty").get("/v2/registry"), 404)
     for path in (f"/v2/vpcs/{unknown}/members", "/v2/domains/nowhere.example/records"):
         assert_conforms(openapi, client.get(path), 404, path="/v2/droplets/1")
+    assert_conforms(openapi, client.get(f"/v2/customers/my/invoices/{unknown}/summary"), 404)
+    insights = concrete(rich, "acme", BILLING_TEMPLATED[1])
+    for urn in (f"do:team:{unknown}", f"do:teamgroup:{unknown}"):
+        other = insights.replace(insights.split("/")[3], urn)
+        assert_conforms(openapi, client.get(other), 404)
 
 
 @pytest.mark.parametrize(
@@ -457,10 +514,16 @@ def test_404_conforms(openapi: OpenAPI, rich: Simulator, connect: Connect) -> No
         "/v2/snapshots?resource_type=image",
         "/v2/load_balancers?page=0",
         "/v2/projects/default/resources?per_page=-1",
+        "/v2/customers/my/billing_history?page=0",
+        "/v2/billing/{urn}/insights/2026-11-01/2026-12-03",
+        "/v2/billing/{urn}/insights/2026-11-18/2026-11-17",
+        "/v2/billing/{urn}/insights/2026-13-01/2026-11-17",
+        "/v2/billing/{urn}/insights/2026-11-17/2026-11-18?per_page=x",
     ],
 )
 def test_400_conforms(openapi: OpenAPI, rich: Simulator, connect: Connect, path: str) -> None:
-    assert_conforms(openapi, connect(rich, READ_ONLY).get(path), 400)
+    team = rich.fleet("acme").account_object()["team"]["uuid"]
+    assert_conforms(openapi, connect(rich, READ_ONLY).get(path.replace("{urn}", f"do:team:{team}")), 400)
 
 
 def test_429_conforms_for_both_limits_and_for_storms(
@@ -494,7 +557,8 @@ def test_429_conforms_on_every_other_endpoint(
 ) -> None:
     simulator = start_simulator(account_config(requests_per_minute=1))
     client = connect(simulator, READ_ONLY)
-    paths = [*RESOURCE_ENDPOINTS, *(concrete(simulator, "acme", t) for t in TEMPLATED_ENDPOINTS)]
+    templated = (*TEMPLATED_ENDPOINTS, *BILLING_TEMPLATED)
+    paths = [*RESOURCE_ENDPOINTS, *(concrete(simulator, "acme", t) for t in templated)]
     for path in paths:
         clock.advance(61)
         assert_conforms(openapi, client.get(path), 200)
@@ -512,7 +576,8 @@ def test_fault_errors_conform(
 ) -> None:
     simulator = start_simulator(account_config())
     simulator.set_faults([Fault(kind="error", status=status)])
-    for path in (*SPEC_ENDPOINTS, *(concrete(simulator, "acme", t) for t in TEMPLATED_ENDPOINTS)):
+    templated = (*TEMPLATED_ENDPOINTS, *BILLING_TEMPLATED)
+    for path in (*SPEC_ENDPOINTS, *(concrete(simulator, "acme", t) for t in templated)):
         assert_conforms(openapi, connect(simulator, READ_ONLY).get(path), status)
 
 
@@ -643,6 +708,11 @@ def examples_simulator(spec: dict[str, Any]) -> Iterator[Simulator]:
         balance=example(spec, "/v2/customers/my/balance"),
         invoices=invoices["invoices"],
         invoice_preview=invoices["invoice_preview"],
+        billing_history=example(spec, "/v2/customers/my/billing_history")["billing_history"],
+        invoice_summaries={
+            summary["invoice_uuid"]: summary
+            for summary in (example(spec, "/v2/customers/my/invoices/{invoice_uuid}/summary"),)
+        },
         snapshots=example(spec, "/v2/snapshots", "All Snapshots")["snapshots"],
         reserved_ips=example(spec, "/v2/reserved_ips")["reserved_ips"],
         reserved_ipv6s=example(spec, "/v2/reserved_ipv6")["reserved_ipv6s"],
@@ -692,6 +762,7 @@ def without_paging(body: dict[str, Any]) -> dict[str, Any]:
         ("/v2/volumes", {}, "All Volumes"),
         ("/v2/customers/my/balance", {}, None),
         ("/v2/customers/my/invoices", {}, None),
+        ("/v2/customers/my/billing_history", {}, None),
         ("/v2/snapshots", {}, "All Snapshots"),
         ("/v2/snapshots", {"resource_type": "droplet"}, "Droplets Snapshots"),
         ("/v2/snapshots", {"resource_type": "volume"}, "Volume Snapshots"),
@@ -725,6 +796,21 @@ def test_the_specs_examples_come_back_unchanged(
     response = connect(examples_simulator, READ_ONLY).get(path, params=params)
     assert_conforms(openapi, response, 200)
     assert without_paging(response.json()) == without_paging(example(spec, template, example_name))
+
+
+def test_the_invoice_summary_example_comes_back_unchanged(
+    openapi: OpenAPI, spec: dict[str, Any], examples_simulator: Simulator, connect: Connect
+) -> None:
+    summary = example(spec, "/v2/customers/my/invoices/{invoice_uuid}/summary")
+    client = connect(examples_simulator, READ_ONLY)
+    response = client.get(f"/v2/customers/my/invoices/{summary['invoice_uuid']}/summary")
+    assert_conforms(openapi, response, 200)
+    assert response.json() == summary
+    # The example's other invoices get summaries of their own amounts, by product.
+    for invoice in example(spec, "/v2/customers/my/invoices")["invoices"][1:]:
+        other = client.get(f"/v2/customers/my/invoices/{invoice['invoice_uuid']}/summary")
+        assert_conforms(openapi, other, 200)
+        assert other.json()["amount"] == invoice["amount"]
 
 
 def test_the_databases_example_comes_back_with_credentials_only_for_those_allowed(
@@ -782,6 +868,27 @@ def test_a_wrong_body_would_be_caught(openapi: OpenAPI, rich: Simulator, connect
     )
     with pytest.raises(AssertionError):
         assert_conforms(openapi, broken, 200)
+
+
+def test_a_wrong_billing_body_would_be_caught(
+    openapi: OpenAPI, rich: Simulator, connect: Connect
+) -> None:
+    """Negative controls on the new billing endpoints: a history type outside the enum, and
+    insights without the `total_items` the spec requires."""
+    client = connect(rich, READ_ONLY)
+    response = client.get("/v2/customers/my/billing_history", params={"per_page": 1})
+    body = response.json()
+    body["billing_history"][0]["type"] = "Gift"
+    insights = client.get(concrete(rich, "acme", BILLING_TEMPLATED[1]), params={"per_page": 1})
+    broken_insights = insights.json()
+    del broken_insights["total_items"]
+    for original, changed in ((response, body), (insights, broken_insights)):
+        broken = httpx.Response(
+            200, headers=original.headers, content=json.dumps(changed).encode(),
+            request=original.request,
+        )
+        with pytest.raises(AssertionError):
+            assert_conforms(openapi, broken, 200)
 
 
 def test_a_wrong_resource_body_would_be_caught(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 
@@ -65,14 +66,19 @@ def test_gpu_droplets_use_gpu_sizes_in_gpu_regions() -> None:
 
 
 def test_run_rate_counts_everything_but_archived_droplets() -> None:
-    # Only Droplets and volumes here; every other billed resource: test_other_resources.py.
+    # Only Droplets and volumes here; every other billed resource: test_billing.py.
     spec = FleetSpec(seed=3, droplets=100, gpu_droplets=1, volumes=5, snapshots=0, reserved_ips=0)
     spec = dataclasses.replace(
-        spec, load_balancers=0, kubernetes_clusters=0, databases=0, apps=0, registry=False
+        spec, load_balancers=0, kubernetes_clusters=0, databases=0, apps=0, registry=False,
+        cdn_endpoints=0, spaces_buckets=0,
     )
     fleet = Fleet.generate(spec, "acme")
-    expected = sum(
-        (o.hourly_cost for o in (*fleet.droplets, *fleet.gpu_droplets, *fleet.volumes)),
+    billed = [o for o in (*fleet.droplets, *fleet.gpu_droplets) if o.status != "archive"]
+    backups = [o for o in billed if o.backups]
+    assert backups
+    expected = (
+        sum((o.hourly_cost for o in (*billed, *fleet.volumes)), Decimal(0))
+        + sum((o.hourly_cost * Decimal("0.20") for o in backups), Decimal(0))
     )
     assert fleet.hourly_run_rate() == expected
     archived = [o for o in fleet.droplets if o.as_json()["status"] == "archive"]

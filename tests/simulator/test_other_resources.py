@@ -21,6 +21,7 @@ from exporter.simulator.catalog import (
     RESERVED_IP_UNASSIGNED_MONTHLY,
 )
 from exporter.simulator.fleet import Fleet
+from exporter.simulator.ledger import PRODUCTS
 from exporter.simulator.resources import resource_counts
 
 from .conftest import (
@@ -677,18 +678,14 @@ def test_destroyed_droplets_leave_everything_they_were_part_of(
 def test_the_run_rate_counts_every_billed_resource() -> None:
     fleet = Fleet.generate(FleetSpec(seed=3, droplets=300, gpu_droplets=1, volumes=5), "acme")
     r = fleet.resources
-    objects = (*fleet.droplets, *fleet.gpu_droplets, *fleet.volumes)
-    billed = (*r.snapshots, *r.load_balancers, *r.kubernetes_clusters, *r.databases, *r.apps)
     assert all(item.hourly_cost > 0 for item in (*r.snapshots, *r.databases, *r.apps))
     assert r.registry is not None
     idle = sum(1 for ip in r.reserved_ips if ip.as_json(START, fleet.droplet_lookup)["droplet"] is None)
     assert idle > 0
-    expected = (
-        sum((o.hourly_cost for o in (*objects, *billed)), Decimal(0))
-        + r.registry.hourly_cost
-        + idle * Decimal(str(RESERVED_IP_UNASSIGNED_MONTHLY)) / Decimal(672)
-    )
-    assert abs(fleet.hourly_run_rate() - expected) < Decimal("1e-20")
+    charges = fleet.ledger().charges
+    assert {charge.product for charge in charges} == set(PRODUCTS)
+    assert sum(1 for charge in charges if charge.product == "Reserved IPs") == idle
+    assert fleet.hourly_run_rate() == sum((charge.hourly for charge in charges), Decimal(0))
 
 
 @pytest.mark.parametrize("problems", [True, False])

@@ -28,7 +28,7 @@ from exporter.simulator import (
 from exporter.simulator.config import generated_token
 from exporter.simulator.scenario import bundled_scenario
 
-from .conftest import DAY, START, ManualClock, alert_worthy
+from .conftest import DAY, START, ManualClock, alert_worthy, parse_time
 
 PACKAGE = Path(__file__).resolve().parents[2] / "exporter" / "simulator"
 REPOSITORY = PACKAGE.parents[1]
@@ -161,8 +161,12 @@ def test_demo_config_has_read_only_tokens_and_things_worth_alerting_on(clock: Ma
         assert any(d.as_json()["status"] == "off" for d in fleet.droplets)
     production = simulator.fleet("production").billing
     invoices, _ = production.invoices(START)
-    usage = Decimal(production.balance(START)["month_to_date_usage"])
-    assert usage > Decimal(invoices[0]["amount"])
+    balance = production.balance(START)
+    # The month-end forecast (usage extrapolated over the month) is above the last invoice.
+    generated = parse_time(balance["generated_at"])
+    elapsed = Decimal(int(generated - 1_793_491_200))  # since 2026-11-01T00:00:00Z
+    forecast = Decimal(balance["month_to_date_usage"]) * 30 * 86_400 / elapsed
+    assert forecast > Decimal(invoices[0]["amount"])
     assert demo_config(seed=1) == demo_config(seed=1)
     assert demo_config(seed=1).accounts[0].tokens != demo_config(seed=2).accounts[0].tokens
 
