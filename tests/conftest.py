@@ -143,7 +143,8 @@ def example_reader() -> StaticReader:
     Where the spec has no example (registry, uptime, the two endpoints outside the subset) the
     body is built from the schema's property examples or from the documented shape.
     """
-    return StaticReader({
+    # "now" is the day after the Billing Insights example's day, so yesterday has its costs
+    return StaticReader(now=1735779600.0, answers={
         ("/v2/snapshots", ()): spec_example("/v2/snapshots", "All Snapshots"),
         ("/v2/reserved_ips", ()): spec_example("/v2/reserved_ips"),
         ("/v2/reserved_ipv6", ()): spec_example("/v2/reserved_ipv6"),
@@ -175,6 +176,17 @@ def example_reader() -> StaticReader:
             "/v2/projects/{project_id}/resources"
         ),
         ("/v2/tags", ()): spec_example("/v2/tags"),
+        ("/v2/sizes", ()): spec_example("/v2/sizes"),
+        ("/v2/customers/my/invoices", (("per_page", "1"),)): spec_example(
+            "/v2/customers/my/invoices"
+        ),
+        ("/v2/customers/my/invoices/{invoice_uuid}/summary", ()): spec_example(
+            "/v2/customers/my/invoices/{invoice_uuid}/summary"
+        ),
+        ("/v2/customers/my/billing_history", ()): spec_example("/v2/customers/my/billing_history"),
+        ("/v2/billing/{account_urn}/insights/{start_date}/{end_date}", ()): spec_example(
+            "/v2/billing/{account_urn}/insights/{start_date}/{end_date}"
+        ),
         ("/v2/account", ()): {"account": schema_example("account")},
         ("/v2/droplets", ()): spec_example("/v2/droplets", "All Droplets"),
         ("/v2/droplets", (("type", "gpus"),)): spec_example("/v2/droplets", "GPU Droplets"),

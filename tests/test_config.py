@@ -78,7 +78,8 @@ INVALID = {
     "invalid-unknown-collector.yml": [
         "collectors.dropletz: unknown key; known keys are account, droplets, volumes, snapshots, "
         "reserved_ips, load_balancers, kubernetes, databases, apps, domains, firewalls, vpcs, cdn, "
-        "certificates, registry, uptime, projects, tags, billing"
+        "certificates, registry, uptime, projects, tags, sizes, billing, invoice_summary, "
+        "billing_history, billing_insights"
     ],
     "invalid-collector-enabled-type.yml": [
         "collectors.billing.enabled: expected true or false, got a string"

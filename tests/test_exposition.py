@@ -21,6 +21,8 @@ from exporter.budget import RequestBudget
 from exporter.clock import SystemClock
 from exporter.collectors import COLLECTORS
 from exporter.collectors.base import Collector, Family
+from exporter.costs import FAMILIES as COST_FAMILIES
+from exporter.costs import cost_families
 from exporter.exposition import (
     DataPart,
     DataRenderer,
@@ -29,6 +31,7 @@ from exporter.exposition import (
     escape_label_value,
     format_value,
 )
+from exporter.pricing import load_price_table
 from exporter.simulator import Simulator, demo_config
 from exporter.snapshot import Snapshot
 from tests.conftest import example_reader, require_tool
@@ -100,7 +103,9 @@ async def test_golden_has_the_exact_values_the_issue_names() -> None:
 
 
 async def test_golden_exposition_of_the_demo_fleet() -> None:
-    rendered = DataRenderer(COLLECTORS).render(await demo_snapshots()).decode()
+    """The demo fleet with every collector and the cost estimates, as /metrics would show it."""
+    renderer = DataRenderer(COLLECTORS, (cost_families(load_price_table()),))
+    rendered = renderer.render(await demo_snapshots(), DEMO_TIME).decode()
     if os.environ.get("UPDATE_GOLDEN") == "1":
         DEMO_GOLDEN.write_text(rendered)
     assert rendered == DEMO_GOLDEN.read_text(), "run with UPDATE_GOLDEN=1 after an intended change"
@@ -108,7 +113,8 @@ async def test_golden_exposition_of_the_demo_fleet() -> None:
 
 def test_the_golden_files_cover_every_family() -> None:
     text = GOLDEN.read_text() + DEMO_GOLDEN.read_text()
-    missing = [f.name for c in COLLECTORS for f in c.families if f"# TYPE {f.name} " not in text]
+    families = [f.name for c in COLLECTORS for f in c.families] + [f.name for f in COST_FAMILIES]
+    missing = [name for name in families if f"# TYPE {name} " not in text]
     assert missing == []
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from exporter.cli import build_parser
 from exporter.collectors import COLLECTORS
 from exporter.config import format_duration
+from exporter.costs import FAMILIES as COST_FAMILIES
 from exporter.selfmetrics import SELF_FAMILIES
 
 README = Path(__file__).parent.parent / "README.md"
@@ -24,6 +25,9 @@ def metrics_table() -> str:
         for family in collector.families:
             labels = ", ".join(("account", *family.labels))
             rows.append(f"| `{family.name}` | {family.kind} | {labels} | {family.help} |")
+    for family in COST_FAMILIES:
+        labels = ", ".join(("account", *family.labels))
+        rows.append(f"| `{family.name}` | {family.kind} | {labels} | {family.help} |")
     for family in SELF_FAMILIES:
         rows.append(f"| `{family.name}` | {family.kind} | {', '.join(family.labels) or '-'} | "
                     f"{family.help} |")

@@ -1,0 +1,102 @@
+"""Billing Insights: GET /v2/account (the team URN) and
+GET /v2/billing/{account_urn}/insights/{start_date}/{end_date} (scopes billing:read and
+account:read, default every 6h).
+
+What yesterday (the last complete UTC day) cost, by SKU, region and what DigitalOcean billed: the
+data point's `description` (usually the resource's name and size) becomes the `resource` label and
+its `group_description` (such as the Kubernetes cluster of a node) the `group` label. Both are
+names, bounded by the number of billed resources.
+
+    digitalocean_billing_insight_cost_usd{account="production",sku="1-DO-DROP-0109",region="nyc3",resource="droplet name (c-2-4GiB)",group=""} 0.86
+    digitalocean_billing_insight_day_timestamp_seconds{account="production"} 1735689600
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from exporter.collectors.base import Collector, Family, ResourceReader, Sample
+from exporter.collectors.fields import as_object, money, objects, optional_str, required_str
+
+ACCOUNT_ENDPOINT = "/v2/account"
+ENDPOINT = "/v2/billing/{account_urn}/insights/{start_date}/{end_date}"
+_SOURCE = "/v2/billing/{urn}/insights"
+
+COST = Family(
+    "digitalocean_billing_insight_cost_usd",
+    f"Cost of the last complete UTC day by SKU, region and billed resource, polled from "
+    f"{_SOURCE}.",
+    ("sku", "region", "resource", "group"),
+)
+DAY = Family(
+    "digitalocean_billing_insight_day_timestamp_seconds",
+    f"Start (00:00 UTC) of the day the insight costs are for, polled from {_SOURCE}.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class InsightRecord:
+    day: date
+    costs: tuple[tuple[tuple[str, str, str, str], Decimal], ...]  # sorted by their labels
+
+
+def team_urn(body: dict[str, Any]) -> str:
+    account = as_object(body.get("account"), f"{ACCOUNT_ENDPOINT} account")
+    team = as_object(account.get("team"), f"{ACCOUNT_ENDPOINT} account.team")
+    return "do:team:" + required_str(team, "uuid", f"{ACCOUNT_ENDPOINT} account.team")
+
+
+def last_complete_day(now: float) -> date:
+    return datetime.fromtimestamp(now, UTC).date() - timedelta(days=1)
+
+
+def parse_insights(
+    items: list[Any], day: date, where: str = f"{_SOURCE} data_points"
+) -> InsightRecord:
+    """Costs of `day` summed by (sku, region, description, group description)."""
+    wanted = day.isoformat()
+    costs: dict[tuple[str, str, str, str], Decimal] = {}
+    for path, point in objects(items, where):
+        if optional_str(point, "start_date") != wanted:
+            continue  # the range may include today's partial estimate
+        key = (
+            optional_str(point, "sku"),
+            optional_str(point, "region"),
+            optional_str(point, "description"),
+            optional_str(point, "group_description"),
+        )
+        costs[key] = costs.get(key, Decimal(0)) + money(point, "total_amount", path)
+    return InsightRecord(day, tuple(sorted(costs.items())))
+
+
+async def fetch(reader: ResourceReader) -> InsightRecord:
+    urn = team_urn(await reader.get(ACCOUNT_ENDPOINT))
+    day = last_complete_day(reader.now())
+    # end_date is the day after, so the range covers the whole of `day` whether the API reads
+    # the end as inclusive or exclusive; parse_insights keeps `day` only.
+    path = {"account_urn": urn, "start_date": day.isoformat(),
+            "end_date": (day + timedelta(days=1)).isoformat()}
+    return parse_insights(await reader.list_all(ENDPOINT, "data_points", path=path), day)
+
+
+def samples(record: InsightRecord) -> Iterator[Sample]:
+    yield DAY.name, (), int(datetime(record.day.year, record.day.month, record.day.day,
+                                     tzinfo=UTC).timestamp())
+    for labels, amount in record.costs:
+        yield COST.name, labels, float(amount)
+
+
+COLLECTOR: Collector[InsightRecord] = Collector(
+    name="billing_insights",
+    summary="yesterday's cost by SKU, region and billed description (Billing Insights)",
+    endpoints=(ACCOUNT_ENDPOINT, ENDPOINT),
+    scope="billing:read account:read",
+    interval=6 * 3600.0,
+    families=(COST, DAY),
+    fetch=fetch,
+    samples=samples,
+)

@@ -1,0 +1,89 @@
+"""Sizes: GET /v2/sizes (scopes sizes:read and regions:read, default every 6h).
+
+The Droplet size catalogue with its list prices. The cost estimates price Kubernetes node pools
+from it (a pool names its Droplet size), and dashboards can show what a size costs.
+
+    digitalocean_size_info{account="production",size="s-1vcpu-1gb",plan="Basic",available="true"} 1
+    digitalocean_size_price_monthly_usd{account="production",size="s-1vcpu-1gb"} 5.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values
+from exporter.collectors.fields import (
+    bool_label,
+    objects,
+    optional_int,
+    optional_number,
+    optional_str,
+    required_str,
+)
+
+ENDPOINT = "/v2/sizes"
+
+INFO = Family("digitalocean_size_info",
+              f"Droplet size plan (the API's description, e.g. Basic) and availability (always 1), "
+              f"polled from {ENDPOINT}.",
+              ("size", "plan", "available"))
+PRICE_MONTHLY = Family("digitalocean_size_price_monthly_usd",
+                       f"List price of a Droplet size per month, polled from {ENDPOINT}.", ("size",))
+PRICE_HOURLY = Family("digitalocean_size_price_hourly_usd",
+                      f"List price of a Droplet size per hour, polled from {ENDPOINT}.", ("size",))
+VCPUS = Family("digitalocean_size_vcpus", f"vCPUs of a Droplet size, polled from {ENDPOINT}.",
+               ("size",))
+
+
+@dataclass(frozen=True, slots=True)
+class SizeRecord:
+    slug: str
+    description: str
+    available: str
+    vcpus: int | None
+    price_monthly: float | None
+    price_hourly: float | None
+
+
+def parse_sizes(items: list[Any], where: str = f"{ENDPOINT} sizes") -> tuple[SizeRecord, ...]:
+    by_slug: dict[str, SizeRecord] = {}
+    for path, size in objects(items, where):
+        record = SizeRecord(
+            slug=required_str(size, "slug", path),
+            description=optional_str(size, "description"),
+            available=bool_label(size, "available"),
+            vcpus=optional_int(size, "vcpus"),
+            price_monthly=optional_number(size, "price_monthly"),
+            price_hourly=optional_number(size, "price_hourly"),
+        )
+        by_slug[record.slug] = record
+    return tuple(by_slug[slug] for slug in sorted(by_slug))
+
+
+async def fetch(reader: ResourceReader) -> tuple[SizeRecord, ...]:
+    return parse_sizes(await reader.list_all(ENDPOINT, "sizes"))
+
+
+def samples(sizes: tuple[SizeRecord, ...]) -> Iterator[Sample]:
+    for size in sizes:
+        key = (size.slug,)
+        yield INFO.name, (*key, size.description, size.available), 1
+        yield from known_values(key, (
+            (PRICE_MONTHLY, size.price_monthly),
+            (PRICE_HOURLY, size.price_hourly),
+            (VCPUS, size.vcpus),
+        ))
+
+
+COLLECTOR: Collector[tuple[SizeRecord, ...]] = Collector(
+    name="sizes",
+    summary="the Droplet size catalogue and its list prices",
+    endpoints=(ENDPOINT,),
+    scope="sizes:read regions:read",
+    interval=6 * 3600.0,
+    families=(INFO, PRICE_MONTHLY, PRICE_HOURLY, VCPUS),
+    fetch=fetch,
+    samples=samples,
+)

@@ -1,0 +1,128 @@
+"""Invoice summary, billing history and Billing Insights against the official examples."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from exporter.collectors import billing_history, billing_insights, invoice_summary
+from exporter.collectors.fields import ShapeError
+from tests.conftest import StaticReader, schema_example, spec_example
+
+SUMMARY = "/v2/customers/my/invoices/{invoice_uuid}/summary"
+INSIGHTS = "/v2/billing/{account_urn}/insights/{start_date}/{end_date}"
+
+
+class PathReader(StaticReader):
+    """Also records the path parameters of each call."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.paths: list[dict[str, str]] = []
+
+    async def get(self, endpoint: str, *, path: object = None, params: object = None) -> object:
+        self.paths.append(dict(path or {}))  # type: ignore[call-overload]
+        return await super().get(endpoint, params=params)
+
+    async def list_all(self, endpoint: str, key: str, *, path: object = None,
+                       params: object = None) -> object:
+        self.paths.append(dict(path or {}))  # type: ignore[call-overload]
+        return await super().list_all(endpoint, key, params=params)
+
+
+async def test_invoice_summary_of_the_newest_invoice() -> None:
+    reader = PathReader({
+        ("/v2/customers/my/invoices", (("per_page", "1"),)): spec_example("/v2/customers/my/invoices"),
+        (SUMMARY, ()): spec_example(SUMMARY),
+    })
+    record = await invoice_summary.fetch(reader)
+    assert reader.paths[-1] == {"invoice_uuid": "22737513-0ea7-4206-8ceb-98a575af7681"}  # 2019-12
+    assert list(invoice_summary.samples(record)) == [
+        ("digitalocean_invoice_product_charges_usd", ("2020-01", "Database Clusters"), 2.34),
+        ("digitalocean_invoice_product_charges_usd", ("2020-01", "Spaces Subscription"), 10.0),
+        ("digitalocean_invoice_overages_usd", ("2020-01",), 3.45),
+        ("digitalocean_invoice_taxes_usd", ("2020-01",), 4.56),
+        ("digitalocean_invoice_credits_and_adjustments_usd", ("2020-01",), 6.78),
+    ]
+    assert "sammy" not in repr(record).lower()
+    assert "Atlantis" not in repr(record)
+
+
+async def test_no_invoice_yet_means_no_summary_request() -> None:
+    reader = PathReader({
+        ("/v2/customers/my/invoices", (("per_page", "1"),)): {"invoices": [], "meta": {"total": 0}},
+    })
+    assert await invoice_summary.fetch(reader) is None
+    assert list(invoice_summary.samples(None)) == []
+    assert len(reader.calls) == 1
+
+
+def test_summary_items_of_the_same_product_add_up_exactly() -> None:
+    record = invoice_summary.parse_summary({"billing_period": "2026-10", "product_charges": {
+        "items": [{"name": "Droplets", "amount": "0.10"}, {"name": "Droplets", "amount": "0.20"}]
+    }})
+    assert record.products == (("Droplets", Decimal("0.30")),)
+    assert (record.overages, record.taxes, record.credits) == (None, None, None)
+
+
+async def test_billing_history_latest_entry_per_type() -> None:
+    reader = StaticReader({
+        ("/v2/customers/my/billing_history", ()): spec_example("/v2/customers/my/billing_history"),
+    })
+    entries = await billing_history.fetch(reader)
+    assert list(billing_history.samples(entries)) == [
+        ("digitalocean_billing_history_last_amount_usd", ("Invoice",), 12.34),
+        ("digitalocean_billing_history_last_timestamp_seconds", ("Invoice",), 1527842678.0),
+        ("digitalocean_billing_history_last_amount_usd", ("Payment",), -12.34),
+        ("digitalocean_billing_history_last_timestamp_seconds", ("Payment",), 1527929078.0),
+    ]
+
+
+def test_billing_history_keeps_the_newest_whatever_the_order() -> None:
+    entries = billing_history.latest_by_type([
+        {"type": "Payment", "amount": "-5.00", "date": "2026-10-02T00:00:00Z"},
+        {"type": "Payment", "amount": "-7.50", "date": "2026-11-02T00:00:00Z"},
+        {"type": "Payment", "amount": "-1.00", "date": "2026-09-02T00:00:00Z"},
+        {"type": "Credit", "amount": "-25", "date": None},
+    ])
+    assert [(e.type, e.amount) for e in entries] == [("Payment", Decimal("-7.50"))]
+
+
+def test_billing_history_bad_amount_names_the_entry() -> None:
+    with pytest.raises(ShapeError) as caught:
+        billing_history.latest_by_type(
+            [{"type": "Payment", "amount": "lots", "date": "2026-10-02T00:00:00Z"}]
+        )
+    assert str(caught.value) == (
+        "/v2/customers/my/billing_history billing_history[0].amount: 'lots' is not an amount"
+    )
+
+
+async def test_billing_insights_for_the_last_complete_day() -> None:
+    body = spec_example(INSIGHTS)
+    today_partial = {**body["data_points"][0], "start_date": "2025-01-02", "total_amount": "9.99"}
+    body["data_points"].append(today_partial)
+    account = {"account": schema_example("account")}
+    reader = PathReader({("/v2/account", ()): account, (INSIGHTS, ()): body},
+                        now=1735779600.0)  # 2025-01-02T01:00:00Z
+    record = await billing_insights.fetch(reader)
+    assert reader.paths[-1] == {"account_urn": "do:team:5df3e3004a17e242b7c20ca6c9fc25b701a47ece",
+                                "start_date": "2025-01-01", "end_date": "2025-01-02"}
+    assert record.day == date(2025, 1, 1)
+    assert list(billing_insights.samples(record)) == [
+        ("digitalocean_billing_insight_day_timestamp_seconds", (), 1735689600),
+        ("digitalocean_billing_insight_cost_usd",
+         ("1-DO-DROP-0109", "nyc3", "droplet name (c-2-4GiB)", ""), 0.86),
+        ("digitalocean_billing_insight_cost_usd",
+         ("1-KS-K8SWN-00109", "nyc3", "3 nodes - 4 GB / 2 vCPU / 80 GB SSD", "kubernetes cluster name"),
+         2.57),
+    ]
+
+
+async def test_billing_insights_needs_the_team() -> None:
+    reader = PathReader({("/v2/account", ()): {"account": {"status": "active"}}})
+    with pytest.raises(ShapeError) as caught:
+        await billing_insights.fetch(reader)
+    assert str(caught.value) == "/v2/account account.team: expected an object, got null"

@@ -1,0 +1,189 @@
+"""Cost estimates against hand-computed cases (DigitalOcean's rules: started hours this month
+times the hourly price, capped at the monthly price = 672 hours)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from exporter.collectors import (
+    billing,
+    databases,
+    droplets,
+    kubernetes,
+    load_balancers,
+    reserved_ips,
+    sizes,
+    snapshots,
+    volumes,
+)
+from exporter.costs import billed_hours, cost_samples, month_start
+from exporter.pricing import load_price_table
+
+PRICES = load_price_table()
+
+
+def at(*parts: int) -> float:
+    return datetime(*parts, tzinfo=UTC).timestamp()  # type: ignore[misc]
+
+
+def iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+NOW = at(2026, 11, 18, 7, 6, 40)  # 17 days, 7 hours and a bit into November: 416 started hours
+S_1VCPU_1GB = {"slug": "s-1vcpu-1gb", "price_monthly": 6.0, "price_hourly": 0.00893}
+
+
+def droplet(droplet_id: int, created: float, **extra: Any) -> dict[str, Any]:
+    return {"id": droplet_id, "status": "active", "created_at": iso(created),
+            "size": S_1VCPU_1GB, **extra}
+
+
+def costs(now: float = NOW, **inputs: Any) -> dict[tuple[str, tuple[str, ...]], float]:
+    return {(name, labels): value for name, labels, value in cost_samples(inputs, PRICES, now)}
+
+
+def test_billed_hours_count_started_hours_this_month() -> None:
+    assert month_start(NOW) == at(2026, 11, 1)
+    assert billed_hours(None, NOW) == 17 * 24 + 8  # since Nov 1, 00:00
+    assert billed_hours(at(2026, 3, 1), NOW) == 416  # older than the month
+    assert billed_hours(at(2026, 11, 18, 7, 0), NOW) == 1  # 6 min 40 s: one started hour
+    assert billed_hours(at(2026, 11, 18, 6, 6, 40), NOW) == 1
+    assert billed_hours(at(2026, 11, 18, 6, 6, 39), NOW) == 2
+    assert billed_hours(at(2026, 11, 19), NOW) == 0  # created in the future: nothing yet
+
+
+def test_droplet_created_mid_month() -> None:
+    records = droplets.parse_droplets(([droplet(1, at(2026, 11, 10, 12, 0))], "x"))
+    # Nov 10 12:00 -> Nov 18 07:06:40 = 187 h 6 min 40 s -> 188 started hours
+    assert costs(droplets=records)[("digitalocean_droplet_month_to_date_cost_usd", ("1",))] == (
+        pytest.approx(float(188 * Decimal("0.00893")), abs=1e-12)
+    )
+
+
+def test_droplet_older_than_the_month_is_capped_at_its_monthly_price() -> None:
+    records = droplets.parse_droplets(([droplet(2, at(2025, 1, 1))], "x"))
+    end_of_month = at(2026, 11, 30, 23, 0)  # 719 started hours > 672
+    assert costs(end_of_month, droplets=records)[
+        ("digitalocean_droplet_month_to_date_cost_usd", ("2",))] == 6.0
+    # before the cap: 416 hours
+    assert costs(droplets=records)[("digitalocean_droplet_month_to_date_cost_usd", ("2",))] == (
+        pytest.approx(3.71488, abs=1e-9)
+    )
+
+
+def test_destroyed_and_recreated_droplet_counts_from_its_new_creation() -> None:
+    # The old Droplet (id 3) is gone from the API; its replacement (id 4) was created on the 15th.
+    records = droplets.parse_droplets(([droplet(4, at(2026, 11, 15))], "x"))
+    got = costs(droplets=records)
+    assert ("digitalocean_droplet_month_to_date_cost_usd", ("3",)) not in got
+    # Nov 15 00:00 -> Nov 18 07:06:40 = 79 h 6 min 40 s: 80 started hours
+    assert got[("digitalocean_droplet_month_to_date_cost_usd", ("4",))] == pytest.approx(
+        float(80 * Decimal("0.00893")), abs=1e-12)
+
+
+def test_backups_add_twenty_percent_and_archived_or_off_droplets() -> None:
+    records = droplets.parse_droplets(([
+        droplet(5, at(2026, 1, 1), features=["backups", "ipv6"]),
+        droplet(6, at(2026, 1, 1), status="off"),
+        droplet(7, at(2026, 1, 1), status="archive"),
+    ], "x"))
+    got = costs(droplets=records)
+    assert got[("digitalocean_droplet_backups_price_monthly_usd", ("5",))] == pytest.approx(1.2)
+    assert got[("digitalocean_droplet_backups_month_to_date_cost_usd", ("5",))] == pytest.approx(
+        416 * 0.00893 * 0.2, abs=1e-9)
+    assert ("digitalocean_droplet_month_to_date_cost_usd", ("6",)) in got  # off is billed
+    assert ("digitalocean_droplet_month_to_date_cost_usd", ("7",)) not in got
+    assert ("digitalocean_droplet_backups_price_monthly_usd", ("6",)) not in got
+
+
+def test_unassigned_reserved_ip_is_charged_from_the_month_start() -> None:
+    records = reserved_ips.ReservedIps(
+        reserved_ips.parse_ipv4([{"ip": "1.2.3.4", "droplet": None},
+                                 {"ip": "1.2.3.5", "droplet": {"id": 9}},
+                                 {"ip": "1.2.3.6"}]),
+        (),
+    )
+    got = costs(reserved_ips=records)
+    assert got[("digitalocean_reserved_ip_price_monthly_usd", ("1.2.3.4",))] == 5.0
+    assert got[("digitalocean_reserved_ip_month_to_date_cost_usd", ("1.2.3.4",))] == (
+        pytest.approx(float(416 * Decimal(5) / 672), abs=1e-12))  # 3.0952...
+    assert got[("digitalocean_reserved_ip_month_to_date_cost_usd", ("1.2.3.5",))] == 0.0
+    assert ("digitalocean_reserved_ip_price_monthly_usd", ("1.2.3.6",)) not in got  # unknown
+
+
+def test_resized_volume_is_priced_at_its_current_size_for_the_whole_period() -> None:
+    # Created on the 1st at 100 GiB, resized to 250 GiB on the 10th: the API only shows 250.
+    records = volumes.parse_volumes([{"id": "v1", "size_gigabytes": 250,
+                                      "created_at": iso(at(2026, 11, 1))}])
+    got = costs(volumes=records)
+    assert got[("digitalocean_volume_price_monthly_usd", ("v1",))] == 25.0
+    assert got[("digitalocean_volume_month_to_date_cost_usd", ("v1",))] == pytest.approx(
+        float(416 * Decimal(25) / 672), abs=1e-12)  # 15.476...
+
+
+def test_snapshot_load_balancer_database() -> None:
+    got = costs(
+        snapshots=snapshots.parse_snapshots([{"id": "s1", "size_gigabytes": 40, "resource_type":
+                                              "droplet", "created_at": iso(at(2026, 10, 1))}]),
+        load_balancers=load_balancers.parse_load_balancers([{"id": "lb", "size_unit": 3,
+                                                             "created_at": iso(at(2026, 1, 1))}]),
+        databases=databases.parse_databases({"databases": [
+            {"id": "db", "size": "db-s-2vcpu-4gb", "num_nodes": 2,
+             "created_at": iso(at(2026, 11, 17, 7, 6, 40))},
+            {"id": "odd", "size": "db-s-unknown", "num_nodes": 1},
+        ]}),
+    )
+    assert got[("digitalocean_snapshot_price_monthly_usd", ("s1",))] == pytest.approx(2.4)
+    assert got[("digitalocean_load_balancer_price_monthly_usd", ("lb",))] == 36.0
+    assert got[("digitalocean_database_price_monthly_usd", ("db",))] == 120.0
+    assert got[("digitalocean_database_month_to_date_cost_usd", ("db",))] == pytest.approx(
+        float(24 * Decimal(120) / 672), abs=1e-12)
+    assert ("digitalocean_database_price_monthly_usd", ("odd",)) not in got
+
+
+def test_kubernetes_nodes_are_priced_with_their_pool_not_as_droplets() -> None:
+    clusters = kubernetes.parse_clusters([{
+        "id": "k1", "ha": True, "created_at": iso(at(2026, 1, 1)),
+        "node_pools": [{"id": "p1", "size": "s-1vcpu-1gb", "count": 2, "nodes": [
+            {"id": "n1", "droplet_id": "11", "created_at": iso(at(2026, 1, 1))},
+            {"id": "n2", "droplet_id": "12", "created_at": iso(at(2026, 11, 18, 6, 0))},
+        ]}],
+    }])
+    nodes_as_droplets = droplets.parse_droplets(([droplet(11, at(2026, 1, 1)),
+                                                  droplet(12, at(2026, 11, 18, 6, 0)),
+                                                  droplet(13, at(2026, 1, 1))], "x"))
+    catalogue = sizes.parse_sizes([S_1VCPU_1GB])
+    got = costs(kubernetes=clusters, droplets=nodes_as_droplets, sizes=catalogue)
+    droplet_costs = {k[1] for k in got if k[0] == "digitalocean_droplet_month_to_date_cost_usd"}
+    assert droplet_costs == {("13",)}
+    assert got[("digitalocean_kubernetes_node_pool_price_monthly_usd", ("k1", "p1"))] == 12.0
+    assert got[("digitalocean_kubernetes_node_pool_month_to_date_cost_usd", ("k1", "p1"))] == (
+        pytest.approx(float((416 + 2) * Decimal("0.00893")), abs=1e-12))
+    assert got[("digitalocean_kubernetes_cluster_price_monthly_usd", ("k1",))] == 40.0
+    # without the size catalogue the pool cannot be priced, and is left out rather than zero
+    assert ("digitalocean_kubernetes_node_pool_price_monthly_usd", ("k1", "p1")) not in costs(
+        kubernetes=clusters)
+
+
+def test_forecast_extrapolates_usage_over_the_calendar_month() -> None:
+    record = billing.BillingRecord(None, None, Decimal("300.00"), at(2026, 11, 16), None, ())
+    # 15 of November's 30 days have passed at generated_at: the month ends at twice the usage
+    assert costs(billing=record)[("digitalocean_month_forecast_usd", ())] == 600.0
+    early = billing.BillingRecord(None, None, Decimal("1.00"), at(2026, 11, 1, 0, 30), None, ())
+    assert ("digitalocean_month_forecast_usd", ()) not in costs(billing=early)
+
+
+def test_no_rounding_error_above_a_cent_over_a_big_fleet() -> None:
+    many = droplets.parse_droplets(([droplet(i, at(2026, 11, 1) + i * 97) for i in range(1, 2001)],
+                                    "x"))
+    got = costs(droplets=many)
+    total = sum(v for (name, _), v in got.items()
+                if name == "digitalocean_droplet_month_to_date_cost_usd")
+    exact = sum((billed_hours(at(2026, 11, 1) + i * 97, NOW) * Decimal("0.00893")
+                 for i in range(1, 2001)), Decimal(0))
+    assert abs(Decimal(repr(total)) - exact) < Decimal("0.01")
