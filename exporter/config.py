@@ -9,6 +9,7 @@ of a message.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from exporter.pricing import DATABASE_KEY, load_price_table
+from exporter.pricing import DATABASE_KEY, SIZE_TABLES, load_price_table
 from exporter.tokens import (
     EnvToken,
     FileToken,
@@ -110,7 +111,11 @@ class PricingOverrides:
     """The config's `pricing:` section: amounts that replace the shipped price table's."""
 
     prices: Mapping[str, Decimal] = field(default_factory=dict)
-    database_node_month: Mapping[str, Decimal] = field(default_factory=dict)
+    tables: Mapping[str, Mapping[str, Decimal]] = field(default_factory=dict)  # by size slug
+
+    @property
+    def database_node_month(self) -> Mapping[str, Decimal]:
+        return self.tables.get(DATABASE_KEY, {})
 
 
 @dataclass(frozen=True)
@@ -136,7 +141,7 @@ def parse_duration(text: str) -> float:
             raise ValueError(text)
         total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
         pos = match.end()
-    if pos != len(text):
+    if pos != len(text) or not math.isfinite(total):
         raise ValueError(text)
     return total
 
@@ -291,6 +296,11 @@ class _Parser:
                 accounts.extend(self.tokens_dir_accounts(tokens_dir))
         if "accounts" not in top and "tokens_dir" not in top:
             accounts.extend(self.environment_accounts())
+        elif not accounts and not self.problems.items:
+            self.problems.add(
+                "accounts",
+                "no accounts configured: the list is empty and tokens_dir gives none",
+            )
         elif ENV_TOKEN in self.environ or ENV_TOKEN_FILE in self.environ:
             self.warnings.append(
                 f"{ENV_TOKEN}/{ENV_TOKEN_FILE} ignored: the config file defines the accounts"
@@ -542,33 +552,33 @@ class _Parser:
 
     def pricing(self, value: object) -> PricingOverrides | None:
         table = load_price_table()
-        entry = self.mapping(value, "pricing", (*table.prices, DATABASE_KEY))
+        entry = self.mapping(value, "pricing", (*table.prices, *SIZE_TABLES))
         if entry is None:
             return None
         prices: dict[str, Decimal] = {}
+        tables: dict[str, dict[str, Decimal]] = {}
         ok = True
         for key, raw in entry.items():
-            if key == DATABASE_KEY:
+            if key in SIZE_TABLES:
+                if not isinstance(raw, dict):
+                    self.problems.add(
+                        f"pricing.{key}",
+                        f"expected a mapping of size slugs to amounts, got {_type_name(raw)}",
+                    )
+                    ok = False
+                    continue
+                tables[key] = {}
+                for slug, size_raw in raw.items():
+                    amount = self.amount(size_raw, f"pricing.{key}.{slug}")
+                    ok = ok and amount is not None
+                    if amount is not None:
+                        tables[key][str(slug)] = amount
                 continue
             amount = self.amount(raw, f"pricing.{key}")
             ok = ok and amount is not None
             if amount is not None:
                 prices[key] = amount
-        database: dict[str, Decimal] = {}
-        if DATABASE_KEY in entry:
-            sizes = entry[DATABASE_KEY]
-            if not isinstance(sizes, dict):
-                self.problems.add(
-                    f"pricing.{DATABASE_KEY}",
-                    f"expected a mapping of database size slugs to amounts, got {_type_name(sizes)}",
-                )
-                return None
-            for slug, raw in sizes.items():
-                amount = self.amount(raw, f"pricing.{DATABASE_KEY}.{slug}")
-                ok = ok and amount is not None
-                if amount is not None:
-                    database[str(slug)] = amount
-        return PricingOverrides(prices, database) if ok else None
+        return PricingOverrides(prices, tables) if ok else None
 
     def collectors(self, value: object) -> dict[str, CollectorSettings] | None:
         entry = self.mapping(value, "collectors", tuple(self.defaults))

@@ -68,6 +68,8 @@ CLUSTER_PRICE, CLUSTER_COST = _pair("kubernetes_cluster",
 POOL_PRICE, POOL_COST = _pair("kubernetes_node_pool", "Kubernetes node pool (its worker nodes)",
                               ("kubernetes_cluster_id", "node_pool_id"))
 REGISTRY_PRICE, REGISTRY_COST = _pair("registry", "container registry subscription", ("registry",))
+APP_PRICE, APP_COST = _pair("app", "App Platform app (its service and worker instances)",
+                            ("app_id",))
 FORECAST = Family(
     "digitalocean_month_forecast_usd",
     "Month-end forecast: month-to-date usage from the balance (polled from "
@@ -78,10 +80,10 @@ FAMILIES = (
     DROPLET_COST, BACKUPS_PRICE, BACKUPS_COST, VOLUME_PRICE, VOLUME_COST, SNAPSHOT_PRICE,
     SNAPSHOT_COST, IPV4_PRICE, IPV4_COST, IPV6_PRICE, IPV6_COST, LB_PRICE, LB_COST, DATABASE_PRICE,
     DATABASE_COST, CLUSTER_PRICE, CLUSTER_COST, POOL_PRICE, POOL_COST, REGISTRY_PRICE,
-    REGISTRY_COST, FORECAST,
+    REGISTRY_COST, APP_PRICE, APP_COST, FORECAST,
 )
 INPUTS = ("droplets", "volumes", "snapshots", "reserved_ips", "load_balancers", "databases",
-          "kubernetes", "sizes", "registry", "billing")
+          "kubernetes", "sizes", "registry", "apps", "billing")
 BILLED_DROPLET_STATES = frozenset({"new", "active", "off"})  # powered off is still billed
 
 
@@ -142,6 +144,7 @@ class _Costs:
         yield from self.databases()
         yield from self.kubernetes()
         yield from self.registry()
+        yield from self.apps()
         yield from self.forecast()
 
     def kubernetes_droplets(self) -> set[str]:
@@ -247,6 +250,14 @@ class _Costs:
             if subscription is not None and subscription.price_monthly_usd is not None:
                 yield from self.fixed(REGISTRY_PRICE, REGISTRY_COST, (registry.registry,),
                                       subscription.price_monthly_usd, registry.created_at)
+
+    def apps(self) -> Iterator[Sample]:
+        prices = self.prices.app_instance_month
+        for app in self.data("apps"):
+            if not app.instances or any(slug not in prices for slug, _ in app.instances):
+                continue  # no billed container, or a size the price table does not know
+            monthly = sum((prices[slug] * count for slug, count in app.instances), Decimal(0))
+            yield from self.fixed(APP_PRICE, APP_COST, (app.app_id,), monthly, app.created_at)
 
     def forecast(self) -> Iterator[Sample]:
         billing = self.inputs.get("billing")

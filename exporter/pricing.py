@@ -17,6 +17,8 @@ from typing import Any
 import yaml
 
 DATABASE_KEY = "database_node_month"
+APP_KEY = "app_instance_month"
+SIZE_TABLES = (DATABASE_KEY, APP_KEY)  # prices by size slug
 
 
 @dataclass(frozen=True)
@@ -25,27 +27,40 @@ class PriceTable:
     hours_per_month: int
     prices: Mapping[str, Decimal]  # key -> amount; see prices.yml for the keys
     sources: Mapping[str, str]  # key -> the page the amount comes from
-    database_node_month: Mapping[str, Decimal]  # size slug -> monthly price per node
+    size_tables: Mapping[str, Mapping[str, Decimal]]  # table -> size slug -> monthly price
 
     def amount(self, key: str) -> Decimal:
         return self.prices[key]
+
+    @property
+    def database_node_month(self) -> Mapping[str, Decimal]:
+        """Managed database price per node, by size slug."""
+        return self.size_tables[DATABASE_KEY]
+
+    @property
+    def app_instance_month(self) -> Mapping[str, Decimal]:
+        """App Platform price per instance, by size slug."""
+        return self.size_tables[APP_KEY]
 
     def hourly(self, monthly: Decimal) -> Decimal:
         """The hourly price of a monthly one: DigitalOcean caps a month at 672 hours."""
         return monthly / self.hours_per_month
 
     def with_overrides(
-        self, prices: Mapping[str, Decimal], database_sizes: Mapping[str, Decimal]
+        self, prices: Mapping[str, Decimal], tables: Mapping[str, Mapping[str, Decimal]]
     ) -> PriceTable:
         """The table with the config's `pricing:` section applied (keys already validated)."""
-        if not prices and not database_sizes:
+        if not prices and not tables:
             return self
         sources = {**self.sources, **dict.fromkeys(prices, "config file (pricing:)")}
         return replace(
             self,
             prices=MappingProxyType({**self.prices, **prices}),
             sources=MappingProxyType(sources),
-            database_node_month=MappingProxyType({**self.database_node_month, **database_sizes}),
+            size_tables=MappingProxyType({
+                name: MappingProxyType({**table, **tables.get(name, {})})
+                for name, table in self.size_tables.items()
+            }),
         )
 
 
@@ -58,14 +73,16 @@ def load_price_table() -> PriceTable:
 def parse_price_table(doc: Any) -> PriceTable:
     prices = {key: Decimal(str(entry["amount"])) for key, entry in doc["prices"].items()}
     sources = {key: str(entry["source"]) for key, entry in doc["prices"].items()}
-    database = doc[DATABASE_KEY]
-    sources[DATABASE_KEY] = str(database["source"])
+    tables = {}
+    for name in SIZE_TABLES:
+        sources[name] = str(doc[name]["source"])
+        tables[name] = MappingProxyType(
+            {slug: Decimal(str(amount)) for slug, amount in doc[name]["sizes"].items()}
+        )
     return PriceTable(
         as_of=str(doc["as_of"]),
         hours_per_month=int(doc["hours_per_month"]),
         prices=MappingProxyType(prices),
         sources=MappingProxyType(sources),
-        database_node_month=MappingProxyType(
-            {slug: Decimal(str(amount)) for slug, amount in database["sizes"].items()}
-        ),
+        size_tables=MappingProxyType(tables),
     )

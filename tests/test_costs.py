@@ -9,8 +9,13 @@ from typing import Any
 
 import pytest
 
+from exporter.api import DigitalOceanClient
+from exporter.budget import RequestBudget
+from exporter.clock import SystemClock
 from exporter.collectors import (
+    apps,
     billing,
+    collector_table,
     databases,
     droplets,
     kubernetes,
@@ -20,8 +25,9 @@ from exporter.collectors import (
     snapshots,
     volumes,
 )
-from exporter.costs import billed_hours, cost_samples, month_start
+from exporter.costs import INPUTS, billed_hours, cost_samples, month_start
 from exporter.pricing import load_price_table
+from exporter.simulator import Simulator, demo_config
 
 PRICES = load_price_table()
 
@@ -187,3 +193,61 @@ def test_no_rounding_error_above_a_cent_over_a_big_fleet() -> None:
     exact = sum((billed_hours(at(2026, 11, 1) + i * 97, NOW) * Decimal("0.00893")
                  for i in range(1, 2001)), Decimal(0))
     assert abs(Decimal(repr(total)) - exact) < Decimal("0.01")
+
+
+DEMO_CLOCKS = [at(2026, 11, 1, 2, 30), at(2026, 11, 18, 11, 0), at(2026, 11, 30, 23, 10),
+               at(2027, 2, 28, 12, 0)]
+
+
+@pytest.mark.parametrize("now", DEMO_CLOCKS, ids=iso)
+async def test_demo_estimate_is_within_one_percent_of_the_invoice_preview(now: float) -> None:
+    """The estimate, from what the API shows, against the simulator's own invoice preview."""
+    inputs_by_account: dict[str, dict[str, Any]] = {}
+    with Simulator(demo_config(), clock=lambda: now) as sim:
+
+        class Frozen(SystemClock):
+            def time(self) -> float:
+                return now
+
+        class Quiet:
+            def observe(self, *args: object) -> None:
+                pass
+
+        client = DigitalOceanClient(api_url=sim.url, auth_url=sim.url, timeout=10,
+                                    user_agent="t", observer=Quiet(), clock=Frozen())
+        try:
+            for account in sim.config.accounts:
+                token = account.tokens[0].token
+                reader = client.account(account.name, lambda t=token: t,  # type: ignore[misc]
+                                        RequestBudget(5000, Frozen(), 5000))
+                inputs_by_account[account.name] = {
+                    name: await collector.fetch(reader)
+                    for name, collector in collector_table().items() if name in INPUTS
+                }
+        finally:
+            await client.aclose()
+    for account, inputs in inputs_by_account.items():
+        # The preview is as of the hour the balance was generated; estimate at that moment.
+        generated = inputs["billing"].generated_at
+        estimate = sum(value for name, _, value in cost_samples(inputs, PRICES, generated)
+                       if name.endswith("_month_to_date_cost_usd"))
+        preview = float(inputs["billing"].preview.amount)
+        assert preview > 0
+        assert abs(estimate - preview) <= 0.01 * preview, (account, estimate, preview)
+
+
+def test_app_instances_are_priced_from_the_table() -> None:
+    records = apps.parse_apps([
+        {"id": "a1", "created_at": iso(at(2026, 1, 1)), "spec": {
+            "services": [{"instance_size_slug": "apps-s-1vcpu-1gb", "instance_count": 2}],
+            "workers": [{"instance_size_slug": "apps-s-1vcpu-0.5gb"}],
+            "static_sites": [{"name": "docs"}]}},
+        {"id": "a2", "spec": {"services": [{"instance_size_slug": "apps-x-unknown"}]}},
+        {"id": "a3", "spec": {"static_sites": [{"name": "only-static"}]}},
+    ])
+    got = costs(apps=records)
+    assert got[("digitalocean_app_price_monthly_usd", ("a1",))] == 29.0  # 2 x 12 + 5
+    assert got[("digitalocean_app_month_to_date_cost_usd", ("a1",))] == pytest.approx(
+        float(416 * Decimal(29) / 672), abs=1e-12)
+    assert ("digitalocean_app_price_monthly_usd", ("a2",)) not in got  # unknown size: not guessed
+    assert ("digitalocean_app_price_monthly_usd", ("a3",)) not in got  # nothing billed

@@ -78,6 +78,8 @@ class AppRecord:
     last_deployment_created_at: float | None
     created_at: float | None
     updated_at: float | None
+    # (instance size slug, instance count) of each service and worker, for the cost estimate
+    instances: tuple[tuple[str, int], ...] = ()
 
 
 def app_time(obj: Mapping[str, Any], key: str) -> float | None:
@@ -105,6 +107,24 @@ def _went_live(app: Mapping[str, Any]) -> float | None:
     return at
 
 
+def _instances(app: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
+    """Services and workers run billed containers; static sites and jobs are left out."""
+    spec = app.get("spec")
+    if not isinstance(spec, dict):
+        return ()
+    found = []
+    for kind in ("services", "workers"):
+        components = spec.get(kind)
+        for component in components if isinstance(components, list) else ():
+            if not isinstance(component, dict):
+                continue
+            slug = optional_str(component, "instance_size_slug")
+            count = component.get("instance_count", 1)
+            if slug and isinstance(count, int) and not isinstance(count, bool) and count > 0:
+                found.append((slug, count))
+    return tuple(found)
+
+
 def parse_app(app: Mapping[str, Any], where: str) -> AppRecord:
     return AppRecord(
         app_id=required_str(app, "id", where),
@@ -117,6 +137,7 @@ def parse_app(app: Mapping[str, Any], where: str) -> AppRecord:
         last_deployment_created_at=app_time(app, "last_deployment_created_at"),
         created_at=app_time(app, "created_at"),
         updated_at=app_time(app, "updated_at"),
+        instances=_instances(app),
     )
 
 

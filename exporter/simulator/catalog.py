@@ -361,15 +361,7 @@ DATABASE_ENGINES: tuple[DatabaseEngine, ...] = (
 DATABASE_ENGINE_WEIGHTS = (5, 3, 2, 1)
 
 APP_INSTANCE_PRICES: Mapping[str, float] = MappingProxyType(
-    {
-        "apps-s-1vcpu-0.5gb": 5.0,
-        "apps-s-1vcpu-1gb": 12.0,
-        "apps-s-1vcpu-2gb": 25.0,
-        "apps-s-2vcpu-4gb": 50.0,
-        "apps-d-1vcpu-1gb": 34.0,
-        "apps-d-1vcpu-2gb": 39.0,
-        "apps-d-2vcpu-4gb": 78.0,
-    }
+    {slug: float(price) for slug, price in PRICES.app_instance_month.items()}
 )
 """Monthly price per instance; `apps-s-*` is the basic tier, `apps-d-*` professional."""
 

@@ -20,9 +20,10 @@ resources it serves. The rules are DigitalOcean's, the same the exporter estimat
   unassigned reserved IPv4 $5/month, assumed unassigned since the month began (assigned ones
   and reserved IPv6 are free); load balancers $12 x `size_unit`/month (`GLOBAL` $15);
   databases the table's price per node x `num_nodes`; the container registry its tier's price.
+* App Platform apps: the table's price per instance x count of their services and workers.
 * Also billed, and NOT estimated by the exporter (`Charge.estimated` is False), kept small:
-  App Platform apps (instance price x count of their services) and the Spaces subscription
-  ($5/month once the account has a bucket). Bandwidth, CDN and overages are not billed.
+  the Spaces subscription ($5/month once the account has a bucket; there is no Spaces API to
+  see it). Bandwidth, CDN and overages are not billed.
 
 Amounts stay unrounded Decimals until they leave: a total is rounded once (`money()`), and
 amounts that must add up to a rounded total are rounded together (`apportion`).
@@ -97,7 +98,7 @@ PRODUCTS: tuple[str, ...] = (
     SPACES,
 )
 """Invoice summary product names, in the order summaries list them."""
-UNESTIMATED: frozenset[str] = frozenset({APPS, SPACES})
+UNESTIMATED: frozenset[str] = frozenset({SPACES})
 """Products the simulator bills that the exporter does not estimate."""
 
 
@@ -172,7 +173,7 @@ class Charge:
 
     @property
     def estimated(self) -> bool:
-        """Whether the exporter estimates this charge (everything but apps and Spaces)."""
+        """Whether the exporter estimates this charge (everything but the Spaces subscription)."""
         return self.product not in UNESTIMATED
 
     def created(self, now: float) -> float | None:
@@ -616,7 +617,7 @@ def registry_charges(registry: Item | None) -> list[Charge]:
 
 
 def app_charges(apps: Iterable[Item]) -> list[Charge]:
-    """Not estimated by the exporter: every service and worker at its instance price."""
+    """Every service and worker at its instance price."""
     charges = []
     for item in apps:
         body = _json(item)

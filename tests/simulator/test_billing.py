@@ -384,7 +384,7 @@ def compute_services(client: httpx.Client, start: int, until: int) -> list[tuple
         monthly = D(body["subscription"]["tier"]["monthly_price_in_cents"]) / 100
         cost = accrued(monthly, monthly / 672, body["created_at"], start, until)
         out.append(("Container Registry", cost))
-    for app in listing(client, "/v2/apps", "apps"):  # not estimated by the exporter
+    for app in listing(client, "/v2/apps", "apps"):
         monthly = sum(
             (number(APP_INSTANCE_PRICES[s["instance_size_slug"]]) * s["instance_count"]
              for s in app["spec"]["services"]),
@@ -788,7 +788,7 @@ def test_the_demo_bills_what_its_fleet_costs() -> None:
         unestimated = sum(
             (c.accrued(NOV1, at, at) for c in fleet.ledger().charges if not c.estimated), D(0)
         )
-        assert unestimated < D(usage) * D("0.05")  # apps and Spaces stay small
+        assert unestimated < D(usage) * D("0.05")  # the Spaces subscription stays small
 
 
 # -- pieces ------------------------------------------------------------------------------------
@@ -864,7 +864,7 @@ def test_load_balancers_registry_apps_and_ipv6_are_priced_by_the_table() -> None
         "global (global)": ("Load Balancers", D(15), True),
         "legacy (3 nodes)": ("Load Balancers", D(36), True),
         "reg (Professional)": ("Container Registry", D(20), True),
-        "web (apps-s-1vcpu-1gb x 2)": ("App Platform", D(24), False),
+        "web (apps-s-1vcpu-1gb x 2)": ("App Platform", D(24), True),
     }
     invoices, _ = fleet.billing.invoices(START)
     october = next(i for i in invoices if i["invoice_period"] == "2026-10")
