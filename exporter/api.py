@@ -12,6 +12,7 @@ import json
 import math
 import random
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -23,6 +24,11 @@ from exporter.clock import Clock
 from exporter.tasks import all_or_nothing
 
 PER_PAGE = 200  # DigitalOcean's maximum page size
+
+# Counts the HTTP attempts made in the current task and the tasks it starts (pages fetched
+# side by side copy the context, so they share the counter): the poller measures what one poll
+# of a collector costs with it.
+request_counter: ContextVar[list[int] | None] = ContextVar("request_counter", default=None)
 MAX_PAGES = 10_000  # a safety stop for a server whose `next` link never ends
 TOKEN_INFO_ENDPOINT = "/v1/oauth/token/info"
 BODY_SNIPPET_CHARS = 200
@@ -254,6 +260,9 @@ class AccountApi:
         rate_limit_waits = 0
         while True:
             await self.gate.acquire()
+            counter = request_counter.get()
+            if counter is not None:
+                counter[0] += 1
             started = client.clock.monotonic()
             error: ApiError
             try:

@@ -22,14 +22,17 @@ from exporter.budget import RequestBudget
 from exporter.clock import Clock, SystemClock
 from exporter.collectors.base import Collector
 from exporter.config import ConfigError, Settings
+from exporter.costs import cost_families
 from exporter.exposition import DataPart, DataRenderer, ExpositionCache, render_registry
 from exporter.logs import Redactor, get_logger
 from exporter.poller import AccountRuntime, Poller
+from exporter.pricing import load_price_table
 from exporter.scopes import ScopeReport, decide, verify_token
 from exporter.selfmetrics import self_registry
 from exporter.server import MetricsServer, ServerApp
 from exporter.snapshot import Snapshot, SnapshotStore
 from exporter.tokens import TokenSource, TokenSourceError, fingerprint
+from exporter.webconfig import WebConfig
 
 SELF_REFRESH_SECONDS = 1.0
 EXIT_OK = 0
@@ -43,6 +46,7 @@ class ServeOptions:
     host: str
     port: int
     telemetry_path: str
+    web: WebConfig | None = None  # --web.config.file: TLS, basic auth, headers
 
 
 class Daemon:
@@ -73,17 +77,20 @@ class Daemon:
         self.log = get_logger("exporter")
         self.store = SnapshotStore()
         self.cache = ExpositionCache()
-        self.renderer = DataRenderer(self.collectors)
+        self.renderer = self._renderer(settings)
         self.poller: Poller | None = None
         self.client: DigitalOceanClient | None = None
         self.registry, self.api_metrics = self_registry(lambda: self.poller, self.store, __version__)
         self.server: MetricsServer | None = None
         self._render_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
-        self._rendered_keys: frozenset[tuple[str, str]] = frozenset()
+        self._rendered: tuple[frozenset[tuple[str, str]], int] = (frozenset(), 0)
         self._render_wanted: asyncio.Event | None = None
         self._stop: asyncio.Event | None = None
         self._reload: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = False
+        self._ready_version: int | None = None  # store version when every first poll had ended
+        self._rendered_version = -1  # store version the served exposition was rendered from
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -97,11 +104,13 @@ class Daemon:
             self.options.host,
             self.options.port,
             ServerApp(self.cache, self.options.telemetry_path, self.readiness, __version__),
+            web=self.options.web,
         )
         self.server.start()
         self.log.info(
             "listening",
             address=f"{self.options.host or '*'}:{self.server.port}",
+            scheme=self.server.scheme,
             metrics_path=self.options.telemetry_path,
             version=__version__,
         )
@@ -127,7 +136,14 @@ class Daemon:
                     self.log.info("stopping")
                     return EXIT_OK
                 self._reload.clear()
-                await self.reload()
+                # A reload may wait on the request budget; SIGTERM must not wait for it.
+                reloading = asyncio.create_task(self.reload())
+                stop = asyncio.create_task(self._stop.wait())
+                await asyncio.wait({reloading, stop}, return_when=asyncio.FIRST_COMPLETED)
+                stop.cancel()
+                if not reloading.done():
+                    reloading.cancel()
+                    await asyncio.gather(reloading, return_exceptions=True)
         finally:
             for task in background:
                 task.cancel()
@@ -160,10 +176,25 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, self.request_reload)
 
     def readiness(self) -> tuple[bool, Sequence[str]]:
+        """Ready once every first poll finished AND its data is in the served exposition; once
+        ready, stays ready (a later change must not make Kubernetes pull the pod)."""
+        if self._ready:
+            return True, []
         poller = self.poller
         if poller is None:
             return False, ["token verification"]
-        return poller.ready()
+        ready, pending = poller.ready()
+        if not ready:
+            return False, pending
+        if self._rendered_version < self._version_at_ready(poller):
+            return False, ["the first rendering of the polled data"]
+        self._ready = True
+        return True, []
+
+    def _version_at_ready(self, poller: Poller) -> int:
+        if self._ready_version is None:
+            self._ready_version = self.store.data_version
+        return self._ready_version
 
     # -- accounts and tokens --------------------------------------------------------------
 
@@ -274,6 +305,7 @@ class Daemon:
             self.api_metrics.forget_account(name)
         self.store.retain(lambda key: key[0] in names and key[1] in enabled)
         self.settings = settings
+        self.renderer = self._renderer(settings)
         self._start_poller(settings, accounts)
         log.info("configuration reloaded", accounts=sorted(names))
         if self._render_wanted is not None:
@@ -281,6 +313,19 @@ class Daemon:
         return True
 
     # -- rendering ------------------------------------------------------------------------
+
+    def _renderer(self, settings: Settings) -> DataRenderer:
+        prices = load_price_table().with_overrides(
+            settings.pricing.prices, settings.pricing.tables
+        )
+        return DataRenderer(self.collectors, (cost_families(prices),))
+
+    def _render_state(
+        self, fresh: list[tuple[str, str, Snapshot]]
+    ) -> tuple[frozenset[tuple[str, str]], int]:
+        """What the data part depends on besides the data itself: which snapshots are fresh,
+        and the clock's period for the cost estimates."""
+        return frozenset((a, c) for a, c, _ in fresh), self.renderer.time_bucket(self.clock.time())
 
     def fresh_snapshots(self) -> list[tuple[str, str, Snapshot]]:
         now = self.clock.time()
@@ -297,24 +342,32 @@ class Daemon:
         while True:
             await self._render_wanted.wait()
             self._render_wanted.clear()
+            version = self.store.data_version
             fresh = self.fresh_snapshots()
+            state = self._render_state(fresh)
             try:
-                part = await loop.run_in_executor(self._render_executor, self._render, fresh)
+                part = await loop.run_in_executor(
+                    self._render_executor, self._render, self.renderer, fresh, self.clock.time()
+                )
             except Exception:
                 self.log.exception("rendering failed; still serving the previous exposition")
                 continue
-            self._rendered_keys = frozenset((a, c) for a, c, _ in fresh)
+            self._rendered = state
             self.cache.set_data(part)
+            self._rendered_version = version
 
-    def _render(self, fresh: list[tuple[str, str, Snapshot]]) -> DataPart:
-        return DataPart.build(self.renderer.render(fresh))
+    @staticmethod
+    def _render(
+        renderer: DataRenderer, fresh: list[tuple[str, str, Snapshot]], now: float
+    ) -> DataPart:
+        return DataPart.build(renderer.render(fresh, now))
 
     async def _refresh_loop(self) -> None:
-        """Once a second: notice snapshots that went stale, and refresh the self part."""
+        """Once a second: notice snapshots that went stale or costs that are due, and refresh
+        the self part."""
         assert self._render_wanted is not None
         while True:
-            keys = frozenset((a, c) for a, c, _ in self.fresh_snapshots())
-            if keys != self._rendered_keys:
+            if self._render_state(self.fresh_snapshots()) != self._rendered:
                 self._render_wanted.set()
             self.refresh_self()
             await self.clock.sleep(SELF_REFRESH_SECONDS)

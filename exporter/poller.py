@@ -17,12 +17,19 @@ from typing import Any
 
 import structlog
 
-from exporter.api import AccountApi, ApiError, ScopeMissingError, TokenRejectedError
+from exporter.api import (
+    AccountApi,
+    ApiError,
+    ScopeMissingError,
+    TokenRejectedError,
+    request_counter,
+)
 from exporter.budget import RequestBudget
 from exporter.clock import Clock
 from exporter.collectors.base import Collector
 from exporter.collectors.fields import ShapeError
 from exporter.config import AccountSettings, CollectorSettings, TokenPolicy
+from exporter.planner import Plan, plan
 from exporter.scopes import ScopeReport, decide, verify_token
 from exporter.snapshot import Snapshot, SnapshotStore
 from exporter.tokens import FileToken, TokenSource, TokenSourceError
@@ -59,6 +66,8 @@ class AccountRuntime:
         self.report = report
         self.token_valid = True
         self.collectors: dict[str, CollectorState] = {}
+        self.requests_per_poll: dict[str, int] = {}  # measured by the last poll of each collector
+        self.plan = Plan(0.0, 1.0)
         self._changed = asyncio.Event()
 
     @property
@@ -110,6 +119,7 @@ class Poller:
     def start(self, accounts: Sequence[AccountRuntime]) -> None:
         self.accounts = list(accounts)
         for account in self.accounts:
+            self.replan(account)
             for collector in self.collectors:
                 account.state(collector.name)
                 self._tasks.append(asyncio.create_task(
@@ -120,9 +130,13 @@ class Poller:
             ))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Cancel until every task is done: a cancellation can be swallowed by a connection
+        # that is being opened at that moment (anyio), and one round would then hang forever.
+        pending = set(self._tasks)
+        while pending:
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=1.0)
         self._tasks = []
 
     def ready(self) -> tuple[bool, list[str]]:
@@ -135,12 +149,34 @@ class Poller:
         ]
         return not pending, pending
 
+    def replan(self, account: AccountRuntime) -> Plan:
+        """Recompute the account's plan; say so once when its intervals start or stop stretching,
+        or stretch noticeably more."""
+        intervals = {c.name: self.settings[c.name].interval for c in self.collectors}
+        new = plan(account.requests_per_poll, intervals, account.budget.per_hour)
+        old, account.plan = account.plan, new
+        if new.stretched and (not old.stretched or new.factor > old.factor * 1.1):
+            self.log.warning(
+                f"the configured intervals would need {new.planned_per_hour:.0f} requests per "
+                f"hour, above the budget of {account.budget.per_hour}; every interval of this "
+                f"account is stretched {new.factor:.2f}x. Raise api.requests_per_hour (up to "
+                "5000) or lengthen the intervals of the busiest collectors",
+                account=account.name,
+                planned_requests_per_hour=round(new.planned_per_hour),
+            )
+        elif old.stretched and not new.stretched:
+            self.log.info("intervals back to the configured ones: the plan fits the budget",
+                          account=account.name)
+        return new
+
     async def _run(self, account: AccountRuntime, collector: Collector[Any]) -> None:
-        interval = self.settings[collector.name].interval
         while True:
             await account.wait_usable(collector.name)
             started = self.clock.monotonic()
             await self.poll_once(account, collector)
+            interval = account.plan.intervals.get(
+                collector.name, self.settings[collector.name].interval
+            )
             next_start = started + interval * (1 + self.rng.uniform(-JITTER, JITTER))
             await self.clock.sleep(next_start - self.clock.monotonic())
 
@@ -151,6 +187,8 @@ class Poller:
         started = self.clock.monotonic()
         data: Any = None
         error: str | None = None
+        requests = [0]
+        counting = request_counter.set(requests)
         try:
             data = await collector.fetch(account.api)
         except TokenRejectedError as exc:
@@ -166,8 +204,13 @@ class Poller:
         except Exception as exc:  # a collector bug must not end the polling task
             error = f"internal error: {type(exc).__name__}: {exc}"
             log.exception("collector failed unexpectedly; this is a bug, please report it")
+        finally:
+            request_counter.reset(counting)
         duration = self.clock.monotonic() - started
         now = self.clock.time()
+        if error is None:
+            account.requests_per_poll[collector.name] = requests[0]
+            self.replan(account)
         previous = self.store.get(key)
         if error is None:
             snapshot = Snapshot(data, now, None, now, duration)

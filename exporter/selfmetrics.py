@@ -82,6 +82,11 @@ COLLECTOR_LAST_SUCCESS = SelfFamily(
     "digitalocean_collector_last_success_timestamp_seconds", "gauge", _COLLECTOR,
     "When the collector last polled successfully.",
 )
+COLLECTOR_INTERVAL = SelfFamily(
+    "digitalocean_collector_interval_seconds", "gauge", _COLLECTOR,
+    "The collector's poll interval in effect: the configured one, stretched when the planned "
+    "requests would exceed the token's budget.",
+)
 COLLECTOR_ENABLED = SelfFamily(
     "digitalocean_collector_enabled", "gauge", _COLLECTOR,
     "1 if the collector runs for the account, 0 if it was disabled because the token lacks its "
@@ -113,6 +118,11 @@ BUDGET = SelfFamily(
     "digitalocean_api_budget_requests_per_hour", "gauge", _ACCOUNT,
     "The exporter's own request budget per token (api.requests_per_hour).",
 )
+PLANNED = SelfFamily(
+    "digitalocean_api_planned_requests_per_hour", "gauge", _ACCOUNT,
+    "Requests per hour the configured intervals need, from what each collector's last poll "
+    "cost; above the budget, intervals stretch.",
+)
 BUDGET_USED = SelfFamily(
     "digitalocean_api_budget_used_requests", "gauge", _ACCOUNT,
     "Requests the exporter made with the token in the last hour.",
@@ -132,9 +142,9 @@ TOKEN_EXPIRY = SelfFamily(
 )
 
 SELF_FAMILIES = (
-    BUILD_INFO, COLLECTOR_SUCCESS, COLLECTOR_DURATION, COLLECTOR_LAST_SUCCESS, COLLECTOR_ENABLED,
-    API_REQUESTS, API_DURATION, RATE_LIMIT_REMAINING, RATE_LIMIT_LIMIT, RATE_LIMIT_RESET, BUDGET,
-    BUDGET_USED, TOKEN_READ_ONLY, TOKEN_VALID, TOKEN_EXPIRY,
+    BUILD_INFO, COLLECTOR_SUCCESS, COLLECTOR_DURATION, COLLECTOR_LAST_SUCCESS, COLLECTOR_INTERVAL,
+    COLLECTOR_ENABLED, API_REQUESTS, API_DURATION, RATE_LIMIT_REMAINING, RATE_LIMIT_LIMIT,
+    RATE_LIMIT_RESET, BUDGET, PLANNED, BUDGET_USED, TOKEN_READ_ONLY, TOKEN_VALID, TOKEN_EXPIRY,
 )
 
 
@@ -162,11 +172,14 @@ class RuntimeMetrics(RegistryCollector):
         success = COLLECTOR_SUCCESS.gauge()
         duration = COLLECTOR_DURATION.gauge()
         last_success = COLLECTOR_LAST_SUCCESS.gauge()
+        interval = COLLECTOR_INTERVAL.gauge()
         enabled = COLLECTOR_ENABLED.gauge()
         for account in poller.accounts:
             for collector in poller.collectors:
                 key = (account.name, collector.name)
                 enabled.add_metric(key, 1 if account.state(collector.name).enabled else 0)
+                interval.add_metric(key, account.plan.intervals.get(
+                    collector.name, poller.settings[collector.name].interval))
                 snapshot = self._store.get(key)
                 if snapshot is None:
                     continue
@@ -174,14 +187,14 @@ class RuntimeMetrics(RegistryCollector):
                 duration.add_metric(key, snapshot.duration)
                 if snapshot.fetched_at is not None:
                     last_success.add_metric(key, snapshot.fetched_at)
-        yield from (success, duration, last_success, enabled)
+        yield from (success, duration, last_success, interval, enabled)
 
     def _account_families(self, poller: Poller) -> Iterator[Metric]:
         families = [f.gauge() for f in (
-            RATE_LIMIT_REMAINING, RATE_LIMIT_LIMIT, RATE_LIMIT_RESET, BUDGET, BUDGET_USED,
+            RATE_LIMIT_REMAINING, RATE_LIMIT_LIMIT, RATE_LIMIT_RESET, BUDGET, PLANNED, BUDGET_USED,
             TOKEN_READ_ONLY, TOKEN_VALID, TOKEN_EXPIRY,
         )]
-        remaining, limit, reset, budget, used, read_only, valid, expiry = families
+        remaining, limit, reset, budget, planned, used, read_only, valid, expiry = families
         for account in poller.accounts:
             key = (account.name,)
             state = account.api.rate_limit
@@ -192,6 +205,7 @@ class RuntimeMetrics(RegistryCollector):
             if state.reset_at is not None:
                 reset.add_metric(key, state.reset_at)
             budget.add_metric(key, account.budget.per_hour)
+            planned.add_metric(key, account.plan.planned_per_hour)
             used.add_metric(key, account.budget.used_last_hour())
             read_only.add_metric(key, 1 if account.report.read_only else 0)
             valid.add_metric(key, 1 if account.token_valid else 0)

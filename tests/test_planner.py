@@ -1,0 +1,118 @@
+"""The request budget planner: measured cost per poll, stretched intervals, and a 50,000-Droplet
+fleet kept under the budget, counted by the simulator."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import random
+import time
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from exporter.api import DigitalOceanClient
+from exporter.budget import RequestBudget
+from exporter.clock import SystemClock
+from exporter.collectors import COLLECTORS
+from exporter.config import AccountSettings, CollectorSettings, TokenPolicy
+from exporter.logs import Redactor, configure_logging, get_logger
+from exporter.planner import PLANNING_SHARE, plan
+from exporter.poller import AccountRuntime, Poller
+from exporter.scopes import classify
+from exporter.simulator import FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
+from exporter.snapshot import SnapshotStore
+from exporter.tokens import InlineToken, TokenSource
+from tests.conftest import READ_TOKEN
+
+
+def test_a_plan_that_fits_keeps_the_intervals() -> None:
+    result = plan({"droplets": 2, "billing": 2}, {"droplets": 60.0, "billing": 3600.0}, 4000)
+    assert result.planned_per_hour == 2 * 60 + 2
+    assert result.factor == 1.0
+    assert result.intervals == {"droplets": 60.0, "billing": 3600.0}
+
+
+def test_a_plan_over_budget_stretches_every_interval_alike() -> None:
+    result = plan({"droplets": 250, "volumes": 125}, {"droplets": 60.0, "volumes": 60.0}, 4000)
+    assert result.planned_per_hour == 375 * 60
+    assert result.factor == pytest.approx(22500 / (4000 * PLANNING_SHARE))
+    assert result.intervals["droplets"] == pytest.approx(60 * result.factor)
+    stretched = sum(n * 3600 / result.intervals[c] for c, n in (("droplets", 250), ("volumes", 125)))
+    assert stretched == pytest.approx(4000 * PLANNING_SHARE)
+
+
+def test_collectors_not_yet_polled_count_as_one_request() -> None:
+    assert plan({}, {"a": 3600.0, "b": 1800.0}, 4000).planned_per_hour == 3
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    configure_logging("info", "json", Redactor(), stream)
+    yield stream
+    structlog.reset_defaults()
+    logging.getLogger().handlers.clear()
+
+
+async def test_fifty_thousand_droplets_stay_under_the_budget(log_stream: io.StringIO) -> None:
+    """Poll every collector once against a 50,000-Droplet fleet (volumes, snapshots and the rest
+    in proportion), let the planner stretch the default intervals, and check the simulator's own
+    request count per poll against the budget."""
+    started = time.monotonic()
+    fleet = FleetSpec(seed=9, droplets=50_000, volumes=25_000)
+    config = SimulatorConfig(
+        accounts=(SimAccount("big", tokens=(SimToken("ro", READ_TOKEN),), fleet=fleet),),
+        requests_per_hour=1_000_000, requests_per_minute=1_000_000,
+    )
+    with Simulator(config) as sim:
+        built = time.monotonic() - started
+
+        class Quiet:
+            def observe(self, *args: object) -> None:
+                pass
+
+        clock = SystemClock()
+        client = DigitalOceanClient(api_url=sim.url, auth_url=sim.url, timeout=60, user_agent="t",
+                                    observer=Quiet(), clock=clock, rng=random.Random(1))
+        # the real hourly budget; no per-minute pacing, so the measurement is quick
+        budget = RequestBudget(4000, clock, per_minute=1_000_000)
+        source = TokenSource(InlineToken(READ_TOKEN), {})
+        account = AccountRuntime(AccountSettings("big", InlineToken(READ_TOKEN), "x"), source,
+                                 client.account("big", lambda: READ_TOKEN, budget), budget,
+                                 classify({"scopes": ["read"]}, 0))
+        settings = {c.name: CollectorSettings(True, c.interval, 3 * c.interval) for c in COLLECTORS}
+        poller = Poller(collectors=COLLECTORS, settings=settings, store=SnapshotStore(),
+                        token_policy=TokenPolicy(), clock=clock, log=get_logger("t"),
+                        remember_secret=lambda s: None)
+        poller.accounts = [account]
+        counted: dict[str, int] = {}
+        for collector in COLLECTORS:
+            sim.requests.clear()
+            snapshot = await poller.poll_once(account, collector)
+            assert snapshot.ok, (collector.name, snapshot.error)
+            counted[collector.name] = len(sim.requests.entries())
+        await client.aclose()
+    # what the poller measured is what the simulator served, collector by collector
+    assert account.requests_per_poll == counted
+    assert counted["droplets"] == 250 + 1  # 50,000 Droplets in pages of 200, and the GPU list
+    assert account.requests_per_poll["volumes"] == 125
+
+    intervals = {name: s.interval for name, s in settings.items()}
+    result = plan(counted, intervals, 4000)
+    assert result.planned_per_hour > 4000  # the defaults alone would blow the budget
+    hourly = sum(n * 3600 / result.intervals[name] for name, n in counted.items())
+    assert hourly <= 4000 * PLANNING_SHARE + 1e-6
+    assert result.intervals["droplets"] > 60
+    warnings = [json.loads(line) for line in log_stream.getvalue().splitlines()]
+    stretched = [w for w in warnings if "stretched" in w["event"]]
+    assert stretched  # said once, and again only when the stretch grows by more than 10 %
+    assert stretched[-1]["planned_requests_per_hour"] <= round(account.plan.planned_per_hour)
+    assert account.plan.planned_per_hour == pytest.approx(result.planned_per_hour)
+    print(f"\nfleet built in {built:.1f}s; one poll of everything: {sum(counted.values())} "
+          f"requests; planned {result.planned_per_hour:.0f}/h at the default intervals, "
+          f"stretched {result.factor:.2f}x to {hourly:.0f}/h; droplets every "
+          f"{result.intervals['droplets']:.0f}s")
+
