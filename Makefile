@@ -19,7 +19,9 @@ test: venv lint
 	$(BIN)/pytest
 
 lint: venv
-	$(BIN)/ruff check exporter tests
+	$(BIN)/ruff check exporter tests bench grafana deploy
+	$(BIN)/mypy grafana/generate.py
+	$(BIN)/mypy deploy/prometheus/generate.py
 	$(BIN)/mypy
 
 run: venv

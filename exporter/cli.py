@@ -33,6 +33,7 @@ from exporter.logs import LogFormat, Redactor, configure_logging, get_logger
 from exporter.server import parse_listen_address
 from exporter.simulator import Simulator, demo_config
 from exporter.tokens import InlineToken
+from exporter.webconfig import WebConfig, load_web_config
 
 DEFAULT_LISTEN = ":9212"
 DEFAULT_TELEMETRY_PATH = "/metrics"
@@ -61,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--web.telemetry-path", dest="telemetry_path", default=DEFAULT_TELEMETRY_PATH, metavar="PATH",
         help=f"path for metrics (default {DEFAULT_TELEMETRY_PATH})",
+    )
+    parser.add_argument(
+        "--web.config.file", dest="web_config_file", metavar="PATH",
+        help="web config file in the Prometheus exporter-toolkit format: TLS "
+        "(tls_server_config), basic auth (basic_auth_users, bcrypt), response headers; "
+        "probes_without_auth: true leaves /healthz and /readyz open",
     )
     parser.add_argument(
         "--log.level", dest="log_level", default="info",
@@ -141,7 +148,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"--web.telemetry-path: {path!r} must start with / and not be one of "
               f"{', '.join(RESERVED_PATHS)}", file=sys.stderr)
         return EXIT_REFUSED
-    options = ServeOptions(host=host, port=port, telemetry_path=path)
+    web: WebConfig | None = None
+    if args.web_config_file:
+        try:
+            web = load_web_config(Path(args.web_config_file))
+        except ConfigError as exc:
+            print(exc, file=sys.stderr)
+            return EXIT_REFUSED
+        if not args.config_check:
+            _log_web_config(web)
+    options = ServeOptions(host=host, port=port, telemetry_path=path, web=web)
     environ = dict(os.environ)
 
     overrides = collector_overrides(args)
@@ -161,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_REFUSED
     if args.config_check:
         print(describe_settings(settings))
+        if web is not None:
+            print(web.describe())
         return EXIT_OK
     log = get_logger("exporter")
     for warning in settings.warnings:
@@ -169,6 +187,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings, options, collectors=COLLECTORS, reload_settings=load, redactor=redactor,
         environ=environ,
     ))
+
+
+def _log_web_config(web: WebConfig) -> None:
+    log = get_logger("exporter").bind(web_config=web.source)
+    log.info(
+        "web configuration loaded",
+        tls=web.tls is not None,
+        client_auth=web.tls.client_auth_type if web.tls is not None else None,
+        basic_auth_users=len(web.basic_auth_users),
+        probes_without_auth=web.probes_without_auth,
+    )
+    for note in web.notes:
+        log.info(note)
+    for warning in web.warnings:
+        log.warning(warning)
 
 
 def _run_demo(

@@ -1,14 +1,21 @@
-"""HTTP: `/metrics` from the cached exposition, `/healthz`, `/readyz`, a landing page at `/`.
+"""HTTP: `/metrics` from the cached exposition, `/healthz`, `/readyz`, a landing page at `/`;
+TLS, basic auth and extra headers when `--web.config.file` asks for them.
 
 Python's own HTTP server (ThreadingHTTPServer, HTTP/1.1 keep-alive) runs in a thread of its own, so
 a scrape never waits for the event loop, a poll or a render: it reads the current Exposition (one
 attribute) and writes bytes that were rendered before it arrived.
+
+With TLS the listening socket stays plain: each accepted connection does its handshake in its
+own handler thread (with a deadline), so a client that connects and stalls holds only its own
+thread. A plain HTTP request on the TLS port gets a short 400, not a hang.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import socket
+import ssl
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -21,8 +28,15 @@ from urllib.parse import urlsplit
 import structlog
 
 from exporter.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, ExpositionCache
+from exporter.webconfig import REALM, WebConfig, WebGate
 
 IDLE_TIMEOUT_SECONDS = 120.0  # keep-alive connections idle longer than this are closed
+HANDSHAKE_TIMEOUT_SECONDS = 10.0  # a TLS client must finish its handshake within this
+_TLS_HANDSHAKE_RECORD = 0x16  # the first byte of every TLS connection
+PLAIN_HTTP_ON_TLS_ANSWER = (
+    b"HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Connection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n"
+)
 
 _log = structlog.stdlib.get_logger("exporter.server")
 
@@ -69,10 +83,15 @@ class ServerApp:
     version: str
 
 
+class _ConnectionRefused(Exception):
+    """A connection closed before any request was read (failed TLS handshake, plain HTTP)."""
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     app: ServerApp
+    gate: WebGate
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A connection that broke mid-request is the client's business; never print a traceback."""
@@ -94,6 +113,40 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: _Server
 
+    def setup(self) -> None:
+        tls = self.server.gate.tls
+        if tls is not None:
+            # Runs in this connection's thread: a slow handshake holds nobody else.
+            self.request = self._handshake(self.request, tls.context())
+        super().setup()
+
+    @staticmethod
+    def _handshake(raw: socket.socket, context: ssl.SSLContext) -> ssl.SSLSocket:
+        raw.settimeout(HANDSHAKE_TIMEOUT_SECONDS)
+        first = raw.recv(1, socket.MSG_PEEK)
+        if not first:
+            raise _ConnectionRefused("closed before the TLS handshake")
+        if first[0] != _TLS_HANDSHAKE_RECORD:
+            raw.recv(65536)  # read what was sent, so closing does not reset the connection
+            raw.sendall(PLAIN_HTTP_ON_TLS_ANSWER)
+            raise _ConnectionRefused("plain HTTP on the TLS port")
+        return context.wrap_socket(raw, server_side=True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            # The server closes the socket it accepted, which the TLS wrapper took over.
+            if isinstance(self.request, ssl.SSLSocket):
+                with contextlib.suppress(OSError):
+                    self.request.shutdown(socket.SHUT_WR)
+                self.request.close()
+
+    def end_headers(self) -> None:
+        for name, value in self.server.gate.headers:
+            self.send_header(name, value)
+        super().end_headers()
+
     def do_GET(self) -> None:
         self._route(head=False)
 
@@ -101,8 +154,19 @@ class _Handler(BaseHTTPRequestHandler):
         self._route(head=True)
 
     def _not_allowed(self) -> None:
+        if not self._authorized():
+            return
         self._send(HTTPStatus.METHOD_NOT_ALLOWED, b"method not allowed\n", head=False,
                    extra={"Allow": "GET, HEAD"})
+
+    def _authorized(self, head: bool = False) -> bool:
+        """True if the request may go on; otherwise a 401 has been sent."""
+        path = urlsplit(self.path).path
+        if self.server.gate.allows(path, self.headers.get("Authorization")):
+            return True
+        self._send(HTTPStatus.UNAUTHORIZED, b"Unauthorized\n", head,
+                   extra={"WWW-Authenticate": f'Basic realm="{REALM}"'})
+        return False
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
 
@@ -110,6 +174,8 @@ class _Handler(BaseHTTPRequestHandler):
         """Access logs are not written: a scrape every 15 s would drown the useful lines."""
 
     def _route(self, head: bool) -> None:
+        if not self._authorized(head):
+            return
         app = self.server.app
         path = urlsplit(self.path).path
         if path == app.telemetry_path:
@@ -181,14 +247,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class MetricsServer:
-    """The HTTP server in a background thread."""
+    """The HTTP server in a background thread; `web` adds TLS, basic auth and headers."""
 
-    def __init__(self, host: str, port: int, app: ServerApp) -> None:
+    def __init__(self, host: str, port: int, app: ServerApp, web: WebConfig | None = None) -> None:
+        gate = WebGate.from_config(web)  # before binding: a certificate that fails leaks no socket
         family = socket.AF_INET6 if (host == "" and socket.has_ipv6) or ":" in host else socket.AF_INET
         server_class = type("_BoundServer", (_Server,), {"address_family": family})
         bind_host = host or ("::" if family == socket.AF_INET6 else "0.0.0.0")  # noqa: S104  # ":port" means all
         self._server: _Server = server_class((bind_host, port), _Handler)
         self._server.app = app
+        self._server.gate = gate
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="http", kwargs={"poll_interval": 0.2}, daemon=True
         )
@@ -196,6 +264,10 @@ class MetricsServer:
     @property
     def port(self) -> int:
         return int(self._server.server_address[1])
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self._server.gate.tls is not None else "http"
 
     def start(self) -> None:
         self._thread.start()

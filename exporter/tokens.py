@@ -166,6 +166,10 @@ def discover_tokens_dir(directory: Path) -> list[tuple[str, FileToken]]:
         raise TokenSourceError(f"tokens directory {directory} is not a directory") from None
     except PermissionError:
         raise TokenSourceError(f"tokens directory {directory} is not readable") from None
+    except OSError as exc:
+        raise TokenSourceError(
+            f"tokens directory {directory} cannot be read: {exc.strerror or type(exc).__name__}"
+        ) from None
     found: list[tuple[str, FileToken]] = []
     for entry in entries:
         if entry.name.startswith("."):

@@ -1,15 +1,20 @@
-"""The HTTP server: cached bytes, content negotiation, gzip, health, readiness, landing, 404."""
+"""The HTTP server: cached bytes, content negotiation, gzip, health, readiness, landing, 404,
+and what a web config adds without TLS (basic auth, open probes, headers); TLS is in
+test_webconfig.py."""
 
 from __future__ import annotations
 
 import gzip
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
+import bcrypt
 import httpx
 import pytest
 
 from exporter.exposition import DataPart, ExpositionCache
 from exporter.server import MetricsServer, ServerApp, accepts, parse_listen_address
+from exporter.webconfig import WebConfig
 
 DATA = b"# HELP d_info x\n# TYPE d_info gauge\nd_info{account=\"a\"} 1\n"
 
@@ -131,3 +136,63 @@ def test_accepts() -> None:
     assert not accepts("gzip;q=0", "gzip")
     assert not accepts("identity", "gzip")
     assert not accepts(None, "gzip")
+
+
+# -- --web.config.file without TLS: basic auth, open probes, extra headers ----------------------
+
+PASSWORD = "s3cret-scrape-password"
+HASH = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()
+
+
+@contextmanager
+def serving_with(web: WebConfig) -> Iterator[str]:
+    cache = ExpositionCache()
+    cache.set_data(DataPart.build(DATA))
+    server = MetricsServer("127.0.0.1", 0, ServerApp(cache, "/metrics", lambda: (True, []), "1.2.3"),
+                           web=web)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("probes_without_auth", [False, True])
+def test_basic_auth_guards_every_path_and_probes_only_when_configured(
+    probes_without_auth: bool,
+) -> None:
+    web = WebConfig(source="test", basic_auth_users={"prometheus": HASH},
+                    probes_without_auth=probes_without_auth)
+    with serving_with(web) as url, httpx.Client() as client:
+        for path in ("/metrics", "/", "/nope"):
+            response = client.get(f"{url}{path}")
+            assert (response.status_code, response.text) == (401, "Unauthorized\n"), path
+            assert response.headers["www-authenticate"] == 'Basic realm="digitalocean-exporter"'
+        head = client.head(f"{url}/metrics")
+        assert (head.status_code, head.content) == (401, b"")
+        assert client.post(f"{url}/metrics").status_code == 401  # auth before method checks
+        for path in ("/healthz", "/readyz"):
+            expected = 200 if probes_without_auth else 401
+            assert client.get(f"{url}{path}").status_code == expected, path
+        authed = client.get(f"{url}/metrics", auth=("prometheus", PASSWORD))
+        assert (authed.status_code, authed.content) == (200, DATA)
+        assert client.get(f"{url}/metrics", auth=("prometheus", "nope")).status_code == 401
+        assert client.post(f"{url}/metrics", auth=("prometheus", PASSWORD)).status_code == 405
+
+
+def test_configured_headers_are_on_every_response() -> None:
+    headers = (("X-Frame-Options", "deny"), ("Content-Security-Policy", "default-src 'none'"))
+    web = WebConfig(source="test", headers=headers, basic_auth_users={"prometheus": HASH})
+    with serving_with(web) as url, httpx.Client() as client:
+        for response in (client.get(f"{url}/metrics", auth=("prometheus", PASSWORD)),
+                         client.get(f"{url}/metrics"),
+                         client.get(f"{url}/nope", auth=("prometheus", PASSWORD))):
+            assert response.headers["x-frame-options"] == "deny"
+            assert response.headers["content-security-policy"] == "default-src 'none'"
+
+
+def test_without_a_web_config_nothing_is_asked() -> None:
+    with serving_with(WebConfig(source="empty")) as url:
+        response = httpx.get(f"{url}/metrics")
+        assert (response.status_code, response.content) == (200, DATA)
+        assert "www-authenticate" not in response.headers

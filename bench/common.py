@@ -1,0 +1,104 @@
+"""What the benchmarks share: a simulated DigitalOcean in its own process (so its work does not
+share an interpreter with what is measured), a read-only token for it, process statistics and
+table printing. Everything listens on 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TOKEN_NAME = "bench-read-only"
+
+
+class SimulatorProcess:
+    """`python -m exporter.simulator` with a generated scenario, on a free loopback port."""
+
+    def __init__(self, workdir: Path, droplets: int, faults: Sequence[dict[str, Any]] = (),
+                 seed: int = 7) -> None:
+        scenario = {
+            "seed": seed,
+            # the benchmark measures the exporter, not the API's limits
+            "rate_limits": {"requests_per_hour": 100_000_000, "requests_per_minute": 10_000_000},
+            "request_log_limit": 1000,  # so the simulator itself does not grow over a soak
+            "accounts": [{
+                "name": "production",
+                "tokens": [{"name": TOKEN_NAME, "scopes": "read-only"}],
+                "fleet": {"seed": seed, "droplets": droplets, "volumes": droplets // 10},
+            }],
+            "faults": list(faults),
+        }
+        self.workdir = workdir
+        scenario_path = workdir / "scenario.yml"
+        scenario_path.write_text(yaml.safe_dump(scenario))
+        url_file = workdir / "simulator.url"
+        self.tokens_dir = workdir / "tokens"
+        self.log_path = workdir / "simulator.log"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "exporter.simulator", "--host", "127.0.0.1", "--port", "0",
+             "--scenario", str(scenario_path), "--url-file", str(url_file),
+             "--tokens-dir", str(self.tokens_dir)],
+            stdout=subprocess.DEVNULL, stderr=self.log_path.open("wb"),
+        )
+        deadline = time.monotonic() + 120
+        while not (url_file.exists() and url_file.read_text().strip()):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"simulator did not start: {self.log_path.read_text()}")
+            time.sleep(0.1)
+        self.url = url_file.read_text().strip()
+        self.token_file = self.tokens_dir / TOKEN_NAME
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def exporter_config(workdir: Path, simulator: SimulatorProcess, collectors: str = "",
+                    requests_per_hour: int = 5000) -> Path:
+    path = workdir / "config.yml"
+    path.write_text(
+        f"accounts:\n  - name: production\n    token_file: {simulator.token_file}\n"
+        f"api: {{url: '{simulator.url}', auth_url: '{simulator.url}', timeout: 30s, "
+        f"requests_per_hour: {requests_per_hour}}}\n{collectors}"
+    )
+    path.chmod(0o600)
+    return path
+
+
+def process_status(pid: int | str = "self") -> dict[str, int]:
+    """Resident memory (KiB), threads and open file descriptors of a process, from /proc."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM", "Threads"):
+            fields[name] = int(value.split()[0])
+    fields["fds"] = len(os.listdir(f"/proc/{pid}/fd"))
+    return fields
+
+
+def percentile(sorted_values: Sequence[float], fraction: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, max(0, round(fraction * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    print(f"\n{title}")
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(cells[0], widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in cells[1:]:
+        print("| " + " | ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) + " |")
