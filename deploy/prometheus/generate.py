@@ -1,0 +1,939 @@
+"""Writes deploy/prometheus/alerts.yml from the alert definitions below and thresholds.json.
+
+    python deploy/prometheus/generate.py            # rewrite alerts.yml
+    python deploy/prometheus/generate.py --readme   # print the README's alert sections
+
+Thresholds live in thresholds.json only; an expression or a text names one as `[[name]]`
+(its value as written), `[[name:seconds]]` (a duration in seconds, for PromQL, which has no
+duration literals), `[[name:human]]` ("7 days") or `[[name:percent]]` ("80%"). The `for:` of
+most alerts is a debounce against a poll that sees a resource mid-change, not a threshold, so
+it is written with the alert. tests/deploy/test_alerts.py fails when alerts.yml is out of date.
+
+Standard library only, so the generator runs anywhere Python does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+HERE = Path(__file__).resolve().parent
+THRESHOLDS_PATH = HERE / "thresholds.json"
+ALERTS_PATH = HERE / "alerts.yml"
+RUNBOOK_BASE = "https://github.com/digitalocean-exporter/digitalocean-exporter/blob/main/README.md"
+
+Severity = Literal["critical", "warning", "info"]
+ThresholdValue = str | int | float
+
+
+@dataclass(frozen=True)
+class Threshold:
+    name: str
+    value: ThresholdValue
+    description: str
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One alerting rule. `summary` and `description` are Prometheus templates; `runbook` is the
+    README text under the alert's heading (what it means, what to do)."""
+
+    name: str
+    severity: Severity
+    when: str  # in words, for the README's table
+    expr: str
+    for_: str
+    summary: str
+    description: str
+    runbook: str
+
+    @property
+    def anchor(self) -> str:
+        # GitHub's anchor for a heading that is just the alert name.
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Recording:
+    record: str
+    expr: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    rules: tuple[Alert | Recording, ...]
+
+
+def load_thresholds(path: Path = THRESHOLDS_PATH) -> dict[str, Threshold]:
+    raw = json.loads(path.read_text())["thresholds"]
+    return {name: Threshold(name, spec["value"], spec["description"]) for name, spec in raw.items()}
+
+
+_DURATION = re.compile(r"^(\d+)([smhdw])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_UNIT_WORDS = {"s": "second", "m": "minute", "h": "hour", "d": "day", "w": "week"}
+
+
+def duration_seconds(value: ThresholdValue) -> int:
+    match = _DURATION.match(str(value))
+    if match is None:
+        raise ValueError(f"{value!r} is not a duration in one unit, such as 15m or 7d")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def duration_words(value: ThresholdValue) -> str:
+    match = _DURATION.match(str(value))
+    if match is None:
+        raise ValueError(f"{value!r} is not a duration in one unit, such as 15m or 7d")
+    count, unit = int(match.group(1)), _UNIT_WORDS[match.group(2)]
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
+def percent(value: ThresholdValue) -> str:
+    return f"{float(value) * 100:g}%"
+
+
+_PLACEHOLDER = re.compile(r"\[\[(\w+)(?::(\w+))?\]\]")
+_FORMATS: dict[str, Callable[[ThresholdValue], str]] = {
+    "": str,
+    "seconds": lambda v: str(duration_seconds(v)),
+    "human": duration_words,
+    "percent": percent,
+}
+
+
+def render(text: str, thresholds: Mapping[str, Threshold]) -> str:
+    """`text` with every `[[name]]` / `[[name:format]]` replaced; an unknown name is an error."""
+
+    def one(match: re.Match[str]) -> str:
+        name, form = match.group(1), match.group(2) or ""
+        if name not in thresholds:
+            raise KeyError(f"unknown threshold {name!r} in {text!r}")
+        return _FORMATS[form](thresholds[name].value)
+
+    return _PLACEHOLDER.sub(one, text)
+
+
+def placeholders(text: str) -> set[str]:
+    return {match.group(1) for match in _PLACEHOLDER.finditer(text)}
+
+
+# --- the rules ------------------------------------------------------------------------------
+
+# The invoice of the previous calendar month. Invoices carry their month only as a label
+# (period="2026-10"), and PromQL cannot turn a label into a number, so the month is turned
+# into a label instead: count_values() makes a series {yyyymm="202610"} from the number
+# year*100+month of a moment in the previous month (now minus today's day of month in days),
+# and the invoices join it on the same label.
+LAST_MONTH_INVOICE = Recording(
+    record="digitalocean:invoice_amount_usd:last_month",
+    comment="The invoice of the previous calendar month (absent until DigitalOcean issues it).",
+    expr="""\
+max by (account) (
+  label_replace(digitalocean_invoice_amount_usd, "yyyymm", "$1$2", "period", "([0-9]{4})-([0-9]{2})")
+    * on (yyyymm) group_left ()
+  count_values without () ("yyyymm",
+      year(vector(time() - 86400 * scalar(day_of_month()))) * 100
+    + month(vector(time() - 86400 * scalar(day_of_month())))
+  )
+)""",
+)
+
+EXPORTER = (
+    Alert(
+        name="DigitalOceanExporterDown",
+        severity="critical",
+        when="Prometheus cannot scrape the exporter (`up` is 0 for job `[[exporter_job]]`)",
+        expr='up{job="[[exporter_job]]"} == 0',
+        for_="5m",
+        summary="The DigitalOcean exporter {{ $labels.instance }} is down",
+        description=(
+            "Prometheus could not scrape {{ $labels.instance }} (job {{ $labels.job }}) for 5 "
+            "minutes: no DigitalOcean metric is collected, and no other DigitalOcean alert can fire."
+        ),
+        runbook=(
+            "Prometheus cannot scrape the exporter. Check that the process or pod runs "
+            "(`/healthz` answers 200 while it lives) and read its log: an invalid configuration "
+            "or a refused token makes it exit with code 2 at startup. Check the scrape target "
+            "and port in the Prometheus configuration (`:9212` by default)."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanCollectorFailing",
+        severity="warning",
+        when="an enabled collector's polls fail (`digitalocean_collector_success` is 0)",
+        expr="""\
+digitalocean_collector_success == 0
+  and on (account, collector) digitalocean_collector_enabled == 1""",
+        for_="15m",
+        summary="Collector {{ $labels.collector }} fails for account {{ $labels.account }}",
+        description=(
+            "Every poll of the {{ $labels.collector }} collector for account {{ $labels.account }} "
+            "has failed for 15 minutes. Its last good data is served until it is stale, then its "
+            "series disappear. The exporter's log says why."
+        ),
+        runbook=(
+            "The collector's polls fail (API errors, timeouts, or answers the exporter cannot "
+            "read); the last good data stays until `stale_after`. The exporter logs each new "
+            "error once (`poll failed; keeping the last good data`, with the account, the "
+            "collector and the error): look for 5xx answers or timeouts (DigitalOcean trouble, see "
+            "<https://status.digitalocean.com>), 429s (see DigitalOceanApiRateLimitLow) or an "
+            "answer of an unexpected shape (report it with the log line). A collector that lacks "
+            "its read scope does not fire this alert but DigitalOceanCollectorDisabled."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanCollectorDisabled",
+        severity="info",
+        when=(
+            "a collector is disabled because the token lacks its read scope "
+            "(`digitalocean_collector_enabled` is 0)"
+        ),
+        expr="digitalocean_collector_enabled == 0",
+        for_="0m",
+        summary=(
+            "Collector {{ $labels.collector }} is disabled for account {{ $labels.account }}: "
+            "the token lacks its read scope"
+        ),
+        description=(
+            "DigitalOcean answered 403 to the {{ $labels.collector }} collector of account "
+            "{{ $labels.account }}, so it stopped polling; the other collectors keep running."
+        ),
+        runbook=(
+            "The token has no read scope for this collector (the collector table above names it; "
+            "the exporter's log names it too). Either add the scope to the token (custom scopes, "
+            "all ending in `:read`) and replace the token, after which the collector resumes, or "
+            "turn the collector off for good with `collectors.<name>.enabled: false` (or "
+            "`--no-collector.<name>`), which also ends this alert."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanDataStale",
+        severity="warning",
+        when=(
+            "a collector's last successful poll is older than [[data_stale_intervals]] of "
+            "its poll intervals"
+        ),
+        expr="""\
+time() - digitalocean_collector_last_success_timestamp_seconds
+  > [[data_stale_intervals]] * digitalocean_collector_interval_seconds
+and on (account, collector) digitalocean_collector_enabled == 1""",
+        for_="5m",
+        summary="Data of collector {{ $labels.collector }} for account {{ $labels.account }} is stale",
+        description=(
+            "The last successful poll of {{ $labels.collector }} for account {{ $labels.account }} "
+            "was {{ $value | humanizeDuration }} ago, more than [[data_stale_intervals]] poll "
+            "intervals: dashboards show old data, and it disappears at stale_after."
+        ),
+        runbook=(
+            "A collector has not completed a poll for longer than [[data_stale_intervals]] of "
+            "its intervals. Usually DigitalOceanCollectorFailing fires too and says why; if it "
+            "does not, polls are not happening at all: the account's token was rejected (see "
+            "DigitalOceanTokenInvalid), or requests wait for the budget (see "
+            "DigitalOceanApiBudgetNearlySpent). `digitalocean_collector_interval_seconds` shows "
+            "the interval in effect, which the exporter stretches when the budget is too small."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanTokenInvalid",
+        severity="critical",
+        when="DigitalOcean rejected the token with a 401 (`digitalocean_token_valid` is 0)",
+        expr="digitalocean_token_valid == 0",
+        for_="0m",
+        summary="DigitalOcean rejects the token of account {{ $labels.account }}",
+        description=(
+            "DigitalOcean answered 401 to the token of account {{ $labels.account }}: it was "
+            "revoked, deleted or has expired, and polling of the account stopped."
+        ),
+        runbook=(
+            "Create a new read-only token (API > Tokens > Generate New Token, scope Read Only) "
+            "and put it where the account's token comes from. A token file is re-read within "
+            "seconds and polling resumes; for a token in an environment variable or inline in "
+            "the config, restart the exporter or send it SIGHUP after updating the config."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanTokenNotReadOnly",
+        severity="warning",
+        when="the token is not verified read-only (`digitalocean_token_read_only` is 0)",
+        expr="digitalocean_token_read_only == 0",
+        for_="0m",
+        summary="The token of account {{ $labels.account }} is not verified read-only",
+        description=(
+            "The token of account {{ $labels.account }} has scopes that can change infrastructure, "
+            "or DigitalOcean's token/info could not be asked; the exporter runs with it only "
+            "because token_policy allows it."
+        ),
+        runbook=(
+            "The exporter only reads, so it should hold a token that can only read. Replace the "
+            "token with a read-only one (scope Read Only, or custom scopes that all end in "
+            "`:read`). If token/info was unreachable at startup, this clears once a token change "
+            "or restart verifies the token. Setting `token_policy.write_scopes: refuse` (the "
+            "default) makes the exporter refuse such tokens outright."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanTokenExpiringSoon",
+        severity="warning",
+        when="the token expires within [[token_expiry_warning:human]]",
+        expr="digitalocean_token_expiry_timestamp_seconds - time() < [[token_expiry_warning:seconds]]",
+        for_="0m",
+        summary="The token of account {{ $labels.account }} expires in {{ $value | humanizeDuration }}",
+        description=(
+            "The DigitalOcean token of account {{ $labels.account }} expires in "
+            "{{ $value | humanizeDuration }}; after that, polling of the account stops."
+        ),
+        runbook=(
+            "Create a new read-only token before the old one expires and replace it (a token "
+            "file is picked up within seconds, without a restart). Tokens can be created without "
+            "an expiry date."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanApiRateLimitLow",
+        severity="warning",
+        when=(
+            "less than [[api_rate_limit_remaining_ratio:percent]] of the token's hourly API "
+            "rate limit is left"
+        ),
+        expr="""\
+digitalocean_api_rate_limit_remaining / digitalocean_api_rate_limit_limit
+  < [[api_rate_limit_remaining_ratio]]""",
+        for_="5m",
+        summary="Little of the DigitalOcean API rate limit is left for account {{ $labels.account }}",
+        description=(
+            "Only {{ $value | humanizePercentage }} of the hourly API rate limit of the token of "
+            "account {{ $labels.account }} is left. Everything using the token shares the limit; "
+            "when it runs out, DigitalOcean answers 429 and polls wait."
+        ),
+        runbook=(
+            "DigitalOcean allows 5,000 requests per hour per token, shared by every program "
+            "using it. The exporter keeps to its own budget (`api.requests_per_hour`, 4,000 by "
+            "default), so if little is left, something else uses the same token (doctl, "
+            "Terraform, a second exporter or Prometheus replica with its own exporter). Give the "
+            "exporter a token of its own, or lower `api.requests_per_hour`."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanApiBudgetNearlySpent",
+        severity="warning",
+        when="the exporter used more than [[api_budget_used_ratio:percent]] of its own hourly request budget",
+        expr="""\
+digitalocean_api_budget_used_requests / digitalocean_api_budget_requests_per_hour
+  > [[api_budget_used_ratio]]""",
+        for_="15m",
+        summary="The exporter has nearly spent its API budget for account {{ $labels.account }}",
+        description=(
+            "The exporter made {{ $value | humanizePercentage }} of its hourly request budget "
+            "(api.requests_per_hour) for account {{ $labels.account }} in the last hour. Requests "
+            "wait rather than exceed it, so collector intervals stretch and data gets older."
+        ),
+        runbook=(
+            "The configured intervals need more requests than the budget allows; "
+            "`digitalocean_api_planned_requests_per_hour` shows how many. Raise "
+            "`api.requests_per_hour` (at most 5,000, and only if nothing else uses the token), "
+            "lengthen the intervals of the collectors that cost most (those with many pages or "
+            "a request per object: domains, VPCs, uptime, projects), or turn off collectors you "
+            "do not need."
+        ),
+    ),
+)
+
+BILLING = (
+    Alert(
+        name="DigitalOceanForecastOverBudget",
+        severity="warning",
+        when="the month-end forecast is above the account's budget in `budgets.yml`",
+        expr="""\
+digitalocean_month_forecast_usd
+  > on (account) group_left () digitalocean:month_budget_usd""",
+        for_="1h",
+        summary="Account {{ $labels.account }} is heading over its monthly budget",
+        description=(
+            "The month-end forecast of account {{ $labels.account }} is "
+            "${{ $value | printf \"%.2f\" }}, above the budget set in budgets.yml "
+            "(digitalocean:month_budget_usd)."
+        ),
+        runbook=(
+            "The month-to-date usage, extrapolated over the month, is above the budget you set "
+            "for the account in `deploy/prometheus/budgets.yml`. The Cost dashboard shows what "
+            "grew, by product, region, project and tag, and its Waste row what is billed but "
+            "unused. Early in the month the extrapolation moves a lot; the alert waits an hour. "
+            "Without a budget for the account this alert never fires."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanSpendAboveLastInvoice",
+        severity="info",
+        when="usage so far this month is above last month's invoice",
+        expr="""\
+digitalocean_balance_month_to_date_usage_usd
+  > on (account) group_left () digitalocean:invoice_amount_usd:last_month""",
+        for_="1h",
+        summary="Account {{ $labels.account }} has already spent more this month than last month",
+        description=(
+            "Usage of account {{ $labels.account }} so far this month is "
+            "${{ $value | printf \"%.2f\" }}, more than last month's invoice."
+        ),
+        runbook=(
+            "The month is not over and it already costs more than the whole of last month. "
+            "If that is not planned growth, the Cost dashboard shows where the money goes "
+            "(by product, region, project and tag, the top Droplets, and waste). Last month's "
+            "invoice is `digitalocean:invoice_amount_usd:last_month`; until DigitalOcean issues "
+            "it (on the first days of the month) the alert cannot fire."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanBalanceOwed",
+        severity="warning",
+        when="the account balance is above $[[balance_owed_usd]] (money owed)",
+        expr="digitalocean_balance_account_usd > [[balance_owed_usd]]",
+        for_="[[balance_owed_for]]",
+        summary="Account {{ $labels.account }} owes ${{ $value | printf \"%.2f\" }}",
+        description=(
+            "The balance of account {{ $labels.account }} has shown "
+            "${{ $value | printf \"%.2f\" }} owed for [[balance_owed_for:human]]: an invoice "
+            "may be unpaid."
+        ),
+        runbook=(
+            "A positive account balance is money owed (a negative one is credit). DigitalOcean "
+            "charges the payment method when it issues the invoice, so a balance that stays "
+            "owed usually means a failed payment. Check Billing in the control panel and update "
+            "the payment method: unpaid accounts are eventually suspended."
+        ),
+    ),
+)
+
+WASTE = (
+    Alert(
+        name="DigitalOceanDropletOff",
+        severity="info",
+        when="a Droplet is powered off (and still billed)",
+        expr="""\
+(digitalocean_droplet_status{status="off"} == 1)
+  * on (account, droplet_id) group_left (name, region, size) digitalocean_droplet_info""",
+        for_="[[droplet_off_for]]",
+        summary="Droplet {{ $labels.name }} of account {{ $labels.account }} is off but still billed",
+        description=(
+            "Droplet {{ $labels.name }} (id {{ $labels.droplet_id }}, {{ $labels.size }} in "
+            "{{ $labels.region }}) of account {{ $labels.account }} has been powered off for "
+            "[[droplet_off_for:human]]. DigitalOcean bills a Droplet that is off at its full price."
+        ),
+        runbook=(
+            "A powered-off Droplet still reserves its disk, memory and IP, and is billed in "
+            "full. If it is not needed, take a snapshot (billed by the GiB, far cheaper) and "
+            "destroy it; otherwise power it on. The Cost dashboard's Waste row lists these "
+            "Droplets with their monthly price."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanVolumeUnattached",
+        severity="info",
+        when="a volume older than [[volume_unattached_min_age:human]] is attached to no Droplet",
+        expr="""\
+(digitalocean_volume_info unless on (account, volume_id) digitalocean_volume_attached_droplet_info)
+  and on (account, volume_id)
+(time() - digitalocean_volume_created_timestamp_seconds > [[volume_unattached_min_age:seconds]])""",
+        for_="1h",
+        summary="Volume {{ $labels.name }} of account {{ $labels.account }} is attached to no Droplet",
+        description=(
+            "Volume {{ $labels.name }} (id {{ $labels.volume_id }}, in {{ $labels.region }}) of "
+            "account {{ $labels.account }} is older than [[volume_unattached_min_age:human]] and "
+            "attached to no Droplet, and is billed for its full size."
+        ),
+        runbook=(
+            "A volume is billed for its size whether or not a Droplet uses it. The API does not "
+            "say when a volume was detached, so the alert reports volumes older than "
+            "[[volume_unattached_min_age:human]] that have been attached to nothing for an hour "
+            "(the hour skips a volume being moved between Droplets). Attach it, or snapshot and "
+            "delete it."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanReservedIPUnassigned",
+        severity="info",
+        when="a reserved IPv4 address is assigned to no Droplet",
+        expr="""\
+digitalocean_reserved_ip_info
+  and on (account, reserved_ip) (digitalocean_reserved_ip_assigned == 0)""",
+        for_="1h",
+        summary="Reserved IP {{ $labels.reserved_ip }} of account {{ $labels.account }} is unassigned",
+        description=(
+            "Reserved IPv4 address {{ $labels.reserved_ip }} in {{ $labels.region }} of account "
+            "{{ $labels.account }} is assigned to no Droplet; DigitalOcean bills reserved IPv4 "
+            "addresses while they are unassigned."
+        ),
+        runbook=(
+            "Assign the address to a Droplet or release it. Reserved IPv6 addresses are not "
+            "billed, so only IPv4 addresses are reported."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanSnapshotOld",
+        severity="info",
+        when="a snapshot is older than [[snapshot_max_age:human]]",
+        expr="""\
+(time() - digitalocean_snapshot_created_timestamp_seconds > [[snapshot_max_age:seconds]])
+  * on (account, snapshot_id) group_left (name, resource_type, resource_id) digitalocean_snapshot_info""",
+        for_="0m",
+        summary=(
+            "Snapshot {{ $labels.name }} of account {{ $labels.account }} is older than "
+            "[[snapshot_max_age:human]]"
+        ),
+        description=(
+            "Snapshot {{ $labels.name }} (id {{ $labels.snapshot_id }}, of {{ $labels.resource_type }} "
+            "{{ $labels.resource_id }}) of account {{ $labels.account }} was taken "
+            "{{ $value | humanizeDuration }} ago. Snapshots are billed by the GiB every month."
+        ),
+        runbook=(
+            "Old snapshots are often forgotten backups, or outlive the Droplet they were taken "
+            "of. Delete the ones nobody will restore. The Cost dashboard's Waste row lists old "
+            "snapshots with their monthly price."
+        ),
+    ),
+)
+
+RESOURCES = (
+    Alert(
+        name="DigitalOceanLoadBalancerErrored",
+        severity="critical",
+        when="a load balancer's status is `errored`",
+        expr="""\
+(digitalocean_load_balancer_status{status="errored"} == 1)
+  * on (account, load_balancer_id) group_left (name, region) digitalocean_load_balancer_info""",
+        for_="5m",
+        summary="Load balancer {{ $labels.name }} of account {{ $labels.account }} is errored",
+        description=(
+            "Load balancer {{ $labels.name }} (id {{ $labels.load_balancer_id }}, in "
+            "{{ $labels.region }}) of account {{ $labels.account }} reports the status errored."
+        ),
+        runbook=(
+            "DigitalOcean could not create or update the load balancer. Check it in the "
+            "control panel (its forwarding rules, certificates and region capacity) and open a "
+            "support ticket if it stays errored; traffic through it may be failing."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanKubernetesClusterUnhealthy",
+        severity="warning",
+        when="a Kubernetes cluster is `degraded` or in `error`",
+        expr="""\
+(digitalocean_kubernetes_cluster_status{status=~"degraded|error"} == 1)
+  * on (account, kubernetes_cluster_id) group_left (name, region, version)
+    digitalocean_kubernetes_cluster_info""",
+        for_="15m",
+        summary=(
+            "Kubernetes cluster {{ $labels.name }} of account {{ $labels.account }} is "
+            "{{ $labels.status }}"
+        ),
+        description=(
+            "Kubernetes cluster {{ $labels.name }} (id {{ $labels.kubernetes_cluster_id }}, "
+            "{{ $labels.version }} in {{ $labels.region }}) of account {{ $labels.account }} has "
+            "been {{ $labels.status }} for 15 minutes."
+        ),
+        runbook=(
+            "DigitalOcean reports the cluster degraded (some control plane or node components "
+            "are unhealthy) or in error. Look at the cluster's page in the control panel and at "
+            "`kubectl get nodes` and the kube-system pods; the Inventory dashboard shows its "
+            "node pools and node states."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanKubernetesNodePoolBelowMinimum",
+        severity="warning",
+        when="an auto-scaled node pool is set to fewer nodes than its `min_nodes`",
+        expr="""\
+(digitalocean_kubernetes_node_pool_nodes < digitalocean_kubernetes_node_pool_min_nodes)
+  * on (account, kubernetes_cluster_id, node_pool_id) group_left (name, size)
+    digitalocean_kubernetes_node_pool_info""",
+        for_="15m",
+        summary=(
+            "Node pool {{ $labels.name }} of account {{ $labels.account }} runs fewer nodes "
+            "than its minimum"
+        ),
+        description=(
+            "Auto-scaled node pool {{ $labels.name }} ({{ $labels.size }}) of Kubernetes cluster "
+            "{{ $labels.kubernetes_cluster_id }} in account {{ $labels.account }} is set to "
+            "{{ $value }} nodes, fewer than its min_nodes."
+        ),
+        runbook=(
+            "The autoscaler keeps a pool between its minimum and maximum; below the minimum "
+            "usually means nodes could not be created (Droplet limit reached, see "
+            "DigitalOceanAccountLimitNearlyReached, or no capacity for the size in the region). "
+            "Check the cluster's events in the control panel."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanDatabaseNotOnline",
+        severity="warning",
+        when="a database cluster's status is not `online`",
+        expr="""\
+(digitalocean_database_status{status!="online"} == 1)
+  * on (account, database_id) group_left (name, engine, region) digitalocean_database_info""",
+        for_="30m",
+        summary=(
+            "Database cluster {{ $labels.name }} of account {{ $labels.account }} is "
+            "{{ $labels.status }}"
+        ),
+        description=(
+            "Database cluster {{ $labels.name }} ({{ $labels.engine }} in {{ $labels.region }}, "
+            "id {{ $labels.database_id }}) of account {{ $labels.account }} has been "
+            "{{ $labels.status }}, not online, for 30 minutes."
+        ),
+        runbook=(
+            "Creating, resizing, migrating and forking take a while, but not usually half an "
+            "hour for a small cluster. Check the cluster in the control panel (and its "
+            "maintenance window); open a support ticket if it stays so."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanAppDeploymentFailed",
+        severity="warning",
+        when="an app's latest deployment failed, or was dropped without going live",
+        expr="""\
+(
+    (digitalocean_app_in_progress_deployment_status{status="ERROR"} == 1)
+  or
+    (
+      (digitalocean_app_last_deployment_created_timestamp_seconds
+        > bool digitalocean_app_last_deployment_timestamp_seconds) == 1
+      unless on (account, app_id) digitalocean_app_in_progress_deployment_status
+    )
+)
+  * on (account, app_id) group_left (name, region) digitalocean_app_info""",
+        for_="5m",
+        summary="The latest deployment of app {{ $labels.name }} of account {{ $labels.account }} failed",
+        description=(
+            "The most recent deployment of App Platform app {{ $labels.name }} (id "
+            "{{ $labels.app_id }}, in {{ $labels.region }}) of account {{ $labels.account }} "
+            "did not go live; the app still serves its previous deployment."
+        ),
+        runbook=(
+            "A deployment failed while building or deploying, or was dropped: the app's most "
+            "recent deployment is newer than the one that is live, and none is in progress. "
+            "Read the deployment's build and deploy logs on the app's Activity tab in the "
+            "control panel, fix the cause and deploy again."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanCertificateExpiringSoon",
+        severity="warning",
+        when="a certificate expires within [[certificate_expiry_warning:human]]",
+        expr="""\
+(digitalocean_certificate_expiry_timestamp_seconds - time() < [[certificate_expiry_warning:seconds]])
+  * on (account, certificate_id) group_left (name, type) digitalocean_certificate_info""",
+        for_="0m",
+        summary=(
+            "Certificate {{ $labels.name }} of account {{ $labels.account }} expires in "
+            "{{ $value | humanizeDuration }}"
+        ),
+        description=(
+            "The {{ $labels.type }} certificate {{ $labels.name }} (id {{ $labels.certificate_id }}) "
+            "of account {{ $labels.account }} expires in {{ $value | humanizeDuration }}; load "
+            "balancers and CDN endpoints using it will serve an expired certificate."
+        ),
+        runbook=(
+            "DigitalOcean renews Let's Encrypt certificates by itself well before they expire, "
+            "so one that is about to expire was not renewed: check that the domain's DNS is "
+            "still managed by DigitalOcean. A custom certificate must be replaced by you: upload "
+            "the new one and switch the load balancers and CDN endpoints to it."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanCertificateError",
+        severity="warning",
+        when="a certificate's state is `error`",
+        expr="""\
+(digitalocean_certificate_status{status="error"} == 1)
+  * on (account, certificate_id) group_left (name, type) digitalocean_certificate_info""",
+        for_="5m",
+        summary="Certificate {{ $labels.name }} of account {{ $labels.account }} is in error",
+        description=(
+            "The {{ $labels.type }} certificate {{ $labels.name }} (id {{ $labels.certificate_id }}) "
+            "of account {{ $labels.account }} reports the state error."
+        ),
+        runbook=(
+            "DigitalOcean could not issue the certificate, usually because Let's Encrypt could "
+            "not validate the domain (DNS not managed by DigitalOcean, or a CAA record that "
+            "forbids Let's Encrypt). Fix the domain and create the certificate again."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanUptimeCheckDown",
+        severity="warning",
+        when="an enabled uptime check sees its target down from a region",
+        expr="""\
+(digitalocean_uptime_check_up == 0)
+  * on (account, uptime_check_id) group_left (name, target)
+    digitalocean_uptime_check_info{enabled="true"}""",
+        for_="5m",
+        summary=(
+            "Uptime check {{ $labels.name }} of account {{ $labels.account }} is down from "
+            "{{ $labels.region }}"
+        ),
+        description=(
+            "DigitalOcean's uptime check {{ $labels.name }} sees {{ $labels.target }} down from "
+            "the region {{ $labels.region }} (account {{ $labels.account }})."
+        ),
+        runbook=(
+            "The checked target does not answer from that region. If only one region sees it "
+            "down, suspect the network between them; if all do, the service is down. The check "
+            "history is on the Uptime page of the control panel."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanAccountLimitNearlyReached",
+        severity="warning",
+        when=(
+            "more than [[account_limit_ratio:percent]] of the account's Droplet, volume or "
+            "reserved IP limit is in use"
+        ),
+        expr="""\
+label_replace(
+  count by (account) (digitalocean_droplet_info)
+    / on (account) max by (account) (digitalocean_account_droplet_limit > 0),
+  "resource", "droplets", "", "")
+  > [[account_limit_ratio]]
+or
+label_replace(
+  count by (account) (digitalocean_volume_info)
+    / on (account) max by (account) (digitalocean_account_volume_limit > 0),
+  "resource", "volumes", "", "")
+  > [[account_limit_ratio]]
+or
+label_replace(
+  count by (account) (digitalocean_reserved_ip_info)
+    / on (account) max by (account) (digitalocean_account_reserved_ip_limit > 0),
+  "resource", "reserved IPs", "", "")
+  > [[account_limit_ratio]]""",
+        for_="15m",
+        summary=(
+            "Account {{ $labels.account }} uses {{ $value | humanizePercentage }} of its "
+            "{{ $labels.resource }} limit"
+        ),
+        description=(
+            "Account {{ $labels.account }} has used {{ $value | humanizePercentage }} of the "
+            "{{ $labels.resource }} it may have, more than [[account_limit_ratio:percent]]; at "
+            "the limit, creating more fails (Kubernetes node pools cannot scale up)."
+        ),
+        runbook=(
+            "Clean up what is unused (see the Waste row of the Cost dashboard), or ask "
+            "DigitalOcean support for a higher limit. Kubernetes worker nodes count as Droplets."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanRegistryStorageNearlyFull",
+        severity="warning",
+        when=(
+            "the container registry uses more than [[registry_storage_ratio:percent]] of the "
+            "storage its tier includes"
+        ),
+        expr="""\
+digitalocean_registry_storage_usage_bytes / digitalocean_registry_subscription_included_storage_bytes
+  > [[registry_storage_ratio]]""",
+        for_="1h",
+        summary=(
+            "Container registry {{ $labels.registry }} of account {{ $labels.account }} uses "
+            "{{ $value | humanizePercentage }} of its included storage"
+        ),
+        description=(
+            "Container registry {{ $labels.registry }} of account {{ $labels.account }} uses "
+            "{{ $value | humanizePercentage }} of the storage its subscription tier includes."
+        ),
+        runbook=(
+            "Beyond the storage its subscription tier includes, the registry costs more (see "
+            "DigitalOcean's Container Registry pricing) or runs out of room. Delete unused "
+            "repositories and tags and run garbage collection, or move to a larger tier."
+        ),
+    ),
+)
+
+GROUPS = (
+    Group("digitalocean-alert-inputs", (LAST_MONTH_INVOICE,)),
+    Group("digitalocean-exporter", EXPORTER),
+    Group("digitalocean-billing", BILLING),
+    Group("digitalocean-waste", WASTE),
+    Group("digitalocean-resources", RESOURCES),
+)
+
+
+def alerts() -> tuple[Alert, ...]:
+    return tuple(rule for group in GROUPS for rule in group.rules if isinstance(rule, Alert))
+
+
+def runbook_url(alert: Alert) -> str:
+    return f"{RUNBOOK_BASE}#{alert.anchor}"
+
+
+# --- YAML ----------------------------------------------------------------------------------
+
+
+def rule_data(rule: Alert | Recording, thresholds: Mapping[str, Threshold]) -> dict[str, object]:
+    """The rule as Prometheus reads it (what alerts.yml parses to)."""
+    if isinstance(rule, Recording):
+        return {"record": rule.record, "expr": render(rule.expr, thresholds)}
+    data: dict[str, object] = {"alert": rule.name, "expr": render(rule.expr, thresholds)}
+    for_ = render(rule.for_, thresholds)
+    if for_ != "0m":
+        data["for"] = for_
+    data["labels"] = {"severity": rule.severity}
+    data["annotations"] = {
+        "summary": render(rule.summary, thresholds),
+        "description": render(rule.description, thresholds),
+        "runbook_url": runbook_url(rule),
+    }
+    return data
+
+
+def rules_data(thresholds: Mapping[str, Threshold]) -> dict[str, object]:
+    return {"groups": [
+        {"name": group.name, "rules": [rule_data(rule, thresholds) for rule in group.rules]}
+        for group in GROUPS
+    ]}
+
+
+def quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# Plain scalars: no YAML indicator, no ": " or " #", and nothing YAML reads as a number or a
+# boolean (durations such as 5m are strings to YAML).
+_PLAIN = re.compile(r"^([A-Za-z][\w.:/#-]*|\d+[smhdw])$")
+_YAML_WORDS = {"y", "n", "yes", "no", "true", "false", "on", "off", "null"}
+
+
+def scalar(key: str, text: str, indent: int) -> list[str]:
+    """`key: text` in the most readable YAML style that reads back as exactly `text`."""
+    pad = " " * indent
+    if _PLAIN.match(text) and text.lower() not in _YAML_WORDS:
+        return [f"{pad}{key}: {text}"]
+    if "\n" in text:
+        body = [f"{pad}  {line}" if line else "" for line in text.split("\n")]
+        return [f"{pad}{key}: |-", *body]
+    if len(text) + len(pad) + len(key) > 96 and "  " not in text and text == text.strip():
+        # Folded: the lines are joined with single spaces when read back. Template actions
+        # ({{ ... }}) are kept on one line by hiding their spaces from the wrapper.
+        glued = re.sub(r"\{\{.*?\}\}", lambda m: m.group(0).replace(" ", "\0"), text)
+        lines = textwrap.wrap(glued, width=96 - indent - 2, break_long_words=False,
+                              break_on_hyphens=False)
+        return [f"{pad}{key}: >-", *(f"{pad}  {line.replace(chr(0), ' ')}" for line in lines)]
+    return [f"{pad}{key}: {quoted(text)}"]
+
+
+HEADER = """\
+# Alerting rules of digitalocean-exporter. GENERATED by deploy/prometheus/generate.py from
+# the definitions in that file and the thresholds in thresholds.json: edit those and run
+# `python deploy/prometheus/generate.py`, not this file. Unit tests: tests/alerts*_test.yml.
+# Every alert has `severity` (critical, warning or info) and `summary`, `description` and
+# `runbook_url` annotations; the runbooks are in the README. Load with recording.yml (the
+# cost dashboards need it) and budgets.yml (DigitalOceanForecastOverBudget needs it).
+"""
+
+
+def render_yaml(thresholds: Mapping[str, Threshold]) -> str:
+    lines = [HEADER.rstrip("\n"), "groups:"]
+    for group in GROUPS:
+        lines += [f"  - name: {group.name}", "    rules:"]
+        for rule in group.rules:
+            if isinstance(rule, Recording):
+                lines.append(f"      # {rule.comment}")
+            data = rule_data(rule, thresholds)
+            first = True
+            for key, value in data.items():
+                if isinstance(value, dict):
+                    lines.append(f"        {key}:")
+                    for sub_key, sub_value in value.items():
+                        lines += scalar(sub_key, str(sub_value), 10)
+                    continue
+                text = str(value)
+                if first:
+                    # `- ` opens the list item; the rule name never needs quoting.
+                    lines.append(f"      - {key}: {text}")
+                    first = False
+                elif key == "expr" and "\n" not in text:
+                    lines.append(f"        expr: {quoted(text)}")  # PromQL is never plain YAML
+                else:
+                    lines += scalar(key, text, 8)
+            lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+# --- README --------------------------------------------------------------------------------
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def thresholds_table(thresholds: Mapping[str, Threshold]) -> str:
+    users: dict[str, list[str]] = {name: [] for name in thresholds}
+    for alert in alerts():
+        for text in (alert.expr, alert.for_, alert.summary, alert.description, alert.runbook,
+                     alert.when):
+            for name in sorted(placeholders(text)):
+                if alert.name not in users[name]:
+                    users[name].append(alert.name)
+    rows = ["| threshold | default | used by | meaning |", "|---|---|---|---|"]
+    for name, threshold in thresholds.items():
+        used = ", ".join(f"[{a}](#{a.lower()})" for a in users[name])
+        rows.append(f"| `{name}` | `{threshold.value}` | {used} | {_cell(threshold.description)} |")
+    return "\n".join(rows)
+
+
+def alerts_table(thresholds: Mapping[str, Threshold]) -> str:
+    rows = ["| alert | severity | fires when | for |", "|---|---|---|---|"]
+    for alert in alerts():
+        for_ = render(alert.for_, thresholds)
+        for_ = "at once" if for_ == "0m" else for_
+        rows.append(f"| [{alert.name}](#{alert.anchor}) | {alert.severity} | "
+                    f"{_cell(render(alert.when, thresholds))} | {for_} |")
+    return "\n".join(rows)
+
+
+def runbooks(thresholds: Mapping[str, Threshold]) -> str:
+    parts = []
+    for alert in alerts():
+        for_ = render(alert.for_, thresholds)
+        expr = render(alert.expr, thresholds)
+        parts.append(
+            f"#### {alert.name}\n\n"
+            f"**{alert.severity}**: fires when {render(alert.when, thresholds)}"
+            f"{'' if for_ == '0m' else f' for {for_}'}.\n\n"
+            f"```promql\n{expr}\n```\n\n"
+            f"{render(alert.runbook, thresholds)}"
+        )
+    return "\n\n".join(parts)
+
+
+def readme_sections(thresholds: Mapping[str, Threshold]) -> dict[str, str]:
+    """The README's generated blocks, by name (`<!-- generated:NAME -->`)."""
+    return {
+        "alert-thresholds": thresholds_table(thresholds),
+        "alerts": alerts_table(thresholds) + "\n\n" + runbooks(thresholds),
+    }
+
+
+def main(argv: Sequence[str]) -> int:
+    thresholds = load_thresholds()
+    if list(argv) == ["--readme"]:
+        for name, text in readme_sections(thresholds).items():
+            print(f"<!-- generated:{name} -->\n{text}\n<!-- end:{name} -->\n")
+        return 0
+    if argv:
+        print(__doc__, file=sys.stderr)
+        return 2
+    ALERTS_PATH.write_text(render_yaml(thresholds))
+    print(f"wrote {ALERTS_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
