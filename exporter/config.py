@@ -164,7 +164,8 @@ def format_duration(seconds: float) -> str:
     return "".join(parts)
 
 
-def _type_name(value: object) -> str:
+def describe_type(value: object) -> str:
+    """A YAML value's type as messages name it ("a mapping", "null", ...)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -182,18 +183,23 @@ def _type_name(value: object) -> str:
     return type(value).__name__
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that rejects a key given twice in one mapping (the YAML default keeps the last)."""
+class StrictYamlLoader(yaml.SafeLoader):
+    """A safe loader that rejects a key given twice in one mapping (the YAML default keeps the
+    last one silently). Shared by the config file and the web config file."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[object] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
-            if key in seen:
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:  # an unhashable key; the constructor reports it
+                continue
+            if duplicate:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
                 )
-            seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
 
@@ -230,7 +236,7 @@ class _Parser:
 
     def mapping(self, value: object, path: str, known: tuple[str, ...]) -> dict[str, Any] | None:
         if not isinstance(value, dict):
-            self.problems.add(path or "(top level)", f"expected a mapping, got {_type_name(value)}")
+            self.problems.add(path or "(top level)", f"expected a mapping, got {describe_type(value)}")
             return None
         result: dict[str, Any] = {}
         for key, item in value.items():
@@ -246,7 +252,7 @@ class _Parser:
 
     def string(self, value: object, path: str) -> str | None:
         if not isinstance(value, str):
-            self.problems.add(path, f"expected a string, got {_type_name(value)}")
+            self.problems.add(path, f"expected a string, got {describe_type(value)}")
             return None
         if not value:
             self.problems.add(path, "must not be empty")
@@ -256,7 +262,7 @@ class _Parser:
     def duration(self, value: object, path: str, minimum: float | None = None) -> float | None:
         if not isinstance(value, str):
             self.problems.add(
-                path, f"expected a duration such as 30s, 5m or 1h, got {_type_name(value)}"
+                path, f"expected a duration such as 30s, 5m or 1h, got {describe_type(value)}"
             )
             return None
         try:
@@ -276,7 +282,7 @@ class _Parser:
 
     def choice(self, value: object, path: str, choices: tuple[str, ...]) -> str | None:
         if not isinstance(value, str) or value not in choices:
-            shown = repr(value) if isinstance(value, str) else _type_name(value)
+            shown = repr(value) if isinstance(value, str) else describe_type(value)
             self.problems.add(path, f"{shown} is not one of {', '.join(choices)}")
             return None
         return value
@@ -334,7 +340,7 @@ class _Parser:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.problems.add("accounts", f"expected a list, got {_type_name(value)}")
+            self.problems.add("accounts", f"expected a list, got {describe_type(value)}")
             return []
         found: list[AccountSettings] = []
         for index, item in enumerate(value):
@@ -496,7 +502,7 @@ class _Parser:
         requests_per_hour: int | None = None
         if isinstance(budget, bool) or not isinstance(budget, int):
             self.problems.add(
-                "api.requests_per_hour", f"expected an integer, got {_type_name(budget)}"
+                "api.requests_per_hour", f"expected an integer, got {describe_type(budget)}"
             )
         elif not 1 <= budget <= DIGITALOCEAN_HOURLY_LIMIT:
             self.problems.add(
@@ -537,7 +543,7 @@ class _Parser:
     def amount(self, value: object, path: str) -> Decimal | None:
         if isinstance(value, bool) or not isinstance(value, str | int):
             self.problems.add(
-                path, f"expected an amount in US dollars such as \"5.00\", got {_type_name(value)}"
+                path, f"expected an amount in US dollars such as \"5.00\", got {describe_type(value)}"
             )
             return None
         try:
@@ -563,7 +569,7 @@ class _Parser:
                 if not isinstance(raw, dict):
                     self.problems.add(
                         f"pricing.{key}",
-                        f"expected a mapping of size slugs to amounts, got {_type_name(raw)}",
+                        f"expected a mapping of size slugs to amounts, got {describe_type(raw)}",
                     )
                     ok = False
                     continue
@@ -607,7 +613,7 @@ class _Parser:
             enabled = entry["enabled"] if isinstance(entry["enabled"], bool) else None
             if enabled is None:
                 self.problems.add(
-                    f"{path}.enabled", f"expected true or false, got {_type_name(entry['enabled'])}"
+                    f"{path}.enabled", f"expected true or false, got {describe_type(entry['enabled'])}"
                 )
         interval: float | None = default.interval
         if "interval" in entry:
@@ -658,7 +664,7 @@ def load_settings(
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(source, [f"config file {config_path} cannot be read: {exc}"]) from None
         try:
-            doc = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506  # a SafeLoader subclass
+            doc = yaml.load(text, Loader=StrictYamlLoader)  # noqa: S506  # a SafeLoader subclass
         except yaml.YAMLError as exc:
             raise ConfigError(source, [_yaml_problem(exc)]) from None
     parser = _Parser(environ, collector_defaults, config_path, enabled_overrides or {})

@@ -32,7 +32,7 @@ from typing import Any, Literal
 import structlog
 import yaml
 
-from exporter.config import ConfigError
+from exporter.config import ConfigError, StrictYamlLoader, describe_type
 
 ClientAuthType = Literal[
     "NoClientCert",
@@ -178,43 +178,6 @@ def _no_password() -> bytes:
     return b""
 
 
-def _type_name(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that rejects a key given twice in one mapping (a user listed twice)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[object] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                duplicate = key in seen
-                seen.add(key)
-            except TypeError:  # an unhashable key; the constructor reports it
-                continue
-            if duplicate:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
-                )
-        return super().construct_mapping(node, deep=deep)
-
-
 class _Parser:
     def __init__(self, source: Path) -> None:
         self.source = source
@@ -227,7 +190,7 @@ class _Parser:
 
     def mapping(self, value: object, path: str, known: tuple[str, ...]) -> dict[str, Any] | None:
         if not isinstance(value, dict):
-            self.add(path, f"expected a mapping, got {_type_name(value)}")
+            self.add(path, f"expected a mapping, got {describe_type(value)}")
             return None
         found: dict[str, Any] = {}
         toolkit_only = _TOOLKIT_ONLY.get(path, ())
@@ -248,7 +211,7 @@ class _Parser:
     def resolve(self, value: object, path: str) -> Path | None:
         """A readable file, relative paths taken from the web config file's directory."""
         if not isinstance(value, str):
-            self.add(path, f"expected a file name, got {_type_name(value)}")
+            self.add(path, f"expected a file name, got {describe_type(value)}")
             return None
         if not value:
             self.add(path, "must not be empty")
@@ -285,7 +248,7 @@ class _Parser:
             if isinstance(value, bool):
                 probes_open = value
             else:
-                self.add("probes_without_auth", f"expected true or false, got {_type_name(value)}")
+                self.add("probes_without_auth", f"expected true or false, got {describe_type(value)}")
         if probes_open and not users:
             self.notes.append("probes_without_auth has no effect without basic_auth_users")
         if users and tls is None:
@@ -344,7 +307,7 @@ class _Parser:
         where = f"{path}.client_auth_type"
         has_ca = entry.get("client_ca_file") is not None
         if auth not in CLIENT_AUTH_TYPES:
-            shown = repr(auth) if isinstance(auth, str) else _type_name(auth)
+            shown = repr(auth) if isinstance(auth, str) else describe_type(auth)
             self.add(where, f"{shown} is not one of {', '.join(CLIENT_AUTH_TYPES)}")
             return None
         if auth not in _SUPPORTED_CLIENT_AUTH:
@@ -378,7 +341,7 @@ class _Parser:
             if version in _OLD_TLS_VERSIONS:
                 self.add(f"{path}.{key}", f"{version} is not allowed (insecure); use TLS12 or TLS13")
             else:
-                shown = repr(version) if isinstance(version, str) else _type_name(version)
+                shown = repr(version) if isinstance(version, str) else describe_type(version)
                 self.add(f"{path}.{key}", f"{shown} is not one of {', '.join(TLS_VERSIONS)}")
         low, high = found
         if TLS_VERSIONS[low] > TLS_VERSIONS[high]:
@@ -414,7 +377,7 @@ class _Parser:
             return ()
         if "http2" in entry:
             if not isinstance(entry["http2"], bool):
-                self.add(f"{path}.http2", f"expected true or false, got {_type_name(entry['http2'])}")
+                self.add(f"{path}.http2", f"expected true or false, got {describe_type(entry['http2'])}")
             else:
                 self.notes.append("http_server_config.http2 is ignored: this exporter serves "
                                   "HTTP/1.1 (with keep-alive)")
@@ -422,7 +385,7 @@ class _Parser:
         if raw is None:
             return ()
         if not isinstance(raw, dict):
-            self.add(f"{path}.headers", f"expected a mapping, got {_type_name(raw)}")
+            self.add(f"{path}.headers", f"expected a mapping, got {describe_type(raw)}")
             return ()
         headers = (self.header(name, value, f"{path}.headers.{name}") for name, value in raw.items())
         return tuple(h for h in headers if h is not None)
@@ -434,7 +397,7 @@ class _Parser:
             self.add(where, f"this header cannot be set; allowed are {', '.join(ALLOWED_HEADERS)}")
             return None
         if not isinstance(value, str):
-            self.add(where, f"expected a string, got {_type_name(value)}")
+            self.add(where, f"expected a string, got {describe_type(value)}")
             return None
         if not value:
             return None  # blank means unset, as in the exporter-toolkit
@@ -452,7 +415,7 @@ class _Parser:
         if value is None:
             return {}
         if not isinstance(value, dict):
-            self.add(path, f"expected a mapping of user names to bcrypt hashes, got {_type_name(value)}")
+            self.add(path, f"expected a mapping of user names to bcrypt hashes, got {describe_type(value)}")
             return {}
         users: dict[str, str] = {}
         for user, hashed in value.items():
@@ -520,7 +483,7 @@ def load_web_config(path: Path) -> WebConfig:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
         raise WebConfigError(source, [f"web config file {path} cannot be read: {reason}"]) from None
     try:
-        doc = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506  # a SafeLoader subclass
+        doc = yaml.load(text, Loader=StrictYamlLoader)  # noqa: S506  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise WebConfigError(source, [_yaml_problem(exc)]) from None
     parser = _Parser(path)

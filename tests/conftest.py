@@ -117,6 +117,7 @@ class StaticReader:
     ) -> None:
         self.answers = answers
         self.calls: list[tuple[str, dict[str, str]]] = []
+        self.listed: list[tuple[str, str]] = []  # (endpoint, key) of each paged list asked for
         self.wall = now
 
     def now(self) -> float:
@@ -134,6 +135,7 @@ class StaticReader:
         return self._answer(endpoint, params)
 
     async def list_all(self, endpoint: str, key: str, *, path: Any = None, params: Any = None) -> Any:
+        self.listed.append((endpoint, key))
         return self._answer(endpoint, params)[key]
 
 

@@ -30,12 +30,12 @@ class MembersReader(StaticReader):
     def __init__(self, vpc_list: Any, members: Mapping[str, list[Any] | BaseException]) -> None:
         super().__init__({("/v2/vpcs", ()): vpc_list})
         self.members = members
-        self.listed: list[tuple[str, str, dict[str, str]]] = []
+        self.listed_with_path: list[tuple[str, str, dict[str, str]]] = []
         self.in_flight = 0
         self.most_in_flight = 0
 
     async def list_all(self, endpoint: str, key: str, *, path: Any = None, params: Any = None) -> Any:
-        self.listed.append((endpoint, key, dict(path or {})))
+        self.listed_with_path.append((endpoint, key, dict(path or {})))
         if endpoint == "/v2/vpcs":
             return await super().list_all(endpoint, key, path=path, params=params)
         self.in_flight += 1
@@ -82,8 +82,8 @@ async def test_values_from_the_official_example_with_members() -> None:
 async def test_members_are_listed_once_per_vpc_through_the_paged_reader() -> None:
     reader = MembersReader(spec_example("/v2/vpcs"), {PROD: [], DEFAULT_NYC1: [], DEFAULT_NYC3: []})
     await vpcs.fetch(reader)
-    assert reader.listed[0] == ("/v2/vpcs", "vpcs", {})
-    follow_ups = sorted((endpoint, key, path["vpc_id"]) for endpoint, key, path in reader.listed[1:])
+    assert reader.listed_with_path[0] == ("/v2/vpcs", "vpcs", {})
+    follow_ups = sorted((endpoint, key, path["vpc_id"]) for endpoint, key, path in reader.listed_with_path[1:])
     vpc_ids = sorted((PROD, DEFAULT_NYC1, DEFAULT_NYC3))
     assert follow_ups == [("/v2/vpcs/{vpc_id}/members", "members", vpc_id) for vpc_id in vpc_ids]
 
