@@ -83,7 +83,9 @@ async def test_members_are_listed_once_per_vpc_through_the_paged_reader() -> Non
     reader = MembersReader(spec_example("/v2/vpcs"), {PROD: [], DEFAULT_NYC1: [], DEFAULT_NYC3: []})
     await vpcs.fetch(reader)
     assert reader.listed_with_path[0] == ("/v2/vpcs", "vpcs", {})
-    follow_ups = sorted((endpoint, key, path["vpc_id"]) for endpoint, key, path in reader.listed_with_path[1:])
+    follow_ups = sorted(
+        (endpoint, key, path["vpc_id"]) for endpoint, key, path in reader.listed_with_path[1:]
+    )
     vpc_ids = sorted((PROD, DEFAULT_NYC1, DEFAULT_NYC3))
     assert follow_ups == [("/v2/vpcs/{vpc_id}/members", "members", vpc_id) for vpc_id in vpc_ids]
 
