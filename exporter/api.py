@@ -34,6 +34,12 @@ TOKEN_INFO_ENDPOINT = "/v1/oauth/token/info"
 BODY_SNIPPET_CHARS = 200
 
 JSONObject = dict[str, Any]
+# Turns one page's items into records: (items, index of the first in the whole list) -> records
+PageParser = Callable[[list[Any], int], list[Any]]
+
+
+def _as_is(items: list[Any], start: int) -> list[Any]:
+    return items
 
 
 class ApiError(Exception):
@@ -195,19 +201,29 @@ class AccountApi:
         *,
         path: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
+        parse: PageParser | None = None,
     ) -> list[Any]:
         """Every item of a paged list, or an ApiError: never a partial list.
 
         Pages hold up to 200 items. When the first page's `meta.total` (or `total_items`, as
         Billing Insights says it) shows more, the remaining pages are fetched concurrently, so N
         items cost ceil(N/200) requests; otherwise `links.pages.next` is followed page by page.
+
+        `parse(items, start)` turns each page's items into records as soon as the page arrives
+        (`start` is the index of its first item in the whole list, for error messages), so a
+        big list's JSON is never all in memory at once; the result is the pages' records in
+        order, returned only once every page arrived.
         """
+        convert: PageParser = parse or _as_is
         query = {**(params or {}), "per_page": str(PER_PAGE)}
         first = await self.get(endpoint, path=path, params={**query, "page": "1"})
-        pages: dict[int, list[Any]] = {1: _page_items(first, key, endpoint, 1)}
-        page_size = len(pages[1])
+        items = _page_items(first, key, endpoint, 1)
+        page_size = len(items)
+        pages: dict[int, list[Any]] = {1: convert(items, 0)}
         total = _meta_total(first)
-        last_body, last_number = first, 1
+        next_number, seen = _next_page(first), page_size
+        del first, items  # the JSON of a page lives no longer than its parsing
+        last_number = 1
         if total is not None and page_size and total > page_size:
             last_number = math.ceil(total / page_size)
             if last_number > MAX_PAGES:
@@ -215,34 +231,48 @@ class AccountApi:
                     f"{endpoint}: meta.total {total} implies more than {MAX_PAGES} pages",
                     endpoint=endpoint,
                 )
-            bodies = await self._pages(endpoint, path, query, range(2, last_number + 1))
-            for page_number, body in zip(range(2, last_number + 1), bodies, strict=True):
-                pages[page_number] = _page_items(body, key, endpoint, page_number)
-            last_body = bodies[-1]
+            numbers = range(2, last_number + 1)
+            parsed = await all_or_nothing(
+                [self._page(endpoint, path, query, key, number=n, start=(n - 1) * page_size,
+                            convert=convert)
+                 for n in numbers],
+                limit=self.client.page_concurrency,
+            )
+            for page_number, (records, count, following) in zip(numbers, parsed, strict=True):
+                pages[page_number] = records
+                seen = (page_number - 1) * page_size + count
+                next_number = following
         # Follow `next` links: the only way when there is no total, and a catch-up when the
         # list grew while the pages were being fetched.
-        while (number := _next_page(last_body)) is not None:
+        while (number := next_number) is not None:
             if number <= last_number or number > MAX_PAGES:
                 raise ResponseError(
                     f"{endpoint}: page {last_number} links to page {number}; paging does not advance",
                     endpoint=endpoint,
                 )
-            last_body = await self.get(endpoint, path=path, params={**query, "page": str(number)})
-            pages[number] = _page_items(last_body, key, endpoint, number)
+            records, count, next_number = await self._page(
+                endpoint, path, query, key, number=number, start=seen, convert=convert
+            )
+            pages[number] = records
+            seen += count
             last_number = number
-        return [item for number in sorted(pages) for item in pages[number]]
+        return [record for number in sorted(pages) for record in pages[number]]
 
-    async def _pages(
+    async def _page(
         self,
         endpoint: str,
         path: Mapping[str, str] | None,
         query: Mapping[str, str],
-        numbers: range,
-    ) -> list[JSONObject]:
-        return await all_or_nothing(
-            [self.get(endpoint, path=path, params={**query, "page": str(n)}) for n in numbers],
-            limit=self.client.page_concurrency,
-        )
+        key: str,
+        *,
+        number: int,
+        start: int,
+        convert: PageParser,
+    ) -> tuple[list[Any], int, int | None]:
+        """One page, parsed: (its records, how many items it held, the page `next` names)."""
+        body = await self.get(endpoint, path=path, params={**query, "page": str(number)})
+        items = _page_items(body, key, endpoint, number)
+        return convert(items, start), len(items), _next_page(body)
 
     async def _request(
         self,

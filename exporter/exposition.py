@@ -57,11 +57,14 @@ def _family_header(family: Family) -> str:
 
 @dataclass(frozen=True)
 class _Fragment:
-    """One account's sample lines of one collector (or derived set), by family name, with the
-    inputs they were rendered from, compared by identity to know when to render again."""
+    """One account's sample lines of one collector (or derived set), by family name, encoded,
+    with the inputs they were rendered from, compared by identity to know when to render again.
+
+    The served data part is made of these very byte strings (see `_Chunks`), so the cache costs
+    no memory of its own."""
 
     inputs: tuple[Any, ...]
-    lines: Mapping[str, str]
+    lines: Mapping[str, bytes]
 
     def made_from(self, inputs: tuple[Any, ...]) -> bool:
         return len(inputs) == len(self.inputs) and all(
@@ -94,6 +97,36 @@ def _render_lines(
     return {name: "".join(lines) for name, lines in chunks.items() if lines}
 
 
+# Pieces of the data part at least this long are served as they are; shorter ones (headers,
+# small collectors) are joined with their neighbours, so a scrape makes few writes.
+COALESCE_BYTES = 64 * 1024
+
+
+class _Chunks:
+    """The data part as a few byte strings: the cached fragments themselves, by reference, with
+    the small pieces between them joined. Never one joined copy of the whole exposition."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self._small: list[bytes] = []
+
+    def add(self, piece: bytes) -> None:
+        if len(piece) >= COALESCE_BYTES:
+            self._flush()
+            self.chunks.append(piece)
+        else:
+            self._small.append(piece)
+
+    def _flush(self) -> None:
+        if self._small:
+            self.chunks.append(b"".join(self._small))
+            self._small = []
+
+    def done(self) -> tuple[bytes, ...]:
+        self._flush()
+        return tuple(self.chunks)
+
+
 class DataRenderer:
     """Renders the data part from snapshots, reusing an account's text while its inputs are the
     same objects (and, for derived families, while the clock stays in the same period).
@@ -107,6 +140,7 @@ class DataRenderer:
         self._collectors = tuple(collectors)
         self._derived = tuple(derived)
         self._fragments: dict[tuple[str, str], _Fragment] = {}
+        self._headers: dict[str, bytes] = {}
 
     def time_bucket(self, now: float) -> int:
         """Changes when derived families are due again; 0 when there are none."""
@@ -116,10 +150,16 @@ class DataRenderer:
 
     def render(self, fresh: Iterable[tuple[str, str, Snapshot]], now: float = 0.0) -> bytes:
         """`fresh` holds (account, collector, snapshot) for every snapshot to show."""
+        return b"".join(self.render_chunks(fresh, now))
+
+    def render_chunks(
+        self, fresh: Iterable[tuple[str, str, Snapshot]], now: float = 0.0
+    ) -> tuple[bytes, ...]:
+        """The data part `render` returns, as the byte strings that make it up."""
         data: dict[tuple[str, str], Any] = {(a, c): s.data for a, c, s in fresh}
         accounts = sorted({account for account, _ in data})
         used: set[tuple[str, str]] = set()
-        out: list[str] = []
+        out = _Chunks()
         for collector in self._collectors:
             fragments = []
             for account in accounts:
@@ -130,7 +170,7 @@ class DataRenderer:
                     fragments.append(self._fragment(
                         key, (item,), partial(collector.samples, item), collector.families
                     ).lines)
-            _assemble(out, collector.families, fragments)
+            self._assemble(out, collector.families, fragments)
         for derived in self._derived:
             fragments = []
             bucket = int(now // derived.period)
@@ -144,10 +184,24 @@ class DataRenderer:
                 fragments.append(self._fragment(
                     key, token, partial(derived.samples, inputs, now), derived.families
                 ).lines)
-            _assemble(out, derived.families, fragments)
+            self._assemble(out, derived.families, fragments)
         for key in set(self._fragments) - used:
             del self._fragments[key]
-        return "".join(out).encode()
+        return out.done()
+
+    def _assemble(
+        self, out: _Chunks, families: Sequence[Family], fragments: list[Mapping[str, bytes]]
+    ) -> None:
+        """Each family once: its header, then every account's lines of it."""
+        for family in families:
+            parts = [f[family.name] for f in fragments if family.name in f]
+            if parts:
+                header = self._headers.get(family.name)
+                if header is None:
+                    header = self._headers[family.name] = _family_header(family).encode()
+                out.add(header)
+                for part in parts:
+                    out.add(part)
 
     def _fragment(
         self,
@@ -159,18 +213,11 @@ class DataRenderer:
         cached = self._fragments.get(key)
         if cached is not None and cached.made_from(inputs):
             return cached
-        fragment = _Fragment(inputs, _render_lines(key[0], key[1], families, samples()))
+        lines = _render_lines(key[0], key[1], families, samples())
+        fragment = _Fragment(inputs, {name: text.encode() for name, text in lines.items()})
+        del lines
         self._fragments[key] = fragment
         return fragment
-
-
-def _assemble(out: list[str], families: Sequence[Family], fragments: list[Mapping[str, str]]) -> None:
-    """Each family once: its header, then every account's lines of it."""
-    for family in families:
-        parts = [f[family.name] for f in fragments if family.name in f]
-        if parts:
-            out.append(_family_header(family))
-            out.extend(parts)
 
 
 def render_registry(registry: CollectorRegistry) -> tuple[bytes, bytes]:
@@ -181,17 +228,29 @@ def render_registry(registry: CollectorRegistry) -> tuple[bytes, bytes]:
 
 @dataclass(frozen=True)
 class DataPart:
-    """The rendered data part, with a gzip compressor primed on it for appending a self part."""
+    """The rendered data part, with a gzip compressor primed on it for appending a self part.
 
-    plain: bytes
+    `chunks` are written back to back; they are the renderer's cached fragments, not a copy."""
+
+    chunks: tuple[bytes, ...]
     gzip_prefix: bytes
     _compressor: Any = field(repr=False)  # zlib.Compress after a sync flush; only ever copied
 
+    @property
+    def plain(self) -> bytes:
+        """The whole data part as one byte string (a copy: for tests and tools, not scrapes)."""
+        return b"".join(self.chunks)
+
     @classmethod
     def build(cls, plain: bytes) -> DataPart:
+        return cls.from_chunks((plain,))
+
+    @classmethod
+    def from_chunks(cls, chunks: Sequence[bytes]) -> DataPart:
         compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
-        prefix = compressor.compress(plain) + compressor.flush(zlib.Z_SYNC_FLUSH)
-        return cls(plain, prefix, compressor)
+        compressed = [compressor.compress(chunk) for chunk in chunks]
+        compressed.append(compressor.flush(zlib.Z_SYNC_FLUSH))
+        return cls(tuple(chunks), b"".join(compressed), compressor)
 
     def gzip_tail(self, suffix: bytes) -> bytes:
         """The rest of a gzip stream that starts with `gzip_prefix` and ends after `suffix`."""
@@ -211,8 +270,8 @@ class Exposition:
     @classmethod
     def compose(cls, data: DataPart, self_text: bytes, self_openmetrics: bytes) -> Exposition:
         return cls(
-            text=(data.plain, self_text),
-            openmetrics=(data.plain, self_openmetrics),
+            text=(*data.chunks, self_text),
+            openmetrics=(*data.chunks, self_openmetrics),
             text_gzip=(data.gzip_prefix, data.gzip_tail(self_text)),
             openmetrics_gzip=(data.gzip_prefix, data.gzip_tail(self_openmetrics)),
         )

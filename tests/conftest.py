@@ -100,8 +100,12 @@ def schema_example(schema: str) -> Any:
 
 
 def require_tool(name: str) -> str:
-    """The path of an external tool; under CI=true a missing tool fails instead of skipping."""
-    found = shutil.which(name)
+    """The path of an external tool; under CI=true a missing tool fails instead of skipping.
+
+    The virtualenv's own bin directory is searched first: tools installed as dev dependencies
+    (hadolint, kubectl, ...) live there, and `make test` runs pytest without activating it.
+    """
+    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
     if found:
         return found
     if os.environ.get("CI", "").lower() == "true":
@@ -134,9 +138,11 @@ class StaticReader:
     async def get(self, endpoint: str, *, path: Any = None, params: Any = None) -> Any:
         return self._answer(endpoint, params)
 
-    async def list_all(self, endpoint: str, key: str, *, path: Any = None, params: Any = None) -> Any:
+    async def list_all(self, endpoint: str, key: str, *, path: Any = None, params: Any = None,
+                       parse: Any = None) -> Any:
         self.listed.append((endpoint, key))
-        return self._answer(endpoint, params)[key]
+        items = self._answer(endpoint, params)[key]
+        return items if parse is None else parse(items, 0)  # one page, as the client parses it
 
 
 def example_reader() -> StaticReader:

@@ -96,6 +96,38 @@ async def test_450_droplets_cost_exactly_3_requests(api: AccountApi) -> None:
     assert {c.request.url.params["per_page"] for c in route.calls} == {"200"}
 
 
+@pytest.mark.parametrize("total", [True, False])
+@respx.mock
+async def test_pages_are_parsed_as_they_arrive_with_their_place_in_the_list(
+    api: AccountApi, total: bool
+) -> None:
+    """`parse` gets each page's items once, with the index of its first item (concurrent pages
+    by meta.total, or `next` links one after another), and the records come back in order."""
+    respx.get(f"{API}/v2/droplets").mock(side_effect=pager(droplets(450), "droplets", total=total))
+    seen: list[tuple[int, int]] = []
+
+    def parse(items: list[Any], start: int) -> list[Any]:
+        seen.append((start, len(items)))
+        return [(start + offset, d["id"]) for offset, d in enumerate(items)]
+
+    records = await api.list_all("/v2/droplets", "droplets", parse=parse)
+    assert records == [(i - 1, i) for i in range(1, 451)]
+    assert sorted(seen) == [(0, 200), (200, 200), (400, 50)]
+
+
+@respx.mock
+async def test_a_page_that_fails_to_parse_fails_the_whole_list(api: AccountApi) -> None:
+    respx.get(f"{API}/v2/droplets").mock(side_effect=pager(droplets(450), "droplets"))
+
+    def parse(items: list[Any], start: int) -> list[Any]:
+        if start == 200:
+            raise ValueError("page 2 is broken")
+        return items
+
+    with pytest.raises(ValueError, match="page 2 is broken"):
+        await api.list_all("/v2/droplets", "droplets", parse=parse)
+
+
 @respx.mock
 async def test_requests_carry_bearer_token_user_agent_and_filters(api: AccountApi) -> None:
     route = respx.get(f"{API}/v2/droplets").mock(side_effect=pager(droplets(3), "droplets"))

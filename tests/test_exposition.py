@@ -214,3 +214,29 @@ async def test_unchanged_snapshots_are_not_rendered_again() -> None:
     assert len(calls) == 2  # same data objects: both fragments reused
     renderer.render([("a", "tiny", Snapshot(object(), 3, None, 3, 0))])
     assert len(calls) == 3
+
+
+def test_chunked_data_part_serves_the_cached_fragments_without_a_joined_copy() -> None:
+    """The daemon serves `render_chunks`: the same bytes as `render`, made of the renderer's
+    cached fragments themselves (no second copy of a big exposition), and few of them."""
+    big = [("t_info", (f"name-{i:05d}",), 1) for i in range(5000)]  # ~190 KB of lines
+    renderer = DataRenderer([tiny_collector(big)])
+    fresh = [("a", "tiny", Snapshot(object(), 1, None, 1, 0)),
+             ("b", "tiny", Snapshot(object(), 1, None, 1, 0))]
+    chunks = renderer.render_chunks(fresh)
+    assert b"".join(chunks) == renderer.render(fresh)
+    assert b"".join(chunks).startswith(b"# HELP t_info polled\n# TYPE t_info gauge\n")
+    cached = [lines["t_info"] for lines in (f.lines for f in renderer._fragments.values())]
+    assert len(chunks) == 3  # the header, then each account's lines by reference
+    assert all(any(chunk is fragment for chunk in chunks) for fragment in cached)
+    again = renderer.render_chunks(fresh)
+    assert all(a is b for a, b in zip(again[1:], chunks[1:], strict=True))  # reused, not re-rendered
+
+
+def test_data_part_from_chunks_is_one_gzip_stream_of_their_concatenation() -> None:
+    chunks = (b"# HELP a x\n# TYPE a gauge\n", b"a 1\n" * 50_000, b"a 2\n")
+    data = DataPart.from_chunks(chunks)
+    assert data.plain == b"".join(chunks)
+    exposition = Exposition.compose(data, b"b 2\n", b"b 2\n# EOF\n")
+    assert exposition.text == (*chunks, b"b 2\n")
+    assert gzip.decompress(b"".join(exposition.text_gzip)) == b"".join(chunks) + b"b 2\n"

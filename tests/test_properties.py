@@ -145,12 +145,12 @@ class FuzzReader:
         return body
 
     async def list_all(self, endpoint: str, key: str, *, path: Any = None,
-                       params: Any = None) -> list[Any]:
+                       params: Any = None, parse: Any = None) -> list[Any]:
         example = example_for(endpoint, params)
         items = self._answer(example.get(key) if isinstance(example, dict) else None, endpoint)
         if not isinstance(items, list):  # DigitalOceanClient: a page without its list
             raise ResponseError(f"{endpoint}: page 1 has no {key!r} list", endpoint=endpoint)
-        return items
+        return items if parse is None else parse(items, 0)  # one page, parsed as it arrives
 
 
 def check_collector(collector: Collector[Any], data: st.DataObject) -> None:

@@ -34,7 +34,12 @@ class ResourceReader(Protocol):
         *,
         path: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
-    ) -> list[Any]: ...
+        parse: Callable[[list[Any], int], list[Any]] | None = None,
+    ) -> list[Any]:
+        """Every item of the list; with `parse`, each page's items are turned into records as
+        the page arrives (`parse(items, index of the first in the whole list)`), and the
+        records are returned instead."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from exporter.collectors.base import Collector, Family, ResourceReader, Sample
@@ -54,13 +55,16 @@ def last_complete_day(now: float) -> date:
     return datetime.fromtimestamp(now, UTC).date() - timedelta(days=1)
 
 
-def parse_insights(
-    items: list[Any], day: date, where: str = f"{_SOURCE} data_points"
-) -> InsightRecord:
-    """Costs of `day` summed by (sku, region, description, group description)."""
+Cost = tuple[tuple[str, str, str, str], Decimal]
+
+
+def page_costs(
+    items: list[Any], start: int, day: date, where: str = f"{_SOURCE} data_points"
+) -> list[Cost]:
+    """The points of `day` on one page, as ((sku, region, description, group), amount)."""
     wanted = day.isoformat()
-    costs: dict[tuple[str, str, str, str], Decimal] = {}
-    for path, point in objects(items, where):
+    costs = []
+    for path, point in objects(items, where, start):
         if optional_str(point, "start_date") != wanted:
             continue  # the range may include today's partial estimate
         key = (
@@ -69,8 +73,23 @@ def parse_insights(
             optional_str(point, "description"),
             optional_str(point, "group_description"),
         )
-        costs[key] = costs.get(key, Decimal(0)) + money(point, "total_amount", path)
+        costs.append((key, money(point, "total_amount", path)))
+    return costs
+
+
+def summed(day: date, points: list[Cost]) -> InsightRecord:
+    """Costs of `day` summed by (sku, region, description, group description)."""
+    costs: dict[tuple[str, str, str, str], Decimal] = {}
+    for key, amount in points:
+        costs[key] = costs.get(key, Decimal(0)) + amount
     return InsightRecord(day, tuple(sorted(costs.items())))
+
+
+def parse_insights(
+    items: list[Any], day: date, where: str = f"{_SOURCE} data_points"
+) -> InsightRecord:
+    """Costs of `day` summed by (sku, region, description, group description)."""
+    return summed(day, page_costs(items, 0, day, where))
 
 
 async def fetch(reader: ResourceReader) -> InsightRecord:
@@ -80,7 +99,11 @@ async def fetch(reader: ResourceReader) -> InsightRecord:
     # the end as inclusive or exclusive; parse_insights keeps `day` only.
     path = {"account_urn": urn, "start_date": day.isoformat(),
             "end_date": (day + timedelta(days=1)).isoformat()}
-    return parse_insights(await reader.list_all(ENDPOINT, "data_points", path=path), day)
+    # Each page is reduced to its costs of `day` as it arrives: a large account has tens of
+    # thousands of points a day, and their JSON is never held at once.
+    points = await reader.list_all(ENDPOINT, "data_points", path=path,
+                                   parse=partial(page_costs, day=day))
+    return summed(day, points)
 
 
 def samples(record: InsightRecord) -> Iterator[Sample]:

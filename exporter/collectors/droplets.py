@@ -11,7 +11,7 @@ disk in GiB and are exported in bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,22 +99,32 @@ def parse_droplet(droplet: Any, where: str) -> DropletRecord:
     )
 
 
-def parse_droplets(*lists: tuple[list[Any], str]) -> tuple[DropletRecord, ...]:
-    """Records from one or more droplet lists, one per id (a GPU Droplet listed twice counts once)."""
-    by_id: dict[int, DropletRecord] = {}
-    for items, where in lists:
-        for path, droplet in objects(items, where):
-            record = parse_droplet(droplet, path)
-            by_id[record.droplet_id] = record
+def parse_page(where: str) -> Callable[[list[Any], int], list[DropletRecord]]:
+    """Records of one page of a droplet list whose items are named `where[index]`."""
+    def parse(items: list[Any], start: int) -> list[DropletRecord]:
+        return [parse_droplet(droplet, path) for path, droplet in objects(items, where, start)]
+    return parse
+
+
+def unique_by_id(*lists: Iterable[DropletRecord]) -> tuple[DropletRecord, ...]:
+    """One record per id, sorted (a GPU Droplet listed twice counts once; the last wins)."""
+    by_id = {record.droplet_id: record for records in lists for record in records}
     return tuple(by_id[key] for key in sorted(by_id))
 
 
+def parse_droplets(*lists: tuple[list[Any], str]) -> tuple[DropletRecord, ...]:
+    """Records from one or more droplet lists, one per id (a GPU Droplet listed twice counts once)."""
+    return unique_by_id(*(parse_page(where)(items, 0) for items, where in lists))
+
+
 async def fetch(reader: ResourceReader) -> tuple[DropletRecord, ...]:
+    # Each page becomes records as it arrives: 10,000 Droplets of JSON are never held at once.
     default, gpus = await all_or_nothing([
-        reader.list_all(ENDPOINT, "droplets"),
-        reader.list_all(ENDPOINT, "droplets", params={"type": "gpus"}),
+        reader.list_all(ENDPOINT, "droplets", parse=parse_page(f"{ENDPOINT} droplets")),
+        reader.list_all(ENDPOINT, "droplets", params={"type": "gpus"},
+                        parse=parse_page(f"{ENDPOINT}?type=gpus droplets")),
     ])
-    return parse_droplets((default, f"{ENDPOINT} droplets"), (gpus, f"{ENDPOINT}?type=gpus droplets"))
+    return unique_by_id(default, gpus)
 
 
 def samples(droplets: tuple[DropletRecord, ...]) -> Iterator[Sample]:

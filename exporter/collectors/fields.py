@@ -43,11 +43,12 @@ def as_object(value: object, where: str) -> Mapping[str, Any]:
     return value
 
 
-def objects(values: object, where: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """(path, object) for each element of a JSON list, e.g. ("/v2/volumes volumes[2]", {...})."""
+def objects(values: object, where: str, start: int = 0) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(path, object) for each element of a JSON list, e.g. ("/v2/volumes volumes[2]", {...});
+    `start` is the index of the first (a page of a longer list)."""
     if not isinstance(values, list):
         raise ShapeError(f"{where}: expected a list, got {describe(values)}")
-    for index, value in enumerate(values):
+    for index, value in enumerate(values, start):
         path = f"{where}[{index}]"
         yield path, as_object(value, path)
 

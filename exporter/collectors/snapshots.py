@@ -87,8 +87,20 @@ def id_text(obj: Mapping[str, Any], key: str) -> str:
 def parse_snapshots(
     items: list[Any], where: str = f"{ENDPOINT} snapshots"
 ) -> tuple[SnapshotRecord, ...]:
-    by_id: dict[str, SnapshotRecord] = {}
-    for path, snapshot in objects(items, where):
+    return unique_by_id(parse_page(items, 0, where))
+
+
+def unique_by_id(records: list[SnapshotRecord]) -> tuple[SnapshotRecord, ...]:
+    by_id = {record.snapshot_id: record for record in records}
+    return tuple(by_id[key] for key in sorted(by_id))
+
+
+def parse_page(
+    items: list[Any], start: int, where: str = f"{ENDPOINT} snapshots"
+) -> list[SnapshotRecord]:
+    """Records of one page of the snapshot list (`start`: the index of its first item)."""
+    records = []
+    for path, snapshot in objects(items, where, start):
         size_gib = optional_number(snapshot, "size_gigabytes")
         min_disk_gib = optional_int(snapshot, "min_disk_size")
         record = SnapshotRecord(
@@ -101,13 +113,13 @@ def parse_snapshots(
             min_disk_size_bytes=None if min_disk_gib is None else min_disk_gib * GIB,
             created_at=timestamp(snapshot, "created_at"),
         )
-        by_id[record.snapshot_id] = record
-    return tuple(by_id[key] for key in sorted(by_id))
+        records.append(record)
+    return records
 
 
 async def fetch(reader: ResourceReader) -> tuple[SnapshotRecord, ...]:
     # No `resource_type` filter: one list holds both kinds, and it is paged like any other.
-    return parse_snapshots(await reader.list_all(ENDPOINT, "snapshots"))
+    return unique_by_id(await reader.list_all(ENDPOINT, "snapshots", parse=parse_page))
 
 
 def samples(snapshots: tuple[SnapshotRecord, ...]) -> Iterator[Sample]:

@@ -53,10 +53,10 @@ class VolumeRecord:
     droplet_ids: tuple[int, ...]
 
 
-def parse_volumes(items: list[Any], where: str = f"{ENDPOINT} volumes") -> tuple[VolumeRecord, ...]:
-    by_id: dict[str, VolumeRecord] = {}
-    for path, volume in objects(items, where):
-        record = VolumeRecord(
+def parse_page(items: list[Any], start: int, where: str = f"{ENDPOINT} volumes") -> list[VolumeRecord]:
+    """Records of one page of the volume list (`start`: the index of its first item)."""
+    return [
+        VolumeRecord(
             volume_id=required_str(volume, "id", path),
             name=optional_str(volume, "name"),
             region=optional_str(volume, "region", "slug"),
@@ -65,12 +65,22 @@ def parse_volumes(items: list[Any], where: str = f"{ENDPOINT} volumes") -> tuple
             created_at=timestamp(volume, "created_at"),
             droplet_ids=int_list(volume, "droplet_ids"),
         )
-        by_id[record.volume_id] = record
+        for path, volume in objects(items, where, start)
+    ]
+
+
+def unique_by_id(records: list[VolumeRecord]) -> tuple[VolumeRecord, ...]:
+    by_id = {record.volume_id: record for record in records}
     return tuple(by_id[key] for key in sorted(by_id))
 
 
+def parse_volumes(items: list[Any], where: str = f"{ENDPOINT} volumes") -> tuple[VolumeRecord, ...]:
+    return unique_by_id(parse_page(items, 0, where))
+
+
 async def fetch(reader: ResourceReader) -> tuple[VolumeRecord, ...]:
-    return parse_volumes(await reader.list_all(ENDPOINT, "volumes"))
+    # Each page becomes records as it arrives, so the list's JSON is never held whole.
+    return unique_by_id(await reader.list_all(ENDPOINT, "volumes", parse=parse_page))
 
 
 def samples(volumes: tuple[VolumeRecord, ...]) -> Iterator[Sample]:

@@ -27,9 +27,9 @@ class PathReader(StaticReader):
         return await super().get(endpoint, params=params)
 
     async def list_all(self, endpoint: str, key: str, *, path: object = None,
-                       params: object = None) -> object:
+                       params: object = None, parse: object = None) -> object:
         self.paths.append(dict(path or {}))  # type: ignore[call-overload]
-        return await super().list_all(endpoint, key, params=params)
+        return await super().list_all(endpoint, key, params=params, parse=parse)
 
 
 async def test_invoice_summary_of_the_newest_invoice() -> None:
