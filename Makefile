@@ -22,6 +22,7 @@ lint: venv
 	$(BIN)/ruff check exporter tests bench grafana deploy
 	$(BIN)/mypy grafana/generate.py
 	$(BIN)/mypy deploy/prometheus/generate.py
+	$(BIN)/mypy deploy/kubernetes/generate.py
 	$(BIN)/mypy
 
 run: venv
