@@ -8,7 +8,6 @@ worker (the data part, so a large render never stalls the loop) and the HTTP ser
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +25,7 @@ from exporter.config import ConfigError, Settings
 from exporter.costs import cost_families
 from exporter.exposition import DataPart, DataRenderer, ExpositionCache, render_registry
 from exporter.logs import Redactor, get_logger
+from exporter.memory import limit_arenas, release_free_memory
 from exporter.poller import AccountRuntime, Poller
 from exporter.pricing import load_price_table
 from exporter.scopes import ScopeReport, decide, verify_token
@@ -83,6 +83,7 @@ class Daemon:
         self.client: DigitalOceanClient | None = None
         self.registry, self.api_metrics = self_registry(lambda: self.poller, self.store, __version__)
         self.server: MetricsServer | None = None
+        limit_arenas()  # before the first thread starts
         self._render_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
         self._rendered: tuple[frozenset[tuple[str, str]], int] = (frozenset(), 0)
         self._render_wanted: asyncio.Event | None = None
@@ -378,24 +379,6 @@ class Daemon:
     def refresh_self(self) -> None:
         text, openmetrics = render_registry(self.registry)
         self.cache.set_self(text, openmetrics)
-
-
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL(None).malloc_trim  # glibc
-    except (OSError, AttributeError):
-        return None  # not glibc (musl, macOS): nothing to release this way
-
-
-_MALLOC_TRIM = _malloc_trim()
-
-
-def release_free_memory() -> None:
-    """Hand the C heap's free pages back to the system. A render (and the polls before it)
-    frees tens of megabytes in large blocks that glibc would otherwise keep mapped; measured
-    at 10,000 Droplets and volumes, this lowers the resident memory by about 20 MB."""
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
 
 
 def _token_of(source: TokenSource) -> Callable[[], str]:
