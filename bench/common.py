@@ -22,7 +22,7 @@ class SimulatorProcess:
     """`python -m exporter.simulator` with a generated scenario, on a free loopback port."""
 
     def __init__(self, workdir: Path, droplets: int, faults: Sequence[dict[str, Any]] = (),
-                 seed: int = 7) -> None:
+                 seed: int = 7, volumes: int | None = None) -> None:
         scenario = {
             "seed": seed,
             # the benchmark measures the exporter, not the API's limits
@@ -31,7 +31,8 @@ class SimulatorProcess:
             "accounts": [{
                 "name": "production",
                 "tokens": [{"name": TOKEN_NAME, "scopes": "read-only"}],
-                "fleet": {"seed": seed, "droplets": droplets, "volumes": droplets // 10},
+                "fleet": {"seed": seed, "droplets": droplets,
+                          "volumes": droplets // 10 if volumes is None else volumes},
             }],
             "faults": list(faults),
         }
