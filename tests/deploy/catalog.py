@@ -5,10 +5,13 @@ generators (loaded from their files: they are scripts, not part of the package).
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
 import sys
 from functools import cache
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import yaml
 
@@ -101,3 +104,20 @@ def not_in_golden(names: set[str]) -> set[str]:
     golden files hold the collectors' exposition only.
     """
     return (names & collector_families()) - golden_families()
+
+
+def config_check(config: dict[str, Any], tokens: dict[str, str], mode: int, workdir: Path
+                 ) -> subprocess.CompletedProcess[str]:
+    """`digitalocean-exporter --config.check` on `config` with its tokens_dir replaced by a
+    directory of our own holding `tokens` (file name: contents) at file mode `mode`, as a
+    Secret volume or systemd's credentials would; DIGITALOCEAN_* variables left out."""
+    directory = workdir / "tokens"
+    directory.mkdir()
+    for name, value in tokens.items():
+        (directory / name).write_text(value)
+        (directory / name).chmod(mode)
+    path = workdir / "config.yml"
+    path.write_text(yaml.safe_dump({**config, "tokens_dir": str(directory)}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGITALOCEAN_", "DO_"))}
+    return subprocess.run([sys.executable, "-m", "exporter", "--config.file", str(path), "--config.check"],
+                          capture_output=True, text=True, check=False, timeout=60, env=env)

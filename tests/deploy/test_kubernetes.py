@@ -28,7 +28,7 @@ import yaml
 
 import exporter
 from tests.conftest import READ_TOKEN, WRITE_TOKEN, require_tool
-from tests.deploy.catalog import PROMETHEUS_DIR, ROOT, load_script
+from tests.deploy.catalog import PROMETHEUS_DIR, ROOT, config_check, load_script
 
 K8S = ROOT / "deploy" / "kubernetes"
 OVERLAYS = sorted(p.parent.name for p in (K8S / "overlays").glob("*/kustomization.yaml"))
@@ -427,17 +427,7 @@ def test_the_config_reads_the_mounted_secret_and_passes_config_check(name: str, 
     assert config["tokens_dir"] == "/var/run/secrets/digitalocean"
     assert config["token_policy"]["write_scopes"] == "refuse"
     # the same check with the Secret's keys as files in a directory of our own
-    tokens = tmp_path / "tokens"
-    tokens.mkdir()
-    for key, value in example_secret(name).items():
-        (tokens / key).write_text(value)
-        (tokens / key).chmod(0o440)
-    config["tokens_dir"] = str(tokens)
-    path = tmp_path / "config.yml"
-    path.write_text(yaml.safe_dump(config))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGITALOCEAN_", "DO_"))}
-    result = subprocess.run([sys.executable, "-m", "exporter", "--config.file", str(path), "--config.check"],
-                            capture_output=True, text=True, check=False, timeout=60, env=env)
+    result = config_check(config, example_secret(name), 0o440, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     for account in ("production", "staging"):
         assert account in result.stdout

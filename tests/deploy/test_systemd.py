@@ -7,7 +7,6 @@ it is not started here (no systemd runs as init where these tests run).
 
 from __future__ import annotations
 
-import os
 import shlex
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import yaml
 
 from exporter.cli import build_parser
 from tests.conftest import require_tool
+from tests.deploy.catalog import config_check
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 UNIT = ROOT / "deploy" / "systemd" / "digitalocean-exporter.service"
@@ -85,16 +85,8 @@ def test_credentials_are_the_tokens_dir_and_pass_config_check(tmp_path: Path) ->
     assert config["tokens_dir"] == f"/run/credentials/{UNIT.name}"
     accounts = [value.split(":", 1)[0] for value in values("LoadCredential")]
     assert accounts == ["production"]
-    tokens = tmp_path / "credentials"
-    tokens.mkdir()
-    for account in accounts:
-        (tokens / account).write_text("REPLACE-ME-with-a-read-only-token\n")
-        (tokens / account).chmod(0o400)  # as systemd makes credentials
-    config["tokens_dir"] = str(tokens)
-    path = tmp_path / "config.yml"
-    path.write_text(yaml.safe_dump(config))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGITALOCEAN_", "DO_"))}
-    result = subprocess.run([sys.executable, "-m", "exporter", "--config.file", str(path), "--config.check"],
-                            capture_output=True, text=True, check=False, timeout=60, env=env)
+    # as systemd makes credentials: read-only for the owner
+    result = config_check(config, dict.fromkeys(accounts, "REPLACE-ME-with-a-read-only-token\n"),
+                          0o400, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "production" in result.stdout
