@@ -235,3 +235,11 @@ def test_sighup_with_a_broken_config_keeps_the_running_one(
             time.sleep(0.1)
     finally:
         assert exporter.stop() == 0
+
+
+def test_the_simulator_is_imported_for_demo_only() -> None:
+    program = ("import sys, exporter.cli; "
+               "print(sorted(m for m in sys.modules if m.startswith('exporter.simulator')))")
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                            check=True, timeout=60)
+    assert result.stdout.strip() == "[]"
