@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
 import os
 import shutil
 import signal
@@ -11,12 +13,21 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import structlog
+
+from exporter.daemon import Daemon
+from exporter.logs import Redactor, configure_logging
+from exporter.poller import AccountRuntime
+from exporter.simulator import FleetSpec, SimAccount, SimToken, SimulatorConfig
+from exporter.snapshot import Snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SPEC_PATH = FIXTURES / "do-api" / "digitalocean-openapi-subset.json"
@@ -224,6 +235,64 @@ def write_token(directory: Path, name: str, token: str) -> Path:
     path.write_text(token + "\n")
     path.chmod(0o600)
     return path
+
+
+def token_file_config(directory: Path, api_url: str, tokens: dict[str, str], api_extra: str = "") -> str:
+    """Config text: one account per (name, token), each token in its own file in `directory`,
+    and the API (and token/info) at `api_url`; `api_extra` adds keys to `api:` (", timeout: 1s")."""
+    lines = ["accounts:"]
+    for name, token in tokens.items():
+        lines.append(f"  - name: {name}\n    token_file: {write_token(directory, name, token)}")
+    lines.append(f"api: {{url: '{api_url}', auth_url: '{api_url}'{api_extra}}}")
+    return "\n".join(lines) + "\n"
+
+
+def two_accounts(production: FleetSpec, staging: FleetSpec) -> SimulatorConfig:
+    """The simulator's two usual accounts: production (READ_TOKEN) and staging (OTHER_TOKEN)."""
+    return SimulatorConfig(accounts=(
+        SimAccount("production", tokens=(SimToken("production-ro", READ_TOKEN),), fleet=production),
+        SimAccount("staging", tokens=(SimToken("staging-ro", OTHER_TOKEN),), fleet=staging),
+    ))
+
+
+@contextmanager
+def captured_logs(level: str = "info") -> Iterator[tuple[io.StringIO, Redactor]]:
+    """The exporter's logs as JSON lines in a string, and the redactor they pass through."""
+    stream, redactor = io.StringIO(), Redactor()
+    configure_logging(level, "json", redactor, stream)
+    try:
+        yield stream, redactor
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.StringIO]:
+    with captured_logs() as (stream, _):
+        yield stream
+
+
+class DaemonHandle:
+    """A Daemon started in this process, with shortcuts to its URL, accounts and polls."""
+
+    def __init__(self, daemon: Daemon, task: asyncio.Task[int]) -> None:
+        self.daemon, self.task = daemon, task
+
+    @property
+    def url(self) -> str:
+        assert self.daemon.server is not None
+        return f"http://127.0.0.1:{self.daemon.server.port}"
+
+    def account(self, name: str) -> AccountRuntime:
+        assert self.daemon.poller is not None
+        return next(a for a in self.daemon.poller.accounts if a.name == name)
+
+    async def poll(self, account: str, collector: str) -> Snapshot:
+        poller = self.daemon.poller
+        assert poller is not None
+        spec = next(c for c in poller.collectors if c.name == collector)
+        return await poller.poll_once(self.account(account), spec)
 
 
 class ExporterProcess:

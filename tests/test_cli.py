@@ -18,6 +18,7 @@ from tests.conftest import (
     READ_TOKEN,
     WRITE_TOKEN,
     ExporterProcess,
+    token_file_config,
     write_config,
     write_token,
 )
@@ -40,12 +41,9 @@ def simulator() -> Iterator[Simulator]:
         yield sim
 
 
-def config_for(tmp_path: Path, sim: Simulator, accounts: dict[str, str], extra: str = "") -> Path:
-    lines = ["accounts:"]
-    for name, token in accounts.items():
-        lines.append(f"  - name: {name}\n    token_file: {write_token(tmp_path, name, token)}")
-    lines.append(f"api:\n  url: {sim.url}\n  auth_url: {sim.url}")
-    return write_config(tmp_path, "\n".join(lines) + "\n" + extra)
+def config_for(tmp_path: Path, sim: Simulator, accounts: dict[str, str], extra: str = "",
+               api_extra: str = "") -> Path:
+    return write_config(tmp_path, token_file_config(tmp_path, sim.url, accounts, api_extra) + extra)
 
 
 def run(args: list[str], timeout: float = 10) -> subprocess.CompletedProcess[str]:
@@ -153,7 +151,7 @@ def test_token_never_appears_on_any_path(tmp_path: Path, simulator: Simulator) -
     ])
     config = config_for(
         tmp_path, simulator, {"production": READ_TOKEN, "staging": OTHER_TOKEN},
-        extra="  timeout: 1s\ncollectors:\n  droplets: {interval: 5s}\n",
+        api_extra=", timeout: 1s", extra="collectors:\n  droplets: {interval: 5s}\n",
     )
     exporter = ExporterProcess(["--config.file", str(config), "--log.level", "debug"], tmp_path)
     try:
@@ -182,7 +180,7 @@ def test_token_never_appears_on_any_path(tmp_path: Path, simulator: Simulator) -
 
 def test_metrics_answer_from_cache_while_the_api_hangs(tmp_path: Path, simulator: Simulator) -> None:
     config = config_for(tmp_path, simulator, {"production": READ_TOKEN},
-                        extra="  timeout: 2s\ncollectors:\n  droplets: {interval: 5s}\n")
+                        api_extra=", timeout: 2s", extra="collectors:\n  droplets: {interval: 5s}\n")
     exporter = ExporterProcess(["--config.file", str(config)], tmp_path)
     try:
         exporter.wait_ready()

@@ -3,44 +3,43 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
-import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import structlog
 
 from exporter.cli import collector_defaults
 from exporter.collectors import COLLECTORS
 from exporter.config import Settings, load_settings
 from exporter.daemon import Daemon, ServeOptions
-from exporter.logs import Redactor, configure_logging
+from exporter.logs import Redactor
 from exporter.simulator import FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
 from exporter.snapshot import Snapshot
-from tests.conftest import OTHER_TOKEN, READ_TOKEN, FakeClock, write_config, write_token
+from tests.conftest import (
+    OTHER_TOKEN,
+    READ_TOKEN,
+    DaemonHandle,
+    FakeClock,
+    captured_logs,
+    token_file_config,
+    two_accounts,
+    write_config,
+    write_token,
+)
 
 
 @pytest.fixture
 def simulator() -> Iterator[Simulator]:
-    config = SimulatorConfig(accounts=(
-        SimAccount("production", tokens=(SimToken("production-ro", READ_TOKEN),),
-                   fleet=FleetSpec(seed=1, droplets=3, volumes=2)),
-        SimAccount("staging", tokens=(SimToken("staging-ro", OTHER_TOKEN),),
-                   fleet=FleetSpec(seed=2, droplets=2, volumes=1)),
-    ))
+    config = two_accounts(FleetSpec(seed=1, droplets=3, volumes=2),
+                          FleetSpec(seed=2, droplets=2, volumes=1))
     with Simulator(config) as sim:
         yield sim
 
 
 def settings_file(tmp_path: Path, sim: Simulator, accounts: dict[str, str]) -> Path:
-    lines = ["accounts:"]
-    for name, token in accounts.items():
-        lines.append(f"  - name: {name}\n    token_file: {write_token(tmp_path, name, token)}")
-    lines.append(f"api: {{url: '{sim.url}', auth_url: '{sim.url}'}}")
-    return write_config(tmp_path, "\n".join(lines) + "\n")
+    return write_config(tmp_path, token_file_config(tmp_path, sim.url, accounts))
 
 
 async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -51,28 +50,14 @@ async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
-class Running:
+class Running(DaemonHandle):
     def __init__(self, daemon: Daemon, task: asyncio.Task[int], config: Path) -> None:
-        self.daemon, self.task, self.config = daemon, task, config
-
-    @property
-    def url(self) -> str:
-        assert self.daemon.server is not None
-        return f"http://127.0.0.1:{self.daemon.server.port}"
+        super().__init__(daemon, task)
+        self.config = config
 
     async def metrics(self) -> str:
         async with httpx.AsyncClient() as client:
             return (await client.get(f"{self.url}/metrics")).text
-
-    def account(self, name: str):
-        assert self.daemon.poller is not None
-        return next(a for a in self.daemon.poller.accounts if a.name == name)
-
-    async def poll(self, account: str, collector: str) -> Snapshot:
-        poller = self.daemon.poller
-        assert poller is not None
-        spec = next(c for c in poller.collectors if c.name == collector)
-        return await poller.poll_once(self.account(account), spec)
 
 
 @pytest.fixture
@@ -156,24 +141,18 @@ async def test_a_missing_read_scope_disables_only_its_collector(tmp_path: Path) 
         SimAccount("production", tokens=(SimToken("no-k8s", READ_TOKEN, scopes=scopes),),
                    fleet=FleetSpec(seed=3, droplets=30, kubernetes_clusters=1)),
     ))
-    stream = io.StringIO()
-    configure_logging("info", "json", Redactor(), stream)
-    try:
-        with Simulator(config) as sim:
-            settings_path = settings_file(tmp_path, sim, {"production": READ_TOKEN})
-            settings = load_settings(settings_path, {}, collector_defaults())
-            daemon = Daemon(settings, ServeOptions("127.0.0.1", 0, "/metrics"),
-                            collectors=COLLECTORS, reload_settings=lambda: settings,
-                            redactor=Redactor(), environ={}, handle_signals=False)
-            task = asyncio.create_task(daemon.run())
-            await eventually(lambda: daemon.server is not None and daemon.readiness()[0])
-            daemon.refresh_self()
-            text = b"".join(daemon.cache.current.text).decode()
-            daemon.request_stop()
-            assert await asyncio.wait_for(task, 10) == 0
-    finally:
-        structlog.reset_defaults()
-        logging.getLogger().handlers.clear()
+    with captured_logs() as (stream, _), Simulator(config) as sim:
+        settings_path = settings_file(tmp_path, sim, {"production": READ_TOKEN})
+        settings = load_settings(settings_path, {}, collector_defaults())
+        daemon = Daemon(settings, ServeOptions("127.0.0.1", 0, "/metrics"),
+                        collectors=COLLECTORS, reload_settings=lambda: settings,
+                        redactor=Redactor(), environ={}, handle_signals=False)
+        task = asyncio.create_task(daemon.run())
+        await eventually(lambda: daemon.server is not None and daemon.readiness()[0])
+        daemon.refresh_self()
+        text = b"".join(daemon.cache.current.text).decode()
+        daemon.request_stop()
+        assert await asyncio.wait_for(task, 10) == 0
     assert 'digitalocean_collector_enabled{account="production",collector="kubernetes"} 0.0' in text
     for collector in COLLECTORS:
         if collector.name != "kubernetes":

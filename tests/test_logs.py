@@ -11,17 +11,13 @@ import pytest
 import structlog
 
 from exporter.logs import REDACTED, Redactor, configure_logging, get_logger
-from tests.conftest import READ_TOKEN
+from tests.conftest import READ_TOKEN, captured_logs
 
 
 @pytest.fixture
 def output() -> Iterator[tuple[io.StringIO, Redactor]]:
-    stream = io.StringIO()
-    redactor = Redactor()
-    configure_logging("debug", "json", redactor, stream)
-    yield stream, redactor
-    structlog.reset_defaults()
-    logging.getLogger().handlers.clear()
+    with captured_logs("debug") as captured:
+        yield captured
 
 
 def lines(stream: io.StringIO) -> list[dict[str, object]]:

@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import random
 import time
-from collections.abc import Iterator
 
 import pytest
-import structlog
 
 from exporter.api import DigitalOceanClient
 from exporter.budget import RequestBudget
 from exporter.clock import SystemClock
 from exporter.collectors import COLLECTORS
 from exporter.config import AccountSettings, CollectorSettings, TokenPolicy
-from exporter.logs import Redactor, configure_logging, get_logger
+from exporter.logs import get_logger
 from exporter.planner import PLANNING_SHARE, plan
 from exporter.poller import AccountRuntime, Poller
 from exporter.scopes import classify
@@ -46,15 +43,6 @@ def test_a_plan_over_budget_stretches_every_interval_alike() -> None:
 
 def test_collectors_not_yet_polled_count_as_one_request() -> None:
     assert plan({}, {"a": 3600.0, "b": 1800.0}, 4000).planned_per_hour == 3
-
-
-@pytest.fixture
-def log_stream() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    configure_logging("info", "json", Redactor(), stream)
-    yield stream
-    structlog.reset_defaults()
-    logging.getLogger().handlers.clear()
 
 
 async def test_fifty_thousand_droplets_stay_under_the_budget(log_stream: io.StringIO) -> None:

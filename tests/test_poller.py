@@ -5,21 +5,19 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import logging
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 import respx
-import structlog
 
 from exporter.api import DigitalOceanClient
 from exporter.budget import RequestBudget
 from exporter.collectors import billing, droplets, volumes
 from exporter.config import AccountSettings, CollectorSettings, TokenPolicy
-from exporter.logs import Redactor, configure_logging, get_logger
+from exporter.logs import get_logger
 from exporter.poller import AccountRuntime, Poller
 from exporter.scopes import classify
 from exporter.snapshot import SnapshotStore
@@ -29,15 +27,6 @@ from tests.conftest import OTHER_TOKEN, READ_TOKEN, WRITE_TOKEN, FakeClock, spec
 API = "https://api.digitalocean.com"
 AUTH = "https://cloud.digitalocean.com"
 COLLECTORS = (droplets.COLLECTOR, volumes.COLLECTOR, billing.COLLECTOR)
-
-
-@pytest.fixture
-def log_stream() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    configure_logging("info", "json", Redactor(), stream)
-    yield stream
-    structlog.reset_defaults()
-    logging.getLogger().handlers.clear()
 
 
 def events(stream: io.StringIO) -> list[dict[str, object]]:

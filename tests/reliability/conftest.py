@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -16,17 +15,22 @@ from typing import Any
 
 import httpx
 import pytest
-import structlog
 
 from exporter.cli import collector_defaults
 from exporter.collectors import COLLECTORS
 from exporter.config import Settings, load_settings
 from exporter.daemon import Daemon, ServeOptions
-from exporter.logs import Redactor, configure_logging
-from exporter.poller import AccountRuntime
-from exporter.simulator import FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
-from exporter.snapshot import Snapshot
-from tests.conftest import OTHER_TOKEN, READ_TOKEN, write_config, write_token
+from exporter.logs import Redactor
+from exporter.simulator import FleetSpec, Simulator
+from tests.conftest import (
+    OTHER_TOKEN,
+    READ_TOKEN,
+    DaemonHandle,
+    captured_logs,
+    token_file_config,
+    two_accounts,
+    write_config,
+)
 
 PRODUCTION_DROPLETS = 1000  # five pages of 200
 STAGING_DROPLETS = 5
@@ -132,40 +136,21 @@ def write_settings(
     timeout: str = "1s",
     extra: str = "",
 ) -> Path:
-    lines = ["accounts:"]
-    for name, token in tokens.items():
-        lines.append(f"  - name: {name}\n    token_file: {write_token(directory, name, token)}")
-    lines.append(f"api: {{url: '{api_url}', auth_url: '{api_url}', timeout: {timeout}}}")
-    return write_config(directory, "\n".join(lines) + "\n" + collectors_config(enabled) + extra)
+    text = token_file_config(directory, api_url, tokens, f", timeout: {timeout}")
+    return write_config(directory, text + collectors_config(enabled) + extra)
 
 
-class Harness:
+class Harness(DaemonHandle):
     """A running daemon, its simulator, clock and captured logs."""
 
     def __init__(self, daemon: Daemon, task: asyncio.Task[int], simulator: Simulator,
                  clock: OffsetClock, logs: io.StringIO, config: Path) -> None:
-        self.daemon = daemon
-        self.task = task
+        super().__init__(daemon, task)
         self.simulator = simulator
         self.clock = clock
         self.logs = logs
         self.config = config
         self._parsed: tuple[object, Exposition] | None = None
-
-    @property
-    def url(self) -> str:
-        assert self.daemon.server is not None
-        return f"http://127.0.0.1:{self.daemon.server.port}"
-
-    def account(self, name: str) -> AccountRuntime:
-        assert self.daemon.poller is not None
-        return next(a for a in self.daemon.poller.accounts if a.name == name)
-
-    async def poll(self, account: str, collector: str) -> Snapshot:
-        poller = self.daemon.poller
-        assert poller is not None
-        spec = next(c for c in poller.collectors if c.name == collector)
-        return await poller.poll_once(self.account(account), spec)
 
     async def get(self, path: str) -> httpx.Response:
         async with httpx.AsyncClient(timeout=5) as client:
@@ -222,22 +207,14 @@ def contains(text: str) -> Callable[[object], bool]:
 
 @pytest.fixture
 def logs() -> Any:
-    stream = io.StringIO()
-    redactor = Redactor()
-    configure_logging("debug", "json", redactor, stream)
-    yield stream, redactor
-    structlog.reset_defaults()
-    logging.getLogger().handlers.clear()
+    with captured_logs("debug") as captured:
+        yield captured
 
 
 @pytest.fixture
 def simulator() -> Any:
-    config = SimulatorConfig(accounts=(
-        SimAccount("production", tokens=(SimToken("production-ro", READ_TOKEN),),
-                   fleet=FleetSpec(seed=1, droplets=PRODUCTION_DROPLETS, volumes=4)),
-        SimAccount("staging", tokens=(SimToken("staging-ro", OTHER_TOKEN),),
-                   fleet=FleetSpec(seed=2, droplets=STAGING_DROPLETS, volumes=2)),
-    ))
+    config = two_accounts(FleetSpec(seed=1, droplets=PRODUCTION_DROPLETS, volumes=4),
+                          FleetSpec(seed=2, droplets=STAGING_DROPLETS, volumes=2))
     with Simulator(config) as sim:
         yield sim
 

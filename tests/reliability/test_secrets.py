@@ -24,6 +24,7 @@ from tests.conftest import (
     READ_TOKEN,
     WRITE_TOKEN,
     ExporterProcess,
+    two_accounts,
     write_config,
     write_token,
 )
@@ -59,12 +60,8 @@ def test_the_scan_catches_a_planted_token() -> None:
 
 @pytest.fixture
 def simulator() -> Iterator[Simulator]:
-    config = SimulatorConfig(accounts=(
-        SimAccount("production", tokens=(SimToken("production-ro", READ_TOKEN),),
-                   fleet=FleetSpec(seed=1, droplets=450, volumes=4)),
-        SimAccount("staging", tokens=(SimToken("staging-ro", OTHER_TOKEN),),
-                   fleet=FleetSpec(seed=2, droplets=5, volumes=2)),
-    ))
+    config = two_accounts(FleetSpec(seed=1, droplets=450, volumes=4),
+                          FleetSpec(seed=2, droplets=5, volumes=2))
     with Simulator(config) as sim:
         yield sim
 
