@@ -85,18 +85,11 @@ def summed(day: date, points: list[Cost]) -> InsightRecord:
     return InsightRecord(day, tuple(sorted(costs.items())))
 
 
-def parse_insights(
-    items: list[Any], day: date, where: str = f"{_SOURCE} data_points"
-) -> InsightRecord:
-    """Costs of `day` summed by (sku, region, description, group description)."""
-    return summed(day, page_costs(items, 0, day, where))
-
-
 async def fetch(reader: ResourceReader) -> InsightRecord:
     urn = team_urn(await reader.get(ACCOUNT_ENDPOINT))
     day = last_complete_day(reader.now())
     # end_date is the day after, so the range covers the whole of `day` whether the API reads
-    # the end as inclusive or exclusive; parse_insights keeps `day` only.
+    # the end as inclusive or exclusive; page_costs keeps `day` only.
     path = {"account_urn": urn, "start_date": day.isoformat(),
             "end_date": (day + timedelta(days=1)).isoformat()}
     # Each page is reduced to its costs of `day` as it arrives: a large account has tens of
