@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from exporter.collectors import COLLECTORS
+
 TOKEN_NAME = "bench-read-only"
 
 
@@ -75,6 +77,15 @@ def exporter_config(workdir: Path, simulator: SimulatorProcess, collectors: str 
     )
     path.chmod(0o600)
     return path
+
+
+def collectors_section(enabled: Sequence[str], interval: str) -> str:
+    """The config's `collectors:` with only `enabled` on, each polling every `interval`."""
+    lines = ["collectors:"]
+    for collector in COLLECTORS:
+        lines.append(f"  {collector.name}: " + (
+            f"{{interval: {interval}}}" if collector.name in enabled else "{enabled: false}"))
+    return "\n".join(lines) + "\n"
 
 
 def process_status(pid: int | str = "self") -> dict[str, int]:

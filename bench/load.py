@@ -30,12 +30,12 @@ import httpx
 
 from bench.common import (
     SimulatorProcess,
+    collectors_section,
     exporter_config,
     percentile,
     print_table,
     process_status,
 )
-from exporter.collectors import COLLECTORS
 
 
 @dataclass
@@ -125,14 +125,6 @@ def wait_serving(exporter: subprocess.Popen[bytes], base: str, log_path: Path,
 ENABLED = ("droplets", "volumes")
 
 
-def collectors_section() -> str:
-    lines = ["collectors:"]
-    for collector in COLLECTORS:
-        lines.append(f"  {collector.name}: " + (
-            "{interval: 5s}" if collector.name in ENABLED else "{enabled: false}"))
-    return "\n".join(lines) + "\n"
-
-
 DROPLET_REQUESTS = 'digitalocean_api_requests_total{account="production",code="200",endpoint="/v2/droplets"}'
 
 
@@ -203,7 +195,7 @@ def main() -> None:
         started = time.monotonic()
         simulator = SimulatorProcess(workdir, args.droplets, churn)
         print(f"simulator with {args.droplets} droplets up in {time.monotonic() - started:.1f}s")
-        config = exporter_config(workdir, simulator, collectors_section())
+        config = exporter_config(workdir, simulator, collectors_section(ENABLED, "5s"))
         exporter, base, log_path = start_exporter(workdir, config)
         try:
             metrics = wait_serving(exporter, base, log_path, args.droplets)

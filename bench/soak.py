@@ -24,7 +24,13 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import SimulatorProcess, exporter_config, print_table, process_status
+from bench.common import (
+    SimulatorProcess,
+    collectors_section,
+    exporter_config,
+    print_table,
+    process_status,
+)
 from exporter.cli import collector_defaults
 from exporter.collectors import COLLECTORS
 from exporter.config import load_settings
@@ -33,14 +39,6 @@ from exporter.logs import Redactor, configure_logging
 
 ENABLED = ("account", "droplets", "volumes", "snapshots", "tags")
 UNLIMITED = 1_000_000_000
-
-
-def collectors_section() -> str:
-    lines = ["collectors:"]
-    for collector in COLLECTORS:
-        lines.append(f"  {collector.name}: " + (
-            "{interval: 1h}" if collector.name in ENABLED else "{enabled: false}"))
-    return "\n".join(lines) + "\n"
 
 
 def sample(label: str, cycle: int) -> dict[str, object]:
@@ -115,7 +113,7 @@ def main() -> None:
                   "create": 3, "destroy": 3}]
         simulator = SimulatorProcess(workdir, args.droplets, churn)
         try:
-            config = exporter_config(workdir, simulator, collectors_section())
+            config = exporter_config(workdir, simulator, collectors_section(ENABLED, "1h"))
             started = time.monotonic()
             samples, counts = asyncio.run(soak(config, args.cycles, args.warmup))
             elapsed = time.monotonic() - started
