@@ -64,10 +64,10 @@ from exporter import __version__
 from exporter.api import PER_PAGE, AccountApi, DigitalOceanClient, request_counter
 from exporter.budget import RequestBudget
 from exporter.clock import SystemClock
-from exporter.collectors import COLLECTORS
+from exporter.collectors import COLLECTORS, collector_table
 from exporter.collectors.base import Collector
 from exporter.costs import cost_families
-from exporter.exposition import DataPart, DataRenderer, ExpositionCache
+from exporter.exposition import DataPart, DataRenderer, ExpositionCache, encode_collector
 from exporter.pricing import load_price_table
 from exporter.server import MetricsServer, ServerApp
 from exporter.snapshot import Snapshot
@@ -200,8 +200,21 @@ class Renders:
     gzip_bytes: int
 
 
-def fresh_of(data: Mapping[str, Any], now: float) -> list[tuple[str, str, Snapshot]]:
-    return [(ACCOUNT, name, Snapshot(value, now, None, now, 0.0)) for name, value in data.items()]
+def fresh_of(
+    data: Mapping[str, Any], now: float, before: list[tuple[str, str, Snapshot]] | None = None
+) -> list[tuple[str, str, Snapshot]]:
+    """What the polls publish: each collector's data with its encoded fragment (poll-time work),
+    reusing a fragment of `before` whose data is the very same object, as the poller does."""
+    kept = {name: snap for _, name, snap in before or () if snap.data is data.get(name)}
+    table = collector_table()
+    fresh = []
+    for name, value in data.items():
+        snapshot = kept.get(name)
+        if snapshot is None:
+            fragment = encode_collector(ACCOUNT, table[name], value)
+            snapshot = Snapshot(value, now, None, now, 0.0, fragment)
+        fresh.append((ACCOUNT, name, snapshot))
+    return fresh
 
 
 def render_part(renderer: DataRenderer, fresh: list[tuple[str, str, Snapshot]], now: float
@@ -226,18 +239,25 @@ def measure_renders(data: dict[str, Any]) -> Renders:
     now = time.time()
     gc.collect()
 
-    def timed(fresh: list[tuple[str, str, Snapshot]], at: float) -> tuple[float, float, DataPart]:
-        part, rendering, compressing = render_part(renderer, fresh, at)
-        return rendering, compressing, part
+    previous: list[tuple[str, str, Snapshot]] = []
 
-    full, full_gzip, part = timed(fresh_of(data, now), now)
-    # A Droplet poll that changed the fleet: a new records object (equal content, new identity,
-    # which is all the renderer looks at), so the Droplet fragment and the costs render again.
+    def timed(polled: dict[str, Any], at: float) -> tuple[float, float, DataPart]:
+        """Encoding what the polls changed (poll time) plus joining it (render time)."""
+        nonlocal previous
+        started = time.perf_counter()
+        previous = fresh_of(polled, at, previous)
+        encoding = time.perf_counter() - started
+        part, rendering, compressing = render_part(renderer, previous, at)
+        return encoding + rendering, compressing, part
+
+    full, full_gzip, part = timed(data, now)
+    # A Droplet poll that changed the fleet: a new records object, so the Droplet fragment is
+    # encoded again and the costs computed again.
     changed = {**data, "droplets": (*data["droplets"],)}
-    droplets, droplets_gzip, _ = timed(fresh_of(changed, now), now)
+    droplets, droplets_gzip, _ = timed(changed, now)
     # Nothing polled, but the cost estimates are due (every 5 minutes).
     later = now + 300
-    costs, _, _ = timed(fresh_of(changed, later), later)
+    costs, _, _ = timed(changed, later)
     return Renders(full, full_gzip, droplets, droplets_gzip, costs, len(part.plain),
                    len(part.gzip_prefix))
 
@@ -520,9 +540,10 @@ class RenderLoad:
 
 
 def scrape_during_renders(data: dict[str, Any], seconds: float, scrape: Scrape) -> RenderLoad:
-    """The exporter's HTTP server in this process, with a worker thread rendering the whole data
-    part back to back (a fresh renderer each time: nothing reused), as the daemon's render
-    worker does after a change; a gzip scraper measures scrapes meanwhile."""
+    """The exporter's HTTP server in this process, with a worker thread encoding every
+    collector's fragment and joining the whole data part back to back (nothing reused), as the
+    polls and the daemon's render worker do after a change; a gzip scraper measures scrapes
+    meanwhile."""
     prices = load_price_table()
     now = time.time()
     fresh = fresh_of(data, now)
@@ -540,7 +561,7 @@ def scrape_during_renders(data: dict[str, Any], seconds: float, scrape: Scrape) 
         while not stop_rendering.is_set():
             started = time.perf_counter()
             renderer = DataRenderer(COLLECTORS, (cost_families(prices),))
-            cache.set_data(render_part(renderer, fresh, now)[0])
+            cache.set_data(render_part(renderer, fresh_of(data, now), now)[0])
             durations.append(time.perf_counter() - started)
 
     try:

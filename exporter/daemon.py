@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -81,7 +81,9 @@ class Daemon:
         self.renderer = self._renderer(settings)
         self.poller: Poller | None = None
         self.client: DigitalOceanClient | None = None
-        self.registry, self.api_metrics = self_registry(lambda: self.poller, self.store, __version__)
+        self.registry, self.api_metrics = self_registry(
+            lambda: self.poller, self.store, __version__, lambda: self.renderer.derived_status
+        )
         self.server: MetricsServer | None = None
         limit_arenas()  # before the first thread starts
         self._render_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
@@ -93,6 +95,8 @@ class Daemon:
         self._ready = False
         self._ready_version: int | None = None  # store version when every first poll had ended
         self._rendered_version = -1  # store version the served exposition was rendered from
+        self._derived_reported: dict[tuple[str, str], str | None] = {}
+        self._render_failure: str | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -277,6 +281,7 @@ class Daemon:
             clock=self.clock,
             log=self.log,
             remember_secret=self.redactor.add,
+            encoder=self._render_executor,
         )
         self.poller.start(accounts)
 
@@ -347,16 +352,36 @@ class Daemon:
             version = self.store.data_version
             fresh = self.fresh_snapshots()
             state = self._render_state(fresh)
+            renderer = self.renderer
             try:
                 part = await loop.run_in_executor(
-                    self._render_executor, self._render, self.renderer, fresh, self.clock.time()
+                    self._render_executor, self._render, renderer, fresh, self.clock.time()
                 )
-            except Exception:
-                self.log.exception("rendering failed; still serving the previous exposition")
+            except Exception as exc:  # joining cached bytes: a bug, never data; say so once
+                if self._render_failure != repr(exc):
+                    self._render_failure = repr(exc)
+                    self.log.exception("rendering failed; still serving the previous exposition")
                 continue
+            self._render_failure = None
             self._rendered = state
             self.cache.set_data(part)
             self._rendered_version = version
+            self._report_derived(renderer.derived_status)
+
+    def _report_derived(self, status: Mapping[tuple[str, str], str | None]) -> None:
+        """One log line per change of a derived set's state (costs) for an account."""
+        for (account, name), error in status.items():
+            if self._derived_reported.get((account, name)) == error:
+                continue
+            if error is not None:
+                self.log.warning(
+                    f"{name} could not be computed; its series are left out for this account "
+                    "until they can be",
+                    account=account, collector=name, error=error,
+                )
+            elif (account, name) in self._derived_reported:
+                self.log.info(f"{name} recovered", account=account, collector=name)
+        self._derived_reported = dict(status)
 
     @staticmethod
     def _render(

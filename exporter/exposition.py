@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from prometheus_client import CollectorRegistry
@@ -40,14 +39,33 @@ def escape_label_value(value: str) -> str:
     return value
 
 
+class SampleError(ValueError):
+    """A sample that cannot be written: a non-finite or unrepresentable value, or a wrong number
+    of label values. Raised where samples are made, inside the poll that made them."""
+
+
+# Integers beyond this are written as floats: Prometheus parses values as float64, and a
+# 400-digit integer makes the whole page unparseable.
+_EXACT_INT = 2**53
+
+
 def format_value(value: float) -> str:
+    """The sample value as Prometheus reads it; raises SampleError for NaN, infinities and numbers
+    beyond float64 (a poll's data never means them, so they are bad data, not values)."""
     if isinstance(value, int):
-        return str(value)
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    return repr(float(value))
+        if -_EXACT_INT <= value <= _EXACT_INT:
+            return str(int(value))  # int(): a bool would print as True
+        try:
+            return _finite(float(value))
+        except OverflowError:
+            raise SampleError(f"integer of {value.bit_length()} bits is beyond float64") from None
+    return _finite(float(value))
+
+
+def _finite(number: float) -> str:
+    if not math.isfinite(number):
+        raise SampleError(f"value {number} is not a finite number")
+    return repr(number)
 
 
 def _family_header(family: Family) -> str:
@@ -55,21 +73,23 @@ def _family_header(family: Family) -> str:
     return f"# HELP {family.name} {help_text}\n# TYPE {family.name} {family.kind}\n"
 
 
-@dataclass(frozen=True)
-class _Fragment:
-    """One account's sample lines of one collector (or derived set), by family name, encoded,
-    with the inputs they were rendered from, compared by identity to know when to render again.
+Fragment = Mapping[str, bytes]
+"""One account's encoded sample lines of one collector (or derived set), by family name."""
 
-    The served data part is made of these very byte strings (see `_Chunks`), so the cache costs
-    no memory of its own."""
 
-    inputs: tuple[Any, ...]
-    lines: Mapping[str, bytes]
+def encode_fragment(
+    account: str, source: str, families: Sequence[Family], samples: Iterable[Sample]
+) -> dict[str, bytes]:
+    """Samples encoded as exposition lines, grouped by family, `account` first on every line.
 
-    def made_from(self, inputs: tuple[Any, ...]) -> bool:
-        return len(inputs) == len(self.inputs) and all(
-            a is b for a, b in zip(inputs, self.inputs, strict=True)
-        )
+    Every check happens here, where the samples are made: a wrong label count or a value that
+    cannot be written raises SampleError naming the source, the family and the object (the first
+    label value, the object's id). Text is UTF-8; a lone surrogate in an API string is replaced,
+    never allowed to fail the whole page."""
+    return {
+        name: text.encode("utf-8", "replace")
+        for name, text in _render_lines(account, source, families, samples).items()
+    }
 
 
 def render_samples(account: str, collector: Collector[Any], data: Any) -> dict[str, str]:
@@ -80,21 +100,36 @@ def render_samples(account: str, collector: Collector[Any], data: Any) -> dict[s
 def _render_lines(
     account: str, source: str, families: Sequence[Family], samples: Iterable[Sample]
 ) -> dict[str, str]:
-    """Sample lines grouped by family, `account` first on every line."""
     prefix = {
         f.name: (f.name + '{account="' + escape_label_value(account) + '"', f.labels)
         for f in families
     }
     chunks: dict[str, list[str]] = {f.name: [] for f in families}
     for name, values, value in samples:
+        if name not in prefix:
+            raise SampleError(f"{source}: {name} is not one of its families")
         start, labels = prefix[name]
         if len(values) != len(labels):
-            raise ValueError(f"{source}: {name} got {len(values)} label values for {labels}")
+            raise SampleError(
+                f"{source}: {name}{_which(labels, values)} got {len(values)} label values "
+                f"for {labels}"
+            )
+        try:
+            written = format_value(value)
+        except SampleError as exc:
+            raise SampleError(f"{source}: {name}{_which(labels, values)}: {exc}") from None
         pairs = "".join(
             f',{label}="{escape_label_value(v)}"' for label, v in zip(labels, values, strict=True)
         )
-        chunks[name].append(f"{start}{pairs}}} {format_value(value)}\n")
+        chunks[name].append(f"{start}{pairs}}} {written}\n")
     return {name: "".join(lines) for name, lines in chunks.items() if lines}
+
+
+def _which(labels: Sequence[str], values: Sequence[str]) -> str:
+    """The object a bad sample belongs to, by its first (id) label, for error messages."""
+    if labels and values:
+        return f" of {labels[0]}={str(values[0])[:80]!r}"
+    return ""
 
 
 # Pieces of the data part at least this long are served as they are; shorter ones (headers,
@@ -127,9 +162,34 @@ class _Chunks:
         return tuple(self.chunks)
 
 
+def encode_collector(account: str, collector: Collector[Any], data: Any) -> dict[str, bytes]:
+    """One poll's fragment: `collector.samples(data)` encoded for `account` (poll time, inside
+    the poll's error boundary; see Poller.poll_once)."""
+    return encode_fragment(account, collector.name, collector.families, collector.samples(data))
+
+
+@dataclass(frozen=True)
+class _DerivedFragment:
+    """One account's derived lines, the clock's period and the inputs they were computed from
+    (compared by identity) to know when to compute them again."""
+
+    period: int
+    inputs: tuple[Any, ...]
+    lines: Fragment
+
+    def made_from(self, period: int, inputs: tuple[Any, ...]) -> bool:
+        return period == self.period and len(inputs) == len(self.inputs) and all(
+            a is b for a, b in zip(inputs, self.inputs, strict=True)
+        )
+
+
 class DataRenderer:
-    """Renders the data part from snapshots, reusing an account's text while its inputs are the
-    same objects (and, for derived families, while the clock stays in the same period).
+    """Joins the data part from the fragments each poll encoded, and computes the derived
+    families (costs) of each account inside a boundary of their own.
+
+    Collector fragments are made at poll time (`encode_collector`), so joining them cannot fail
+    on data. A derived set that fails for one account leaves out that account's derived series;
+    `derived_errors` then says why (by (account, derived name)) until it succeeds again.
 
     Not thread-safe: one render at a time (the daemon runs renders on a single worker thread).
     """
@@ -139,8 +199,11 @@ class DataRenderer:
     ) -> None:
         self._collectors = tuple(collectors)
         self._derived = tuple(derived)
-        self._fragments: dict[tuple[str, str], _Fragment] = {}
+        self._fragments: dict[tuple[str, str], _DerivedFragment] = {}
         self._headers: dict[str, bytes] = {}
+        # (account, derived name) -> None when the last computation worked, else why it failed;
+        # replaced whole by each render, so readers on other threads see one render's state
+        self.derived_status: Mapping[tuple[str, str], str | None] = {}
 
     def time_bucket(self, now: float) -> int:
         """Changes when derived families are due again; 0 when there are none."""
@@ -156,41 +219,44 @@ class DataRenderer:
         self, fresh: Iterable[tuple[str, str, Snapshot]], now: float = 0.0
     ) -> tuple[bytes, ...]:
         """The data part `render` returns, as the byte strings that make it up."""
-        data: dict[tuple[str, str], Any] = {(a, c): s.data for a, c, s in fresh}
-        accounts = sorted({account for account, _ in data})
-        used: set[tuple[str, str]] = set()
+        snapshots = {(a, c): s for a, c, s in fresh}
+        accounts = sorted({account for account, _ in snapshots})
         out = _Chunks()
         for collector in self._collectors:
             fragments = []
             for account in accounts:
-                if (account, collector.name) in data:
-                    key = (account, collector.name)
-                    used.add(key)
-                    item = data[key]
-                    fragments.append(self._fragment(
-                        key, (item,), partial(collector.samples, item), collector.families
-                    ).lines)
+                snapshot = snapshots.get((account, collector.name))
+                if snapshot is not None and snapshot.fragment is not None:
+                    fragments.append(snapshot.fragment)
             self._assemble(out, collector.families, fragments)
+        used: set[tuple[str, str]] = set()
+        status: dict[tuple[str, str], str | None] = {}
         for derived in self._derived:
             fragments = []
-            bucket = int(now // derived.period)
             for account in accounts:
-                inputs = {n: data[(account, n)] for n in derived.inputs if (account, n) in data}
+                inputs = {
+                    name: snapshots[(account, name)].data
+                    for name in derived.inputs
+                    if (account, name) in snapshots
+                }
                 if not inputs:
                     continue
-                key = (account, f"derived:{derived.name}")
+                key = (account, derived.name)
                 used.add(key)
-                token = (bucket, *(inputs.get(n) for n in derived.inputs))
-                fragments.append(self._fragment(
-                    key, token, partial(derived.samples, inputs, now), derived.families
-                ).lines)
+                try:
+                    fragments.append(self._derived_fragment(key, derived, inputs, now).lines)
+                    status[key] = None
+                except Exception as exc:  # the derived set's own boundary: bad data, or a bug
+                    self._fragments.pop(key, None)
+                    status[key] = f"{type(exc).__name__}: {exc}"
             self._assemble(out, derived.families, fragments)
         for key in set(self._fragments) - used:
             del self._fragments[key]
+        self.derived_status = status
         return out.done()
 
     def _assemble(
-        self, out: _Chunks, families: Sequence[Family], fragments: list[Mapping[str, bytes]]
+        self, out: _Chunks, families: Sequence[Family], fragments: list[Fragment]
     ) -> None:
         """Each family once: its header, then every account's lines of it."""
         for family in families:
@@ -203,19 +269,20 @@ class DataRenderer:
                 for part in parts:
                     out.add(part)
 
-    def _fragment(
+    def _derived_fragment(
         self,
         key: tuple[str, str],
-        inputs: tuple[Any, ...],
-        samples: Callable[[], Iterable[Sample]],
-        families: Sequence[Family],
-    ) -> _Fragment:
+        derived: DerivedFamilies,
+        inputs: Mapping[str, Any],
+        now: float,
+    ) -> _DerivedFragment:
+        period = int(now // derived.period)
+        used = tuple(inputs.get(n) for n in derived.inputs)
         cached = self._fragments.get(key)
-        if cached is not None and cached.made_from(inputs):
+        if cached is not None and cached.made_from(period, used):
             return cached
-        lines = _render_lines(key[0], key[1], families, samples())
-        fragment = _Fragment(inputs, {name: text.encode() for name, text in lines.items()})
-        del lines
+        lines = encode_fragment(key[0], derived.name, derived.families, derived.samples(inputs, now))
+        fragment = _DerivedFragment(period, used, lines)
         self._fragments[key] = fragment
         return fragment
 

@@ -1,10 +1,13 @@
 """The poller: one asyncio task per (account, collector), plus a token watcher per account.
 
 Each task polls at its collector's interval (with a little jitter so accounts do not fire together;
-the first poll starts at once), publishes a Snapshot, and never raises. A failed poll keeps the
-last good data. A 401 pauses every collector of that account until its token changes; a 403
-disables the one collector whose scope is missing. A changed token file is verified (token/info)
-before it is used; an invalid or write-capable replacement is refused and the old token kept.
+the first poll starts at once), publishes a Snapshot, and never raises. One poll is its own error
+boundary (node_exporter's `execute()`): fetch -> parse -> samples -> encoded fragment, all or
+nothing, the encoding off the event loop. Whatever fails in it is a failed poll of that collector
+alone, logged once per distinct error, and keeps the last good data and fragment. A 401 pauses
+every collector of that account until its token changes; a 403 disables the one collector whose
+scope is missing. A changed token file is verified (token/info) before it is used; an invalid or
+write-capable replacement is refused and the old token kept.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +33,7 @@ from exporter.clock import Clock
 from exporter.collectors.base import Collector
 from exporter.collectors.fields import ShapeError
 from exporter.config import AccountSettings, CollectorSettings, TokenPolicy
+from exporter.exposition import SampleError, encode_collector
 from exporter.planner import Plan, plan
 from exporter.scopes import ScopeReport, decide, verify_token
 from exporter.snapshot import Snapshot, SnapshotStore
@@ -102,6 +107,7 @@ class Poller:
         remember_secret: Callable[[str], None],
         rng: random.Random | None = None,
         token_check_interval: float = TOKEN_CHECK_INTERVAL,
+        encoder: Executor | None = None,
     ) -> None:
         self.collectors = [c for c in collectors if settings[c.name].enabled]
         self.settings = settings
@@ -112,6 +118,7 @@ class Poller:
         self.remember_secret = remember_secret
         self.rng = rng or random.Random()  # noqa: S311  # jitter, not cryptography
         self.token_check_interval = token_check_interval
+        self.encoder = encoder  # where fragments are encoded; None: the loop's default executor
         self.accounts: list[AccountRuntime] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._failing: dict[tuple[str, str], str] = {}
@@ -181,16 +188,17 @@ class Poller:
             await self.clock.sleep(next_start - self.clock.monotonic())
 
     async def poll_once(self, account: AccountRuntime, collector: Collector[Any]) -> Snapshot:
-        """Fetch once and publish the result; errors end up in the snapshot, never raised."""
+        """Poll once and publish the result; errors end up in the snapshot, never raised."""
         key = (account.name, collector.name)
         log = self.log.bind(account=account.name, collector=collector.name)
         started = self.clock.monotonic()
-        data: Any = None
-        error: str | None = None
+        previous = self.store.get(key)
         requests = [0]
         counting = request_counter.set(requests)
+        bug: Exception | None = None
         try:
-            data = await collector.fetch(account.api)
+            data, fragment = await self._collect(account, collector, previous)
+            error = None
         except TokenRejectedError as exc:
             error = str(exc)
             self._token_rejected(account, exc, log)
@@ -201,9 +209,11 @@ class Poller:
             error = str(exc)
         except ShapeError as exc:
             error = f"unexpected API answer: {exc}"
-        except Exception as exc:  # a collector bug must not end the polling task
+        except SampleError as exc:
+            error = f"unusable value in the API answer: {exc}"
+        except Exception as exc:  # a collector bug must end this poll only, never the task
             error = f"internal error: {type(exc).__name__}: {exc}"
-            log.exception("collector failed unexpectedly; this is a bug, please report it")
+            bug = exc
         finally:
             request_counter.reset(counting)
         duration = self.clock.monotonic() - started
@@ -211,9 +221,7 @@ class Poller:
         if error is None:
             account.requests_per_poll[collector.name] = requests[0]
             self.replan(account)
-        previous = self.store.get(key)
-        if error is None:
-            snapshot = Snapshot(data, now, None, now, duration)
+            snapshot = Snapshot(data, now, None, now, duration, fragment)
             if key in self._failing:
                 del self._failing[key]
                 log.info("collector recovered", duration_seconds=round(duration, 3))
@@ -224,12 +232,36 @@ class Poller:
                 error,
                 now,
                 duration,
+                previous.fragment if previous else None,
             )
             if self._failing.get(key) != error:
                 self._failing[key] = error
-                log.warning("poll failed; keeping the last good data", error=error)
+                self._report_failure(log, error, bug, has_data=snapshot.fetched_at is not None)
         self.store.publish(key, snapshot)
         return snapshot
+
+    async def _collect(
+        self, account: AccountRuntime, collector: Collector[Any], previous: Snapshot | None
+    ) -> tuple[Any, Mapping[str, bytes]]:
+        """Fetch and parse, then make and encode the samples off the event loop; when the data
+        equals the last good data, its fragment is kept instead of encoded again."""
+        data = await collector.fetch(account.api)
+        if previous is not None and previous.fragment is not None and previous.data == data:
+            return previous.data, previous.fragment
+        fragment = await asyncio.get_running_loop().run_in_executor(
+            self.encoder, encode_collector, account.name, collector, data
+        )
+        return data, fragment
+
+    @staticmethod
+    def _report_failure(log: Log, error: str, bug: Exception | None, *, has_data: bool) -> None:
+        """One log line per new error of a collector (not one per poll)."""
+        event = "poll failed; keeping the last good data" if has_data else "poll failed; no data yet"
+        if bug is not None:
+            log.error(event, error=error, exc_info=bug,
+                      hint="this is a bug in the exporter, please report it")
+        else:
+            log.warning(event, error=error)
 
     def _token_rejected(self, account: AccountRuntime, exc: ApiError, log: Log) -> None:
         if not account.token_valid:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import platform
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -74,7 +74,8 @@ BUILD_INFO = SelfFamily("digitalocean_exporter_build_info", "gauge", ("version",
 COLLECTOR_SUCCESS = SelfFamily(
     "digitalocean_collector_success", "gauge", _COLLECTOR,
     "1 if the collector's last poll succeeded, 0 if it failed (its last good data is still served "
-    "until stale).",
+    "until stale); for collector costs, 0 when the account's cost estimates could not be "
+    "computed.",
 )
 COLLECTOR_DURATION = SelfFamily("digitalocean_collector_duration_seconds", "gauge", _COLLECTOR,
                                 "How long the collector's last poll took.")
@@ -152,11 +153,16 @@ class RuntimeMetrics(RegistryCollector):
     """Gauges read from the running poller at render time (nothing is stored twice)."""
 
     def __init__(
-        self, poller: Callable[[], Poller | None], store: SnapshotStore, version: str
+        self,
+        poller: Callable[[], Poller | None],
+        store: SnapshotStore,
+        version: str,
+        derived: Callable[[], Mapping[tuple[str, str], str | None]] = dict,
     ) -> None:
         self._poller = poller
         self._store = store
         self._version = version
+        self._derived = derived  # (account, derived name, e.g. costs) -> None or why it failed
 
     def collect(self) -> Iterator[Metric]:
         build = BUILD_INFO.gauge()
@@ -187,6 +193,8 @@ class RuntimeMetrics(RegistryCollector):
                 duration.add_metric(key, snapshot.duration)
                 if snapshot.fetched_at is not None:
                     last_success.add_metric(key, snapshot.fetched_at)
+        for (account_name, name), error in sorted(self._derived().items()):
+            success.add_metric((account_name, name), 1 if error is None else 0)
         yield from (success, duration, last_success, interval, enabled)
 
     def _account_families(self, poller: Poller) -> Iterator[Metric]:
@@ -215,13 +223,16 @@ class RuntimeMetrics(RegistryCollector):
 
 
 def self_registry(
-    poller: Callable[[], Poller | None], store: SnapshotStore, version: str
+    poller: Callable[[], Poller | None],
+    store: SnapshotStore,
+    version: str,
+    derived: Callable[[], Mapping[tuple[str, str], str | None]] = dict,
 ) -> tuple[CollectorRegistry, ApiRequestMetrics]:
     # `_created` series would double the request metrics in the text format for no use here;
     # the switch is process-wide in prometheus_client, and this is the only registry we own.
     disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped upstream
     registry = CollectorRegistry(auto_describe=False)
     api_metrics = ApiRequestMetrics(registry)
-    registry.register(RuntimeMetrics(poller, store, version))
+    registry.register(RuntimeMetrics(poller, store, version, derived))
     return registry, api_metrics
 

@@ -1,12 +1,16 @@
 """Snapshots: the last poll of each (account, collector), immutable and swapped by reference.
 
+A snapshot carries the parsed data (for derived families such as costs) and the same data already
+encoded as exposition lines: a poll is fetch -> parse -> samples -> encoded fragment, all or
+nothing, so a snapshot that has data always has its fragment.
+
 The poller writes, the renderer and the HTTP threads read. A Snapshot is never changed in place;
 publishing replaces the reference, so a reader always sees one whole poll (never half a fleet).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +26,8 @@ class Snapshot:
     error: str | None  # why the latest poll failed; None if it succeeded
     polled_at: float  # wall time the latest poll ended
     duration: float  # seconds the latest poll took
+    # the data encoded as exposition lines by family (made by the poll itself); None if never
+    fragment: Mapping[str, bytes] | None = None
 
     @property
     def ok(self) -> bool:

@@ -20,7 +20,7 @@ from exporter.api import DigitalOceanClient
 from exporter.budget import RequestBudget
 from exporter.clock import SystemClock
 from exporter.collectors import COLLECTORS
-from exporter.collectors.base import Collector, Family
+from exporter.collectors.base import Collector, DerivedFamilies, Family, Sample
 from exporter.costs import FAMILIES as COST_FAMILIES
 from exporter.costs import cost_families
 from exporter.exposition import (
@@ -28,6 +28,8 @@ from exporter.exposition import (
     DataRenderer,
     Exposition,
     ExpositionCache,
+    SampleError,
+    encode_collector,
     escape_label_value,
     format_value,
 )
@@ -39,6 +41,11 @@ from tests.conftest import example_reader, require_tool
 GOLDEN = Path(__file__).parent / "golden" / "examples.prom"
 DEMO_GOLDEN = Path(__file__).parent / "golden" / "demo.prom"
 DEMO_TIME = 1_795_000_000.0  # 2026-11-18T07:06:40Z, fixed so the demo fleet renders the same
+
+
+def polled(account: str, collector: Collector[Any], data: Any, at: float = 1.0) -> Snapshot:
+    """The snapshot a successful poll of `data` publishes: the data and its encoded fragment."""
+    return Snapshot(data, at, None, at, 0.1, encode_collector(account, collector, data))
 
 
 async def demo_snapshots() -> list[tuple[str, str, Snapshot]]:
@@ -55,7 +62,7 @@ async def demo_snapshots() -> list[tuple[str, str, Snapshot]]:
                 for collector in COLLECTORS:
                     data = await collector.fetch(reader)
                     result.append((account.name, collector.name,
-                                   Snapshot(data, DEMO_TIME, None, DEMO_TIME, 0.1)))
+                                   polled(account.name, collector, data, DEMO_TIME)))
         finally:
             await client.aclose()
     return result
@@ -76,7 +83,7 @@ async def example_snapshots(accounts: tuple[str, ...] = ("production",)) -> list
     for account in accounts:
         for collector in COLLECTORS:
             data = await collector.fetch(example_reader())
-            result.append((account, collector.name, Snapshot(data, 1.0, None, 1.0, 0.1)))
+            result.append((account, collector.name, polled(account, collector, data)))
     return result
 
 
@@ -170,10 +177,22 @@ def test_cache_swaps_self_part_only_when_it_changed() -> None:
 
 def test_label_escaping_and_value_formatting() -> None:
     assert escape_label_value('a"b\\c\nd') == 'a\\"b\\\\c\\nd'
-    assert [format_value(v) for v in (1, 0.5, float("inf"), float("-inf"), 1e22, 2**40)] == [
-        "1", "0.5", "+Inf", "-Inf", "1e+22", "1099511627776"
+    assert [format_value(v) for v in (1, 0.5, 1e22, 2**40, True, 10**20)] == [
+        "1", "0.5", "1e+22", "1099511627776", "1", "1e+20"
     ]
-    assert format_value(float("nan")) == "NaN"
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (float("nan"), "value nan is not a finite number"),
+    (float("inf"), "value inf is not a finite number"),
+    (float("-inf"), "value -inf is not a finite number"),
+    (10**400, "integer of 1329 bits is beyond float64"),
+])
+def test_values_prometheus_cannot_read_are_refused(value: float, message: str) -> None:
+    """A NaN price or a 400-digit size is bad data: refused where it is made, never written
+    (a 406-digit integer makes Prometheus reject the whole page)."""
+    with pytest.raises(SampleError, match=f"^{message}$"):
+        format_value(value)
 
 
 def tiny_collector(samples: list[tuple[str, tuple[str, ...], float]]) -> Collector[Any]:
@@ -189,48 +208,105 @@ def tiny_collector(samples: list[tuple[str, tuple[str, ...], float]]) -> Collect
 
 def test_awkward_label_values_parse_back_exactly() -> None:
     nasty = 'web "prod"\\01\nline2 ✓'
-    renderer = DataRenderer([tiny_collector([("t_info", (nasty,), 1)])])
-    text = renderer.render([("acc\"ount", "tiny", Snapshot(object(), 1, None, 1, 0))]).decode()
-    [family] = parse_text(text)
+    collector = tiny_collector([("t_info", (nasty,), 1)])
+    text = DataRenderer([collector]).render([("acc\"ount", "tiny", polled('acc"ount', collector, 0))])
+    [family] = parse_text(text.decode())
     assert family.samples[0].labels == {"account": 'acc"ount', "name": nasty}
 
 
-def test_wrong_label_count_is_reported() -> None:
-    renderer = DataRenderer([tiny_collector([("t_info", ("a", "b"), 1)])])
-    with pytest.raises(ValueError, match=r"t_info got 2 label values"):
-        renderer.render([("a", "tiny", Snapshot(object(), 1, None, 1, 0))])
+def test_a_lone_surrogate_in_a_label_is_replaced_not_fatal() -> None:
+    """JSON can spell "\\ud800"; it decodes to a str that UTF-8 cannot encode."""
+    collector = tiny_collector([("t_info", ("web\ud800",), 1)])
+    text = DataRenderer([collector]).render([("a", "tiny", polled("a", collector, 0))]).decode()
+    [family] = parse_text(text)
+    assert family.samples[0].labels["name"] == "web?"
 
 
-async def test_unchanged_snapshots_are_not_rendered_again() -> None:
-    calls = []
+@pytest.mark.parametrize(("samples", "message"), [
+    ([("t_info", ("a", "b"), 1)],
+     "tiny: t_info of name='a' got 2 label values for ('name',)"),
+    ([("t_info", ("web-1",), 1), ("t_info", ("web-2",), float("nan"))],
+     "tiny: t_info of name='web-2': value nan is not a finite number"),
+    ([("t_other", ("a",), 1)], "tiny: t_other is not one of its families"),
+])
+def test_a_bad_sample_is_refused_naming_collector_family_and_object(
+    samples: list[Sample], message: str
+) -> None:
+    with pytest.raises(SampleError) as raised:
+        encode_collector("a", tiny_collector(samples), None)
+    assert str(raised.value) == message
+
+
+def test_the_renderer_only_joins_what_the_polls_encoded() -> None:
+    """The renderer never calls a collector: a snapshot's fragment is what gets served, and a
+    snapshot without one (never polled successfully) adds nothing."""
+    def explode(data: Any) -> Any:
+        raise AssertionError("samples() called at render time")
+
+    collector = tiny_collector([])
+    renderer = DataRenderer([Collector(**{**collector.__dict__, "samples": explode})])
+    fragment = {"t_info": b't_info{account="a",name="n"} 1\n'}
+    text = renderer.render([("a", "tiny", Snapshot(0, 1, None, 1, 0, fragment)),
+                            ("b", "tiny", Snapshot(None, None, "boom", 1, 0))]).decode()
+    assert text == '# HELP t_info polled\n# TYPE t_info gauge\nt_info{account="a",name="n"} 1\n'
+
+
+def counting_costs(calls: list[str], fail_for: str = "") -> DerivedFamilies:
+    def samples(inputs: Any, now: float) -> Any:
+        calls.append(inputs["tiny"])
+        if inputs["tiny"] == fail_for:
+            raise ArithmeticError(f"bad price in {fail_for}")
+        return iter([("t_cost_usd", (), 1.5)])
+
+    return DerivedFamilies("costs", (Family("t_cost_usd", "estimated"),), ("tiny",), samples, 60)
+
+
+def test_derived_families_are_computed_again_only_when_inputs_or_period_change() -> None:
+    calls: list[str] = []
     collector = tiny_collector([("t_info", ("n",), 1)])
-    counting = Collector(**{**collector.__dict__,
-                            "samples": lambda d: (calls.append(d), iter([("t_info", ("n",), 1)]))[1]})
-    renderer = DataRenderer([counting])
-    snap = Snapshot(object(), 1, None, 1, 0)
-    other = Snapshot(object(), 1, None, 1, 0)
-    renderer.render([("a", "tiny", snap), ("b", "tiny", other)])
-    renderer.render([("a", "tiny", snap), ("b", "tiny", Snapshot(other.data, 2, None, 2, 0))])
-    assert len(calls) == 2  # same data objects: both fragments reused
-    renderer.render([("a", "tiny", Snapshot(object(), 3, None, 3, 0))])
-    assert len(calls) == 3
+    renderer = DataRenderer([collector], (counting_costs(calls),))
+    a, b = polled("a", collector, "fleet-a"), polled("b", collector, "fleet-b")
+    renderer.render([("a", "tiny", a), ("b", "tiny", b)], now=10)
+    renderer.render([("a", "tiny", a), ("b", "tiny", Snapshot(b.data, 2, None, 2, 0, b.fragment))],
+                    now=20)
+    assert calls == ["fleet-a", "fleet-b"]  # same data objects, same period: both reused
+    renderer.render([("a", "tiny", a), ("b", "tiny", polled("b", collector, "fleet-b2"))], now=30)
+    assert calls == ["fleet-a", "fleet-b", "fleet-b2"]
+    renderer.render([("a", "tiny", a)], now=70)  # next period: computed again
+    assert calls[-1] == "fleet-a"
 
 
-def test_chunked_data_part_serves_the_cached_fragments_without_a_joined_copy() -> None:
-    """The daemon serves `render_chunks`: the same bytes as `render`, made of the renderer's
-    cached fragments themselves (no second copy of a big exposition), and few of them."""
+def test_a_derived_failure_leaves_out_that_account_only_and_says_why() -> None:
+    calls: list[str] = []
+    collector = tiny_collector([("t_info", ("n",), 1)])
+    renderer = DataRenderer([collector], (counting_costs(calls, fail_for="fleet-b"),))
+    fresh = [("a", "tiny", polled("a", collector, "fleet-a")),
+             ("b", "tiny", polled("b", collector, "fleet-b"))]
+    families = {f.name: f for f in parse_text(renderer.render(fresh, now=10).decode())}
+    assert [s.labels["account"] for s in families["t_cost_usd"].samples] == ["a"]
+    assert [s.labels["account"] for s in families["t_info"].samples] == ["a", "b"]
+    assert renderer.derived_status == {
+        ("a", "costs"): None, ("b", "costs"): "ArithmeticError: bad price in fleet-b",
+    }
+    fresh[1] = ("b", "tiny", polled("b", collector, "fleet-b fixed"))
+    renderer.render(fresh, now=10)
+    assert renderer.derived_status == {("a", "costs"): None, ("b", "costs"): None}
+
+
+def test_chunked_data_part_serves_the_polled_fragments_without_a_joined_copy() -> None:
+    """The daemon serves `render_chunks`: the same bytes as `render`, made of the fragments the
+    polls encoded themselves (no second copy of a big exposition), and few of them."""
     big = [("t_info", (f"name-{i:05d}",), 1) for i in range(5000)]  # ~190 KB of lines
-    renderer = DataRenderer([tiny_collector(big)])
-    fresh = [("a", "tiny", Snapshot(object(), 1, None, 1, 0)),
-             ("b", "tiny", Snapshot(object(), 1, None, 1, 0))]
+    collector = tiny_collector(big)
+    renderer = DataRenderer([collector])
+    fresh = [("a", "tiny", polled("a", collector, 0)), ("b", "tiny", polled("b", collector, 0))]
     chunks = renderer.render_chunks(fresh)
     assert b"".join(chunks) == renderer.render(fresh)
     assert b"".join(chunks).startswith(b"# HELP t_info polled\n# TYPE t_info gauge\n")
-    cached = [lines["t_info"] for lines in (f.lines for f in renderer._fragments.values())]
     assert len(chunks) == 3  # the header, then each account's lines by reference
-    assert all(any(chunk is fragment for chunk in chunks) for fragment in cached)
-    again = renderer.render_chunks(fresh)
-    assert all(a is b for a, b in zip(again[1:], chunks[1:], strict=True))  # reused, not re-rendered
+    for _, _, snapshot in fresh:
+        assert snapshot.fragment is not None
+        assert any(chunk is snapshot.fragment["t_info"] for chunk in chunks)
 
 
 def test_data_part_from_chunks_is_one_gzip_stream_of_their_concatenation() -> None:

@@ -17,6 +17,7 @@ from exporter.api import DigitalOceanClient
 from exporter.budget import RequestBudget
 from exporter.collectors import billing, droplets, volumes
 from exporter.config import AccountSettings, CollectorSettings, TokenPolicy
+from exporter.exposition import encode_collector
 from exporter.logs import get_logger
 from exporter.poller import AccountRuntime, Poller
 from exporter.scopes import classify
@@ -106,6 +107,43 @@ async def test_failure_keeps_the_last_good_data_and_logs_once(
     mock_fleet()
     assert (await setup.poller.poll_once(setup.account, droplets.COLLECTOR)).ok
     assert any(e["event"] == "collector recovered" for e in events(log_stream))
+
+
+@respx.mock
+async def test_a_poll_publishes_its_encoded_fragment_and_reuses_it_while_data_is_equal(
+    setup: Setup
+) -> None:
+    mock_fleet()
+    first = await setup.poller.poll_once(setup.account, droplets.COLLECTOR)
+    assert first.fragment is not None
+    assert first.fragment == encode_collector("production", droplets.COLLECTOR, first.data)
+    setup.clock.advance(60)
+    second = await setup.poller.poll_once(setup.account, droplets.COLLECTOR)
+    assert second.fetched_at == setup.clock.time()
+    assert second.data is first.data  # equal data: the same objects, nothing encoded again
+    assert second.fragment is first.fragment
+
+
+@respx.mock
+async def test_a_value_that_cannot_be_written_fails_the_poll_and_keeps_the_last_good_one(
+    setup: Setup, log_stream: io.StringIO
+) -> None:
+    body = spec_example("/v2/droplets", "All Droplets")
+    mock_fleet(body)
+    good = await setup.poller.poll_once(setup.account, droplets.COLLECTOR)
+    body["droplets"][1]["size"]["price_hourly"] = float("inf")  # JSON text: Infinity
+    respx.get(f"{API}/v2/droplets").mock(return_value=httpx.Response(
+        200, content=json.dumps(body).encode(), headers={"content-type": "application/json"}
+    ))
+    setup.clock.advance(60)
+    failed = await setup.poller.poll_once(setup.account, droplets.COLLECTOR)
+    assert failed.error == (
+        "unusable value in the API answer: droplets: digitalocean_droplet_price_hourly_usd of "
+        f"droplet_id='{body['droplets'][1]['id']}': value inf is not a finite number"
+    )
+    assert (failed.data, failed.fragment) == (good.data, good.fragment)
+    [warning] = [e for e in events(log_stream) if e["level"] == "warning"]
+    assert warning["event"] == "poll failed; keeping the last good data"
 
 
 @respx.mock
