@@ -21,6 +21,7 @@ from urllib.parse import unquote
 from exporter.simulator.fleet import Fleet, encode_json
 from exporter.simulator.items import Item, with_base_url
 from exporter.simulator.paging import PagingError, page_body, page_links, parse_paging
+from exporter.simulator.routing import Router
 
 ERROR_TEXT: Mapping[int, tuple[str, str]] = MappingProxyType(
     {
@@ -439,18 +440,6 @@ class Endpoint:
     handler: Handler
     paged: bool = False
 
-    @property
-    def pattern(self) -> re.Pattern[str]:
-        return template_pattern(self.template)
-
-
-def template_pattern(template: str) -> re.Pattern[str]:
-    parts = re.split(r"\{(\w+)\}", template)
-    regex = "".join(
-        f"(?P<{part}>[^/]+)" if index % 2 else re.escape(part) for index, part in enumerate(parts)
-    )
-    return re.compile(f"^{regex}$")
-
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("/v2/account", "account:read", get_account),
@@ -505,22 +494,9 @@ NOT_IN_SPEC: frozenset[str] = frozenset(
 """Endpoints the real API has that the vendored spec subset does not describe."""
 
 
-@dataclass(frozen=True)
-class Router:
-    """Finds the endpoint for a path; compiled once per simulator."""
-
-    routes: tuple[tuple[re.Pattern[str], Endpoint], ...]
-
-    @classmethod
-    def of(cls, endpoints: Sequence[Endpoint] = ENDPOINTS) -> Router:
-        return cls(tuple((endpoint.pattern, endpoint) for endpoint in endpoints))
-
-    def match(self, path: str) -> tuple[Endpoint, dict[str, str]] | None:
-        for pattern, endpoint in self.routes:
-            found = pattern.match(path)
-            if found:
-                return endpoint, found.groupdict()
-        return None
+def endpoint_router(endpoints: Sequence[Endpoint] = ENDPOINTS) -> Router[Endpoint]:
+    """The router over `endpoints`; raises RouteTableError for ambiguous templates."""
+    return Router(endpoints)
 
 
 def error_body(error_id: str, message: str, request_id: str) -> bytes:

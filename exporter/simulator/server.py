@@ -35,7 +35,7 @@ from exporter.simulator.endpoints import (
     ApiRequest,
     Caller,
     Endpoint,
-    Router,
+    endpoint_router,
     error_body,
 )
 from exporter.simulator.faults import FaultPlan, RequestFacts
@@ -120,7 +120,7 @@ class Simulator:
         self.config = config
         self._clock = clock
         self._log = logging.getLogger("exporter.simulator")
-        self._router = Router.of()
+        self._router = endpoint_router()
         self._limiter = RateLimiter(
             per_hour=config.requests_per_hour, per_minute=config.requests_per_minute
         )
