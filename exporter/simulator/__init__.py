@@ -41,7 +41,6 @@ from exporter.simulator.config import (
     FULL_ACCESS_SCOPES,
     READ_ONLY_SCOPES,
     Fault,
-    FleetSpec,
     SimAccount,
     SimToken,
     SimulatorConfig,
@@ -53,6 +52,7 @@ from exporter.simulator.fleet import Fleet
 from exporter.simulator.requestlog import RequestLog, RequestRecord
 from exporter.simulator.scenario import ScenarioError, load_scenario, parse_scenario
 from exporter.simulator.server import Simulator
+from exporter.simulator.spec import FleetSpec
 
 __all__ = [
     "ENDPOINTS",

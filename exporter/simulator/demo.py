@@ -23,12 +23,12 @@ from __future__ import annotations
 
 from exporter.simulator.config import (
     READ_ONLY_SCOPES,
-    FleetSpec,
     SimAccount,
     SimToken,
     SimulatorConfig,
     generated_token,
 )
+from exporter.simulator.spec import FleetSpec
 
 PRODUCTION_CREDIT_RATIO = "0.04"
 """The promotional credit on production's past invoices: their amounts are this share below

@@ -18,8 +18,9 @@ from types import MappingProxyType
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-from exporter.simulator.fleet import Fleet, encode_json
+from exporter.simulator.fleet import Fleet
 from exporter.simulator.items import Item, with_base_url
+from exporter.simulator.objects import encode_json
 from exporter.simulator.paging import PagingError, page_body, page_links, parse_paging
 from exporter.simulator.routing import Router
 

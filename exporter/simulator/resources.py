@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from exporter.simulator.catalog import (
     APP_INSTANCE_PRICES,
@@ -53,8 +53,8 @@ from exporter.simulator.catalog import (
     regions_catalog,
     sizes_catalog,
 )
-from exporter.simulator.config import FleetSpec
 from exporter.simulator.determinism import seeded_random, stable_hex, stable_int, stable_uuid
+from exporter.simulator.droplet_factory import DropletFactory, KubernetesNode
 from exporter.simulator.items import (
     BASE_URL,
     DAY,
@@ -64,10 +64,8 @@ from exporter.simulator.items import (
     encode_with_slots,
     make_item,
 )
+from exporter.simulator.spec import FleetSpec
 from exporter.simulator.timefmt import iso_utc
-
-if TYPE_CHECKING:
-    from exporter.simulator.fleet import DropletFactory
 
 JsonObject = dict[str, Any]
 
@@ -125,16 +123,6 @@ def base36(number: int) -> str:
         out = digits[rest] + out
         if number == 0:
             return out
-
-
-@dataclass(frozen=True, slots=True)
-class KubernetesNode:
-    """What makes a Droplet a Kubernetes worker node."""
-
-    name: str
-    size: str
-    region: str
-    tags: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -19,15 +19,14 @@ import yaml
 from exporter.simulator.config import (
     FAULT_KINDS,
     MALFORMED_STYLES,
-    RESOURCE_COUNTS,
     SCOPE_PRESETS,
     Fault,
-    FleetSpec,
     SimAccount,
     SimToken,
     SimulatorConfig,
     generated_token,
 )
+from exporter.simulator.spec import RESOURCE_COUNTS, FleetSpec
 
 MONEY = re.compile(r"^-?\d+\.\d{2}$")
 T = TypeVar("T")
