@@ -47,8 +47,9 @@ from exporter.simulator.config import (
     generated_token,
 )
 from exporter.simulator.demo import demo_config
-from exporter.simulator.endpoints import ENDPOINTS, NOT_IN_SPEC, Endpoint
+from exporter.simulator.endpoints import ENDPOINTS, NOT_IN_SPEC
 from exporter.simulator.fleet import Fleet
+from exporter.simulator.handling import Endpoint
 from exporter.simulator.requestlog import RequestLog, RequestRecord
 from exporter.simulator.scenario import ScenarioError, load_scenario, parse_scenario
 from exporter.simulator.server import Simulator

@@ -25,6 +25,7 @@ from exporter.simulator.billing import Billing, Customer, GeneratedBilling, Stat
 from exporter.simulator.determinism import seeded_random, stable_hex, stable_int
 from exporter.simulator.droplet_factory import DropletFactory
 from exporter.simulator.items import DropletLookup, Item
+from exporter.simulator.kinds import resource_counts
 from exporter.simulator.ledger import Ledger, build_ledger
 from exporter.simulator.objects import ListedObject, listed_droplet, listed_volume
 from exporter.simulator.resources import (
@@ -220,6 +221,7 @@ class Fleet:
             owner_uuid=str(account["uuid"]),
             owner_id=default_owner_id(account_name) if owner_id is None else owner_id,
             next_droplet_id=base_id + total * ID_STRIDE + ID_STRIDE,
+            counts=resource_counts(spec),
         )
         # Kubernetes nodes are Droplets of the fleet: they are chosen (and renamed, resized,
         # moved) before volumes are attached, so attachments agree with the nodes' regions.
