@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 
 RATIO = re.compile(r"^(0|1)(\.\d+)?$")
 """A ratio written as a decimal string ("0.04"), like money never a float."""
 
-RESOURCE_COUNTS: tuple[str, ...] = (
-    "snapshots",
-    "reserved_ips",
-    "reserved_ipv6s",
-    "load_balancers",
-    "kubernetes_clusters",
-    "databases",
-    "apps",
-    "domains",
-    "firewalls",
-    "custom_vpcs",
-    "cdn_endpoints",
-    "certificates",
-    "uptime_checks",
-    "projects",
-    "spaces_buckets",
-)
-"""The FleetSpec counts of resources other than Droplets and volumes (None: derived)."""
+NOT_COUNTS = frozenset({"seed", "created_until"})
+"""Integer fields that may be negative; every other number in a FleetSpec is a count or limit."""
 
 
 @dataclass(frozen=True)
@@ -67,8 +51,9 @@ class FleetSpec:
     programme, say "0.04"): shown under the summary's `credits_and_adjustments`, and the
     invoice's amount is that much below the fleet's full-month cost. Ignored with
     `invoice_amounts`."""
-    # Every other resource. None: a realistic share of `droplets` (see `resource_counts` in
-    # resources.py and the README); an explicit count wins.
+    # Every other kind (one field per counted kind of `exporter.simulator.kinds.KINDS`, checked
+    # by tests/simulator/test_kinds.py). None: a realistic share of `droplets` (each kind's
+    # `Count`, worked out by `kinds.resource_counts`); an explicit count wins.
     snapshots: int | None = None
     """Droplet and volume snapshots; None: 1 per 5 Droplets (a third of volume snapshots)."""
     reserved_ips: int | None = None
@@ -110,10 +95,11 @@ class FleetSpec:
     check down in a region, registry almost full); False: none at all."""
 
     def __post_init__(self) -> None:
-        for name in ("droplets", "gpu_droplets", "volumes", "invoice_months", *RESOURCE_COUNTS):
-            value = getattr(self, name)
-            if value is not None and value < 0:
-                raise ValueError(f"FleetSpec.{name} must not be negative")
+        for spec_field in fields(self):
+            value = getattr(self, spec_field.name)
+            countable = isinstance(value, int) and not isinstance(value, bool)
+            if countable and spec_field.name not in NOT_COUNTS and value < 0:
+                raise ValueError(f"FleetSpec.{spec_field.name} must not be negative")
         if self.projects is not None and self.projects < 1:
             raise ValueError("FleetSpec.projects must be at least 1 (the default project)")
         object.__setattr__(self, "regions", tuple(self.regions))

@@ -21,8 +21,8 @@ from exporter.simulator.catalog import (
     RESERVED_IP_UNASSIGNED_MONTHLY,
 )
 from exporter.simulator.fleet import Fleet
-from exporter.simulator.ledger import PRODUCTS
 from exporter.simulator.kinds import resource_counts
+from exporter.simulator.ledger import PRODUCTS
 
 from .conftest import (
     API_READ,
