@@ -21,6 +21,10 @@ Billing agrees with the fleet: usage, the invoice preview, past invoices and the
 the billing history and Billing Insights are all computed from what the fleet's resources
 cost (`ledger.py`), so an estimate made from the served resources can be checked exactly.
 
+Each product is one module of `exporter/simulator/kinds/` (its routes, scopes, count and
+builder), collected in `kinds.KINDS`; the route table and the fleet counts are derived from
+it (README.md: "Adding a kind").
+
 Besides Droplets, volumes, the account and billing, every other resource an account runs is
 served (snapshots, reserved IPs, load balancers, Kubernetes, databases, apps, domains and
 records, firewalls, VPCs and members, CDN, certificates, registry, uptime, projects, tags,

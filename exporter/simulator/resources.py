@@ -19,7 +19,9 @@ and Spaces buckets of one account, all consistent with its Droplets and volumes:
   true whatever the date.
 
 Each kind has its own seeded random stream, so changing one count leaves the others alone. A
-spec's `problems` decides the alert-worthy states (see `FleetSpec.problems`).
+spec's `problems` decides the alert-worthy states (see `FleetSpec.problems`). How many of each
+kind comes in as `ResourceCounts` (worked out from `exporter.simulator.kinds.KINDS`); each
+kind module names its `build_<kind>` method here as its builder.
 """
 
 from __future__ import annotations
