@@ -21,6 +21,10 @@ Billing agrees with the fleet: usage, the invoice preview, past invoices and the
 the billing history and Billing Insights are all computed from what the fleet's resources
 cost (`ledger.py`), so an estimate made from the served resources can be checked exactly.
 
+Each product is one module of `exporter/simulator/kinds/` (its routes, scopes, count and
+builder), collected in `kinds.KINDS`; the route table and the fleet counts are derived from
+it (README.md: "Adding a kind").
+
 Besides Droplets, volumes, the account and billing, every other resource an account runs is
 served (snapshots, reserved IPs, load balancers, Kubernetes, databases, apps, domains and
 records, firewalls, VPCs and members, CDN, certificates, registry, uptime, projects, tags,
@@ -41,18 +45,19 @@ from exporter.simulator.config import (
     FULL_ACCESS_SCOPES,
     READ_ONLY_SCOPES,
     Fault,
-    FleetSpec,
     SimAccount,
     SimToken,
     SimulatorConfig,
     generated_token,
 )
 from exporter.simulator.demo import demo_config
-from exporter.simulator.endpoints import ENDPOINTS, NOT_IN_SPEC, Endpoint
+from exporter.simulator.endpoints import ENDPOINTS, NOT_IN_SPEC
 from exporter.simulator.fleet import Fleet
+from exporter.simulator.handling import Endpoint
 from exporter.simulator.requestlog import RequestLog, RequestRecord
 from exporter.simulator.scenario import ScenarioError, load_scenario, parse_scenario
 from exporter.simulator.server import Simulator
+from exporter.simulator.spec import FleetSpec
 
 __all__ = [
     "ENDPOINTS",

@@ -18,14 +18,37 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from exporter.simulator.config import Fault
+from exporter.simulator.requestlog import RequestLog
 from exporter.simulator.scenario import ScenarioError, parse_faults
 from exporter.simulator.transport import Answer
 
-if TYPE_CHECKING:
-    from exporter.simulator.server import Simulator
+
+class Simulator(Protocol):
+    """What the control API changes: `exporter.simulator.server.Simulator` (which calls us, so
+    this module names only the part it uses)."""
+
+    @property
+    def requests(self) -> RequestLog: ...
+
+    @property
+    def faults(self) -> tuple[Fault, ...]: ...
+
+    def describe(self) -> dict[str, object]: ...
+
+    def set_faults(self, faults: Iterable[Fault]) -> None: ...
+
+    def clear_faults(self) -> None: ...
+
+    def revoke_token(self, token_name: str) -> None: ...
+
+    def mutate_fleet(
+        self, account_name: str, create_droplets: int = 0, destroy_droplets: int = 0
+    ) -> tuple[list[int], list[int]]: ...
 
 
 def reply(status: int, value: object) -> Answer:

@@ -57,9 +57,10 @@ from exporter.simulator.catalog import (
 )
 from exporter.simulator.determinism import stable_int
 from exporter.simulator.items import DropletRef, Item, Stamp
+from exporter.simulator.objects import price
 
 if TYPE_CHECKING:
-    from exporter.simulator.fleet import ListedObject
+    from exporter.simulator.objects import ListedObject
     from exporter.simulator.resources import Resources
 
 JsonObject = dict[str, Any]
@@ -138,13 +139,6 @@ def month_bounds(year: int, month: int) -> tuple[int, int]:
 
 def day_start(day: date) -> int:
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
-
-
-def price(value: object) -> Decimal | None:
-    """A JSON price (a float in the API) as the exact decimal it was written as."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return Decimal(repr(value))
 
 
 def sku(code: str, key: object, digits: int = 4) -> str:

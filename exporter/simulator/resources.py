@@ -19,7 +19,9 @@ and Spaces buckets of one account, all consistent with its Droplets and volumes:
   true whatever the date.
 
 Each kind has its own seeded random stream, so changing one count leaves the others alone. A
-spec's `problems` decides the alert-worthy states (see `FleetSpec.problems`).
+spec's `problems` decides the alert-worthy states (see `FleetSpec.problems`). How many of each
+kind comes in as `ResourceCounts` (worked out from `exporter.simulator.kinds.KINDS`); each
+kind module names its `build_<kind>` method here as its builder.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from exporter.simulator.catalog import (
     APP_INSTANCE_PRICES,
@@ -53,8 +55,8 @@ from exporter.simulator.catalog import (
     regions_catalog,
     sizes_catalog,
 )
-from exporter.simulator.config import FleetSpec
 from exporter.simulator.determinism import seeded_random, stable_hex, stable_int, stable_uuid
+from exporter.simulator.droplet_factory import DropletFactory, KubernetesNode
 from exporter.simulator.items import (
     BASE_URL,
     DAY,
@@ -64,10 +66,8 @@ from exporter.simulator.items import (
     encode_with_slots,
     make_item,
 )
+from exporter.simulator.spec import FleetSpec
 from exporter.simulator.timefmt import iso_utc
-
-if TYPE_CHECKING:
-    from exporter.simulator.fleet import DropletFactory
 
 JsonObject = dict[str, Any]
 
@@ -127,72 +127,30 @@ def base36(number: int) -> str:
             return out
 
 
-@dataclass(frozen=True, slots=True)
-class KubernetesNode:
-    """What makes a Droplet a Kubernetes worker node."""
+class ResourceCounts(Mapping[str, int]):
+    """How many of each kind a spec asks for, defaults worked out (`kinds.resource_counts`);
+    read as attributes (`counts.load_balancers`) or by kind name."""
 
-    name: str
-    size: str
-    region: str
-    tags: tuple[str, ...]
+    def __init__(self, counts: Mapping[str, int]) -> None:
+        self._counts = dict(counts)
 
+    def __getitem__(self, name: str) -> int:
+        return self._counts[name]
 
-@dataclass(frozen=True)
-class ResourceCounts:
-    """How many of each resource a spec asks for, defaults worked out."""
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._counts)
 
-    snapshots: int
-    reserved_ips: int
-    reserved_ipv6s: int
-    load_balancers: int
-    kubernetes_clusters: int
-    databases: int
-    apps: int
-    domains: int
-    firewalls: int
-    custom_vpcs: int
-    cdn_endpoints: int
-    certificates: int
-    uptime_checks: int
-    projects: int
-    spaces_buckets: int
-    registry: bool
+    def __len__(self) -> int:
+        return len(self._counts)
 
+    def __getattr__(self, name: str) -> int:
+        try:
+            return self._counts[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
-def resource_counts(spec: FleetSpec) -> ResourceCounts:
-    """Explicit counts as given; None in proportion to the Droplets (see the README).
-
-    With `problems=True`, derived counts are raised so each alert-worthy state has an object
-    to live on beside a healthy one.
-    """
-    droplets = spec.droplets
-    ensure = spec.problems is True
-    few = droplets >= 10
-
-    def count(given: int | None, default: int, minimum: int = 0) -> int:
-        if given is not None:
-            return given
-        return max(default, minimum) if ensure else default
-
-    cdn = count(spec.cdn_endpoints, min(3, 1 + droplets // 500) if few else 0)
-    return ResourceCounts(
-        snapshots=count(spec.snapshots, droplets // 5, 2),
-        reserved_ips=count(spec.reserved_ips, droplets // 20, 2),
-        reserved_ipv6s=count(spec.reserved_ipv6s, droplets // 100),
-        load_balancers=count(spec.load_balancers, droplets // 50, 2),
-        kubernetes_clusters=count(spec.kubernetes_clusters, droplets // 100, 2),
-        databases=count(spec.databases, droplets // 50, 2),
-        apps=count(spec.apps, droplets // 50, 3),
-        domains=count(spec.domains, min(5, 1 + droplets // 100) if droplets else 0, 1),
-        firewalls=count(spec.firewalls, min(5, 1 + droplets // 100) if droplets else 0),
-        custom_vpcs=count(spec.custom_vpcs, droplets // 1000),
-        cdn_endpoints=cdn,
-        certificates=count(spec.certificates, min(4, 1 + droplets // 200) if few else 0, 2),
-        uptime_checks=count(spec.uptime_checks, min(5, 1 + droplets // 100) if few else 0, 2),
-        projects=count(spec.projects, 1 + min(3, 1 + droplets // 100) if droplets else 1),
-        spaces_buckets=count(spec.spaces_buckets, cdn + (1 if few else 0)),
-        registry=spec.registry if spec.registry is not None else (ensure or droplets >= 20),
-    )
+    def __repr__(self) -> str:
+        return f"ResourceCounts({self._counts!r})"
 
 
 @dataclass(frozen=True)
@@ -384,6 +342,7 @@ class ResourceBuilder:
         account_name: str,
         factory: DropletFactory,
         *,
+        counts: ResourceCounts,
         droplets: list[JsonObject],
         gpu_droplets: list[JsonObject],
         start: int,
@@ -403,7 +362,7 @@ class ResourceBuilder:
         self.owner_uuid = owner_uuid
         self.owner_id = owner_id
         self.next_droplet_id = next_droplet_id
-        self.counts = resource_counts(spec)
+        self.counts = counts
         self.problems = spec.problems
         self.clusters: list[ClusterPlan] = []
         self.node_ids: set[int] = set()
@@ -590,23 +549,23 @@ class ResourceBuilder:
 
     def build(self, volumes: Sequence[JsonObject]) -> Resources:
         self.volumes = volumes
-        self.projects = self._projects()
+        self.projects = self.build_projects()
         self.droplet_projects = self._droplet_projects()
         domains = self._domain_names()
-        certificates = self._certificates(domains)
-        load_balancers = self._load_balancers(certificates)
-        clusters = self._kubernetes_clusters()
-        reserved_ips = self._reserved_ips()
-        reserved_ipv6s = self._reserved_ipv6s()
-        databases = self._databases()
-        apps = self._apps(domains)
-        buckets = self._spaces_buckets()
-        cdn = self._cdn_endpoints(buckets, domains, certificates)
-        domain_items, records = self._domains(domains, load_balancers, apps, cdn)
-        firewalls = self._firewalls(load_balancers)
-        checks, states = self._uptime_checks(domains, load_balancers)
-        snapshots = self._snapshots()
-        registry, subscription = self._registry()
+        certificates = self.build_certificates(domains)
+        load_balancers = self.build_load_balancers(certificates)
+        clusters = self.build_kubernetes_clusters()
+        reserved_ips = self.build_reserved_ips()
+        reserved_ipv6s = self.build_reserved_ipv6s()
+        databases = self.build_databases()
+        apps = self.build_apps(domains)
+        buckets = self.build_spaces_buckets()
+        cdn = self.build_cdn_endpoints(buckets, domains, certificates)
+        domain_items, records = self.build_domains(domains, load_balancers, apps, cdn)
+        firewalls = self.build_firewalls(load_balancers)
+        checks, states = self.build_uptime_checks(domains, load_balancers)
+        snapshots = self.build_snapshots()
+        registry, subscription = self.build_registry()
         for volume in volumes:
             self._assign(
                 f"do:volume:{volume['id']}",
@@ -614,7 +573,7 @@ class ResourceBuilder:
                 volume["created_at"],
                 self.volume_project(volume),
             )
-        vpcs = self._vpcs()
+        vpcs = self.build_vpcs()
         sizes, regions = catalog_items()
         return Resources(
             snapshots=snapshots,
@@ -652,7 +611,7 @@ class ResourceBuilder:
 
     # projects ---------------------------------------------------------------------------------
 
-    def _projects(self) -> list[tuple[Item, str]]:
+    def build_projects(self) -> list[tuple[Item, str]]:
         environment = "Development"
         if "prod" in self.slug:
             environment = "Production"
@@ -724,7 +683,7 @@ class ResourceBuilder:
 
     # certificates -----------------------------------------------------------------------------
 
-    def _certificates(self, domains: list[str]) -> list[tuple[Item, JsonObject]]:
+    def build_certificates(self, domains: list[str]) -> list[tuple[Item, JsonObject]]:
         count = self.counts.certificates
         rng = self.rng("certificates")
         expiring, pending, errored = None, None, None
@@ -771,7 +730,7 @@ class ResourceBuilder:
 
     # load balancers ---------------------------------------------------------------------------
 
-    def _load_balancers(
+    def build_load_balancers(
         self, certificates: list[tuple[Item, JsonObject]]
     ) -> list[tuple[Item, JsonObject]]:
         count = self.counts.load_balancers
@@ -889,7 +848,7 @@ class ResourceBuilder:
 
     # Kubernetes clusters ----------------------------------------------------------------------
 
-    def _kubernetes_clusters(self) -> tuple[Item, ...]:
+    def build_kubernetes_clusters(self) -> tuple[Item, ...]:
         items: list[Item] = []
         for plan in self.clusters:
             vpc = self.factory.vpc_uuid(plan.region)
@@ -971,7 +930,7 @@ class ResourceBuilder:
             chosen.add(count - 1)
         return chosen
 
-    def _reserved_ips(self) -> tuple[Item, ...]:
+    def build_reserved_ips(self) -> tuple[Item, ...]:
         count = self.counts.reserved_ips
         rng = self.rng("reserved_ips")
         unassigned = self._unassigned(count, 4)
@@ -1008,7 +967,7 @@ class ResourceBuilder:
             self._assign(urn, f"/v2/reserved_ips/{ip}", iso_utc(self.start), project)
         return tuple(items)
 
-    def _reserved_ipv6s(self) -> tuple[Item, ...]:
+    def build_reserved_ipv6s(self) -> tuple[Item, ...]:
         count = self.counts.reserved_ipv6s
         rng = self.rng("reserved_ipv6s")
         unassigned = self._unassigned(count, 3)
@@ -1042,7 +1001,7 @@ class ResourceBuilder:
             for index in range(self.counts.custom_vpcs)
         ]
 
-    def _databases(self) -> tuple[Item, ...]:
+    def build_databases(self) -> tuple[Item, ...]:
         count = self.counts.databases
         rng = self.rng("databases")
         custom = {region: vpc for vpc, region in reversed(self._custom_vpcs())}
@@ -1156,7 +1115,7 @@ class ResourceBuilder:
 
     # apps -------------------------------------------------------------------------------------
 
-    def _apps(self, domains: list[str]) -> list[tuple[Item, JsonObject]]:
+    def build_apps(self, domains: list[str]) -> list[tuple[Item, JsonObject]]:
         count = self.counts.apps
         failed = building = None
         if self.problems is True:
@@ -1302,7 +1261,7 @@ class ResourceBuilder:
 
     # Spaces, CDN, domains ---------------------------------------------------------------------
 
-    def _spaces_buckets(self) -> tuple[Item, ...]:
+    def build_spaces_buckets(self) -> tuple[Item, ...]:
         regions = [r for r in self.placement if r in SPACES_REGIONS] or ["nyc3"]
         items: list[Item] = []
         count = self.counts.spaces_buckets
@@ -1326,7 +1285,7 @@ class ResourceBuilder:
             self._assign(urn, f"/v2/spaces/{name}", created, self.project_for(("space", name)))
         return tuple(items)
 
-    def _cdn_endpoints(
+    def build_cdn_endpoints(
         self,
         buckets: tuple[Item, ...],
         domains: list[str],
@@ -1372,7 +1331,7 @@ class ResourceBuilder:
                 names.append(f"{word}{suffix}-{self.slug}.example")
         return names
 
-    def _domains(
+    def build_domains(
         self,
         names: list[str],
         load_balancers: list[tuple[Item, JsonObject]],
@@ -1451,7 +1410,7 @@ class ResourceBuilder:
 
     # firewalls --------------------------------------------------------------------------------
 
-    def _firewalls(self, load_balancers: list[tuple[Item, JsonObject]]) -> tuple[Item, ...]:
+    def build_firewalls(self, load_balancers: list[tuple[Item, JsonObject]]) -> tuple[Item, ...]:
         count = self.counts.firewalls
         rng = self.rng("firewalls")
         serving = self.serving()
@@ -1517,7 +1476,7 @@ class ResourceBuilder:
 
     # uptime -----------------------------------------------------------------------------------
 
-    def _uptime_checks(
+    def build_uptime_checks(
         self, domains: list[str], load_balancers: list[tuple[Item, JsonObject]]
     ) -> tuple[tuple[Item, ...], dict[str, Item]]:
         count = self.counts.uptime_checks
@@ -1583,7 +1542,7 @@ class ResourceBuilder:
 
     # snapshots --------------------------------------------------------------------------------
 
-    def _snapshots(self) -> tuple[Item, ...]:
+    def build_snapshots(self) -> tuple[Item, ...]:
         """Droplet and volume snapshots, oldest first (ids grow with age, like image ids).
 
         Nobody snapshots Kubernetes nodes, so their Droplets are left out. A tenth of the
@@ -1686,7 +1645,7 @@ class ResourceBuilder:
 
     # registry ---------------------------------------------------------------------------------
 
-    def _registry(self) -> tuple[Item | None, Item | None]:
+    def build_registry(self) -> tuple[Item | None, Item | None]:
         if not self.counts.registry:
             return None, None
         tier = REGISTRY_TIERS["professional" if self.spec.droplets >= 500 else "basic"]
@@ -1714,7 +1673,7 @@ class ResourceBuilder:
 
     # VPCs -------------------------------------------------------------------------------------
 
-    def _vpcs(self) -> tuple[Item, ...]:
+    def build_vpcs(self) -> tuple[Item, ...]:
         items: list[Item] = []
         first: dict[str, str] = {}
         for droplet in (*self.droplets, *self.gpu_droplets):

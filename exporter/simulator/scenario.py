@@ -19,15 +19,15 @@ import yaml
 from exporter.simulator.config import (
     FAULT_KINDS,
     MALFORMED_STYLES,
-    RESOURCE_COUNTS,
     SCOPE_PRESETS,
     Fault,
-    FleetSpec,
     SimAccount,
     SimToken,
     SimulatorConfig,
     generated_token,
 )
+from exporter.simulator.kinds import COUNTED
+from exporter.simulator.spec import FleetSpec
 
 MONEY = re.compile(r"^-?\d+\.\d{2}$")
 T = TypeVar("T")
@@ -159,6 +159,24 @@ TOP_KEYS = frozenset({"seed", "rate_limits", "request_log_limit", "accounts", "f
 RATE_KEYS = frozenset({"requests_per_hour", "requests_per_minute"})
 
 
+def read_counts(
+    reader: ScenarioReader, data: Mapping[str, Any], where: str, defaults: FleetSpec, *, fixed: bool
+) -> dict[str, Any]:
+    """The kinds' counts (`KINDS`) with a `fixed` default (Droplets, volumes) or derived ones:
+    a number, null (derive it) or, for a flag, true/false.
+
+    `Any`: the values are checked here, and FleetSpec's fields are typed one by one."""
+    counts: dict[str, Any] = {}
+    for kind in COUNTED:
+        if kind.count is None or (kind.count.fixed is not None) != fixed:
+            continue
+        if kind.count.flag:
+            counts[kind.name] = reader.optional_flag(data, kind.name, where)
+        else:
+            counts[kind.name] = reader.count(data, kind.name, where, getattr(defaults, kind.name))
+    return counts
+
+
 def read_fleet(reader: ScenarioReader, value: object, where: str) -> FleetSpec:
     data = reader.mapping(value, where, FLEET_KEYS)
     defaults = FleetSpec()
@@ -169,9 +187,7 @@ def read_fleet(reader: ScenarioReader, value: object, where: str) -> FleetSpec:
     try:
         return FleetSpec(
             seed=reader.integer(data, "seed", where, defaults.seed),
-            droplets=reader.count(data, "droplets", where, defaults.droplets),
-            gpu_droplets=reader.count(data, "gpu_droplets", where, defaults.gpu_droplets),
-            volumes=reader.count(data, "volumes", where, defaults.volumes),
+            **read_counts(reader, data, where, defaults, fixed=True),
             unattached_volumes=reader.count(data, "unattached_volumes", where, None),
             off_droplets=reader.count(data, "off_droplets", where, None),
             new_droplets=reader.count(data, "new_droplets", where, None),
@@ -198,8 +214,7 @@ def read_fleet(reader: ScenarioReader, value: object, where: str) -> FleetSpec:
             invoice_credit_ratio=reader.text(
                 data, "invoice_credit_ratio", where, defaults.invoice_credit_ratio
             ),
-            **{name: reader.count(data, name, where, None) for name in RESOURCE_COUNTS},
-            registry=reader.optional_flag(data, "registry", where),
+            **read_counts(reader, data, where, defaults, fixed=False),
             problems=reader.optional_flag(data, "problems", where),
         )
     except ValueError as error:

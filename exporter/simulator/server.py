@@ -29,17 +29,18 @@ from urllib.parse import parse_qs, urlsplit
 from exporter.simulator.config import Fault, SimAccount, SimToken, SimulatorConfig
 from exporter.simulator.control import control_answer
 from exporter.simulator.determinism import stable_hex
-from exporter.simulator.endpoints import (
+from exporter.simulator.endpoints import endpoint_router
+from exporter.simulator.faults import FaultPlan, RequestFacts
+from exporter.simulator.fleet import Fleet, default_owner_id
+from exporter.simulator.handling import (
     ERROR_TEXT,
     ApiError,
     ApiRequest,
     Caller,
     Endpoint,
-    Router,
     error_body,
 )
-from exporter.simulator.faults import FaultPlan, RequestFacts
-from exporter.simulator.fleet import Fleet, default_owner_id
+from exporter.simulator.kinds import KINDS
 from exporter.simulator.paging import PagingError, parse_paging
 from exporter.simulator.ratelimit import RateDecision, RateLimiter
 from exporter.simulator.requestlog import RequestLog, RequestRecord
@@ -49,17 +50,8 @@ from exporter.simulator.transport import (
     SimulatorIPv6HTTPServer,
 )
 
-DESCRIBED_RESOURCES = (
-    "snapshots",
-    "reserved_ips",
-    "load_balancers",
-    "kubernetes_clusters",
-    "databases",
-    "apps",
-    "domains",
-    "certificates",
-    "uptime_checks",
-    "projects",
+DESCRIBED_RESOURCES = tuple(
+    kind.name for kind in KINDS if kind.in_state and kind.count is not None
 )
 """The resource counts `describe()` (and `/_simulator/state`) report besides Droplets."""
 
@@ -120,7 +112,7 @@ class Simulator:
         self.config = config
         self._clock = clock
         self._log = logging.getLogger("exporter.simulator")
-        self._router = Router.of()
+        self._router = endpoint_router()
         self._limiter = RateLimiter(
             per_hour=config.requests_per_hour, per_minute=config.requests_per_minute
         )

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from exporter.simulator.billing import iso_utc
 from exporter.simulator.items import Item, make_item
 from exporter.simulator.resources import Resources, catalog_items, member_entry, project_entry
+from exporter.simulator.timefmt import iso_utc
 
 Objects = Sequence[Mapping[str, Any]]
 

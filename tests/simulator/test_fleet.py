@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 
 from exporter.simulator import FleetSpec
-from exporter.simulator.fleet import Fleet, encode_json
+from exporter.simulator.fleet import Fleet
+from exporter.simulator.objects import encode_json
 
 
 def bodies(fleet: Fleet) -> list[bytes]:

@@ -21,8 +21,8 @@ from exporter.simulator.catalog import (
     RESERVED_IP_UNASSIGNED_MONTHLY,
 )
 from exporter.simulator.fleet import Fleet
+from exporter.simulator.kinds import resource_counts
 from exporter.simulator.ledger import PRODUCTS
-from exporter.simulator.resources import resource_counts
 
 from .conftest import (
     API_READ,
@@ -114,7 +114,7 @@ def test_counts_follow_the_droplets_unless_given() -> None:
     nothing = resource_counts(FleetSpec(droplets=0))
     assert nothing.projects == 1
     assert not nothing.registry
-    assert sum(v for k, v in vars(nothing).items() if k not in ("projects", "registry")) == 0
+    assert sum(v for k, v in nothing.items() if k not in ("projects", "registry")) == 0
     given = resource_counts(FleetSpec(droplets=1000, load_balancers=0, registry=False, projects=2))
     assert (given.load_balancers, given.registry, given.projects) == (0, False, 2)
     ensured = resource_counts(FleetSpec(droplets=10, problems=True))

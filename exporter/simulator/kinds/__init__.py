@@ -1,0 +1,104 @@
+"""Every DigitalOcean product the simulator serves, one module each, collected in `KINDS`.
+
+Each module declares one `KIND` (see `exporter.simulator.kind.Kind`): its name (the count
+key), its routes with their scopes, its list endpoint, its default count and where its objects
+are built. Everything that lists kinds is derived from `KINDS`: the route table
+(`exporter.simulator.endpoints.ENDPOINTS`), the fleet counts (`resource_counts`, the checks on
+`FleetSpec`'s count fields, the scenario keys that are counts) and what `/_simulator/state`
+reports. KINDS order is the order counts are worked out in: a default may depend on the
+counts before it (Spaces buckets on CDN endpoints).
+
+Adding a kind: write `kinds/<name>.py` with its handlers and `KIND`, add it to `KINDS` below,
+and give `FleetSpec` its count field (a test checks that the two agree).
+"""
+
+from __future__ import annotations
+
+from exporter.simulator.handling import Endpoint
+from exporter.simulator.kind import Kind
+from exporter.simulator.kinds import (
+    account,
+    apps,
+    billing,
+    catalog,
+    cdn_endpoints,
+    certificates,
+    databases,
+    domains,
+    droplets,
+    firewalls,
+    gpu_droplets,
+    kubernetes_clusters,
+    load_balancers,
+    projects,
+    registry,
+    reserved_ips,
+    reserved_ipv6s,
+    snapshots,
+    spaces_buckets,
+    tags,
+    uptime_checks,
+    volumes,
+    vpcs,
+)
+from exporter.simulator.resources import ResourceCounts
+from exporter.simulator.spec import FleetSpec
+
+KINDS: tuple[Kind, ...] = (
+    account.KIND,
+    droplets.KIND,
+    gpu_droplets.KIND,
+    volumes.KIND,
+    billing.KIND,
+    snapshots.KIND,
+    reserved_ips.KIND,
+    reserved_ipv6s.KIND,
+    load_balancers.KIND,
+    kubernetes_clusters.KIND,
+    databases.KIND,
+    apps.KIND,
+    domains.KIND,
+    firewalls.KIND,
+    vpcs.KIND,
+    cdn_endpoints.KIND,
+    certificates.KIND,
+    uptime_checks.KIND,
+    projects.KIND,
+    spaces_buckets.KIND,
+    registry.KIND,
+    tags.KIND,
+    catalog.KIND,
+)
+
+COUNTED: tuple[Kind, ...] = tuple(kind for kind in KINDS if kind.count is not None)
+"""The kinds a fleet has a number of: each is a `FleetSpec` field and a scenario key."""
+
+DERIVED_COUNTS: tuple[str, ...] = tuple(
+    kind.name for kind in COUNTED if kind.count is not None and kind.count.derive is not None
+)
+"""Counts whose FleetSpec default is None: worked out from the Droplets (`resource_counts`)."""
+
+
+def kind_named(name: str) -> Kind:
+    return next(kind for kind in KINDS if kind.name == name)
+
+
+def kind_serving(endpoint: str) -> Kind:
+    """The kind whose list endpoint is `endpoint` (e.g. "/v2/load_balancers")."""
+    return next(kind for kind in KINDS if kind.list_endpoint == endpoint)
+
+
+def all_endpoints() -> tuple[Endpoint, ...]:
+    return tuple(route for kind in KINDS for route in kind.routes)
+
+
+def resource_counts(spec: FleetSpec) -> ResourceCounts:
+    """The derived counts of `spec`: explicit ones as given, None in proportion to the
+    Droplets (see each kind's `Count`), raised with `problems=True`."""
+    counts: dict[str, int] = {}
+    for kind in COUNTED:
+        if kind.count is None or kind.count.derive is None:
+            continue
+        given: int | None = getattr(spec, kind.name)
+        counts[kind.name] = kind.count.resolve(given, spec.droplets, spec.problems, counts)
+    return ResourceCounts(counts)
