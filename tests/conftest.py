@@ -23,6 +23,7 @@ import httpx
 import pytest
 import structlog
 
+from exporter.collectors.base import Collector
 from exporter.daemon import Daemon
 from exporter.logs import Redactor, configure_logging
 from exporter.poller import AccountRuntime
@@ -176,6 +177,14 @@ def example_reader() -> FakeReader:
         "/v2/customers/my/balance": spec_example("/v2/customers/my/balance"),
         "/v2/customers/my/invoices?per_page=12": spec_example("/v2/customers/my/invoices"),
     })
+
+
+def object_ids(collector: Collector[Any], data: Any) -> set[str]:
+    """The distinct values of the collector's `id_label` in its samples of `data`: how many of
+    its objects it reports, whatever its records look like."""
+    position = {f.name: f.labels.index(collector.id_label)
+                for f in collector.families if collector.id_label in f.labels}
+    return {labels[position[name]] for name, labels, _ in collector.samples(data) if name in position}
 
 
 def free_port() -> int:

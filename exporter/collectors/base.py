@@ -100,6 +100,14 @@ class Collector(Generic[T]):
     families: tuple[Family, ...]
     fetch: Callable[[ResourceReader], Awaitable[T]]
     samples: Callable[[T], Iterator[Sample]]
+    # The label naming one of this collector's objects (`droplet_id`, `reserved_ip`, `domain`,
+    # `tag`); "" for a collector of facts about the account itself (account, billing,
+    # invoice_summary, billing_history, billing_insights), whose series `account` names.
+    id_label: str
+    # The list endpoint that pages and whose items are this collector's objects (one object,
+    # one `id_label` value); None when there is none: single objects, unpaged lists, or a
+    # paged list of entries the collector summarises (billing history, Billing Insights).
+    paged: str | None = None
     enabled_by_default: bool = True
 
 

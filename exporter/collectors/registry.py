@@ -151,6 +151,7 @@ COLLECTOR: Collector[tuple[RegistryRecord, ...]] = Collector(
     name="registry",
     summary="container registry: storage used, subscription tier, included storage and price",
     endpoints=(ENDPOINT, SUBSCRIPTION_ENDPOINT),
+    id_label="registry",
     scope="registry:read",
     interval=3600.0,
     families=(INFO, STORAGE_USAGE, STORAGE_USAGE_UPDATED, CREATED, SUBSCRIPTION, INCLUDED_STORAGE,
