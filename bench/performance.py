@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import httpx
 
@@ -99,16 +99,38 @@ class CountingReader:
         self.minimum += 1
         return await self.api.get(endpoint, path=path, params=params)
 
+    async def get_or_none(self, endpoint: str, *, path: Mapping[str, str] | None = None,
+                          params: Mapping[str, str] | None = None) -> dict[str, Any] | None:
+        self.minimum += 1
+        return await self.api.get_or_none(endpoint, path=path, params=params)
+
+    @overload
     async def list_all(self, endpoint: str, key: str, *, path: Mapping[str, str] | None = None,
                        params: Mapping[str, str] | None = None,
-                       parse: Callable[[list[Any], int], list[Any]] | None = None) -> list[Any]:
+                       parse: Callable[[list[Any], int], list[Any]] | None = None,
+                       missing_ok: Literal[False] = False) -> list[Any]: ...
+
+    @overload
+    async def list_all(self, endpoint: str, key: str, *, path: Mapping[str, str] | None = None,
+                       params: Mapping[str, str] | None = None,
+                       parse: Callable[[list[Any], int], list[Any]] | None = None,
+                       missing_ok: Literal[True]) -> list[Any] | None: ...
+
+    async def list_all(self, endpoint: str, key: str, *, path: Mapping[str, str] | None = None,
+                       params: Mapping[str, str] | None = None,
+                       parse: Callable[[list[Any], int], list[Any]] | None = None,
+                       missing_ok: bool = False) -> list[Any] | None:
         count = [0]
 
         def counted(items: list[Any], start: int) -> list[Any]:
             count[0] += len(items)  # items as listed, before the collector's parsing
             return parse(items, start) if parse is not None else items
 
-        records = await self.api.list_all(endpoint, key, path=path, params=params, parse=counted)
+        if missing_ok:
+            records = await self.api.list_all(endpoint, key, path=path, params=params,
+                                              parse=counted, missing_ok=True)
+        else:
+            records = await self.api.list_all(endpoint, key, path=path, params=params, parse=counted)
         self.minimum += max(1, math.ceil(count[0] / PER_PAGE))
         return records
 

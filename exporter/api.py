@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, overload
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
@@ -32,6 +32,7 @@ request_counter: ContextVar[list[int] | None] = ContextVar("request_counter", de
 MAX_PAGES = 10_000  # a safety stop for a server whose `next` link never ends
 TOKEN_INFO_ENDPOINT = "/v1/oauth/token/info"
 BODY_SNIPPET_CHARS = 200
+NOT_FOUND = 404  # the one status a reader may turn into "none" (get_or_none, missing_ok)
 
 JSONObject = dict[str, Any]
 # Turns one page's items into records: (items, index of the first in the whole list) -> records
@@ -162,7 +163,8 @@ class DigitalOceanClient:
 class AccountApi:
     """The API as one account sees it: its token, its budget, its rate-limit state.
 
-    Implements the reader interface collectors use (`get`, `list_all`).
+    Implements the reader interface collectors use (`get`, `get_or_none`, `list_all`): a
+    404 that means "there is none" is answered here, so collectors never see an ApiError.
     """
 
     def __init__(
@@ -185,6 +187,21 @@ class AccountApi:
         answer = await self._request(self.client.api_url, endpoint, path, params, None)
         return answer.body
 
+    async def get_or_none(
+        self,
+        endpoint: str,
+        *,
+        path: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> JSONObject | None:
+        """`get`, or None when the object does not exist (HTTP 404); any other error is raised."""
+        try:
+            return await self.get(endpoint, path=path, params=params)
+        except ApiError as error:
+            if error.status == NOT_FOUND:
+                return None
+            raise
+
     def now(self) -> float:
         """Wall time, for collectors whose requests name a date (Billing Insights)."""
         return self.client.clock.time()
@@ -194,6 +211,7 @@ class AccountApi:
         answer = await self._request(self.client.auth_url, TOKEN_INFO_ENDPOINT, None, None, token)
         return answer.body
 
+    @overload
     async def list_all(
         self,
         endpoint: str,
@@ -202,8 +220,36 @@ class AccountApi:
         path: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         parse: PageParser | None = None,
-    ) -> list[Any]:
+        missing_ok: Literal[False] = False,
+    ) -> list[Any]: ...
+
+    @overload
+    async def list_all(
+        self,
+        endpoint: str,
+        key: str,
+        *,
+        path: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        parse: PageParser | None = None,
+        missing_ok: Literal[True],
+    ) -> list[Any] | None: ...
+
+    async def list_all(
+        self,
+        endpoint: str,
+        key: str,
+        *,
+        path: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        parse: PageParser | None = None,
+        missing_ok: bool = False,
+    ) -> list[Any] | None:
         """Every item of a paged list, or an ApiError: never a partial list.
+
+        With `missing_ok`, a 404 on any page gives None instead of an error: the list belongs
+        to an object (a domain's records, a VPC's members) deleted since it was listed. None,
+        not [], so that a caller can tell "gone" from "empty".
 
         Pages hold up to 200 items. When the first page's `meta.total` (or `total_items`, as
         Billing Insights says it) shows more, the remaining pages are fetched concurrently, so N
@@ -214,6 +260,21 @@ class AccountApi:
         big list's JSON is never all in memory at once; the result is the pages' records in
         order, returned only once every page arrived.
         """
+        try:
+            return await self._list_all(endpoint, key, path, params, parse)
+        except ApiError as error:
+            if missing_ok and error.status == NOT_FOUND:
+                return None
+            raise
+
+    async def _list_all(
+        self,
+        endpoint: str,
+        key: str,
+        path: Mapping[str, str] | None,
+        params: Mapping[str, str] | None,
+        parse: PageParser | None,
+    ) -> list[Any]:
         convert: PageParser = parse or _as_is
         query = {**(params or {}), "per_page": str(PER_PAGE)}
         first = await self.get(endpoint, path=path, params={**query, "page": "1"})

@@ -23,11 +23,13 @@ import httpx
 import pytest
 import structlog
 
+from exporter.collectors.base import Collector
 from exporter.daemon import Daemon
 from exporter.logs import Redactor, configure_logging
 from exporter.poller import AccountRuntime
 from exporter.simulator import FleetSpec, SimAccount, SimToken, SimulatorConfig
 from exporter.snapshot import Snapshot
+from tests.collectors.fakes import FakeReader
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SPEC_PATH = FIXTURES / "do-api" / "digitalocean-openapi-subset.json"
@@ -124,97 +126,65 @@ def require_tool(name: str) -> str:
     pytest.skip(f"{name} is not installed")
 
 
-class StaticReader:
-    """A ResourceReader answering from fixed bodies, keyed by (endpoint, sorted params)."""
-
-    def __init__(
-        self, answers: dict[tuple[str, tuple[tuple[str, str], ...]], Any], now: float = 1_790_000_000.0
-    ) -> None:
-        self.answers = answers
-        self.calls: list[tuple[str, dict[str, str]]] = []
-        self.listed: list[tuple[str, str]] = []  # (endpoint, key) of each paged list asked for
-        self.wall = now
-
-    def now(self) -> float:
-        return self.wall
-
-    def _answer(self, endpoint: str, params: Any) -> Any:
-        key = (endpoint, tuple(sorted((params or {}).items())))
-        self.calls.append((endpoint, dict(params or {})))
-        answer = self.answers[key]
-        if isinstance(answer, BaseException):
-            raise answer
-        return json.loads(json.dumps(answer))
-
-    async def get(self, endpoint: str, *, path: Any = None, params: Any = None) -> Any:
-        return self._answer(endpoint, params)
-
-    async def list_all(self, endpoint: str, key: str, *, path: Any = None, params: Any = None,
-                       parse: Any = None) -> Any:
-        self.listed.append((endpoint, key))
-        items = self._answer(endpoint, params)[key]
-        return items if parse is None else parse(items, 0)  # one page, as the client parses it
-
-
-def example_reader() -> StaticReader:
+def example_reader() -> FakeReader:
     """Every endpoint of every collector answered with the official examples.
 
     Where the spec has no example (registry, uptime, the two endpoints outside the subset) the
     body is built from the schema's property examples or from the documented shape.
     """
     # "now" is the day after the Billing Insights example's day, so yesterday has its costs
-    return StaticReader(now=1735779600.0, answers={
-        ("/v2/snapshots", ()): spec_example("/v2/snapshots", "All Snapshots"),
-        ("/v2/reserved_ips", ()): spec_example("/v2/reserved_ips"),
-        ("/v2/reserved_ipv6", ()): spec_example("/v2/reserved_ipv6"),
-        ("/v2/load_balancers", ()): spec_example("/v2/load_balancers", "All Load Balancers"),
-        ("/v2/kubernetes/clusters", ()): spec_example(
-            "/v2/kubernetes/clusters", "All Kubernetes Clusters"
-        ),
-        ("/v2/databases", ()): spec_example("/v2/databases"),
-        ("/v2/apps", ()): spec_example("/v2/apps", "apps"),
-        ("/v2/domains", ()): spec_example("/v2/domains"),
-        ("/v2/domains/{domain_name}/records", ()): {"domain_records": [
+    return FakeReader(now=1735779600.0, answers={
+        "/v2/snapshots": spec_example("/v2/snapshots", "All Snapshots"),
+        "/v2/reserved_ips": spec_example("/v2/reserved_ips"),
+        "/v2/reserved_ipv6": spec_example("/v2/reserved_ipv6"),
+        "/v2/load_balancers": spec_example("/v2/load_balancers", "All Load Balancers"),
+        "/v2/kubernetes/clusters": spec_example("/v2/kubernetes/clusters", "All Kubernetes Clusters"),
+        "/v2/databases": spec_example("/v2/databases"),
+        "/v2/apps": spec_example("/v2/apps", "apps"),
+        "/v2/domains": spec_example("/v2/domains"),
+        "/v2/domains/{domain_name}/records": {"domain_records": [
             {"id": 28448429, "type": "A", "name": "@", "data": "1.2.3.4", "ttl": 1800}
         ], "links": {}, "meta": {"total": 1}},
-        ("/v2/firewalls", ()): spec_example("/v2/firewalls"),
-        ("/v2/vpcs", ()): spec_example("/v2/vpcs"),
-        ("/v2/vpcs/{vpc_id}/members", ()): {"members": [
+        "/v2/firewalls": spec_example("/v2/firewalls"),
+        "/v2/vpcs": spec_example("/v2/vpcs"),
+        "/v2/vpcs/{vpc_id}/members": {"members": [
             {"urn": "do:droplet:13457723", "name": "example", "created_at": "2020-03-13T19:30:48Z"}
         ], "links": {}, "meta": {"total": 1}},
-        ("/v2/cdn/endpoints", ()): spec_example("/v2/cdn/endpoints"),
-        ("/v2/certificates", ()): spec_example("/v2/certificates", "AllCertificates"),
-        ("/v2/registry", ()): {"registry": schema_example("registry_base")},
-        ("/v2/registry/subscription", ()): {"subscription": schema_example("subscription")},
-        ("/v2/uptime/checks", ()): {"checks": [
+        "/v2/cdn/endpoints": spec_example("/v2/cdn/endpoints"),
+        "/v2/certificates": spec_example("/v2/certificates", "AllCertificates"),
+        "/v2/registry": {"registry": schema_example("registry_base")},
+        "/v2/registry/subscription": {"subscription": schema_example("subscription")},
+        "/v2/uptime/checks": {"checks": [
             {**schema_example("check_base"), **schema_example("check_updatable")}
         ]},
-        ("/v2/uptime/checks/{check_id}/state", ()): {"state": schema_example("state")},
-        ("/v2/projects", ()): spec_example("/v2/projects"),
-        ("/v2/projects/{project_id}/resources", ()): spec_example(
-            "/v2/projects/{project_id}/resources"
-        ),
-        ("/v2/tags", ()): spec_example("/v2/tags"),
-        ("/v2/sizes", ()): spec_example("/v2/sizes"),
-        ("/v2/customers/my/invoices", (("per_page", "1"),)): spec_example(
-            "/v2/customers/my/invoices"
-        ),
-        ("/v2/customers/my/invoices/{invoice_uuid}/summary", ()): spec_example(
+        "/v2/uptime/checks/{check_id}/state": {"state": schema_example("state")},
+        "/v2/projects": spec_example("/v2/projects"),
+        "/v2/projects/{project_id}/resources": spec_example("/v2/projects/{project_id}/resources"),
+        "/v2/tags": spec_example("/v2/tags"),
+        "/v2/sizes": spec_example("/v2/sizes"),
+        "/v2/customers/my/invoices?per_page=1": spec_example("/v2/customers/my/invoices"),
+        "/v2/customers/my/invoices/{invoice_uuid}/summary": spec_example(
             "/v2/customers/my/invoices/{invoice_uuid}/summary"
         ),
-        ("/v2/customers/my/billing_history", ()): spec_example("/v2/customers/my/billing_history"),
-        ("/v2/billing/{account_urn}/insights/{start_date}/{end_date}", ()): spec_example(
+        "/v2/customers/my/billing_history": spec_example("/v2/customers/my/billing_history"),
+        "/v2/billing/{account_urn}/insights/{start_date}/{end_date}": spec_example(
             "/v2/billing/{account_urn}/insights/{start_date}/{end_date}"
         ),
-        ("/v2/account", ()): {"account": schema_example("account")},
-        ("/v2/droplets", ()): spec_example("/v2/droplets", "All Droplets"),
-        ("/v2/droplets", (("type", "gpus"),)): spec_example("/v2/droplets", "GPU Droplets"),
-        ("/v2/volumes", ()): spec_example("/v2/volumes", "All Volumes"),
-        ("/v2/customers/my/balance", ()): spec_example("/v2/customers/my/balance"),
-        ("/v2/customers/my/invoices", (("per_page", "12"),)): spec_example(
-            "/v2/customers/my/invoices"
-        ),
+        "/v2/account": {"account": schema_example("account")},
+        "/v2/droplets": spec_example("/v2/droplets", "All Droplets"),
+        "/v2/droplets?type=gpus": spec_example("/v2/droplets", "GPU Droplets"),
+        "/v2/volumes": spec_example("/v2/volumes", "All Volumes"),
+        "/v2/customers/my/balance": spec_example("/v2/customers/my/balance"),
+        "/v2/customers/my/invoices?per_page=12": spec_example("/v2/customers/my/invoices"),
     })
+
+
+def object_ids(collector: Collector[Any], data: Any) -> set[str]:
+    """The distinct values of the collector's `id_label` in its samples of `data`: how many of
+    its objects it reports, whatever its records look like."""
+    position = {f.name: f.labels.index(collector.id_label)
+                for f in collector.families if collector.id_label in f.labels}
+    return {labels[position[name]] for name, labels, _ in collector.samples(data) if name in position}
 
 
 def free_port() -> int:

@@ -356,6 +356,92 @@ async def test_404_is_an_error_without_retry(api: AccountApi) -> None:
     assert route.call_count == 1
 
 
+NOT_FOUND_BODY = {"id": "not_found", "message": "The resource you were accessing could not be found."}
+
+
+@respx.mock
+async def test_get_or_none_is_none_for_404_and_the_body_otherwise(
+    api: AccountApi, observer: RecordingObserver
+) -> None:
+    route = respx.get(f"{API}/v2/uptime/checks/gone/state").mock(
+        return_value=httpx.Response(404, json=NOT_FOUND_BODY)
+    )
+    respx.get(f"{API}/v2/uptime/checks/here/state").mock(
+        return_value=httpx.Response(200, json={"state": {"regions": {}}})
+    )
+    endpoint = "/v2/uptime/checks/{check_id}/state"
+    assert await api.get_or_none(endpoint, path={"check_id": "gone"}) is None
+    assert await api.get_or_none(endpoint, path={"check_id": "here"}) == {"state": {"regions": {}}}
+    assert route.call_count == 1  # a 404 is an answer, not retried
+    assert observer.calls == [("production", endpoint, "404"), ("production", endpoint, "200")]
+
+
+@pytest.mark.parametrize(
+    ("status", "error"), [(403, ScopeMissingError), (401, TokenRejectedError), (410, ApiError)]
+)
+@respx.mock
+async def test_get_or_none_raises_every_other_error(
+    api: AccountApi, status: int, error: type[ApiError]
+) -> None:
+    respx.get(f"{API}/v2/registry").mock(
+        return_value=httpx.Response(status, json={"id": "x", "message": "no"})
+    )
+    with pytest.raises(error) as caught:
+        await api.get_or_none("/v2/registry")
+    assert caught.value.status == status
+
+
+@respx.mock
+async def test_list_all_missing_ok_is_none_for_404_and_the_items_otherwise(api: AccountApi) -> None:
+    endpoint = "/v2/domains/{domain_name}/records"
+    respx.get(f"{API}/v2/domains/gone.example/records").mock(
+        return_value=httpx.Response(404, json=NOT_FOUND_BODY)
+    )
+    respx.get(f"{API}/v2/domains/empty.example/records").mock(
+        side_effect=pager([], "domain_records")
+    )
+    respx.get(f"{API}/v2/domains/big.example/records").mock(
+        side_effect=pager(droplets(450), "domain_records")
+    )
+    gone = await api.list_all(endpoint, "domain_records", path={"domain_name": "gone.example"},
+                              missing_ok=True)
+    empty = await api.list_all(endpoint, "domain_records", path={"domain_name": "empty.example"},
+                               missing_ok=True)
+    big = await api.list_all(endpoint, "domain_records", path={"domain_name": "big.example"},
+                             missing_ok=True, parse=lambda items, start: [start + len(items)])
+    assert (gone, empty, big) == (None, [], [200, 400, 450])  # gone is not the same as empty
+
+
+@respx.mock
+async def test_list_all_missing_ok_is_none_when_a_later_page_is_gone(api: AccountApi) -> None:
+    ok = pager(droplets(450), "members")
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.params["page"] == "3":  # the VPC was deleted between the pages
+            return httpx.Response(404, json=NOT_FOUND_BODY)
+        return ok(request)
+
+    respx.get(f"{API}/v2/vpcs/v1/members").mock(side_effect=answer)
+    endpoint = "/v2/vpcs/{vpc_id}/members"
+    assert await api.list_all(endpoint, "members", path={"vpc_id": "v1"}, missing_ok=True) is None
+    with pytest.raises(ApiError) as caught:
+        await api.list_all(endpoint, "members", path={"vpc_id": "v1"})
+    assert caught.value.status == 404
+
+
+@pytest.mark.parametrize(("status", "error"), [(403, ScopeMissingError), (500, ServerError)])
+@respx.mock
+async def test_list_all_missing_ok_raises_every_other_error(
+    api: AccountApi, status: int, error: type[ApiError]
+) -> None:
+    respx.get(f"{API}/v2/projects/p/resources").mock(
+        return_value=httpx.Response(status, json={"id": "x", "message": "no"})
+    )
+    with pytest.raises(error):
+        await api.list_all("/v2/projects/{project_id}/resources", "resources",
+                           path={"project_id": "p"}, missing_ok=True)
+
+
 @respx.mock
 async def test_non_json_success_names_status_and_request_id(api: AccountApi) -> None:
     respx.get(f"{API}/v2/droplets").mock(return_value=httpx.Response(

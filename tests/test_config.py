@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from exporter.cli import collector_defaults
+from exporter.collectors import COLLECTORS
 from exporter.config import (
     ConfigError,
     EnvToken,
@@ -76,10 +77,8 @@ INVALID = {
         "vanish between polls"
     ],
     "invalid-unknown-collector.yml": [
-        "collectors.dropletz: unknown key; known keys are account, droplets, volumes, snapshots, "
-        "reserved_ips, load_balancers, kubernetes, databases, apps, domains, firewalls, vpcs, cdn, "
-        "certificates, registry, uptime, projects, tags, sizes, billing, invoice_summary, "
-        "billing_history, billing_insights"
+        # every collector of the table, in table order
+        f"collectors.dropletz: unknown key; known keys are {', '.join(c.name for c in COLLECTORS)}"
     ],
     "invalid-collector-enabled-type.yml": [
         "collectors.billing.enabled: expected true or false, got a string"

@@ -200,7 +200,7 @@ def tiny_collector(samples: list[tuple[str, tuple[str, ...], float]]) -> Collect
         return None
 
     return Collector(
-        name="tiny", summary="", endpoints=(), scope="x:read", interval=60,
+        name="tiny", summary="", endpoints=(), scope="x:read", interval=60, id_label="name",
         families=(Family("t_info", "polled", ("name",)),),
         fetch=fetch, samples=lambda data: iter(samples),
     )

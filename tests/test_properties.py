@@ -34,6 +34,7 @@ from exporter.config import ConfigError, Settings, describe_settings, load_setti
 from exporter.exposition import render_samples
 from exporter.pricing import load_price_table
 from exporter.webconfig import WebConfig, WebConfigError, load_web_config
+from tests.collectors.fakes import FakeReader
 from tests.conftest import READ_TOKEN, example_reader
 
 PROPERTY_SETTINGS = settings(
@@ -111,15 +112,15 @@ def mutate(data: st.DataObject, value: Any) -> Any:
 
 
 @cache
-def examples() -> Mapping[tuple[str, tuple[tuple[str, str], ...]], Any]:
-    return example_reader().answers
+def examples() -> FakeReader:
+    return example_reader()
 
 
 def example_for(endpoint: str, params: Mapping[str, str] | None) -> Any:
-    key = (endpoint, tuple(sorted((params or {}).items())))
-    found = examples().get(key)
-    if found is None:
-        found = next((body for (e, _), body in examples().items() if e == endpoint), None)
+    found = examples().lookup(endpoint, None, params)
+    if found is None:  # the same endpoint with other parameters
+        found = next((body for r, body in examples().answers.items()
+                      if r.split("?")[0] == endpoint), None)
     return found
 
 
@@ -144,8 +145,12 @@ class FuzzReader:
                                 endpoint=endpoint)
         return body
 
+    async def get_or_none(self, endpoint: str, *, path: Any = None,
+                          params: Any = None) -> dict[str, Any]:
+        return await self.get(endpoint, path=path, params=params)  # never a 404 here
+
     async def list_all(self, endpoint: str, key: str, *, path: Any = None,
-                       params: Any = None, parse: Any = None) -> list[Any]:
+                       params: Any = None, parse: Any = None, missing_ok: bool = False) -> list[Any]:
         example = example_for(endpoint, params)
         items = self._answer(example.get(key) if isinstance(example, dict) else None, endpoint)
         if not isinstance(items, list):  # DigitalOceanClient: a page without its list

@@ -67,6 +67,7 @@ COLLECTOR: Collector[AccountRecord] = Collector(
     name="account",
     summary="account team, status and resource limits",
     endpoints=(ENDPOINT,),
+    id_label="",
     scope="account:read",
     interval=300.0,
     families=(INFO, DROPLET_LIMIT, VOLUME_LIMIT, RESERVED_IP_LIMIT),

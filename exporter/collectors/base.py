@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar, overload
 
 T = TypeVar("T")
 
@@ -27,6 +27,17 @@ class ResourceReader(Protocol):
         params: Mapping[str, str] | None = None,
     ) -> dict[str, Any]: ...
 
+    async def get_or_none(
+        self,
+        endpoint: str,
+        *,
+        path: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> dict[str, Any] | None:
+        """`get`, or None when the object does not exist (404); other errors are raised."""
+        ...
+
+    @overload
     async def list_all(
         self,
         endpoint: str,
@@ -35,10 +46,35 @@ class ResourceReader(Protocol):
         path: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         parse: Callable[[list[Any], int], list[Any]] | None = None,
-    ) -> list[Any]:
+        missing_ok: Literal[False] = False,
+    ) -> list[Any]: ...
+
+    @overload
+    async def list_all(
+        self,
+        endpoint: str,
+        key: str,
+        *,
+        path: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        parse: Callable[[list[Any], int], list[Any]] | None = None,
+        missing_ok: Literal[True],
+    ) -> list[Any] | None: ...
+
+    async def list_all(
+        self,
+        endpoint: str,
+        key: str,
+        *,
+        path: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        parse: Callable[[list[Any], int], list[Any]] | None = None,
+        missing_ok: bool = False,
+    ) -> list[Any] | None:
         """Every item of the list; with `parse`, each page's items are turned into records as
         the page arrives (`parse(items, index of the first in the whole list)`), and the
-        records are returned instead."""
+        records are returned instead. With `missing_ok`, None when the list's owner does not
+        exist (404), so a collector can tell "gone" from "empty" without seeing the error."""
         ...
 
 
@@ -64,6 +100,14 @@ class Collector(Generic[T]):
     families: tuple[Family, ...]
     fetch: Callable[[ResourceReader], Awaitable[T]]
     samples: Callable[[T], Iterator[Sample]]
+    # The label naming one of this collector's objects (`droplet_id`, `reserved_ip`, `domain`,
+    # `tag`); "" for a collector of facts about the account itself (account, billing,
+    # invoice_summary, billing_history, billing_insights), whose series `account` names.
+    id_label: str
+    # The list endpoint that pages and whose items are this collector's objects (one object,
+    # one `id_label` value); None when there is none: single objects, unpaged lists, or a
+    # paged list of entries the collector summarises (billing history, Billing Insights).
+    paged: str | None = None
     enabled_by_default: bool = True
 
 

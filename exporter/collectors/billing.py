@@ -137,6 +137,7 @@ COLLECTOR: Collector[BillingRecord] = Collector(
     name="billing",
     summary="balance, month-to-date usage, invoice preview and the last 12 invoices",
     endpoints=(BALANCE_ENDPOINT, INVOICES_ENDPOINT),
+    id_label="",
     scope="billing:read",
     interval=3600.0,
     families=(ACCOUNT_BALANCE, MTD_BALANCE, MTD_USAGE, GENERATED, PREVIEW, INVOICE),

@@ -71,6 +71,7 @@ COLLECTOR: Collector[tuple[HistoryEntryRecord, ...]] = Collector(
     name="billing_history",
     summary="the latest payment, credit, invoice and other billing history entries",
     endpoints=(ENDPOINT,),
+    id_label="",
     scope="billing:read",
     interval=3600.0,
     families=(LAST_AMOUNT, LAST_TIME),

@@ -110,6 +110,7 @@ COLLECTOR: Collector[InsightRecord] = Collector(
     name="billing_insights",
     summary="yesterday's cost by SKU, region and billed description (Billing Insights)",
     endpoints=(ACCOUNT_ENDPOINT, ENDPOINT),
+    id_label="",
     scope="billing:read account:read",
     interval=6 * 3600.0,
     families=(COST, DAY),

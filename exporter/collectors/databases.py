@@ -144,6 +144,7 @@ COLLECTOR: Collector[tuple[DatabaseRecord, ...]] = Collector(
     name="databases",
     summary="managed database clusters: status, engine, version, size, nodes and storage (never credentials)",
     endpoints=(ENDPOINT,),
+    id_label="database_id",
     scope="database:read",
     interval=60.0,
     families=(INFO, STATUS, NODES, STORAGE, CREATED, END_OF_LIFE),

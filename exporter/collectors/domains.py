@@ -17,7 +17,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.api import ApiError
 from exporter.collectors.base import Collector, Family, ResourceReader, Sample
 from exporter.collectors.fields import objects, optional_int, optional_str, required_str
 from exporter.tasks import all_or_nothing
@@ -75,12 +74,9 @@ def records_where(domain: str) -> str:
 
 
 async def _records_or_none(reader: ResourceReader, domain: str) -> list[Any] | None:
-    try:
-        return await reader.list_all(RECORDS_ENDPOINT, "domain_records", path={"domain_name": domain})
-    except ApiError as error:
-        if error.status == 404:  # deleted since the domain list was read
-            return None
-        raise
+    # None: the domain was deleted since the domain list was read
+    return await reader.list_all(RECORDS_ENDPOINT, "domain_records", path={"domain_name": domain},
+                                 missing_ok=True)
 
 
 def with_record_counts(
@@ -116,6 +112,8 @@ COLLECTOR: Collector[tuple[DomainRecord, ...]] = Collector(
     name="domains",
     summary="domains hosted on DigitalOcean DNS: default TTL and record counts by type",
     endpoints=(ENDPOINT, RECORDS_ENDPOINT),
+    id_label="domain",
+    paged=ENDPOINT,
     scope="domain:read",
     interval=3600.0,
     families=(INFO, TTL, RECORDS),

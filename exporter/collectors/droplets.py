@@ -148,6 +148,8 @@ COLLECTOR: Collector[tuple[DropletRecord, ...]] = Collector(
     name="droplets",
     summary="Droplets (including GPU Droplets): status, size, price, tags",
     endpoints=(ENDPOINT, f"{ENDPOINT}?type=gpus"),
+    id_label="droplet_id",
+    paged=ENDPOINT,
     scope="droplet:read",
     interval=60.0,
     families=(INFO, STATUS, VCPUS, MEMORY, DISK, PRICE_HOURLY, PRICE_MONTHLY, CREATED, TAG),

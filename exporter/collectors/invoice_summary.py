@@ -115,6 +115,7 @@ COLLECTOR: Collector[InvoiceSummaryRecord | None] = Collector(
     name="invoice_summary",
     summary="the latest invoice by product, with overages, taxes and credits",
     endpoints=(INVOICES_ENDPOINT, SUMMARY_ENDPOINT),
+    id_label="",
     scope="billing:read",
     interval=6 * 3600.0,
     families=(PRODUCT_CHARGES, OVERAGES, TAXES, CREDITS),

@@ -24,7 +24,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.api import ApiError
 from exporter.collectors.base import Collector, Family, ResourceReader, Sample
 from exporter.collectors.fields import (
     ShapeError,
@@ -122,12 +121,9 @@ def with_resources(
 
 
 async def _resources_or_none(reader: ResourceReader, project_id: str) -> list[Any] | None:
-    try:
-        return await reader.list_all(RESOURCES_ENDPOINT, "resources", path={"project_id": project_id})
-    except ApiError as error:
-        if error.status == 404:  # deleted since the project list was read
-            return None
-        raise
+    # None: the project was deleted since the project list was read
+    return await reader.list_all(RESOURCES_ENDPOINT, "resources", path={"project_id": project_id},
+                                 missing_ok=True)
 
 
 async def fetch(reader: ResourceReader) -> tuple[ProjectRecord, ...]:
@@ -152,6 +148,8 @@ COLLECTOR: Collector[tuple[ProjectRecord, ...]] = Collector(
     name="projects",
     summary="projects and the resources in each, to split costs by project",
     endpoints=(ENDPOINT, RESOURCES_ENDPOINT),
+    id_label="project_id",
+    paged=ENDPOINT,
     scope="project:read",
     interval=900.0,
     families=(INFO, CREATED, RESOURCE),

@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from exporter.api import ApiError
 from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values
 from exporter.collectors.fields import as_object, optional_int, optional_str, required_str, timestamp
 
@@ -117,21 +116,12 @@ def parse_subscription(body: Mapping[str, Any]) -> SubscriptionRecord | None:
     )
 
 
-async def _get_or_none(reader: ResourceReader, endpoint: str) -> dict[str, Any] | None:
-    try:
-        return await reader.get(endpoint)
-    except ApiError as error:
-        if error.status == 404:  # no registry configured
-            return None
-        raise
-
-
 async def fetch(reader: ResourceReader) -> tuple[RegistryRecord, ...]:
-    registry_body = await _get_or_none(reader, ENDPOINT)
-    if registry_body is None:
+    registry_body = await reader.get_or_none(ENDPOINT)
+    if registry_body is None:  # no registry configured
         return ()
     registry = parse_registry(registry_body)
-    subscription_body = await _get_or_none(reader, SUBSCRIPTION_ENDPOINT)
+    subscription_body = await reader.get_or_none(SUBSCRIPTION_ENDPOINT)
     subscription = None if subscription_body is None else parse_subscription(subscription_body)
     return (replace(registry, subscription=subscription),)
 
@@ -161,6 +151,7 @@ COLLECTOR: Collector[tuple[RegistryRecord, ...]] = Collector(
     name="registry",
     summary="container registry: storage used, subscription tier, included storage and price",
     endpoints=(ENDPOINT, SUBSCRIPTION_ENDPOINT),
+    id_label="registry",
     scope="registry:read",
     interval=3600.0,
     families=(INFO, STORAGE_USAGE, STORAGE_USAGE_UPDATED, CREATED, SUBSCRIPTION, INCLUDED_STORAGE,

@@ -20,7 +20,6 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from exporter.api import ApiError
 from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values, state_set
 from exporter.collectors.fields import (
     bool_label,
@@ -195,12 +194,8 @@ def with_states(
 
 
 async def _state_or_none(reader: ResourceReader, check_id: str) -> dict[str, Any] | None:
-    try:
-        return await reader.get(STATE_ENDPOINT, path={"check_id": check_id})
-    except ApiError as error:
-        if error.status == 404:  # deleted since the check list was read
-            return None
-        raise
+    # None: the check was deleted since the check list was read
+    return await reader.get_or_none(STATE_ENDPOINT, path={"check_id": check_id})
 
 
 async def fetch(reader: ResourceReader) -> tuple[UptimeCheckRecord, ...]:
@@ -235,6 +230,8 @@ COLLECTOR: Collector[tuple[UptimeCheckRecord, ...]] = Collector(
     name="uptime",
     summary="uptime checks: up or down per region, 30-day uptime, previous outage",
     endpoints=(ENDPOINT, STATE_ENDPOINT),
+    id_label="uptime_check_id",
+    paged=ENDPOINT,
     scope="uptime:read",
     interval=300.0,
     families=(INFO, STATUS, UP, STATUS_CHANGED, UPTIME_RATIO, OUTAGE_STARTED, OUTAGE_ENDED,

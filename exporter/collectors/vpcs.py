@@ -19,7 +19,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from exporter.api import ApiError
 from exporter.collectors.base import Collector, Family, ResourceReader, Sample
 from exporter.collectors.fields import (
     bool_label,
@@ -99,12 +98,9 @@ def members_where(vpc_id: str) -> str:
 
 
 async def _members_or_none(reader: ResourceReader, vpc_id: str) -> list[Any] | None:
-    try:
-        return await reader.list_all(MEMBERS_ENDPOINT, "members", path={"vpc_id": vpc_id})
-    except ApiError as error:
-        if error.status == 404:  # deleted since the VPC list was read
-            return None
-        raise
+    # None: the VPC was deleted since the VPC list was read
+    return await reader.list_all(MEMBERS_ENDPOINT, "members", path={"vpc_id": vpc_id},
+                                 missing_ok=True)
 
 
 def with_member_counts(
@@ -140,6 +136,8 @@ COLLECTOR: Collector[tuple[VpcRecord, ...]] = Collector(
     name="vpcs",
     summary="virtual private cloud (VPC) networks: region, IP range, default network, members by type",
     endpoints=(ENDPOINT, MEMBERS_ENDPOINT),
+    id_label="vpc_id",
+    paged=ENDPOINT,
     scope="vpc:read",
     interval=900.0,
     families=(INFO, MEMBERS, CREATED),

@@ -10,7 +10,8 @@ import pytest
 from exporter.collectors import apps
 from exporter.collectors.fields import ShapeError
 from exporter.exposition import render_samples
-from tests.conftest import StaticReader, spec, spec_example
+from tests.collectors.fakes import FakeReader
+from tests.conftest import spec, spec_example
 
 ENDPOINT = "/v2/apps"
 APP = "4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf"
@@ -19,24 +20,12 @@ GO_ZERO_TIME = "0001-01-01T00:00:00Z"
 Samples = dict[tuple[str, tuple[str, ...]], float]
 
 
-class ListRecordingReader(StaticReader):
-    """A StaticReader that also records which calls went through list_all (the paging path)."""
-
-    def __init__(self, answers: dict[tuple[str, tuple[tuple[str, str], ...]], Any]) -> None:
-        super().__init__(answers)
-        self.list_all_calls: list[tuple[str, str]] = []
-
-    async def list_all(self, endpoint: str, key: str, *, path: Any = None, params: Any = None) -> Any:
-        self.list_all_calls.append((endpoint, key))
-        return await super().list_all(endpoint, key, path=path, params=params)
-
-
 def example_body() -> Any:
     return spec_example(ENDPOINT, "apps")
 
 
 async def example_records() -> tuple[apps.AppRecord, ...]:
-    return await apps.fetch(ListRecordingReader({(ENDPOINT, ()): example_body()}))
+    return await apps.fetch(FakeReader({ENDPOINT: example_body()}))
 
 
 def sample_map(records: tuple[apps.AppRecord, ...]) -> Samples:
@@ -53,9 +42,9 @@ def one(app: dict[str, Any]) -> apps.AppRecord:
 
 
 async def test_fetch_reads_the_paged_list_through_list_all() -> None:
-    reader = ListRecordingReader({(ENDPOINT, ()): example_body()})
+    reader = FakeReader({ENDPOINT: example_body()})
     records = await apps.fetch(reader)
-    assert reader.list_all_calls == [(ENDPOINT, "apps")]
+    assert [(r.method, r.endpoint, r.key) for r in reader.requests] == [("list_all", ENDPOINT, "apps")]
     assert [r.app_id for r in records] == [APP]
 
 

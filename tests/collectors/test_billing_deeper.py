@@ -9,36 +9,20 @@ import pytest
 
 from exporter.collectors import billing_history, billing_insights, invoice_summary
 from exporter.collectors.fields import ShapeError
-from tests.conftest import StaticReader, schema_example, spec_example
+from tests.collectors.fakes import FakeReader
+from tests.conftest import schema_example, spec_example
 
 SUMMARY = "/v2/customers/my/invoices/{invoice_uuid}/summary"
 INSIGHTS = "/v2/billing/{account_urn}/insights/{start_date}/{end_date}"
 
 
-class PathReader(StaticReader):
-    """Also records the path parameters of each call."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.paths: list[dict[str, str]] = []
-
-    async def get(self, endpoint: str, *, path: object = None, params: object = None) -> object:
-        self.paths.append(dict(path or {}))  # type: ignore[call-overload]
-        return await super().get(endpoint, params=params)
-
-    async def list_all(self, endpoint: str, key: str, *, path: object = None,
-                       params: object = None, parse: object = None) -> object:
-        self.paths.append(dict(path or {}))  # type: ignore[call-overload]
-        return await super().list_all(endpoint, key, params=params, parse=parse)
-
-
 async def test_invoice_summary_of_the_newest_invoice() -> None:
-    reader = PathReader({
-        ("/v2/customers/my/invoices", (("per_page", "1"),)): spec_example("/v2/customers/my/invoices"),
-        (SUMMARY, ()): spec_example(SUMMARY),
+    reader = FakeReader({
+        "/v2/customers/my/invoices?per_page=1": spec_example("/v2/customers/my/invoices"),
+        SUMMARY: spec_example(SUMMARY),
     })
     record = await invoice_summary.fetch(reader)
-    assert reader.paths[-1] == {"invoice_uuid": "22737513-0ea7-4206-8ceb-98a575af7681"}  # 2019-12
+    assert reader.requests[-1].path == {"invoice_uuid": "22737513-0ea7-4206-8ceb-98a575af7681"}  # 2019-12
     assert list(invoice_summary.samples(record)) == [
         ("digitalocean_invoice_product_charges_usd", ("2020-01", "Database Clusters"), 2.34),
         ("digitalocean_invoice_product_charges_usd", ("2020-01", "Spaces Subscription"), 10.0),
@@ -51,12 +35,12 @@ async def test_invoice_summary_of_the_newest_invoice() -> None:
 
 
 async def test_no_invoice_yet_means_no_summary_request() -> None:
-    reader = PathReader({
-        ("/v2/customers/my/invoices", (("per_page", "1"),)): {"invoices": [], "meta": {"total": 0}},
+    reader = FakeReader({
+        "/v2/customers/my/invoices?per_page=1": {"invoices": [], "meta": {"total": 0}},
     })
     assert await invoice_summary.fetch(reader) is None
     assert list(invoice_summary.samples(None)) == []
-    assert len(reader.calls) == 1
+    assert len(reader.requests) == 1
 
 
 def test_summary_items_of_the_same_product_add_up_exactly() -> None:
@@ -68,8 +52,8 @@ def test_summary_items_of_the_same_product_add_up_exactly() -> None:
 
 
 async def test_billing_history_latest_entry_per_type() -> None:
-    reader = StaticReader({
-        ("/v2/customers/my/billing_history", ()): spec_example("/v2/customers/my/billing_history"),
+    reader = FakeReader({
+        "/v2/customers/my/billing_history": spec_example("/v2/customers/my/billing_history"),
     })
     entries = await billing_history.fetch(reader)
     assert list(billing_history.samples(entries)) == [
@@ -105,10 +89,10 @@ async def test_billing_insights_for_the_last_complete_day() -> None:
     today_partial = {**body["data_points"][0], "start_date": "2025-01-02", "total_amount": "9.99"}
     body["data_points"].append(today_partial)
     account = {"account": schema_example("account")}
-    reader = PathReader({("/v2/account", ()): account, (INSIGHTS, ()): body},
+    reader = FakeReader({"/v2/account": account, INSIGHTS: body},
                         now=1735779600.0)  # 2025-01-02T01:00:00Z
     record = await billing_insights.fetch(reader)
-    assert reader.paths[-1] == {"account_urn": "do:team:5df3e3004a17e242b7c20ca6c9fc25b701a47ece",
+    assert reader.requests[-1].path == {"account_urn": "do:team:5df3e3004a17e242b7c20ca6c9fc25b701a47ece",
                                 "start_date": "2025-01-01", "end_date": "2025-01-02"}
     assert record.day == date(2025, 1, 1)
     assert list(billing_insights.samples(record)) == [
@@ -122,7 +106,7 @@ async def test_billing_insights_for_the_last_complete_day() -> None:
 
 
 async def test_billing_insights_needs_the_team() -> None:
-    reader = PathReader({("/v2/account", ()): {"account": {"status": "active"}}})
+    reader = FakeReader({"/v2/account": {"account": {"status": "active"}}})
     with pytest.raises(ShapeError) as caught:
         await billing_insights.fetch(reader)
     assert str(caught.value) == "/v2/account account.team: expected an object, got null"

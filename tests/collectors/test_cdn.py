@@ -8,15 +8,18 @@ import pytest
 
 from exporter.collectors import cdn
 from exporter.collectors.fields import ShapeError
-from tests.conftest import StaticReader, spec, spec_example
+from tests.collectors.fakes import FakeReader
+from tests.conftest import spec, spec_example
 
 ENDPOINT_ID = "19f06b6a-3ace-4315-b086-499a0e521b76"
 
 
 async def test_values_from_the_official_example() -> None:
-    reader = StaticReader({("/v2/cdn/endpoints", ()): spec_example("/v2/cdn/endpoints")})
+    reader = FakeReader({"/v2/cdn/endpoints": spec_example("/v2/cdn/endpoints")})
     records = await cdn.fetch(reader)
-    assert reader.listed == [("/v2/cdn/endpoints", "endpoints")]
+    assert [(r.method, r.endpoint, r.key) for r in reader.requests] == [
+        ("list_all", "/v2/cdn/endpoints", "endpoints")
+    ]
     assert list(cdn.samples(records)) == [
         ("digitalocean_cdn_endpoint_info",
          (ENDPOINT_ID, "static-images.nyc3.digitaloceanspaces.com",

@@ -8,7 +8,8 @@ import pytest
 
 from exporter.collectors import certificates
 from exporter.collectors.fields import ShapeError
-from tests.conftest import StaticReader, spec, spec_example
+from tests.collectors.fakes import FakeReader
+from tests.conftest import spec, spec_example
 
 CUSTOM = "892071a0-bb95-49bc-8021-3afd67a210bf"
 LETS_ENCRYPT = "ba9b9c18-6c59-46c2-99df-70da170a42ba"
@@ -19,9 +20,11 @@ def example() -> Any:
 
 
 async def test_values_from_the_official_example() -> None:
-    reader = StaticReader({("/v2/certificates", ()): example()})
+    reader = FakeReader({"/v2/certificates": example()})
     records = await certificates.fetch(reader)
-    assert reader.listed == [("/v2/certificates", "certificates")]
+    assert [(r.method, r.endpoint, r.key) for r in reader.requests] == [
+        ("list_all", "/v2/certificates", "certificates")
+    ]
     assert list(certificates.samples(records)) == [
         ("digitalocean_certificate_info", (CUSTOM, "web-cert-01", "custom"), 1),
         ("digitalocean_certificate_status", (CUSTOM, "pending"), 0),

@@ -10,20 +10,14 @@ import pytest
 from exporter.collectors import databases
 from exporter.collectors.fields import ShapeError
 from exporter.exposition import render_samples
-from tests.conftest import StaticReader, spec, spec_example
+from tests.collectors.fakes import FakeReader
+from tests.conftest import spec, spec_example
 
 ENDPOINT = "/v2/databases"
 DB = "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30"
 PASSWORD = "wv78n3zpz42xezdk"
 SECRET_KEYS = ("connection", "private_connection", "standby_connection", "standby_private_connection",
                "ui_connection", "schema_registry_connection", "users")
-
-
-class GetOnlyReader(StaticReader):
-    """The list is not paged: a call to list_all (which pages) is a mistake here."""
-
-    async def list_all(self, endpoint: str, key: str, *, path: Any = None, params: Any = None) -> Any:
-        raise AssertionError(f"list_all({endpoint!r}) on an unpaged endpoint")
 
 
 def example_body() -> Any:
@@ -64,13 +58,14 @@ def secret_strings(value: object) -> set[str]:
 
 
 def fetch_example(body: Any) -> Any:
-    return databases.fetch(GetOnlyReader({(ENDPOINT, ()): body}))
+    return databases.fetch(FakeReader({ENDPOINT: body}))
 
 
 async def test_fetch_makes_one_unpaged_request() -> None:
-    reader = GetOnlyReader({(ENDPOINT, ()): example_body()})
+    reader = FakeReader({ENDPOINT: example_body()})
     records = await databases.fetch(reader)
-    assert reader.calls == [(ENDPOINT, {})]
+    # the list is not paged: a call to list_all (which pages) would be a mistake here
+    assert [(r.method, r.endpoint, r.params) for r in reader.requests] == [("get", ENDPOINT, {})]
     assert [r.database_id for r in records] == [DB]
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -11,6 +9,7 @@ import pytest
 from exporter.api import ApiError
 from exporter.collectors import domains
 from exporter.collectors.fields import ShapeError
+from tests.collectors.fakes import FakeReader
 from tests.conftest import spec, spec_example
 
 RECORDS = "/v2/domains/{domain_name}/records"
@@ -29,46 +28,14 @@ EXAMPLE_RECORDS = {
     "meta": {"total": 5},
 }
 
-Key = tuple[str, tuple[tuple[str, str], ...]]
-
-
-class PathReader:
-    """A ResourceReader answering by (endpoint, path parameters); it records which method asked."""
-
-    def __init__(self, answers: Mapping[Key, Any]) -> None:
-        self.answers = answers
-        self.calls: list[tuple[str, str, dict[str, str]]] = []
-
-    def _answer(self, method: str, endpoint: str, path: Mapping[str, str] | None) -> Any:
-        self.calls.append((method, endpoint, dict(path or {})))
-        answer = self.answers[(endpoint, tuple(sorted((path or {}).items())))]
-        if isinstance(answer, BaseException):
-            raise answer
-        return copy.deepcopy(answer)
-
-    async def get(self, endpoint: str, *, path: Mapping[str, str] | None = None,
-                  params: Mapping[str, str] | None = None) -> Any:
-        assert params is None
-        return self._answer("get", endpoint, path)
-
-    async def list_all(self, endpoint: str, key: str, *, path: Mapping[str, str] | None = None,
-                       params: Mapping[str, str] | None = None) -> Any:
-        assert params is None
-        return self._answer("list_all", endpoint, path)[key]
-
-
-def domain_path(name: str) -> tuple[tuple[str, str], ...]:
-    return (("domain_name", name),)
-
-
-def not_found(endpoint: str) -> ApiError:
-    return ApiError(f"{endpoint}: HTTP 404 not_found", endpoint=endpoint, status=404)
+def records_of(domain: str) -> str:
+    return f"/v2/domains/{domain}/records"
 
 
 async def test_official_example_with_its_records() -> None:
-    reader = PathReader({
-        ("/v2/domains", ()): spec_example("/v2/domains"),
-        (RECORDS, domain_path("example.com")): EXAMPLE_RECORDS,
+    reader = FakeReader({
+        "/v2/domains": spec_example("/v2/domains"),
+        records_of("example.com"): EXAMPLE_RECORDS,
     })
     records = await domains.fetch(reader)
     assert records == (
@@ -82,16 +49,16 @@ async def test_official_example_with_its_records() -> None:
         ("digitalocean_domain_records", ("example.com", "SOA"), 1),
     ]
     # both lists are read through the paging client, the records once per domain
-    assert reader.calls == [
+    assert [(r.method, r.endpoint, r.path) for r in reader.requests] == [
         ("list_all", "/v2/domains", {}),
         ("list_all", RECORDS, {"domain_name": "example.com"}),
     ]
 
 
 async def test_zone_file_and_record_data_are_not_kept() -> None:
-    reader = PathReader({
-        ("/v2/domains", ()): spec_example("/v2/domains"),
-        (RECORDS, domain_path("example.com")): EXAMPLE_RECORDS,
+    reader = FakeReader({
+        "/v2/domains": spec_example("/v2/domains"),
+        records_of("example.com"): EXAMPLE_RECORDS,
     })
     text = repr(await domains.fetch(reader))
     assert "ORIGIN" not in text
@@ -99,10 +66,10 @@ async def test_zone_file_and_record_data_are_not_kept() -> None:
 
 
 async def test_each_domain_gets_its_own_records_and_output_is_sorted() -> None:
-    reader = PathReader({
-        ("/v2/domains", ()): {"domains": [{"name": "b.example", "ttl": 300}, {"name": "a.example"}]},
-        (RECORDS, domain_path("a.example")): {"domain_records": [{"type": "MX"}, {"type": "MX"}]},
-        (RECORDS, domain_path("b.example")): {"domain_records": [{"type": "TXT"}]},
+    reader = FakeReader({
+        "/v2/domains": {"domains": [{"name": "b.example", "ttl": 300}, {"name": "a.example"}]},
+        records_of("a.example"): {"domain_records": [{"type": "MX"}, {"type": "MX"}]},
+        records_of("b.example"): {"domain_records": [{"type": "TXT"}]},
     })
     records = await domains.fetch(reader)
     assert records == (
@@ -112,19 +79,19 @@ async def test_each_domain_gets_its_own_records_and_output_is_sorted() -> None:
 
 
 async def test_a_domain_deleted_before_its_records_were_read_is_skipped() -> None:
-    reader = PathReader({
-        ("/v2/domains", ()): {"domains": [{"name": "gone.example"}, {"name": "kept.example"}]},
-        (RECORDS, domain_path("gone.example")): not_found(RECORDS),
-        (RECORDS, domain_path("kept.example")): {"domain_records": []},
+    reader = FakeReader({
+        "/v2/domains": {"domains": [{"name": "gone.example"}, {"name": "kept.example"}]},
+        records_of("gone.example"): 404,
+        records_of("kept.example"): {"domain_records": []},
     })
     assert await domains.fetch(reader) == (domains.DomainRecord("kept.example", None, ()),)
 
 
 async def test_other_record_errors_fail_the_poll() -> None:
     error = ApiError(f"{RECORDS}: HTTP 500", endpoint=RECORDS, status=500)
-    reader = PathReader({
-        ("/v2/domains", ()): {"domains": [{"name": "example.com"}]},
-        (RECORDS, domain_path("example.com")): error,
+    reader = FakeReader({
+        "/v2/domains": {"domains": [{"name": "example.com"}]},
+        records_of("example.com"): error,
     })
     with pytest.raises(ApiError) as caught:
         await domains.fetch(reader)
@@ -154,9 +121,9 @@ def test_domain_shape_errors_name_the_place(items: Any, message: str) -> None:
 
 
 async def test_record_shape_errors_name_the_domain() -> None:
-    reader = PathReader({
-        ("/v2/domains", ()): {"domains": [{"name": "example.com"}]},
-        (RECORDS, domain_path("example.com")): {"domain_records": [{"type": "A"}, 5]},
+    reader = FakeReader({
+        "/v2/domains": {"domains": [{"name": "example.com"}]},
+        records_of("example.com"): {"domain_records": [{"type": "A"}, 5]},
     })
     with pytest.raises(ShapeError) as caught:
         await domains.fetch(reader)

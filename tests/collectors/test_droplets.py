@@ -13,7 +13,7 @@ async def test_default_and_gpu_lists_are_both_read_and_merged() -> None:
     reader = example_reader()
     records = await droplets.fetch(reader)
     assert [r.droplet_id for r in records] == [3164412, 3164444, 3164459, 448543583]
-    assert sorted(c[1].get("type", "") for c in reader.calls) == ["", "gpus"]
+    assert sorted(r.params.get("type", "") for r in reader.requests) == ["", "gpus"]
 
 
 async def test_values_from_the_all_droplets_example() -> None:

@@ -10,7 +10,8 @@ import pytest
 
 from exporter.collectors import firewalls
 from exporter.collectors.fields import ShapeError
-from tests.conftest import StaticReader, spec, spec_example
+from tests.collectors.fakes import FakeReader
+from tests.conftest import spec, spec_example
 
 FIREWALL = "fb6045f1-cf1d-4ca3-bfac-18832663025b"
 
@@ -20,9 +21,11 @@ def sample_map(records: tuple[firewalls.FirewallRecord, ...]) -> Mapping[tuple[s
 
 
 async def test_values_from_the_official_example() -> None:
-    reader = StaticReader({("/v2/firewalls", ()): spec_example("/v2/firewalls")})
+    reader = FakeReader({"/v2/firewalls": spec_example("/v2/firewalls")})
     records = await firewalls.fetch(reader)
-    assert reader.listed == [("/v2/firewalls", "firewalls")]
+    assert [(r.method, r.endpoint, r.key) for r in reader.requests] == [
+        ("list_all", "/v2/firewalls", "firewalls")
+    ]
     assert sample_map(records) == {
         ("digitalocean_firewall_info", (FIREWALL, "firewall")): 1,
         ("digitalocean_firewall_status", (FIREWALL, "waiting")): 0,

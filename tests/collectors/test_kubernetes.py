@@ -9,7 +9,8 @@ import pytest
 from exporter.collectors import kubernetes
 from exporter.collectors.fields import ShapeError
 from exporter.exposition import render_samples
-from tests.conftest import StaticReader, spec, spec_example
+from tests.collectors.fakes import FakeReader
+from tests.conftest import spec, spec_example
 
 ENDPOINT = "/v2/kubernetes/clusters"
 CLUSTER = "bd5f5959-5e1e-4205-a714-a914373942af"
@@ -17,18 +18,6 @@ FRONTEND = "cdda885e-7663-40c8-bc74-3a036c66545d"
 BACKEND = "f49f4379-7e7f-4af5-aeb6-0354bd840778"
 
 Samples = dict[tuple[str, tuple[str, ...]], float]
-
-
-class ListRecordingReader(StaticReader):
-    """A StaticReader that also records which calls went through list_all (the paging path)."""
-
-    def __init__(self, answers: dict[tuple[str, tuple[tuple[str, str], ...]], Any]) -> None:
-        super().__init__(answers)
-        self.list_all_calls: list[tuple[str, str]] = []
-
-    async def list_all(self, endpoint: str, key: str, *, path: Any = None, params: Any = None) -> Any:
-        self.list_all_calls.append((endpoint, key))
-        return await super().list_all(endpoint, key, path=path, params=params)
 
 
 def example_body() -> Any:
@@ -45,15 +34,16 @@ def states(samples: Samples, family: str, key: tuple[str, ...]) -> dict[str, flo
 
 
 async def example_records() -> tuple[kubernetes.ClusterRecord, ...]:
-    reader = ListRecordingReader({(ENDPOINT, ()): example_body()})
+    reader = FakeReader({ENDPOINT: example_body()})
     return await kubernetes.fetch(reader)
 
 
 async def test_fetch_reads_the_paged_list_through_list_all() -> None:
-    reader = ListRecordingReader({(ENDPOINT, ()): example_body()})
+    reader = FakeReader({ENDPOINT: example_body()})
     records = await kubernetes.fetch(reader)
-    assert reader.list_all_calls == [(ENDPOINT, "kubernetes_clusters")]
-    assert reader.calls == [(ENDPOINT, {})]
+    assert [(r.method, r.endpoint, r.key, r.params) for r in reader.requests] == [
+        ("list_all", ENDPOINT, "kubernetes_clusters", {})
+    ]
     assert [r.cluster_id for r in records] == [CLUSTER]
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from exporter.collectors import load_balancers
 from exporter.collectors.fields import ShapeError
-from tests.conftest import StaticReader, schema_example, spec, spec_example
+from tests.collectors.fakes import FakeReader
+from tests.conftest import schema_example, spec, spec_example
 
 NEW_LB = "4de7ac8b-495b-4884-9a69-1050c6793cd6"
 ACTIVE_LB = "56775c3f-04ab-4fb3-a7ed-40ef9bc8eece"
@@ -22,11 +23,13 @@ def sample_map(
 
 
 async def test_values_from_the_all_load_balancers_example() -> None:
-    reader = StaticReader({
-        ("/v2/load_balancers", ()): spec_example("/v2/load_balancers", "All Load Balancers"),
+    reader = FakeReader({
+        "/v2/load_balancers": spec_example("/v2/load_balancers", "All Load Balancers"),
     })
     records = await load_balancers.fetch(reader)
-    assert reader.listed == [("/v2/load_balancers", "load_balancers")]
+    assert [(r.method, r.endpoint, r.key) for r in reader.requests] == [
+        ("list_all", "/v2/load_balancers", "load_balancers")
+    ]
     assert sample_map(records) == {
         ("digitalocean_load_balancer_info", (NEW_LB, "example-lb-01", "nyc3", "", "", "lb-small",
                                              "104.131.186.241",

@@ -3,11 +3,9 @@ documented PromQL join that splits Droplet prices by project."""
 
 from __future__ import annotations
 
-import copy
 import json
 import subprocess
 import textwrap
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,49 +14,22 @@ import pytest
 from exporter.api import ApiError
 from exporter.collectors import projects
 from exporter.collectors.fields import ShapeError
+from tests.collectors.fakes import FakeReader
 from tests.conftest import require_tool, spec, spec_example
 
 RESOURCES = "/v2/projects/{project_id}/resources"
 WEB_API = "4e1bfbc3-dc3e-41f2-a18f-1b4d7ba71679"
 DEFAULT = "addb4547-6bab-419a-8542-76263a033cf6"
 
-Key = tuple[str, tuple[tuple[str, str], ...]]
+def resources(project_id: str) -> str:
+    return f"/v2/projects/{project_id}/resources"
 
 
-class PathReader:
-    """A ResourceReader answering by (endpoint, path parameters); it records which method asked."""
-
-    def __init__(self, answers: Mapping[Key, Any]) -> None:
-        self.answers = answers
-        self.calls: list[tuple[str, str, dict[str, str]]] = []
-
-    def _answer(self, method: str, endpoint: str, path: Mapping[str, str] | None) -> Any:
-        self.calls.append((method, endpoint, dict(path or {})))
-        answer = self.answers[(endpoint, tuple(sorted((path or {}).items())))]
-        if isinstance(answer, BaseException):
-            raise answer
-        return copy.deepcopy(answer)
-
-    async def get(self, endpoint: str, *, path: Mapping[str, str] | None = None,
-                  params: Mapping[str, str] | None = None) -> Any:
-        assert params is None
-        return self._answer("get", endpoint, path)
-
-    async def list_all(self, endpoint: str, key: str, *, path: Mapping[str, str] | None = None,
-                       params: Mapping[str, str] | None = None) -> Any:
-        assert params is None
-        return self._answer("list_all", endpoint, path)[key]
-
-
-def project_path(project_id: str) -> tuple[tuple[str, str], ...]:
-    return (("project_id", project_id),)
-
-
-def example_reader() -> PathReader:
-    return PathReader({
-        ("/v2/projects", ()): spec_example("/v2/projects"),
-        (RESOURCES, project_path(WEB_API)): spec_example(RESOURCES),
-        (RESOURCES, project_path(DEFAULT)): {"resources": [
+def example_reader() -> FakeReader:
+    return FakeReader({
+        "/v2/projects": spec_example("/v2/projects"),
+        resources(WEB_API): spec_example(RESOURCES),
+        resources(DEFAULT): {"resources": [
             {"urn": "do:volume:506f78a4-e098-11e5-ad9f-000f53306ae1", "status": "ok"},
         ]},
     })
@@ -67,7 +38,7 @@ def example_reader() -> PathReader:
 async def test_values_from_the_official_examples() -> None:
     reader = example_reader()
     records = await projects.fetch(reader)
-    assert reader.calls == [
+    assert [(r.method, r.endpoint, r.path) for r in reader.requests] == [
         ("list_all", "/v2/projects", {}),
         ("list_all", RESOURCES, {"project_id": WEB_API}),
         ("list_all", RESOURCES, {"project_id": DEFAULT}),
@@ -91,19 +62,19 @@ async def test_descriptions_are_not_kept() -> None:
 
 
 async def test_a_project_deleted_before_its_resources_were_read_is_skipped() -> None:
-    reader = PathReader({
-        ("/v2/projects", ()): {"projects": [{"id": "gone"}, {"id": "kept"}]},
-        (RESOURCES, project_path("gone")): ApiError("HTTP 404", endpoint=RESOURCES, status=404),
-        (RESOURCES, project_path("kept")): {"resources": []},
+    reader = FakeReader({
+        "/v2/projects": {"projects": [{"id": "gone"}, {"id": "kept"}]},
+        resources("gone"): 404,
+        resources("kept"): {"resources": []},
     })
     assert [p.project_id for p in await projects.fetch(reader)] == ["kept"]
 
 
 async def test_other_resource_errors_fail_the_poll() -> None:
     error = ApiError("HTTP 500", endpoint=RESOURCES, status=500)
-    reader = PathReader({
-        ("/v2/projects", ()): {"projects": [{"id": "p"}]},
-        (RESOURCES, project_path("p")): error,
+    reader = FakeReader({
+        "/v2/projects": {"projects": [{"id": "p"}]},
+        resources("p"): error,
     })
     with pytest.raises(ApiError) as caught:
         await projects.fetch(reader)
@@ -146,9 +117,9 @@ def test_missing_descriptive_fields_are_tolerated() -> None:
     ],
 )
 async def test_bad_urns_fail_the_poll_naming_the_place(urn: Any, message: str) -> None:
-    reader = PathReader({
-        ("/v2/projects", ()): {"projects": [{"id": "p"}]},
-        (RESOURCES, project_path("p")): {"resources": [{"urn": urn}]},
+    reader = FakeReader({
+        "/v2/projects": {"projects": [{"id": "p"}]},
+        resources("p"): {"resources": [{"urn": urn}]},
     })
     with pytest.raises(ShapeError) as caught:
         await projects.fetch(reader)

@@ -11,7 +11,8 @@ import pytest
 from exporter.api import ApiError
 from exporter.collectors import registry
 from exporter.collectors.fields import ShapeError
-from tests.conftest import StaticReader, schema_example, spec
+from tests.collectors.fakes import FakeReader
+from tests.conftest import schema_example, spec
 
 
 def registry_body() -> dict[str, Any]:
@@ -23,14 +24,10 @@ def subscription_body() -> dict[str, Any]:
     return {"subscription": schema_example("subscription")}
 
 
-def not_found(endpoint: str) -> ApiError:
-    return ApiError(f"{endpoint}: HTTP 404 not_found", endpoint=endpoint, status=404)
-
-
 async def test_values_from_the_schema_examples() -> None:
-    reader = StaticReader({
-        ("/v2/registry", ()): registry_body(),
-        ("/v2/registry/subscription", ()): subscription_body(),
+    reader = FakeReader({
+        "/v2/registry": registry_body(),
+        "/v2/registry/subscription": subscription_body(),
     })
     records = await registry.fetch(reader)
     assert records == (registry.RegistryRecord(
@@ -51,19 +48,21 @@ async def test_values_from_the_schema_examples() -> None:
         ("digitalocean_registry_subscription_included_repositories", ("example",), 5),
         ("digitalocean_registry_subscription_price_monthly_usd", ("example",), 5.0),
     ]
-    assert [endpoint for endpoint, _ in reader.calls] == ["/v2/registry", "/v2/registry/subscription"]
+    assert [(r.method, r.endpoint) for r in reader.requests] == [
+        ("get_or_none", "/v2/registry"), ("get_or_none", "/v2/registry/subscription"),
+    ]
 
 
 async def test_no_registry_is_an_empty_result_and_the_subscription_is_not_asked() -> None:
-    reader = StaticReader({("/v2/registry", ()): not_found("/v2/registry")})
+    reader = FakeReader({"/v2/registry": 404})
     assert await registry.fetch(reader) == ()
-    assert [endpoint for endpoint, _ in reader.calls] == ["/v2/registry"]
+    assert [(r.method, r.endpoint) for r in reader.requests] == [("get_or_none", "/v2/registry")]
 
 
 async def test_registry_without_subscription() -> None:
-    reader = StaticReader({
-        ("/v2/registry", ()): registry_body(),
-        ("/v2/registry/subscription", ()): not_found("/v2/registry/subscription"),
+    reader = FakeReader({
+        "/v2/registry": registry_body(),
+        "/v2/registry/subscription": 404,
     })
     [record] = await registry.fetch(reader)
     assert record.subscription is None
@@ -75,7 +74,7 @@ async def test_registry_without_subscription() -> None:
 async def test_other_errors_fail_the_poll(status: int) -> None:
     # 412: more than one registry in the account, which this endpoint cannot describe
     error = ApiError(f"/v2/registry: HTTP {status}", endpoint="/v2/registry", status=status)
-    reader = StaticReader({("/v2/registry", ()): error})
+    reader = FakeReader({"/v2/registry": error})
     with pytest.raises(ApiError) as caught:
         await registry.fetch(reader)
     assert caught.value is error

@@ -3,7 +3,6 @@ lists read concurrently, and the legacy floating IP list left alone."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,17 +11,18 @@ import pytest
 from exporter.api import ApiError
 from exporter.collectors import reserved_ips
 from exporter.collectors.fields import ShapeError
-from tests.conftest import StaticReader, spec_example
+from tests.collectors.fakes import Answer, FakeReader
+from tests.conftest import spec_example
 
 IPV4 = "45.55.96.47"
 IPV6_A = "fd53:616d:6d60::dc9:c001"
 IPV6_B = "fd53:616d:6d60::dc9:c002"
 
 
-def example_answers() -> dict[tuple[str, tuple[tuple[str, str], ...]], Any]:
+def example_answers() -> dict[str, Answer]:
     return {
-        ("/v2/reserved_ips", ()): spec_example("/v2/reserved_ips"),
-        ("/v2/reserved_ipv6", ()): spec_example("/v2/reserved_ipv6"),
+        "/v2/reserved_ips": spec_example("/v2/reserved_ips"),
+        "/v2/reserved_ipv6": spec_example("/v2/reserved_ipv6"),
     }
 
 
@@ -36,10 +36,11 @@ def one_droplet() -> dict[str, Any]:
 
 
 async def test_values_from_the_official_examples() -> None:
-    reader = StaticReader(example_answers())
+    reader = FakeReader(example_answers())
     data = await reserved_ips.fetch(reader)
-    assert sorted(reader.listed) == [
-        ("/v2/reserved_ips", "reserved_ips"), ("/v2/reserved_ipv6", "reserved_ipv6s"),
+    assert sorted((r.method, r.endpoint, r.key) for r in reader.requests) == [
+        ("list_all", "/v2/reserved_ips", "reserved_ips"),
+        ("list_all", "/v2/reserved_ipv6", "reserved_ipv6s"),
     ]
     assert sample_map(data) == {
         ("digitalocean_reserved_ip_info", (IPV4, "nyc3", "746c6152-2fa2-11ed-92d3-27aaa54e4988")): 1,
@@ -55,29 +56,17 @@ async def test_values_from_the_official_examples() -> None:
 
 
 async def test_both_lists_are_requested_at_the_same_time() -> None:
-    started: list[str] = []
-    both_started = asyncio.Event()
-
-    class GatedReader(StaticReader):
-        async def list_all(self, endpoint: str, key: str, *, path: Any = None, params: Any = None) -> Any:
-            started.append(endpoint)
-            if len(started) == 2:
-                both_started.set()
-            await both_started.wait()  # a sequential fetch never gets past the first list
-            return await super().list_all(endpoint, key, path=path, params=params)
-
-    data = await asyncio.wait_for(reserved_ips.fetch(GatedReader(example_answers())), timeout=2)
-    assert sorted(started) == ["/v2/reserved_ips", "/v2/reserved_ipv6"]
+    reader = FakeReader(example_answers())
+    data = await reserved_ips.fetch(reader)
+    assert reader.most_in_flight == 2  # a sequential fetch never has both open at once
     assert (len(data.ipv4), len(data.ipv6)) == (1, 2)
 
 
 async def test_one_failed_list_fails_the_poll() -> None:
     answers = example_answers()
-    answers[("/v2/reserved_ipv6", ())] = ApiError(
-        "/v2/reserved_ipv6: HTTP 500", endpoint="/v2/reserved_ipv6", status=500
-    )
+    answers["/v2/reserved_ipv6"] = 500
     with pytest.raises(ApiError) as caught:
-        await reserved_ips.fetch(StaticReader(answers))
+        await reserved_ips.fetch(FakeReader(answers))
     assert caught.value.status == 500
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from exporter.collectors import snapshots
 from exporter.collectors.fields import ShapeError
-from tests.conftest import StaticReader, spec_example
+from tests.collectors.fakes import FakeReader
+from tests.conftest import spec_example
 
 DROPLET_SNAPSHOT = "6372321"
 VOLUME_SNAPSHOT = "fbe805e8-866b-11e6-96bf-000f53315a41"
@@ -21,9 +22,11 @@ def sample_map(records: tuple[snapshots.SnapshotRecord, ...]) -> Mapping[tuple[s
 
 
 async def test_values_from_the_all_snapshots_example() -> None:
-    reader = StaticReader({("/v2/snapshots", ()): spec_example("/v2/snapshots", "All Snapshots")})
+    reader = FakeReader({"/v2/snapshots": spec_example("/v2/snapshots", "All Snapshots")})
     records = await snapshots.fetch(reader)
-    assert reader.listed == [("/v2/snapshots", "snapshots")]
+    assert [(r.method, r.endpoint, r.key) for r in reader.requests] == [
+        ("list_all", "/v2/snapshots", "snapshots")
+    ]
     assert [r.snapshot_id for r in records] == [DROPLET_SNAPSHOT, VOLUME_SNAPSHOT]
     samples = sample_map(records)
     assert samples == {

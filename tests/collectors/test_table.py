@@ -11,7 +11,9 @@ import pytest
 from exporter.collectors import COLLECTORS
 from exporter.collectors.base import Collector
 from exporter.selfmetrics import SELF_FAMILIES
-from tests.conftest import spec
+from tests.conftest import example_reader, object_ids, spec
+
+DOCS = Path(__file__).parent.parent.parent / "docs" / "collectors.md"
 
 UNIT_SUFFIXES = ("_bytes", "_seconds", "_usd")
 # Labels whose values are free text chosen by users. They are allowed on purpose (you need a
@@ -73,3 +75,55 @@ def test_free_text_labels_are_documented_in_the_readme() -> None:
     used = {label for _, f in families() for label in f.labels} & FREE_TEXT_LABELS
     for label in used:
         assert f"`{label}`" in readme.split("## Cardinality", 1)[-1], label
+
+
+@pytest.mark.parametrize("collector", COLLECTORS, ids=lambda c: c.name)
+def test_id_label_names_the_objects_of_the_info_family(collector: Collector[Any]) -> None:
+    id_labels = {c.id_label for c in COLLECTORS if c.id_label}
+    if collector.id_label:
+        info = next(f for f in collector.families if f.name.endswith("_info"))
+        assert info.labels[0] == collector.id_label, info
+    else:  # facts about the account: no family is keyed by any object's id label
+        assert not [f.name for f in collector.families if id_labels & set(f.labels)]
+
+
+@pytest.mark.parametrize("collector", COLLECTORS, ids=lambda c: c.name)
+async def test_paged_is_an_endpoint_read_through_list_all(collector: Collector[Any]) -> None:
+    reader = example_reader()
+    data = await collector.fetch(reader)
+    listed = {r.endpoint for r in reader.requests if r.method == "list_all"}
+    if collector.paged is None:
+        assert collector.paged not in listed
+        return
+    assert collector.paged in collector.endpoints
+    assert "{" not in collector.paged
+    assert "?" not in collector.paged
+    assert collector.paged in listed
+    assert collector.id_label, "a paged list's objects are named by an id label"
+    assert object_ids(collector, data), "the official example's objects are counted"
+
+
+def id_label_paragraph() -> str:
+    text = DOCS.read_text()
+    start = text.index("- Id labels are named after the resource.")
+    return text[start:text.index("\n- ", start + 1)]
+
+
+def test_docs_list_the_table_id_labels_in_table_order() -> None:
+    paragraph = id_label_paragraph()
+    declared = paragraph.split("`Collector` entry:", 1)[1].split("(in table order", 1)[0]
+    assert re.findall(r"`([a-z_0-9]+)`", declared) == [c.id_label for c in COLLECTORS if c.id_label]
+    # "(in table order; account, billing, ... and billing_insights report facts about ..."
+    silent = paragraph.split("(in table order;", 1)[1].split(" report facts", 1)[0]
+    named = [name.strip() for name in re.split(r",|\s+and\s+", silent)]
+    assert named == [c.name for c in COLLECTORS if not c.id_label]
+
+
+def test_docs_name_every_id_like_label_the_families_use() -> None:
+    documented = set(re.findall(r"`([a-z_0-9]+)`", id_label_paragraph()))
+    used = {label for _, f in families() for label in f.labels}
+    id_like = {label for label in used if label.endswith("_id")} | {
+        c.id_label for c in COLLECTORS if c.id_label
+    }
+    assert id_like <= documented
+    assert documented - {"id", "Collector", "id_label", "account", "resource_type"} <= used

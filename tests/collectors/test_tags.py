@@ -8,13 +8,14 @@ import pytest
 
 from exporter.collectors import tags
 from exporter.collectors.fields import ShapeError
-from tests.conftest import StaticReader, spec, spec_example
+from tests.collectors.fakes import FakeReader
+from tests.conftest import spec, spec_example
 
 
 async def test_values_from_the_official_example() -> None:
-    reader = StaticReader({("/v2/tags", ()): spec_example("/v2/tags")})
+    reader = FakeReader({"/v2/tags": spec_example("/v2/tags")})
     records = await tags.fetch(reader)
-    assert reader.listed == [("/v2/tags", "tags")]
+    assert [(r.method, r.endpoint, r.key) for r in reader.requests] == [("list_all", "/v2/tags", "tags")]
     key = ("extra-awesome",)
     # the total (5) and last_tagged_uri are not per-type counts and are left out
     assert list(tags.samples(records)) == [

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -12,61 +10,30 @@ import pytest
 from exporter.api import ApiError
 from exporter.collectors import uptime
 from exporter.collectors.fields import ShapeError
+from tests.collectors.fakes import FakeReader
 from tests.conftest import schema_example, spec
 
 STATE = "/v2/uptime/checks/{check_id}/state"
 CHECK_ID = "5a4981aa-9653-4bd1-bef5-d6bff52042e4"
-
-Key = tuple[str, tuple[tuple[str, str], ...]]
-
-
-class PathReader:
-    """A ResourceReader answering by (endpoint, path parameters); it records which method asked."""
-
-    def __init__(self, answers: Mapping[Key, Any]) -> None:
-        self.answers = answers
-        self.calls: list[tuple[str, str, dict[str, str]]] = []
-
-    def _answer(self, method: str, endpoint: str, path: Mapping[str, str] | None) -> Any:
-        self.calls.append((method, endpoint, dict(path or {})))
-        answer = self.answers[(endpoint, tuple(sorted((path or {}).items())))]
-        if isinstance(answer, BaseException):
-            raise answer
-        return copy.deepcopy(answer)
-
-    async def get(self, endpoint: str, *, path: Mapping[str, str] | None = None,
-                  params: Mapping[str, str] | None = None) -> Any:
-        assert params is None
-        return self._answer("get", endpoint, path)
-
-    async def list_all(self, endpoint: str, key: str, *, path: Mapping[str, str] | None = None,
-                       params: Mapping[str, str] | None = None) -> Any:
-        assert params is None
-        return self._answer("list_all", endpoint, path)[key]
-
 
 def example_check() -> dict[str, Any]:
     # the `check` schema is check_base plus check_updatable
     return {**schema_example("check_base"), **schema_example("check_updatable")}
 
 
-def check_path(check_id: str) -> tuple[tuple[str, str], ...]:
-    return (("check_id", check_id),)
-
-
-def not_found() -> ApiError:
-    return ApiError(f"{STATE}: HTTP 404 not_found", endpoint=STATE, status=404)
+def state_of(check_id: str) -> str:
+    return f"/v2/uptime/checks/{check_id}/state"
 
 
 async def test_values_from_the_schema_examples() -> None:
-    reader = PathReader({
-        ("/v2/uptime/checks", ()): {"checks": [example_check()]},
-        (STATE, check_path(CHECK_ID)): {"state": schema_example("state")},
+    reader = FakeReader({
+        "/v2/uptime/checks": {"checks": [example_check()]},
+        state_of(CHECK_ID): {"state": schema_example("state")},
     })
     records = await uptime.fetch(reader)
-    assert reader.calls == [
+    assert [(r.method, r.endpoint, r.path) for r in reader.requests] == [
         ("list_all", "/v2/uptime/checks", {}),
-        ("get", STATE, {"check_id": CHECK_ID}),
+        ("get_or_none", STATE, {"check_id": CHECK_ID}),
     ]
     key = (CHECK_ID,)
     per_region = []
@@ -90,13 +57,13 @@ async def test_values_from_the_schema_examples() -> None:
 
 
 async def test_each_check_gets_its_own_state_and_a_deleted_one_is_skipped() -> None:
-    reader = PathReader({
-        ("/v2/uptime/checks", ()): {"checks": [
+    reader = FakeReader({
+        "/v2/uptime/checks": {"checks": [
             {"id": "c", "enabled": False}, {"id": "a"}, {"id": "b", "type": "ping"},
         ]},
-        (STATE, check_path("a")): {"state": {"regions": {"us_west": {"status": "DOWN"}}}},
-        (STATE, check_path("b")): not_found(),
-        (STATE, check_path("c")): {"state": {"regions": {"se_asia": {"status": "CHECKING"}}}},
+        state_of("a"): {"state": {"regions": {"us_west": {"status": "DOWN"}}}},
+        state_of("b"): 404,
+        state_of("c"): {"state": {"regions": {"se_asia": {"status": "CHECKING"}}}},
     })
     records = await uptime.fetch(reader)
     assert [(r.uptime_check_id, r.enabled) for r in records] == [("a", ""), ("c", "false")]
@@ -110,9 +77,9 @@ async def test_each_check_gets_its_own_state_and_a_deleted_one_is_skipped() -> N
 
 async def test_other_state_errors_fail_the_poll() -> None:
     error = ApiError(f"{STATE}: HTTP 500", endpoint=STATE, status=500)
-    reader = PathReader({
-        ("/v2/uptime/checks", ()): {"checks": [{"id": "a"}]},
-        (STATE, check_path("a")): error,
+    reader = FakeReader({
+        "/v2/uptime/checks": {"checks": [{"id": "a"}]},
+        state_of("a"): error,
     })
     with pytest.raises(ApiError) as caught:
         await uptime.fetch(reader)

@@ -3,7 +3,6 @@ have, in the shape the API documents): counts by resource type, one bounded foll
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +11,8 @@ import pytest
 from exporter.api import ApiError
 from exporter.collectors import vpcs
 from exporter.collectors.fields import ShapeError
-from tests.conftest import StaticReader, spec_example
+from tests.collectors.fakes import Answer, FakeReader
+from tests.conftest import spec_example
 
 PROD = "5a4981aa-9653-4bd1-bef5-d6bff52042e4"
 DEFAULT_NYC1 = "e0fe0f4d-596a-465e-a902-571ce57b79fa"
@@ -23,32 +23,16 @@ def member(urn: Any) -> dict[str, Any]:
     return {"urn": urn, "name": "example", "created_at": "2020-03-13T19:30:48Z"}
 
 
-class MembersReader(StaticReader):
-    """Answers /v2/vpcs from fixed bodies and each VPC's members by its `vpc_id` (StaticReader
-    ignores path parameters), recording every list asked for and the most requests in flight."""
-
-    def __init__(self, vpc_list: Any, members: Mapping[str, list[Any] | BaseException]) -> None:
-        super().__init__({("/v2/vpcs", ()): vpc_list})
-        self.members = members
-        self.listed_with_path: list[tuple[str, str, dict[str, str]]] = []
-        self.in_flight = 0
-        self.most_in_flight = 0
-
-    async def list_all(self, endpoint: str, key: str, *, path: Any = None, params: Any = None) -> Any:
-        self.listed_with_path.append((endpoint, key, dict(path or {})))
-        if endpoint == "/v2/vpcs":
-            return await super().list_all(endpoint, key, path=path, params=params)
-        self.in_flight += 1
-        self.most_in_flight = max(self.most_in_flight, self.in_flight)
-        try:
-            for _ in range(3):  # let the other follow-ups start, if they are allowed to
-                await asyncio.sleep(0)
-            answer = self.members[path["vpc_id"]]
-            if isinstance(answer, BaseException):
-                raise answer
-            return list(answer)
-        finally:
-            self.in_flight -= 1
+def members_reader(vpc_list: Any, members: Mapping[str, list[Any] | BaseException | int]) -> FakeReader:
+    """/v2/vpcs answered with `vpc_list`, and each VPC's members by its id (a list of members,
+    an HTTP status, or an exception)."""
+    answers: dict[str, Answer] = {"/v2/vpcs": vpc_list}
+    for vpc_id, answer in members.items():
+        answers[f"/v2/vpcs/{vpc_id}/members"] = (
+            {"members": answer, "links": {}, "meta": {"total": len(answer)}}
+            if isinstance(answer, list) else answer
+        )
+    return FakeReader(answers)
 
 
 def sample_map(records: tuple[vpcs.VpcRecord, ...]) -> Mapping[tuple[str, tuple[str, ...]], float]:
@@ -56,7 +40,7 @@ def sample_map(records: tuple[vpcs.VpcRecord, ...]) -> Mapping[tuple[str, tuple[
 
 
 async def test_values_from_the_official_example_with_members() -> None:
-    reader = MembersReader(spec_example("/v2/vpcs"), {
+    reader = members_reader(spec_example("/v2/vpcs"), {
         PROD: [member("do:droplet:13457723"), member("do:droplet:13457724"),
                member("do:loadbalancer:4de7ac8b-495b-4884-9a69-1050c6793cd6")],
         DEFAULT_NYC1: [member("do:dbaas:9cc10173-e9ea-4176-9dbc-a4cee4c4ff30")],
@@ -80,19 +64,22 @@ async def test_values_from_the_official_example_with_members() -> None:
 
 
 async def test_members_are_listed_once_per_vpc_through_the_paged_reader() -> None:
-    reader = MembersReader(spec_example("/v2/vpcs"), {PROD: [], DEFAULT_NYC1: [], DEFAULT_NYC3: []})
+    reader = members_reader(spec_example("/v2/vpcs"), {PROD: [], DEFAULT_NYC1: [], DEFAULT_NYC3: []})
     await vpcs.fetch(reader)
-    assert reader.listed_with_path[0] == ("/v2/vpcs", "vpcs", {})
+    listed = [(r.method, r.endpoint, r.key, r.path) for r in reader.requests]
+    assert listed[0] == ("list_all", "/v2/vpcs", "vpcs", {})
     follow_ups = sorted(
-        (endpoint, key, path["vpc_id"]) for endpoint, key, path in reader.listed_with_path[1:]
+        (endpoint, key, path["vpc_id"]) for method, endpoint, key, path in listed[1:]
+        if method == "list_all"
     )
+    assert len(follow_ups) == len(listed) - 1
     vpc_ids = sorted((PROD, DEFAULT_NYC1, DEFAULT_NYC3))
     assert follow_ups == [("/v2/vpcs/{vpc_id}/members", "members", vpc_id) for vpc_id in vpc_ids]
 
 
 async def test_member_requests_run_side_by_side_at_most_eight_at_a_time() -> None:
     ids = [f"vpc-{n:02d}" for n in range(20)]
-    reader = MembersReader({"vpcs": [{"id": i} for i in ids]}, {i: [member("do:droplet:1")] for i in ids})
+    reader = members_reader({"vpcs": [{"id": i} for i in ids]}, {i: [member("do:droplet:1")] for i in ids})
     records = await vpcs.fetch(reader)
     assert reader.most_in_flight == 8
     assert [r.vpc_id for r in records] == ids
@@ -100,16 +87,12 @@ async def test_member_requests_run_side_by_side_at_most_eight_at_a_time() -> Non
 
 
 async def test_a_vpc_deleted_between_the_requests_is_left_out() -> None:
-    gone = ApiError("/v2/vpcs/{vpc_id}/members: HTTP 404 not_found", endpoint="/v2/vpcs/{vpc_id}/members",
-                    status=404)
-    reader = MembersReader({"vpcs": [{"id": "a"}, {"id": "b"}]}, {"a": gone, "b": []})
+    reader = members_reader({"vpcs": [{"id": "a"}, {"id": "b"}]}, {"a": 404, "b": []})
     assert [r.vpc_id for r in await vpcs.fetch(reader)] == ["b"]
 
 
 async def test_any_other_member_error_fails_the_poll() -> None:
-    broken = ApiError("/v2/vpcs/{vpc_id}/members: HTTP 500", endpoint="/v2/vpcs/{vpc_id}/members",
-                      status=500)
-    reader = MembersReader({"vpcs": [{"id": "a"}, {"id": "b"}]}, {"a": [], "b": broken})
+    reader = members_reader({"vpcs": [{"id": "a"}, {"id": "b"}]}, {"a": [], "b": 500})
     with pytest.raises(ApiError) as caught:
         await vpcs.fetch(reader)
     assert caught.value.status == 500
@@ -166,7 +149,7 @@ def test_vpc_shape_errors_name_the_place(items: Any, message: str) -> None:
 
 
 async def test_member_shape_errors_name_the_vpc() -> None:
-    reader = MembersReader({"vpcs": [{"id": "v1"}]}, {"v1": [member("do:droplet:1"), "do:droplet:2"]})
+    reader = members_reader({"vpcs": [{"id": "v1"}]}, {"v1": [member("do:droplet:1"), "do:droplet:2"]})
     with pytest.raises(ShapeError) as caught:
         await vpcs.fetch(reader)
     assert str(caught.value) == (
