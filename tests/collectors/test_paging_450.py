@@ -21,32 +21,11 @@ from exporter.clock import SystemClock
 from exporter.collectors import COLLECTORS
 from exporter.collectors.base import Collector
 from exporter.simulator import FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
+from exporter.simulator.kind import Kind
+from exporter.simulator.kinds import KINDS
 from tests.conftest import READ_TOKEN, object_ids
 
 N = 450
-
-# The FleetSpec count that makes N objects of each paged list; None where the simulator's list
-# has a fixed or derived length (the size catalogue; the tags in use), which is then paged as
-# it is. Until the simulator kinds registry lands: it will come from
-# exporter.simulator.kinds.KINDS (each kind's `.name` and `.list_endpoint`).
-FLEET_COUNT: dict[str, str | None] = {
-    "/v2/droplets": "droplets",
-    "/v2/volumes": "volumes",
-    "/v2/snapshots": "snapshots",
-    "/v2/reserved_ips": "reserved_ips",
-    "/v2/load_balancers": "load_balancers",
-    "/v2/kubernetes/clusters": "kubernetes_clusters",
-    "/v2/apps": "apps",
-    "/v2/domains": "domains",
-    "/v2/firewalls": "firewalls",
-    "/v2/vpcs": "custom_vpcs",
-    "/v2/cdn/endpoints": "cdn_endpoints",
-    "/v2/certificates": "certificates",
-    "/v2/uptime/checks": "uptime_checks",
-    "/v2/projects": "projects",
-    "/v2/tags": None,
-    "/v2/sizes": None,
-}
 
 CASES = [c for c in COLLECTORS if c.paged is not None]
 
@@ -56,14 +35,30 @@ def paged(collector: Collector[Any]) -> str:
     return collector.paged
 
 
-def test_every_paged_list_is_known_to_the_fleet_mapping() -> None:
-    assert {paged(c) for c in CASES} == set(FLEET_COUNT)
-    assert len(CASES) == len(FLEET_COUNT), "two collectors page the same list"
+def fleet_count(endpoint: str) -> str | None:
+    """The FleetSpec count that makes N objects of a paged list: the count of the simulator kind
+    that serves it; None where the list has a fixed or derived length (the size catalogue, the
+    tags in use), which is then paged as it is."""
+    kind = serving(endpoint)
+    return kind.name if kind.count is not None and kind.list_endpoint == endpoint else None
+
+
+def serving(endpoint: str) -> Kind:
+    return next(k for k in KINDS if any(route.template == endpoint for route in k.routes))
+
+
+def test_every_paged_list_is_served_by_a_simulator_kind() -> None:
+    for collector in CASES:
+        [route] = [r for r in serving(paged(collector)).routes if r.template == paged(collector)]
+        assert route.paged, collector.name
+    assert len({paged(c) for c in CASES}) == len(CASES), "two collectors page the same list"
 
 
 @pytest.fixture(scope="module")
 def simulator() -> Iterator[Simulator]:
-    counts: dict[str, Any] = {field: N for field in FLEET_COUNT.values() if field is not None}
+    counts: dict[str, Any] = {
+        count: N for c in CASES if (count := fleet_count(paged(c))) is not None
+    }
     with Simulator(SimulatorConfig(
         accounts=(SimAccount("big", tokens=(SimToken("ro", READ_TOKEN),),
                              fleet=FleetSpec(seed=4, **counts)),),
@@ -97,7 +92,7 @@ async def test_every_object_for_ceil_n_over_200_requests(
 ) -> None:
     endpoint = paged(collector)
     total = listed_total(simulator, endpoint)
-    if FLEET_COUNT.get(endpoint) is not None:
+    if fleet_count(endpoint) is not None:
         assert total >= N
     simulator.requests.clear()
     data = await collector.fetch(reader)
