@@ -15,9 +15,7 @@ from exporter.config import (
     FileToken,
     InlineToken,
     describe_settings,
-    format_duration,
     load_settings,
-    parse_duration,
 )
 
 TESTDATA = Path(__file__).parent / "testdata" / "config"
@@ -26,8 +24,8 @@ ENVIRON = {"DO_TOKEN_OTHER": OTHER_TOKEN, "DO_TOKEN": OTHER_TOKEN}
 
 INVALID = {
     "invalid-unknown-top-key.yml": [
-        "acounts: unknown key; known keys are accounts, tokens_dir, token_policy, api, collectors, "
-        "pricing",
+        "acounts: unknown key; known keys are accounts, tokens_dir, "
+        "token_policy, api, collectors, pricing",
         "accounts: no accounts configured; list accounts or set tokens_dir in the config file, "
         "or set DIGITALOCEAN_TOKEN or DIGITALOCEAN_TOKEN_FILE",
     ],
@@ -76,10 +74,10 @@ INVALID = {
         "vanish between polls"
     ],
     "invalid-unknown-collector.yml": [
-        "collectors.dropletz: unknown key; known keys are account, droplets, volumes, snapshots, "
-        "reserved_ips, load_balancers, kubernetes, databases, apps, domains, firewalls, vpcs, cdn, "
-        "certificates, registry, uptime, projects, tags, sizes, billing, invoice_summary, "
-        "billing_history, billing_insights"
+        "collectors.dropletz: unknown key; known keys are account, "
+        "droplets, volumes, snapshots, reserved_ips, load_balancers, kubernetes, databases, apps, "
+        "domains, firewalls, vpcs, cdn, certificates, registry, uptime, projects, tags, sizes, "
+        "billing, invoice_summary, billing_history, billing_insights"
     ],
     "invalid-collector-enabled-type.yml": [
         "collectors.billing.enabled: expected true or false, got a string"
@@ -305,23 +303,3 @@ def test_summary_never_shows_a_token(tmp_path: Path) -> None:
     assert secret not in summary
     assert "a  inline token in the config file" in summary
     assert repr(InlineToken(secret)) == "InlineToken()"
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("30s", 30), ("5m", 300), ("1h", 3600), ("1m30s", 90), ("250ms", 0.25), ("1.5h", 5400)],
-)
-def test_parse_duration(text: str, seconds: float) -> None:
-    assert parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "10", "10x", "m", "1h 2m", "-5s", "5s3"])
-def test_parse_duration_rejects(text: str) -> None:
-    with pytest.raises(ValueError):  # noqa: PT011  # the message is the input itself
-        parse_duration(text)
-
-
-def test_format_duration() -> None:
-    assert [format_duration(s) for s in (5, 90, 3600, 3661, 0.25)] == [
-        "5s", "1m30s", "1h", "1h1m1s", "250ms"
-    ]

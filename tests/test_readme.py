@@ -12,9 +12,9 @@ from pathlib import Path
 
 from exporter.cli import build_parser
 from exporter.collectors import COLLECTORS
-from exporter.config import format_duration
 from exporter.costs import FAMILIES as COST_FAMILIES
 from exporter.selfmetrics import SELF_FAMILIES
+from exporter.strictyaml import format_duration
 
 README = Path(__file__).parent.parent / "README.md"
 

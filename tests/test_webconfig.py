@@ -227,6 +227,10 @@ INVALID: dict[str, tuple[str, list[str]]] = {
             "probes_without_auth: expected true or false, got a string",
         ],
     ),
+    "a control character": ("probes_without_auth: tr\x07ue\n", [
+        "(yaml) line 1, column 24: unacceptable character #x0007: special characters are not "
+        "allowed"
+    ]),
     "top level not a mapping": ("- a\n", ["(top level): expected a mapping, got a list"]),
     "yaml syntax": ("tls_server_config: [\n", [
         "(yaml) line 2, column 1: expected the node content, but found '<stream end>'"
