@@ -4,13 +4,14 @@ This module owns what both files share: the loader (a key given twice is an erro
 become one line with its line and column, never PyYAML's multi-line dump, which quotes the file
 and could show a token or a password hash), the problem list (every problem at once, each
 `<key path>: <problem>`), the names of YAML types in messages, Go-style durations, and a reader
-of plain YAML values into typed ones that rejects unknown keys.
+of plain YAML values into typed ones that rejects unknown keys (suggesting the closest known one).
 
 What a file means (accounts, TLS, ...) is not here: config.py and webconfig.py build on this.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Collection, Mapping, Sequence
@@ -178,8 +179,8 @@ class StrictReader:
         known: Sequence[str],
         explained: Mapping[str, str] | None = None,
     ) -> dict[str, Any] | None:
-        """The known keys of a mapping; any other key is a problem (with its own message if
-        `explained` has one)."""
+        """The known keys of a mapping; any other key is a problem, with the closest known key
+        as a suggestion, or with its own message from `explained`."""
         if not isinstance(value, dict):
             self.problems.add(path, f"expected a mapping, got {describe_type(value)}")
             return None
@@ -268,4 +269,7 @@ class StrictReader:
 
 
 def unknown_key(key: str, known: Sequence[str]) -> str:
-    return f"unknown key; known keys are {', '.join(known)}"
+    """`unknown key (did you mean x?); known keys are ...`, the guess only for a near miss."""
+    close = difflib.get_close_matches(key, known, n=1)
+    guess = f" (did you mean {close[0]}?)" if close else ""
+    return f"unknown key{guess}; known keys are {', '.join(known)}"

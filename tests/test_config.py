@@ -24,7 +24,7 @@ ENVIRON = {"DO_TOKEN_OTHER": OTHER_TOKEN, "DO_TOKEN": OTHER_TOKEN}
 
 INVALID = {
     "invalid-unknown-top-key.yml": [
-        "acounts: unknown key; known keys are accounts, tokens_dir, "
+        "acounts: unknown key (did you mean accounts?); known keys are accounts, tokens_dir, "
         "token_policy, api, collectors, pricing",
         "accounts: no accounts configured; list accounts or set tokens_dir in the config file, "
         "or set DIGITALOCEAN_TOKEN or DIGITALOCEAN_TOKEN_FILE",
@@ -74,7 +74,7 @@ INVALID = {
         "vanish between polls"
     ],
     "invalid-unknown-collector.yml": [
-        "collectors.dropletz: unknown key; known keys are account, "
+        "collectors.dropletz: unknown key (did you mean droplets?); known keys are account, "
         "droplets, volumes, snapshots, reserved_ips, load_balancers, kubernetes, databases, apps, "
         "domains, firewalls, vpcs, cdn, certificates, registry, uptime, projects, tags, sizes, "
         "billing, invoice_summary, billing_history, billing_insights"

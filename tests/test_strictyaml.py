@@ -18,6 +18,7 @@ from exporter.strictyaml import (
     key_path,
     load_document,
     parse_duration,
+    unknown_key,
 )
 
 
@@ -138,6 +139,17 @@ def test_problems_name_the_top_level() -> None:
                               "api.url: must not be empty"]
 
 
+def test_unknown_key_suggests_only_a_near_miss() -> None:
+    known = ("accounts", "tokens_dir", "api")
+    assert unknown_key("acounts", known) == (
+        "unknown key (did you mean accounts?); known keys are accounts, tokens_dir, api"
+    )
+    assert unknown_key("token_dir", known) == (
+        "unknown key (did you mean tokens_dir?); known keys are accounts, tokens_dir, api"
+    )
+    assert unknown_key("bogus", known) == "unknown key; known keys are accounts, tokens_dir, api"
+
+
 # -- durations -----------------------------------------------------------------------------------
 
 
@@ -170,7 +182,7 @@ def test_mapping_keeps_known_keys_and_reports_every_other_one() -> None:
     found = reader.mapping(value, "api", ("url", "timeout"), {"cipher": "is not supported here"})
     assert found == {"url": "x"}
     assert reader.problems.items == [
-        "api.urll: unknown key; known keys are url, timeout",
+        "api.urll: unknown key (did you mean url?); known keys are url, timeout",
         "api.cipher: is not supported here",
         "api: key 7 is not a string",
         "api.bogus: unknown key; known keys are url, timeout",
