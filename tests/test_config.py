@@ -9,14 +9,8 @@ from pathlib import Path
 import pytest
 
 from exporter.cli import collector_defaults
-from exporter.config import (
-    ConfigError,
-    EnvToken,
-    FileToken,
-    InlineToken,
-    describe_settings,
-    load_settings,
-)
+from exporter.config import ConfigError, Settings, describe_settings, load_settings
+from exporter.tokens import EnvToken, FileToken, InlineToken
 
 TESTDATA = Path(__file__).parent / "testdata" / "config"
 OTHER_TOKEN = "dop_v1_" + "3" * 64
@@ -124,7 +118,7 @@ INVALID = {
 }
 
 
-def load(path: Path | None, environ: dict[str, str] | None = None):
+def load(path: Path | None, environ: dict[str, str] | None = None) -> Settings:
     return load_settings(path, ENVIRON if environ is None else environ, collector_defaults())
 
 

@@ -7,6 +7,7 @@ import os
 import random
 import subprocess
 import zlib
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +33,19 @@ from exporter.exposition import (
     format_value,
 )
 from exporter.pricing import load_price_table
-from exporter.simulator import Simulator, demo_config
+from exporter.simulator import SimAccount, Simulator, demo_config
 from exporter.snapshot import Snapshot
 from tests.conftest import example_reader, require_tool
 
 GOLDEN = Path(__file__).parent / "golden" / "examples.prom"
 DEMO_GOLDEN = Path(__file__).parent / "golden" / "demo.prom"
 DEMO_TIME = 1_795_000_000.0  # 2026-11-18T07:06:40Z, fixed so the demo fleet renders the same
+
+
+def first_token(account: SimAccount) -> Callable[[], str]:
+    """The token getter for a simulated account (a lambda in the loop would bind late)."""
+    token = account.tokens[0].token
+    return lambda: token
 
 
 async def demo_snapshots() -> list[tuple[str, str, Snapshot]]:
@@ -49,8 +56,7 @@ async def demo_snapshots() -> list[tuple[str, str, Snapshot]]:
                                     observer=_Quiet(), clock=_Frozen(), rng=random.Random(1))
         try:
             for account in sim.config.accounts:
-                token = account.tokens[0].token
-                reader = client.account(account.name, lambda t=token: t,  # type: ignore[misc]
+                reader = client.account(account.name, first_token(account),
                                         RequestBudget(5000, _Frozen(), 5000))
                 for collector in COLLECTORS:
                     data = await collector.fetch(reader)
@@ -144,7 +150,8 @@ async def test_every_series_has_account_first_and_families_are_not_split() -> No
 
 async def test_data_part_is_valid_openmetrics_too() -> None:
     data = DataRenderer(COLLECTORS).render(await example_snapshots()).decode()
-    families = list(parse_openmetrics(data + "# EOF\n"))
+    # prometheus_client's OpenMetrics parser has no annotations
+    families = list(parse_openmetrics(data + "# EOF\n"))  # type: ignore[no-untyped-call]
     assert {f.name for f in families} >= {"digitalocean_droplet_info", "digitalocean_volume_info"}
 
 
@@ -176,7 +183,7 @@ def test_label_escaping_and_value_formatting() -> None:
     assert format_value(float("nan")) == "NaN"
 
 
-def tiny_collector(samples: list[tuple[str, tuple[str, ...], float]]) -> Collector[Any]:
+def tiny_collector(samples: Sequence[tuple[str, tuple[str, ...], float]]) -> Collector[Any]:
     async def fetch(reader: Any) -> Any:
         return None
 
@@ -202,10 +209,14 @@ def test_wrong_label_count_is_reported() -> None:
 
 
 async def test_unchanged_snapshots_are_not_rendered_again() -> None:
-    calls = []
+    calls: list[object] = []
     collector = tiny_collector([("t_info", ("n",), 1)])
-    counting = Collector(**{**collector.__dict__,
-                            "samples": lambda d: (calls.append(d), iter([("t_info", ("n",), 1)]))[1]})
+
+    def samples(data: object) -> Iterator[tuple[str, tuple[str, ...], float]]:
+        calls.append(data)
+        return iter([("t_info", ("n",), 1)])
+
+    counting = Collector(**{**collector.__dict__, "samples": samples})
     renderer = DataRenderer([counting])
     snap = Snapshot(object(), 1, None, 1, 0)
     other = Snapshot(object(), 1, None, 1, 0)
