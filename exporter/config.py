@@ -9,18 +9,23 @@ of a message.
 from __future__ import annotations
 
 import ipaddress
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
-import yaml
-
 from exporter.pricing import DATABASE_KEY, SIZE_TABLES, load_price_table
+from exporter.strictyaml import (
+    InvalidFileError,
+    StrictReader,
+    describe_type,
+    format_duration,
+    key_path,
+    load_document,
+)
 from exporter.tokens import (
     EnvToken,
     FileToken,
@@ -46,10 +51,6 @@ ENV_TOKEN_FILE = "DIGITALOCEAN_TOKEN_FILE"
 DEFAULT_ACCOUNT_NAME = "default"
 
 _ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_DURATION_UNITS = {
-    "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0,
-}
 _TOP_KEYS = ("accounts", "tokens_dir", "token_policy", "api", "collectors", "pricing")
 _ACCOUNT_KEYS = ("name", "token_file", "token_env", "token")
 _TOKEN_KEYS = ("token_file", "token_env", "token")
@@ -58,14 +59,11 @@ _API_KEYS = ("url", "auth_url", "timeout", "requests_per_hour")
 _COLLECTOR_KEYS = ("enabled", "interval", "stale_after")
 
 
-class ConfigError(Exception):
+class ConfigError(InvalidFileError):
     """Every problem found in the configuration, each prefixed with its key path."""
 
-    def __init__(self, source: str, problems: list[str]) -> None:
-        self.source = source
-        self.problems = problems
-        lines = [f"invalid configuration ({source}):"] + [f"  {p}" for p in problems]
-        super().__init__("\n".join(lines))
+    kind = "configuration"
+    noun = "config file"
 
 
 @dataclass(frozen=True)
@@ -130,92 +128,7 @@ class Settings:
     pricing: PricingOverrides = PricingOverrides()
 
 
-def parse_duration(text: str) -> float:
-    """Seconds in a Go-style duration such as `30s`, `1m30s`, `1h` or `250ms`; ValueError if not one."""
-    if not text:
-        raise ValueError(text)
-    pos = 0
-    total = 0.0
-    for match in _DURATION_PART.finditer(text):
-        if match.start() != pos:
-            raise ValueError(text)
-        total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
-        pos = match.end()
-    if pos != len(text) or not math.isfinite(total):
-        raise ValueError(text)
-    return total
-
-
-def format_duration(seconds: float) -> str:
-    """`90.0` → `1m30s`: durations printed the way users write them."""
-    if seconds < 1:
-        return f"{seconds * 1000:g}ms"
-    whole = int(seconds)
-    parts = []
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        parts.append(f"{hours}h")
-    if minutes:
-        parts.append(f"{minutes}m")
-    fraction = seconds - whole
-    if secs or fraction or not parts:
-        parts.append(f"{secs + fraction:g}s")
-    return "".join(parts)
-
-
-def describe_type(value: object) -> str:
-    """A YAML value's type as messages name it ("a mapping", "null", ...)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
-class StrictYamlLoader(yaml.SafeLoader):
-    """A safe loader that rejects a key given twice in one mapping (the YAML default keeps the
-    last one silently). Shared by the config file and the web config file."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[object] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                duplicate = key in seen
-                seen.add(key)
-            except TypeError:  # an unhashable key; the constructor reports it
-                continue
-            if duplicate:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
-                )
-        return super().construct_mapping(node, deep=deep)
-
-
-class _Problems:
-    def __init__(self) -> None:
-        self.items: list[str] = []
-
-    def add(self, path: str, message: str) -> None:
-        self.items.append(f"{path}: {message}")
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-class _Parser:
+class _Parser(StrictReader):
     """Walks the YAML document once, recording every problem with its key path."""
 
     def __init__(
@@ -225,69 +138,12 @@ class _Parser:
         config_path: Path | None,
         enabled_overrides: Mapping[str, bool],
     ) -> None:
+        super().__init__()
         self.environ = environ
         self.defaults = collector_defaults
         self.enabled_overrides = enabled_overrides
         self.config_path = config_path
-        self.problems = _Problems()
         self.warnings: list[str] = []
-
-    # -- generic checks -------------------------------------------------------------------
-
-    def mapping(self, value: object, path: str, known: tuple[str, ...]) -> dict[str, Any] | None:
-        if not isinstance(value, dict):
-            self.problems.add(path or "(top level)", f"expected a mapping, got {describe_type(value)}")
-            return None
-        result: dict[str, Any] = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                self.problems.add(path or "(top level)", f"key {key!r} is not a string")
-            elif key not in known:
-                self.problems.add(
-                    _join(path, key), f"unknown key; known keys are {', '.join(known)}"
-                )
-            else:
-                result[key] = item
-        return result
-
-    def string(self, value: object, path: str) -> str | None:
-        if not isinstance(value, str):
-            self.problems.add(path, f"expected a string, got {describe_type(value)}")
-            return None
-        if not value:
-            self.problems.add(path, "must not be empty")
-            return None
-        return value
-
-    def duration(self, value: object, path: str, minimum: float | None = None) -> float | None:
-        if not isinstance(value, str):
-            self.problems.add(
-                path, f"expected a duration such as 30s, 5m or 1h, got {describe_type(value)}"
-            )
-            return None
-        try:
-            seconds = parse_duration(value)
-        except ValueError:
-            self.problems.add(
-                path, f"{value!r} is not a duration; use a number with a unit, e.g. 30s, 5m, 1h"
-            )
-            return None
-        if minimum is not None and seconds < minimum:
-            self.problems.add(path, f"{value} is below the minimum of {format_duration(minimum)}")
-            return None
-        if seconds <= 0:
-            self.problems.add(path, "must be greater than zero")
-            return None
-        return seconds
-
-    def choice(self, value: object, path: str, choices: tuple[str, ...]) -> str | None:
-        if not isinstance(value, str) or value not in choices:
-            shown = repr(value) if isinstance(value, str) else describe_type(value)
-            self.problems.add(path, f"{shown} is not one of {', '.join(choices)}")
-            return None
-        return value
-
-    # -- sections -------------------------------------------------------------------------
 
     def document(self, doc: object) -> Settings | None:
         top = self.mapping({} if doc is None else doc, "", _TOP_KEYS)
@@ -337,13 +193,9 @@ class _Parser:
         return path
 
     def accounts(self, value: object) -> list[AccountSettings]:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.problems.add("accounts", f"expected a list, got {describe_type(value)}")
-            return []
+        items = [] if value is None else self.sequence(value, "accounts")
         found: list[AccountSettings] = []
-        for index, item in enumerate(value):
+        for index, item in enumerate(items or []):
             account = self.account(item, f"accounts[{index}]")
             if account is not None:
                 found.append(account)
@@ -354,9 +206,7 @@ class _Parser:
         if entry is None:
             return None
         name = None
-        if "name" not in entry:
-            self.problems.add(path, "missing required key name")
-        else:
+        if self.require(entry, path, "name"):
             name = self.account_name(entry["name"], f"{path}.name")
         given = [key for key in _TOKEN_KEYS if key in entry]
         if not given:
@@ -498,20 +348,16 @@ class _Parser:
         timeout: float | None = defaults.timeout
         if "timeout" in entry:
             timeout = self.duration(entry["timeout"], "api.timeout")
-        budget = entry.get("requests_per_hour", defaults.requests_per_hour)
-        requests_per_hour: int | None = None
-        if isinstance(budget, bool) or not isinstance(budget, int):
-            self.problems.add(
-                "api.requests_per_hour", f"expected an integer, got {describe_type(budget)}"
-            )
-        elif not 1 <= budget <= DIGITALOCEAN_HOURLY_LIMIT:
+        requests_per_hour = self.integer(
+            entry.get("requests_per_hour", defaults.requests_per_hour), "api.requests_per_hour"
+        )
+        if requests_per_hour is not None and not 1 <= requests_per_hour <= DIGITALOCEAN_HOURLY_LIMIT:
             self.problems.add(
                 "api.requests_per_hour",
-                f"{budget} is outside 1..{DIGITALOCEAN_HOURLY_LIMIT} "
+                f"{requests_per_hour} is outside 1..{DIGITALOCEAN_HOURLY_LIMIT} "
                 f"(DigitalOcean allows {DIGITALOCEAN_HOURLY_LIMIT} requests per hour per token)",
             )
-        else:
-            requests_per_hour = budget
+            requests_per_hour = None
         if url is None or auth_url is None or timeout is None or requests_per_hour is None:
             return None
         return ApiSettings(url=url, auth_url=auth_url, timeout=timeout,
@@ -566,16 +412,14 @@ class _Parser:
         ok = True
         for key, raw in entry.items():
             if key in SIZE_TABLES:
-                if not isinstance(raw, dict):
-                    self.problems.add(
-                        f"pricing.{key}",
-                        f"expected a mapping of size slugs to amounts, got {describe_type(raw)}",
-                    )
+                sizes = self.mapping_of(raw, f"pricing.{key}",
+                                        "a mapping of size slugs to amounts")
+                if sizes is None:
                     ok = False
                     continue
                 tables[key] = {}
-                for slug, size_raw in raw.items():
-                    amount = self.amount(size_raw, f"pricing.{key}.{slug}")
+                for slug, size_raw in sizes.items():
+                    amount = self.amount(size_raw, key_path(f"pricing.{key}", slug))
                     ok = ok and amount is not None
                     if amount is not None:
                         tables[key][str(slug)] = amount
@@ -610,11 +454,7 @@ class _Parser:
             return None
         enabled: bool | None = default.enabled
         if "enabled" in entry:
-            enabled = entry["enabled"] if isinstance(entry["enabled"], bool) else None
-            if enabled is None:
-                self.problems.add(
-                    f"{path}.enabled", f"expected true or false, got {describe_type(entry['enabled'])}"
-                )
+            enabled = self.boolean(entry["enabled"], f"{path}.enabled")
         interval: float | None = default.interval
         if "interval" in entry:
             interval = self.duration(entry["interval"], f"{path}.interval", MIN_INTERVAL_SECONDS)
@@ -655,31 +495,12 @@ def load_settings(
     `enabled_overrides` (from `--collector.<name>` flags) win over `collectors.<name>.enabled`.
     """
     source = str(config_path) if config_path else "environment"
-    doc: object = None
-    if config_path is not None:
-        try:
-            text = config_path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(source, [f"config file {config_path} does not exist"]) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(source, [f"config file {config_path} cannot be read: {exc}"]) from None
-        try:
-            doc = yaml.load(text, Loader=StrictYamlLoader)  # noqa: S506  # a SafeLoader subclass
-        except yaml.YAMLError as exc:
-            raise ConfigError(source, [_yaml_problem(exc)]) from None
+    doc = None if config_path is None else load_document(config_path, ConfigError)
     parser = _Parser(environ, collector_defaults, config_path, enabled_overrides or {})
     settings = parser.document(doc)
     if settings is None:
         raise ConfigError(source, parser.problems.items)
     return settings
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    if mark is not None:
-        return f"(yaml) line {mark.line + 1}, column {mark.column + 1}: {problem}"
-    return f"(yaml) {problem}"
 
 
 def describe_settings(settings: Settings) -> str:

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import structlog
-import yaml
 
-from exporter.config import ConfigError, StrictYamlLoader, describe_type
+from exporter.config import ConfigError
+from exporter.strictyaml import StrictReader, describe_type, key_path, load_document
 
 ClientAuthType = Literal[
     "NoClientCert",
@@ -77,12 +77,14 @@ _TLS_KEYS = ("cert_file", "key_file", "client_ca_file", "client_auth_type", "min
 _HTTP_KEYS = ("headers", "http2")
 # Keys of the exporter-toolkit format this exporter does not implement: named as such rather
 # than as unknown, so a file copied from another exporter gets a clear answer.
-_TOOLKIT_ONLY = {
-    "": ("rate_limit",),
-    "tls_server_config": ("cert", "key", "client_ca", "client_allowed_sans", "cipher_suites",
-                          "prefer_server_cipher_suites", "curve_preferences"),
-    "http_server_config": (),
-}
+_TOOLKIT_ONLY_PROBLEM = ("is part of the exporter-toolkit format but not supported by "
+                         "digitalocean-exporter; remove it")
+_TOOLKIT_ONLY_TOP = dict.fromkeys(("rate_limit",), _TOOLKIT_ONLY_PROBLEM)
+_TOOLKIT_ONLY_TLS = dict.fromkeys(
+    ("cert", "key", "client_ca", "client_allowed_sans", "cipher_suites",
+     "prefer_server_cipher_suites", "curve_preferences"),
+    _TOOLKIT_ONLY_PROBLEM,
+)
 _BCRYPT_HASH = re.compile(r"^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$")
 BCRYPT_MAX_PASSWORD_BYTES = 72
 _VERIFIED_CACHE_LIMIT = 1024
@@ -93,10 +95,8 @@ _log = structlog.stdlib.get_logger("exporter.web")
 class WebConfigError(ConfigError):
     """Every problem found in the web config file, each prefixed with its key path."""
 
-    def __init__(self, source: str, problems: list[str]) -> None:
-        super().__init__(source, problems)
-        lines = [f"invalid web configuration ({source}):"] + [f"  {p}" for p in problems]
-        self.args = ("\n".join(lines),)
+    kind = "web configuration"
+    noun = "web config file"
 
 
 @dataclass(frozen=True)
@@ -178,65 +178,39 @@ def _no_password() -> bytes:
     return b""
 
 
-class _Parser:
+class _Parser(StrictReader):
     def __init__(self, source: Path) -> None:
+        super().__init__()
         self.source = source
-        self.problems: list[str] = []
         self.notes: list[str] = []
         self.warnings: list[str] = []
 
-    def add(self, path: str, message: str) -> None:
-        self.problems.append(f"{path or '(top level)'}: {message}")
-
-    def mapping(self, value: object, path: str, known: tuple[str, ...]) -> dict[str, Any] | None:
-        if not isinstance(value, dict):
-            self.add(path, f"expected a mapping, got {describe_type(value)}")
-            return None
-        found: dict[str, Any] = {}
-        toolkit_only = _TOOLKIT_ONLY.get(path, ())
-        for key, item in value.items():
-            shown = key if isinstance(key, str) and key.isprintable() and key.strip() else repr(key)
-            where = f"{path}.{shown}" if path else shown
-            if not isinstance(key, str):
-                self.add(path, f"key {key!r} is not a string")
-            elif key in known:
-                found[key] = item
-            elif key in toolkit_only:
-                self.add(where, "is part of the exporter-toolkit format but not supported by "
-                                "digitalocean-exporter; remove it")
-            else:
-                self.add(where, f"unknown key; known keys are {', '.join(known)}")
-        return found
-
     def resolve(self, value: object, path: str) -> Path | None:
         """A readable file, relative paths taken from the web config file's directory."""
-        if not isinstance(value, str):
-            self.add(path, f"expected a file name, got {describe_type(value)}")
+        name = self.string(value, path, "a file name")
+        if name is None:
             return None
-        if not value:
-            self.add(path, "must not be empty")
-            return None
-        file = Path(value).expanduser()
+        file = Path(name).expanduser()
         if not file.is_absolute():
             file = self.source.parent / file
         try:
             mode = file.stat().st_mode
         except FileNotFoundError:
-            self.add(path, f"{file} does not exist")
+            self.problems.add(path, f"{file} does not exist")
             return None
         except OSError as exc:
-            self.add(path, f"{file} cannot be read: {exc.strerror or type(exc).__name__}")
+            self.problems.add(path, f"{file} cannot be read: {exc.strerror or type(exc).__name__}")
             return None
         if not stat.S_ISREG(mode):
-            self.add(path, f"{file} is not a file")
+            self.problems.add(path, f"{file} is not a file")
             return None
         if not os.access(file, os.R_OK):
-            self.add(path, f"{file} is not readable (permission denied)")
+            self.problems.add(path, f"{file} is not readable (permission denied)")
             return None
         return file
 
     def document(self, doc: object) -> WebConfig | None:
-        top = self.mapping({} if doc is None else doc, "", _TOP_KEYS)
+        top = self.mapping({} if doc is None else doc, "", _TOP_KEYS, _TOOLKIT_ONLY_TOP)
         if top is None:
             return None
         tls = self.tls(top["tls_server_config"]) if top.get("tls_server_config") is not None else None
@@ -244,11 +218,7 @@ class _Parser:
         users = self.users(top.get("basic_auth_users"))
         probes_open = False
         if "probes_without_auth" in top:
-            value = top["probes_without_auth"]
-            if isinstance(value, bool):
-                probes_open = value
-            else:
-                self.add("probes_without_auth", f"expected true or false, got {describe_type(value)}")
+            probes_open = bool(self.boolean(top["probes_without_auth"], "probes_without_auth"))
         if probes_open and not users:
             self.notes.append("probes_without_auth has no effect without basic_auth_users")
         if users and tls is None:
@@ -256,7 +226,7 @@ class _Parser:
                 "basic_auth_users without tls_server_config: passwords cross the network in "
                 "clear text; add tls_server_config"
             )
-        if self.problems:
+        if self.problems.items:
             return None
         return WebConfig(
             source=str(self.source),
@@ -270,24 +240,20 @@ class _Parser:
 
     def tls(self, value: object) -> TlsServerConfig | None:
         path = "tls_server_config"
-        entry = self.mapping(value, path, _TLS_KEYS)
+        entry = self.mapping(value, path, _TLS_KEYS, _TOOLKIT_ONLY_TLS)
         if entry is None:
             return None
-        before = len(self.problems)
-        files: dict[str, Path | None] = {}
-        for name in ("cert_file", "key_file"):
-            if name not in entry:
-                self.add(path, f"missing required key {name}")
-                files[name] = None
-            else:
-                files[name] = self.resolve(entry[name], f"{path}.{name}")
+        before = len(self.problems.items)
+        files = {name: self.resolve(entry[name], f"{path}.{name}")
+                 if self.require(entry, path, name) else None
+                 for name in ("cert_file", "key_file")}
         client_ca = None
         if entry.get("client_ca_file") is not None:
             client_ca = self.resolve(entry["client_ca_file"], f"{path}.client_ca_file")
         auth = self.client_auth(entry, path)
         versions = self.versions(entry, path)
         cert, key = files["cert_file"], files["key_file"]
-        if len(self.problems) > before or cert is None or key is None or auth is None:
+        if len(self.problems.items) > before or cert is None or key is None or auth is None:
             return None
         if _readable_by_others(key):
             self.warnings.append(f"{path}.key_file: {key} is readable by other users; chmod 600 it")
@@ -306,21 +272,19 @@ class _Parser:
         auth = entry.get("client_auth_type", "NoClientCert")
         where = f"{path}.client_auth_type"
         has_ca = entry.get("client_ca_file") is not None
-        if auth not in CLIENT_AUTH_TYPES:
-            shown = repr(auth) if isinstance(auth, str) else describe_type(auth)
-            self.add(where, f"{shown} is not one of {', '.join(CLIENT_AUTH_TYPES)}")
+        if self.choice(auth, where, CLIENT_AUTH_TYPES) is None:
             return None
         if auth not in _SUPPORTED_CLIENT_AUTH:
-            self.add(where, f"{auth} is not supported: Python's ssl module cannot demand a client "
+            self.problems.add(where, f"{auth} is not supported: Python's ssl module cannot demand a client "
                             "certificate without verifying it; use RequireAndVerifyClientCert with "
                             "client_ca_file (the value that authenticates clients)")
             return None
         if auth in _VERIFYING_CLIENT_AUTH and not has_ca:
-            self.add(f"{path}.client_ca_file",
+            self.problems.add(f"{path}.client_ca_file",
                      f"required with client_auth_type {auth}: the CA that signs client certificates")
             return None
         if auth == "NoClientCert" and has_ca:
-            self.add(f"{path}.client_ca_file",
+            self.problems.add(f"{path}.client_ca_file",
                      "set, but client_auth_type is NoClientCert, so no client certificate is "
                      "checked; set client_auth_type: RequireAndVerifyClientCert")
             return None
@@ -339,13 +303,12 @@ class _Parser:
                 continue
             found.append(default)
             if version in _OLD_TLS_VERSIONS:
-                self.add(f"{path}.{key}", f"{version} is not allowed (insecure); use TLS12 or TLS13")
+                self.problems.add(f"{path}.{key}", f"{version} is not allowed (insecure); use TLS12 or TLS13")
             else:
-                shown = repr(version) if isinstance(version, str) else describe_type(version)
-                self.add(f"{path}.{key}", f"{shown} is not one of {', '.join(TLS_VERSIONS)}")
+                self.choice(version, f"{path}.{key}", TLS_VERSIONS)
         low, high = found
         if TLS_VERSIONS[low] > TLS_VERSIONS[high]:
-            self.add(f"{path}.min_version", f"{low} is above max_version {high}")
+            self.problems.add(f"{path}.min_version", f"{low} is above max_version {high}")
         return low, high
 
     def check_files_load(self, config: TlsServerConfig, path: str) -> None:
@@ -354,7 +317,7 @@ class _Parser:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(config.cert_file, config.key_file, password=_no_password)
         except (ssl.SSLError, OSError) as exc:
-            self.add(
+            self.problems.add(
                 f"{path}.cert_file",
                 f"{config.cert_file} and key_file {config.key_file} cannot be loaded as a PEM "
                 f"certificate chain and its unencrypted private key ({_ssl_reason(exc)})",
@@ -364,7 +327,7 @@ class _Parser:
             try:
                 context.load_verify_locations(cafile=config.client_ca_file)
             except (ssl.SSLError, OSError) as exc:
-                self.add(f"{path}.client_ca_file",
+                self.problems.add(f"{path}.client_ca_file",
                          f"{config.client_ca_file} holds no usable PEM CA certificate "
                          f"({_ssl_reason(exc)})")
 
@@ -375,60 +338,56 @@ class _Parser:
         entry = self.mapping(value, path, _HTTP_KEYS)
         if entry is None:
             return ()
-        if "http2" in entry:
-            if not isinstance(entry["http2"], bool):
-                self.add(f"{path}.http2", f"expected true or false, got {describe_type(entry['http2'])}")
-            else:
-                self.notes.append("http_server_config.http2 is ignored: this exporter serves "
-                                  "HTTP/1.1 (with keep-alive)")
+        if "http2" in entry and self.boolean(entry["http2"], f"{path}.http2") is not None:
+            self.notes.append("http_server_config.http2 is ignored: this exporter serves "
+                              "HTTP/1.1 (with keep-alive)")
         raw = entry.get("headers")
         if raw is None:
             return ()
-        if not isinstance(raw, dict):
-            self.add(f"{path}.headers", f"expected a mapping, got {describe_type(raw)}")
+        given = self.mapping_of(raw, f"{path}.headers")
+        if given is None:
             return ()
-        headers = (self.header(name, value, f"{path}.headers.{name}") for name, value in raw.items())
+        headers = (self.header(name, value, key_path(f"{path}.headers", name))
+                   for name, value in given.items())
         return tuple(h for h in headers if h is not None)
 
     def header(self, name: object, value: object, where: str) -> tuple[str, str] | None:
         canonical = {known.lower(): known for known in ALLOWED_HEADERS}
         known = canonical.get(name.lower()) if isinstance(name, str) else None
         if known is None:
-            self.add(where, f"this header cannot be set; allowed are {', '.join(ALLOWED_HEADERS)}")
+            self.problems.add(where, f"this header cannot be set; allowed are {', '.join(ALLOWED_HEADERS)}")
             return None
         if not isinstance(value, str):
-            self.add(where, f"expected a string, got {describe_type(value)}")
+            self.problems.add(where, f"expected a string, got {describe_type(value)}")
             return None
         if not value:
             return None  # blank means unset, as in the exporter-toolkit
         if not value.isprintable() or not value.isascii():
-            self.add(where, "must be printable ASCII on one line")
+            self.problems.add(where, "must be printable ASCII on one line")
             return None
         allowed = ALLOWED_HEADERS[known]
         if allowed is not None and value.lower() not in allowed:
-            self.add(where, f"{value!r} is not one of {', '.join(allowed)}")
+            self.problems.add(where, f"{value!r} is not one of {', '.join(allowed)}")
             return None
         return known, value
 
     def users(self, value: object) -> dict[str, str]:
         path = "basic_auth_users"
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.add(path, f"expected a mapping of user names to bcrypt hashes, got {describe_type(value)}")
-            return {}
+        given = {} if value is None else self.mapping_of(
+            value, path, "a mapping of user names to bcrypt hashes"
+        )
         users: dict[str, str] = {}
-        for user, hashed in value.items():
+        for user, hashed in (given or {}).items():
             if not isinstance(user, str) or not user:
-                self.add(path, f"user name {user!r} is not a non-empty string")
+                self.problems.add(path, f"user name {user!r} is not a non-empty string")
                 continue
-            where = f"{path}.{user}"
+            where = key_path(path, user)
             if ":" in user or not user.isprintable():
-                self.add(where, "a user name cannot contain ':' or control characters")
+                self.problems.add(where, "a user name cannot contain ':' or control characters")
                 continue
             # The value is never shown: it could be a password typed where its hash belongs.
             if not isinstance(hashed, str) or not _BCRYPT_HASH.match(hashed):
-                self.add(where, "is not a bcrypt hash such as $2y$10$...; make one with "
+                self.problems.add(where, "is not a bcrypt hash such as $2y$10$...; make one with "
                                 "htpasswd -nBC 10 \"\" | tr -d ':\\n'")
                 continue
             users[user] = hashed
@@ -436,7 +395,7 @@ class _Parser:
             try:
                 import bcrypt  # noqa: F401, PLC0415  # only needed when basic auth is configured
             except ImportError:
-                self.add(path, "needs the Python package bcrypt (pip install bcrypt)")
+                self.problems.add(path, "needs the Python package bcrypt (pip install bcrypt)")
         return users
 
 
@@ -458,38 +417,12 @@ def _readable_by_others(path: Path) -> bool:
         return False
 
 
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    # Only the position and the parser's problem: the context lines could hold a hash or key.
-    if isinstance(exc, yaml.reader.ReaderError):
-        return (f"(yaml) character {exc.position + 1}: unacceptable character "
-                f"#x{exc.character if isinstance(exc.character, int) else 0:04x}: {exc.reason}")
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or type(exc).__name__
-    if mark is not None:
-        return f"(yaml) line {mark.line + 1}, column {mark.column + 1}: {problem}"
-    return f"(yaml) {problem}"
-
-
 def load_web_config(path: Path) -> WebConfig:
     """The web config at `path`; WebConfigError lists every problem with its key path."""
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise WebConfigError(source, [f"web config file {path} does not exist"]) from None
-    except IsADirectoryError:
-        raise WebConfigError(source, [f"web config file {path} is a directory"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        raise WebConfigError(source, [f"web config file {path} cannot be read: {reason}"]) from None
-    try:
-        doc = yaml.load(text, Loader=StrictYamlLoader)  # noqa: S506  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise WebConfigError(source, [_yaml_problem(exc)]) from None
     parser = _Parser(path)
-    config = parser.document(doc)
+    config = parser.document(load_document(path, WebConfigError))
     if config is None:
-        raise WebConfigError(source, parser.problems)
+        raise WebConfigError(str(path), parser.problems.items)
     return config
 
 

@@ -524,7 +524,7 @@ async def test_observer_gets_endpoint_templates_not_paths(
 
 @respx.mock
 async def test_no_error_message_contains_the_token(api: AccountApi) -> None:
-    answers = [
+    answers: list[httpx.Response | Exception] = [
         httpx.Response(401, json={"id": "unauthorized", "message": "bad"}),
         httpx.Response(403, json={"id": "forbidden", "message": "no"}),
         httpx.Response(500, text="oops"),

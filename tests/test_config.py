@@ -10,16 +10,8 @@ import pytest
 
 from exporter.cli import collector_defaults
 from exporter.collectors import COLLECTORS
-from exporter.config import (
-    ConfigError,
-    EnvToken,
-    FileToken,
-    InlineToken,
-    describe_settings,
-    format_duration,
-    load_settings,
-    parse_duration,
-)
+from exporter.config import ConfigError, Settings, describe_settings, load_settings
+from exporter.tokens import EnvToken, FileToken, InlineToken
 
 TESTDATA = Path(__file__).parent / "testdata" / "config"
 OTHER_TOKEN = "dop_v1_" + "3" * 64
@@ -27,8 +19,8 @@ ENVIRON = {"DO_TOKEN_OTHER": OTHER_TOKEN, "DO_TOKEN": OTHER_TOKEN}
 
 INVALID = {
     "invalid-unknown-top-key.yml": [
-        "acounts: unknown key; known keys are accounts, tokens_dir, token_policy, api, collectors, "
-        "pricing",
+        "acounts: unknown key (did you mean accounts?); known keys are accounts, tokens_dir, "
+        "token_policy, api, collectors, pricing",
         "accounts: no accounts configured; list accounts or set tokens_dir in the config file, "
         "or set DIGITALOCEAN_TOKEN or DIGITALOCEAN_TOKEN_FILE",
     ],
@@ -78,7 +70,8 @@ INVALID = {
     ],
     "invalid-unknown-collector.yml": [
         # every collector of the table, in table order
-        f"collectors.dropletz: unknown key; known keys are {', '.join(c.name for c in COLLECTORS)}"
+        "collectors.dropletz: unknown key (did you mean droplets?); known keys are "
+        + ", ".join(c.name for c in COLLECTORS)
     ],
     "invalid-collector-enabled-type.yml": [
         "collectors.billing.enabled: expected true or false, got a string"
@@ -125,7 +118,7 @@ INVALID = {
 }
 
 
-def load(path: Path | None, environ: dict[str, str] | None = None):
+def load(path: Path | None, environ: dict[str, str] | None = None) -> Settings:
     return load_settings(path, ENVIRON if environ is None else environ, collector_defaults())
 
 
@@ -304,23 +297,3 @@ def test_summary_never_shows_a_token(tmp_path: Path) -> None:
     assert secret not in summary
     assert "a  inline token in the config file" in summary
     assert repr(InlineToken(secret)) == "InlineToken()"
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("30s", 30), ("5m", 300), ("1h", 3600), ("1m30s", 90), ("250ms", 0.25), ("1.5h", 5400)],
-)
-def test_parse_duration(text: str, seconds: float) -> None:
-    assert parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "10", "10x", "m", "1h 2m", "-5s", "5s3"])
-def test_parse_duration_rejects(text: str) -> None:
-    with pytest.raises(ValueError):  # noqa: PT011  # the message is the input itself
-        parse_duration(text)
-
-
-def test_format_duration() -> None:
-    assert [format_duration(s) for s in (5, 90, 3600, 3661, 0.25)] == [
-        "5s", "1m30s", "1h", "1h1m1s", "250ms"
-    ]

@@ -3,6 +3,7 @@ times the hourly price, capped at the monthly price = 672 hours)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -27,13 +28,19 @@ from exporter.collectors import (
 )
 from exporter.costs import INPUTS, billed_hours, cost_samples, month_start
 from exporter.pricing import load_price_table
-from exporter.simulator import Simulator, demo_config
+from exporter.simulator import SimAccount, Simulator, demo_config
 
 PRICES = load_price_table()
 
 
-def at(*parts: int) -> float:
-    return datetime(*parts, tzinfo=UTC).timestamp()  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> float:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp()
+
+
+def first_token(account: SimAccount) -> Callable[[], str]:
+    """The token getter for a simulated account (a lambda in the loop would bind late)."""
+    token = account.tokens[0].token
+    return lambda: token
 
 
 def iso(timestamp: float) -> str:
@@ -217,8 +224,7 @@ async def test_demo_estimate_is_within_one_percent_of_the_invoice_preview(now: f
                                     user_agent="t", observer=Quiet(), clock=Frozen())
         try:
             for account in sim.config.accounts:
-                token = account.tokens[0].token
-                reader = client.account(account.name, lambda t=token: t,  # type: ignore[misc]
+                reader = client.account(account.name, first_token(account),
                                         RequestBudget(5000, Frozen(), 5000))
                 inputs_by_account[account.name] = {
                     name: await collector.fetch(reader)
@@ -226,14 +232,14 @@ async def test_demo_estimate_is_within_one_percent_of_the_invoice_preview(now: f
                 }
         finally:
             await client.aclose()
-    for account, inputs in inputs_by_account.items():
+    for account_name, inputs in inputs_by_account.items():
         # The preview is as of the hour the balance was generated; estimate at that moment.
         generated = inputs["billing"].generated_at
         estimate = sum(value for name, _, value in cost_samples(inputs, PRICES, generated)
                        if name.endswith("_month_to_date_cost_usd"))
         preview = float(inputs["billing"].preview.amount)
         assert preview > 0
-        assert abs(estimate - preview) <= 0.01 * preview, (account, estimate, preview)
+        assert abs(estimate - preview) <= 0.01 * preview, (account_name, estimate, preview)
 
 
 def test_app_instances_are_priced_from_the_table() -> None:

@@ -7,6 +7,7 @@ import os
 import random
 import subprocess
 import zlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from exporter.exposition import (
     format_value,
 )
 from exporter.pricing import load_price_table
-from exporter.simulator import Simulator, demo_config
+from exporter.simulator import SimAccount, Simulator, demo_config
 from exporter.snapshot import Snapshot
 from tests.conftest import example_reader, require_tool
 
@@ -48,6 +49,12 @@ def polled(account: str, collector: Collector[Any], data: Any, at: float = 1.0) 
     return Snapshot(data, at, None, at, 0.1, encode_collector(account, collector, data))
 
 
+def first_token(account: SimAccount) -> Callable[[], str]:
+    """The token getter for a simulated account (a lambda in the loop would bind late)."""
+    token = account.tokens[0].token
+    return lambda: token
+
+
 async def demo_snapshots() -> list[tuple[str, str, Snapshot]]:
     """Every collector's data for both demo accounts, fetched over HTTP from the simulator."""
     result = []
@@ -56,8 +63,7 @@ async def demo_snapshots() -> list[tuple[str, str, Snapshot]]:
                                     observer=_Quiet(), clock=_Frozen(), rng=random.Random(1))
         try:
             for account in sim.config.accounts:
-                token = account.tokens[0].token
-                reader = client.account(account.name, lambda t=token: t,  # type: ignore[misc]
+                reader = client.account(account.name, first_token(account),
                                         RequestBudget(5000, _Frozen(), 5000))
                 for collector in COLLECTORS:
                     data = await collector.fetch(reader)
@@ -151,7 +157,8 @@ async def test_every_series_has_account_first_and_families_are_not_split() -> No
 
 async def test_data_part_is_valid_openmetrics_too() -> None:
     data = DataRenderer(COLLECTORS).render(await example_snapshots()).decode()
-    families = list(parse_openmetrics(data + "# EOF\n"))
+    # prometheus_client's OpenMetrics parser has no annotations
+    families = list(parse_openmetrics(data + "# EOF\n"))  # type: ignore[no-untyped-call]
     assert {f.name for f in families} >= {"digitalocean_droplet_info", "digitalocean_volume_info"}
 
 
@@ -195,7 +202,7 @@ def test_values_prometheus_cannot_read_are_refused(value: float, message: str) -
         format_value(value)
 
 
-def tiny_collector(samples: list[tuple[str, tuple[str, ...], float]]) -> Collector[Any]:
+def tiny_collector(samples: Sequence[tuple[str, tuple[str, ...], float]]) -> Collector[Any]:
     async def fetch(reader: Any) -> Any:
         return None
 

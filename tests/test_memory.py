@@ -50,6 +50,11 @@ def test_without_glibc_nothing_is_called(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_release_free_memory_trims(monkeypatch: pytest.MonkeyPatch) -> None:
     trims: list[int] = []
-    monkeypatch.setattr(memory, "_TRIM", lambda pad: trims.append(pad) or 1)
+
+    def trim(pad: int) -> int:
+        trims.append(pad)
+        return 1
+
+    monkeypatch.setattr(memory, "_TRIM", trim)
     memory.release_free_memory()
     assert trims == [0]

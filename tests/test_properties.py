@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from exporter.api import ApiError, ResponseError
 from exporter.cli import collector_defaults
 from exporter.collectors import COLLECTORS
-from exporter.collectors.base import Collector
+from exporter.collectors.base import Collector, ResourceReader
 from exporter.collectors.fields import ShapeError
 from exporter.config import ConfigError, Settings, describe_settings, load_settings
 from exporter.exposition import render_samples
@@ -158,9 +158,15 @@ class FuzzReader:
         return items if parse is None else parse(items, 0)  # one page, parsed as it arrives
 
 
+async def fetch(collector: Collector[Any], reader: ResourceReader) -> Any:
+    """`collector.fetch` as a coroutine, which asyncio.run needs (fetch is any awaitable)."""
+    return await collector.fetch(reader)
+
+
 def check_collector(collector: Collector[Any], data: st.DataObject) -> None:
+    error: str | None
     try:
-        records = asyncio.run(collector.fetch(FuzzReader(data)))
+        records = asyncio.run(fetch(collector, FuzzReader(data)))
     except ShapeError as exc:
         error = str(exc)
     except ApiError:
@@ -193,7 +199,7 @@ def test_the_unmutated_examples_parse() -> None:
     """The strategies start from answers the collectors accept (else the fuzzing would only
     ever see errors)."""
     for collector in COLLECTORS:
-        records = asyncio.run(collector.fetch(example_reader()))
+        records = asyncio.run(fetch(collector, example_reader()))
         assert list(collector.samples(records)), collector.name
 
 

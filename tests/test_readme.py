@@ -12,9 +12,9 @@ from pathlib import Path
 
 from exporter.cli import build_parser
 from exporter.collectors import COLLECTORS
-from exporter.config import format_duration
 from exporter.costs import FAMILIES as COST_FAMILIES
 from exporter.selfmetrics import SELF_FAMILIES
+from exporter.strictyaml import format_duration
 
 README = Path(__file__).parent.parent / "README.md"
 
@@ -28,9 +28,9 @@ def metrics_table() -> str:
     for family in COST_FAMILIES:
         labels = ", ".join(("account", *family.labels))
         rows.append(f"| `{family.name}` | {family.kind} | {labels} | {family.help} |")
-    for family in SELF_FAMILIES:
-        rows.append(f"| `{family.name}` | {family.kind} | {', '.join(family.labels) or '-'} | "
-                    f"{family.help} |")
+    for self_family in SELF_FAMILIES:
+        rows.append(f"| `{self_family.name}` | {self_family.kind} | "
+                    f"{', '.join(self_family.labels) or '-'} | {self_family.help} |")
     return "\n".join(rows)
 
 
@@ -63,10 +63,11 @@ def test_generated_readme_sections_are_current() -> None:
     text = README.read_text()
     for name, build in SECTIONS.items():
         pattern = re.compile(
-            rf"(<!-- generated:{name} -->\n)(.*?)(\n<!-- end:{name} -->)", re.DOTALL
+            rf"<!-- generated:{name} -->\n(.*?)\n<!-- end:{name} -->", re.DOTALL
         )
-        assert pattern.search(text), f"README has no generated:{name} section"
-        text = pattern.sub(lambda m, b=build: m.group(1) + b() + m.group(3), text)  # type: ignore[misc]
+        section = pattern.search(text)
+        assert section, f"README has no generated:{name} section"
+        text = text[:section.start(1)] + build() + text[section.end(1):]
     if os.environ.get("UPDATE_README") == "1":
         README.write_text(text)
     assert README.read_text() == text, "README tables are stale: run UPDATE_README=1 make test"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families as parse_text
@@ -19,6 +20,11 @@ from exporter.selfmetrics import SELF_FAMILIES, self_registry
 from exporter.snapshot import Snapshot, SnapshotStore
 from exporter.tokens import InlineToken, TokenSource
 from tests.conftest import READ_TOKEN, FakeClock
+
+
+def token_of(source: TokenSource) -> Callable[[], str]:
+    """The token getter for one account (a lambda in the loop would bind late)."""
+    return lambda: source.token
 
 
 def samples(text: bytes) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -46,7 +52,7 @@ async def test_runtime_metrics(tmp_path: Path, clock: FakeClock) -> None:
                          ("dev", unverifiable("token/info timed out"))):
         source = TokenSource(InlineToken(READ_TOKEN), {})
         budget = RequestBudget(1234, clock)
-        api = client.account(name, lambda s=source: s.token, budget)
+        api = client.account(name, token_of(source), budget)
         accounts.append(AccountRuntime(AccountSettings(name, InlineToken(READ_TOKEN), "x"),
                                        source, api, budget, report))
     poller.accounts = accounts

@@ -227,6 +227,20 @@ INVALID: dict[str, tuple[str, list[str]]] = {
             "probes_without_auth: expected true or false, got a string",
         ],
     ),
+    "near misses of known keys": (
+        "basic_auth_user: {{}}\ntls_server_config: {{cert_fle: {cert}, key_file: {key}}}\n",
+        [
+            "basic_auth_user: unknown key (did you mean basic_auth_users?); known keys are "
+            "tls_server_config, http_server_config, basic_auth_users, probes_without_auth",
+            "tls_server_config.cert_fle: unknown key (did you mean cert_file?); known keys are "
+            "cert_file, key_file, client_ca_file, client_auth_type, min_version, max_version",
+            "tls_server_config: missing required key cert_file",
+        ],
+    ),
+    "a control character": ("probes_without_auth: tr\x07ue\n", [
+        "(yaml) line 1, column 24: unacceptable character #x0007: special characters are not "
+        "allowed"
+    ]),
     "top level not a mapping": ("- a\n", ["(top level): expected a mapping, got a list"]),
     "yaml syntax": ("tls_server_config: [\n", [
         "(yaml) line 2, column 1: expected the node content, but found '<stream end>'"

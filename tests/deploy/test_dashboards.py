@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]  # no types-jsonschema stubs in the dev set
 import pytest
 
 from tests.deploy.catalog import ROOT, grafana_generator, not_in_golden, unknown_names

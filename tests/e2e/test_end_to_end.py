@@ -118,6 +118,7 @@ def test_slow_failing_and_killed_api(simulator: Simulator, tmp_path: Path,
 
         # killed: connection refused; the exporter stays up, then recovers on restart
         port = urlsplit(simulator.url).port
+        assert port is not None
         simulator.stop()
         prometheus.wait_for(f"{success} == 0", timeout=20)
         assert prometheus.value('up{job="digitalocean"}') == 1

@@ -85,7 +85,11 @@ async def eventually(check: Callable[[], Any], what: str, timeout: float = 10.0)
 class BoundaryDaemon(Daemon):
     """The daemon with its derived families (the cost estimates) wrapped, to break them."""
 
-    wrap: Callable[[DerivedFamilies], DerivedFamilies] = staticmethod(lambda d: d)
+    def __init__(
+        self, *args: Any, wrap: Callable[[DerivedFamilies], DerivedFamilies], **kwargs: Any
+    ) -> None:
+        self.wrap = wrap  # before Daemon.__init__, which makes the first renderer
+        super().__init__(*args, **kwargs)
 
     def _renderer(self, settings: Settings) -> DataRenderer:
         plain = super()._renderer(settings)
@@ -109,11 +113,10 @@ async def daemon_run(
         def load() -> Settings:
             return load_settings(path, {}, collector_defaults())
 
-        if wrap is not None:
-            BoundaryDaemon.wrap = staticmethod(wrap)  # type: ignore[assignment]
         daemon = BoundaryDaemon(load(), ServeOptions("127.0.0.1", 0, "/metrics"),
                                 collectors=collectors, reload_settings=load, redactor=Redactor(),
-                                environ={}, handle_signals=False, transport=transport)
+                                environ={}, handle_signals=False, transport=transport,
+                                wrap=wrap or (lambda derived: derived))
         task = asyncio.create_task(daemon.run())
         run = Run(daemon, task, stream.getvalue)
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,6 +18,7 @@ import pytest
 
 from exporter.daemon import EXIT_REFUSED
 from exporter.simulator import Fault, SimToken
+from exporter.simulator.config import MalformedStyle
 from tests.conftest import OTHER_TOKEN, READ_TOKEN, WRITE_TOKEN, write_token
 from tests.reliability.conftest import (
     PRODUCTION_DROPLETS,
@@ -177,7 +179,7 @@ async def test_a_hang_past_the_timeout_fails_the_poll_while_metrics_answer(harne
     ("disconnect", 3, "/v2/droplets: RemoteProtocolError"),
 ])
 async def test_malformed_answers_fail_the_poll_and_keep_the_fleet(
-    harness: Harness, style: str, attempts: int, error: str
+    harness: Harness, style: MalformedStyle, attempts: int, error: str
 ) -> None:
     h = harness
     ids = (await h.scrape()).droplet_ids("production")
@@ -297,7 +299,9 @@ async def test_a_rotated_token_that_is_invalid_or_write_capable_is_refused(
 
 
 RELOAD_FAILED = "configuration reload failed; keeping the running configuration"
-BROKEN_CONFIGS = {  # case: (the broken text from the good one, the problems logged)
+# (the broken text from the good one and the temporary directory, the problems logged)
+BrokenConfig = tuple[Callable[[str, Path], str], Callable[[str, Path], list[str]]]
+BROKEN_CONFIGS: dict[str, BrokenConfig] = {
     "yaml syntax": (lambda good, tmp: good + "collectors: [\n",
                     lambda good, tmp: [f"(yaml) line {len(good.splitlines()) + 2}, column 1: "
                                        "expected the node content, but found '<stream end>'"]),

@@ -41,7 +41,7 @@ def cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def iso(timestamp: int) -> str:
+def iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -201,8 +201,8 @@ def test_the_hand_computed_fleet_bills_exactly(
         assert D(page["invoice_preview"]["amount"]) == expected
         assert balance["generated_at"] == iso(int(moment) // HOUR * HOUR)
         assert page["invoice_preview"]["updated_at"] == balance["generated_at"]
-    assert cents(sum(cost for _, cost in HAND_MID.values())) == D("126.12")
-    assert cents(sum(HAND_LAST.values())) == D("232.67")
+    assert cents(sum((cost for _, cost in HAND_MID.values()), D(0))) == D("126.12")
+    assert cents(sum(HAND_LAST.values(), D(0))) == D("232.67")
 
 
 def test_the_hand_computed_fleet_summaries_and_past_invoices(
@@ -799,7 +799,7 @@ def test_apportion_rounds_to_cents_that_add_up() -> None:
     assert apportion(thirds) == [D("0.34"), D("0.33"), D("0.33")]
     assert sum(apportion(thirds)) == D("1.00")
     amounts = [D("0.004"), D("0.004"), D("0.004"), D("2.0049")]
-    assert sum(apportion(amounts)) == cents(sum(amounts))
+    assert sum(apportion(amounts)) == cents(sum(amounts, D(0)))
     assert apportion([D(1), D(3)], D("10.00")) == [D("2.50"), D("7.50")]
     assert apportion([]) == []
 
