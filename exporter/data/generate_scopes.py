@@ -44,26 +44,28 @@ READ_POSTS: Mapping[str, str] = {
 }
 
 # Scopes the spec does not name: the legacy scopes of tokens made before custom scopes.
+# (read_only, reason completing the sentence "<scope> ...")
 LEGACY_SCOPES: Mapping[str, tuple[bool, str]] = {
-    "read": (True, "legacy read access: grants every read scope"),
-    "write": (False, "legacy full access: grants every scope"),
+    "read": (True, "is legacy read access: it grants every read scope"),
+    "write": (False, "is legacy full access: it grants every scope"),
 }
 
-# Only on GETs, but what they return is a way to change things: they stay write-capable.
+# Only on GETs, but what they return is a way to change things: they stay write-capable. Each
+# reason completes the sentence "<scope> ...".
 CONTROL_SCOPES: Mapping[str, str] = {
     "app:access_console": "opens a console in an app's running containers",
     "database:view_credentials": (
-        "returns database admin credentials (vector databases' api_token, metrics endpoints' "
-        "basic auth password)"
+        "returns database admin credentials: vector databases' api_token, metrics endpoints' "
+        "basic auth password"
     ),
     "kubernetes:access_cluster": "returns a kubeconfig with credentials that administer the cluster",
 }
 
-# Read-only by the rule above, but what they return includes secrets.
+# Read-only by the rule above, but what they return includes secrets (the reason says which).
 SECRET_SCOPES: Mapping[str, str] = {
     "app:read": (
-        "app specs carry log destinations' API keys, tokens and passwords (Datadog api_key, "
-        "Logtail token, OpenSearch basic_auth password)"
+        "app specs carry log destinations' API keys, tokens and passwords: Datadog api_key, "
+        "Logtail token, OpenSearch basic_auth password"
     ),
     "genai:read": (
         "returns agent and model API keys' secret_key, agents' Anthropic and OpenAI API keys "
