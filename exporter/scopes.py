@@ -342,6 +342,42 @@ def _refuse_secrets(who: str, origin: str, secrets: str) -> TokenDecision:
     )
 
 
+def scope_warnings(
+    report: ScopeReport,
+    collectors: Sequence[ScopedCollector],
+    excess_policy: Literal["ignore", "warn"],
+    table: ScopeTable | None = None,
+) -> list[tuple[str, dict[str, str]]]:
+    """Startup warnings from the scopes token/info listed, each with its log fields: one per
+    enabled collector whose scopes the token lacks, then one for the scopes no collector needs.
+
+    Nothing when token/info listed no scopes; the 403 on a poll stays the proof either way.
+    """
+    if not report.scopes:
+        return []
+    table = table or scope_table()
+    warnings = []
+    for collector, lacking in missing_scopes(report.scopes, collectors, table).items():
+        scopes = " and ".join(lacking)
+        warnings.append((
+            f"collector {collector}: the token lacks the {scopes} "
+            f"{_plural(len(lacking), 'scope')} (from token/info), so its series will be missing; "
+            "it still runs, and is disabled for this account if the API answers 403. Add the "
+            f"{_plural(len(lacking), 'scope')} to the token, or disable the collector",
+            {"collector": collector, "scope": " ".join(lacking)},
+        ))
+    needed = needed_scopes(collectors)
+    excess = [s for s in report.scopes if not is_needed(s, needed, table)]
+    if excess and excess_policy == "warn":
+        warnings.append((
+            f"the token holds {_plural(len(excess), 'scope')} no enabled collector needs: "
+            f"{', '.join(excess)}; a token without them is safer (set token_policy.excess_scopes: "
+            "ignore to silence this)",
+            {"scope": " ".join(excess)},
+        ))
+    return warnings
+
+
 class TokenInfoReader(Protocol):
     async def token_info(self, token: str | None = None) -> dict[str, Any]: ...
 

@@ -14,6 +14,7 @@ from exporter.scopes import (
     is_read_scope,
     missing_scopes,
     needed_scopes,
+    scope_warnings,
     unverifiable,
 )
 
@@ -239,3 +240,30 @@ def test_invalid_token_is_always_refused() -> None:
         'account "a" (o): DigitalOcean rejected the token (HTTP 401 from /v1/oauth/token/info); '
         "it is invalid, expired or revoked."
     )
+
+
+def test_startup_warnings_name_each_collector_missing_a_scope_and_the_excess() -> None:
+    collectors = [Scoped("droplets", "droplet:read"), Scoped("sizes", "sizes:read regions:read"),
+                  Scoped("tags", "tag:read")]
+    report = classify({"scopes": ["droplet:read", "sizes:read", "genai:read", "vpc:read"]}, NOW)
+    assert scope_warnings(report, collectors, "warn") == [
+        ("collector sizes: the token lacks the regions:read scope (from token/info), so its series "
+         "will be missing; it still runs, and is disabled for this account if the API answers 403. "
+         "Add the scope to the token, or disable the collector",
+         {"collector": "sizes", "scope": "regions:read"}),
+        ("collector tags: the token lacks the tag:read scope (from token/info), so its series will "
+         "be missing; it still runs, and is disabled for this account if the API answers 403. Add "
+         "the scope to the token, or disable the collector",
+         {"collector": "tags", "scope": "tag:read"}),
+        ("the token holds scopes no enabled collector needs: genai:read, vpc:read; a token without "
+         "them is safer (set token_policy.excess_scopes: ignore to silence this)",
+         {"scope": "genai:read vpc:read"}),
+    ]
+    assert [fields for _, fields in scope_warnings(report, collectors, "ignore")] == [
+        {"collector": "sizes", "scope": "regions:read"}, {"collector": "tags", "scope": "tag:read"}]
+
+
+def test_no_startup_warnings_for_a_legacy_read_token_or_unlisted_scopes() -> None:
+    collectors = [Scoped("droplets", "droplet:read"), Scoped("sizes", "sizes:read regions:read")]
+    assert scope_warnings(classify({"scopes": ["read"]}, NOW), collectors, "warn") == []
+    assert scope_warnings(unverifiable("token/info timed out"), collectors, "warn") == []
