@@ -1,11 +1,12 @@
-# digitalocean-exporter: `make demo` runs it on a built-in sample fleet, `make test` runs the tests.
+# digitalocean-exporter: `make demo` runs it on a built-in sample fleet, `make test` runs the tests,
+# `make scopes` regenerates the scope table (exporter/data/scopes.json) from the vendored API spec.
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
 DEMO_ADDRESS ?= :9212
 
-.PHONY: venv test lint run demo clean
+.PHONY: venv test lint run demo scopes clean
 
 $(BIN)/digitalocean-exporter: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +24,7 @@ lint: venv
 	$(BIN)/mypy grafana/generate.py
 	$(BIN)/mypy deploy/prometheus/generate.py
 	$(BIN)/mypy deploy/kubernetes/generate.py
+	$(BIN)/mypy exporter/data/generate_scopes.py
 	$(BIN)/mypy
 
 run: venv
@@ -30,6 +32,9 @@ run: venv
 
 demo: venv
 	$(BIN)/digitalocean-exporter --demo --web.listen-address $(DEMO_ADDRESS) $(ARGS)
+
+scopes: venv
+	$(BIN)/python exporter/data/generate_scopes.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

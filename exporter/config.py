@@ -54,7 +54,7 @@ _ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _TOP_KEYS = ("accounts", "tokens_dir", "token_policy", "api", "collectors", "pricing")
 _ACCOUNT_KEYS = ("name", "token_file", "token_env", "token")
 _TOKEN_KEYS = ("token_file", "token_env", "token")
-_POLICY_KEYS = ("write_scopes", "unverifiable")
+_POLICY_KEYS = ("write_scopes", "unverifiable", "secret_scopes", "excess_scopes")
 _API_KEYS = ("url", "auth_url", "timeout", "requests_per_hour")
 _COLLECTOR_KEYS = ("enabled", "interval", "stale_after")
 
@@ -79,6 +79,8 @@ class AccountSettings:
 class TokenPolicy:
     write_scopes: Literal["refuse", "warn"] = "refuse"
     unverifiable: Literal["warn", "refuse"] = "warn"
+    secret_scopes: Literal["warn", "refuse"] = "warn"  # read scopes that reveal secrets
+    excess_scopes: Literal["ignore", "warn"] = "warn"  # scopes no enabled collector needs
 
 
 @dataclass(frozen=True)
@@ -331,11 +333,17 @@ class _Parser(StrictReader):
                             ("refuse", "warn"))
         unverifiable = self.choice(entry.get("unverifiable", "warn"),
                                    "token_policy.unverifiable", ("warn", "refuse"))
-        if write is None or unverifiable is None:
+        secret = self.choice(entry.get("secret_scopes", "warn"), "token_policy.secret_scopes",
+                             ("warn", "refuse"))
+        excess = self.choice(entry.get("excess_scopes", "warn"), "token_policy.excess_scopes",
+                             ("ignore", "warn"))
+        if write is None or unverifiable is None or secret is None or excess is None:
             return None
         return TokenPolicy(
             write_scopes="refuse" if write == "refuse" else "warn",
             unverifiable="refuse" if unverifiable == "refuse" else "warn",
+            secret_scopes="refuse" if secret == "refuse" else "warn",
+            excess_scopes="ignore" if excess == "ignore" else "warn",
         )
 
     def api(self, value: object) -> ApiSettings | None:
@@ -522,7 +530,8 @@ def describe_settings(settings: Settings) -> str:
     )
     policy = settings.token_policy
     lines.append(
-        f"token policy: write_scopes={policy.write_scopes}, unverifiable={policy.unverifiable}"
+        f"token policy: write_scopes={policy.write_scopes}, unverifiable={policy.unverifiable}, "
+        f"secret_scopes={policy.secret_scopes}, excess_scopes={policy.excess_scopes}"
     )
     lines += [f"warning: {w}" for w in settings.warnings]
     return "\n".join(lines)

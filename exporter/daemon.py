@@ -28,7 +28,7 @@ from exporter.logs import Redactor, get_logger
 from exporter.memory import limit_arenas, release_free_memory
 from exporter.poller import AccountRuntime, Poller
 from exporter.pricing import load_price_table
-from exporter.scopes import ScopeReport, decide, verify_token
+from exporter.scopes import ScopeReport, decide, needed_scopes, scope_warnings, verify_token
 from exporter.selfmetrics import self_registry
 from exporter.server import MetricsServer, ServerApp
 from exporter.snapshot import Snapshot, SnapshotStore
@@ -250,23 +250,31 @@ class Daemon:
             if not reuse:
                 to_verify.append(account)
         reports = await asyncio.gather(*(verify_token(a.api, self.clock.time) for a in to_verify))
+        enabled = [c for c in self.collectors if settings.collectors[c.name].enabled]
+        policy = settings.token_policy
         for account, report in zip(to_verify, reports, strict=True):
             account.report = report
             decision = decide(
                 account.name,
                 account.settings.origin,
                 report,
-                settings.token_policy.write_scopes,
-                settings.token_policy.unverifiable,
+                policy.write_scopes,
+                policy.unverifiable,
+                secret_policy=policy.secret_scopes,
+                needed=needed_scopes(enabled),
             )
             log = self.log.bind(account=account.name)
             if not decision.allowed:
                 problems.append(decision.message)
-                log.error(decision.message, scopes=list(report.write_scopes) or None)
-            elif decision.level == "warning":
+                log.error(decision.message,
+                          scopes=list(report.write_scopes or report.secret_scopes) or None)
+                continue
+            if decision.level == "warning":
                 log.warning(decision.message)
             else:
                 log.info(decision.message, expires_at=report.expires_at)
+            for message, fields in scope_warnings(report, enabled, policy.excess_scopes):
+                log.warning(message, **fields)
         if problems:
             await client.aclose()
             return problems

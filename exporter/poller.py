@@ -35,7 +35,7 @@ from exporter.collectors.fields import ShapeError
 from exporter.config import AccountSettings, CollectorSettings, TokenPolicy
 from exporter.exposition import SampleError, encode_collector
 from exporter.planner import Plan, plan
-from exporter.scopes import ScopeReport, decide, verify_token
+from exporter.scopes import ScopeReport, decide, needed_scopes, verify_token
 from exporter.snapshot import Snapshot, SnapshotStore
 from exporter.tokens import FileToken, TokenSource, TokenSourceError
 
@@ -322,6 +322,8 @@ class Poller:
             report,
             self.token_policy.write_scopes,
             self.token_policy.unverifiable,
+            secret_policy=self.token_policy.secret_scopes,
+            needed=needed_scopes(self.collectors),
         )
         if not decision.allowed:
             account.source.reject(candidate)

@@ -1,32 +1,165 @@
 """What a token may do: the read-only verdict from `/v1/oauth/token/info`, and the policy decision.
 
-The request itself is made by `api.py`; everything else here is pure. A token is read-only when every scope
-it holds is `read`, `api:read`, ends in `:read`, or is `nfs:list`. Anything else (`write`,
-`droplet:create`, `database:view_credentials`, `kubernetes:access_cluster`, ...) can change or
-expose infrastructure, so it makes the token write-capable.
+The request itself is made by `api.py`; everything else here is pure. The verdict comes from the
+scope table (`exporter/data/scopes.json`, generated from DigitalOcean's own API description by
+`exporter/data/generate_scopes.py`): a scope is read-only iff every operation that lists it is a
+read. So `partner_network_connect:read`, which the API lists on PATCH and DELETE, makes a token
+write-capable, and so does any scope the table does not know (it cannot be proven read-only).
+The table also names the read scopes that hand out secrets (`genai:read`, `app:read`, ...); they
+are subject to `token_policy.secret_scopes`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import Any, Literal, Protocol
 
 from exporter.api import ApiError, TokenRejectedError
 
 Verdict = Literal["read_only", "write", "unverifiable", "invalid"]
 
-_READ_SCOPES = frozenset({"read", "api:read", "nfs:list"})
-
-READ_ONLY_HOWTO = (
-    "Create a read-only token in the DigitalOcean control panel (API > Tokens > Generate New Token, "
-    'scope "Read Only", or custom scopes that all end in ":read")'
-)
+LEGACY_READ = "read"  # the legacy read scope: grants every read scope
+_SHOWN_OPERATIONS = 2  # writes quoted per scope in a message; the rest are counted
+_SHOWN_SCOPES = 5  # scopes explained per message; the rest are counted
 
 
-def is_read_scope(scope: str) -> bool:
-    resource, sep, action = scope.partition(":")
-    return scope in _READ_SCOPES or (bool(resource) and sep == ":" and action == "read")
+@dataclass(frozen=True)
+class ScopeEntry:
+    """One scope of the table: the operations that list it, and what it allows."""
+
+    read_only: bool
+    operations: tuple[str, ...]  # "METHOD /path"
+    reason: str = ""  # why a scope that is only on reads is still not read-only (or a legacy scope)
+    secret: str = ""  # what secret a read-only scope reveals; "" when none
+
+
+@dataclass(frozen=True)
+class ScopeTable:
+    """Every scope DigitalOcean's API description names, and the legacy ones."""
+
+    scopes: Mapping[str, ScopeEntry]
+    read_posts: frozenset[str]  # the POSTs the table counts as reads
+
+    def is_read_only(self, scope: str) -> bool:
+        entry = self.scopes.get(scope)
+        return entry is not None and entry.read_only
+
+    def why_not_read_only(self, scope: str) -> str:
+        """Completes "<scope> ..." for a scope that is not read-only."""
+        entry = self.scopes.get(scope)
+        if entry is None:
+            return "is unknown to the API description, so it cannot be proven read-only"
+        if entry.reason:
+            return entry.reason
+        writes = [op for op in entry.operations
+                  if op.split(" ", 1)[0] not in ("GET", "HEAD") and op not in self.read_posts]
+        more = len(writes) - _SHOWN_OPERATIONS
+        if more > 0:
+            shown = ", ".join(writes[:_SHOWN_OPERATIONS])
+            return f"appears on {shown} and {more} more {_plural(more, 'write')}"
+        return "appears on " + " and ".join(writes)
+
+    def secret(self, scope: str) -> str:
+        """What secret `scope` reveals, or "" if none. The legacy read scope reveals them all."""
+        if scope == LEGACY_READ:
+            names = ", ".join(s for s, e in self.scopes.items() if e.secret)
+            return f"grants every read scope, the secret-revealing ones too: {names}"
+        entry = self.scopes.get(scope)
+        return entry.secret if entry is not None and entry.read_only else ""
+
+    def grants(self, held: str, needed: str) -> bool:
+        """Whether holding `held` allows what `needed` allows (the legacy scopes cover reads)."""
+        return held == needed or (held in ("read", "write") and self.is_read_only(needed))
+
+    @property
+    def read_scopes_that_write(self) -> tuple[str, ...]:
+        """Scopes named like reads (`*:read`) that the API lists on writes."""
+        return tuple(s for s, e in self.scopes.items() if s.endswith(":read") and not e.read_only)
+
+
+@cache
+def scope_table() -> ScopeTable:
+    """The table shipped with the package (read once; it is immutable)."""
+    text = resources.files("exporter").joinpath("data/scopes.json").read_text(encoding="utf-8")
+    return parse_scope_table(json.loads(text))
+
+
+def parse_scope_table(data: Mapping[str, Any]) -> ScopeTable:
+    return ScopeTable(
+        scopes={
+            name: ScopeEntry(
+                read_only=bool(entry["read_only"]),
+                operations=tuple(entry["operations"]),
+                reason=str(entry.get("reason", "")),
+                secret=str(entry.get("secret", "")),
+            )
+            for name, entry in data["scopes"].items()
+        },
+        read_posts=frozenset(data["read_posts"]),
+    )
+
+
+def _plural(count: int, word: str) -> str:
+    return word if count == 1 else f"{word}s"
+
+
+def read_only_howto(table: ScopeTable | None = None) -> str:
+    table = table or scope_table()
+    exceptions = " and ".join(table.read_scopes_that_write)
+    return (
+        "Create a read-only token in the DigitalOcean control panel (API > Tokens > Generate New "
+        'Token, custom scopes that all end in ":read"'
+        + (f", except {exceptions}, which can change infrastructure" if exceptions else "")
+        + ")"
+    )
+
+
+def is_read_scope(scope: str, table: ScopeTable | None = None) -> bool:
+    return (table or scope_table()).is_read_only(scope)
+
+
+class ScopedCollector(Protocol):
+    """What the scope checks need of a collector: its name and the scopes it needs."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def scope(self) -> str: ...  # space-separated
+
+
+def needed_scopes(collectors: Iterable[ScopedCollector]) -> dict[str, tuple[str, ...]]:
+    """Every scope the given (enabled) collectors need, with the collectors that need it."""
+    needed: dict[str, list[str]] = {}
+    for collector in collectors:
+        for scope in collector.scope.split():
+            needed.setdefault(scope, []).append(collector.name)
+    return {scope: tuple(names) for scope, names in sorted(needed.items())}
+
+
+def is_needed(held: str, needed: Iterable[str], table: ScopeTable | None = None) -> bool:
+    """Whether a held scope grants something a collector needs."""
+    table = table or scope_table()
+    return any(table.grants(held, scope) for scope in needed)
+
+
+def missing_scopes(
+    held: Sequence[str], collectors: Iterable[ScopedCollector], table: ScopeTable | None = None
+) -> dict[str, tuple[str, ...]]:
+    """For each collector, the scopes it needs that no held scope grants (collectors that lack
+    none are left out)."""
+    table = table or scope_table()
+    missing: dict[str, tuple[str, ...]] = {}
+    for collector in collectors:
+        lacking = tuple(s for s in collector.scope.split()
+                        if not any(table.grants(h, s) for h in held))
+        if lacking:
+            missing[collector.name] = lacking
+    return missing
 
 
 @dataclass(frozen=True)
@@ -35,7 +168,8 @@ class ScopeReport:
 
     verdict: Verdict
     scopes: tuple[str, ...] = ()
-    write_scopes: tuple[str, ...] = ()
+    write_scopes: tuple[str, ...] = ()  # scopes that are not provably read-only
+    secret_scopes: tuple[str, ...] = ()  # read-only scopes that reveal secrets
     expires_at: float | None = None  # Unix time; None when the token does not expire
     reason: str = ""  # why the token is unverifiable or invalid
 
@@ -52,7 +186,7 @@ def invalid(reason: str) -> ScopeReport:
     return ScopeReport(verdict="invalid", reason=reason)
 
 
-def classify(info: object, now: float) -> ScopeReport:
+def classify(info: object, now: float, table: ScopeTable | None = None) -> ScopeReport:
     """The verdict for a token/info response body, taken at wall time `now`.
 
     The documented shape is `{"scopes": [...], "expires_in_seconds": int|null, ...}`; a
@@ -70,11 +204,13 @@ def classify(info: object, now: float) -> ScopeReport:
     expires_in = info.get("expires_in_seconds")
     if isinstance(expires_in, int | float) and not isinstance(expires_in, bool) and expires_in > 0:
         expires_at = now + float(expires_in)
-    writes = tuple(s for s in scopes if not is_read_scope(s))
+    table = table or scope_table()
+    writes = tuple(s for s in scopes if not table.is_read_only(s))
     return ScopeReport(
         verdict="write" if writes else "read_only",
         scopes=scopes,
         write_scopes=writes,
+        secret_scopes=tuple(s for s in scopes if table.secret(s)),
         expires_at=expires_at,
     )
 
@@ -108,47 +244,138 @@ def decide(
     report: ScopeReport,
     write_policy: Literal["refuse", "warn"],
     unverifiable_policy: Literal["warn", "refuse"],
+    *,
+    secret_policy: Literal["warn", "refuse"] = "warn",  # noqa: S107  # a policy, not a password
+    needed: Mapping[str, Sequence[str]] | None = None,
+    table: ScopeTable | None = None,
 ) -> TokenDecision:
-    """Apply `token_policy` to a ScopeReport. Messages name the account and scopes, never the token."""
+    """Apply `token_policy` to a ScopeReport. Messages name the account and scopes, never the token.
+
+    `needed` maps the scopes the enabled collectors need to those collectors, so that a message
+    about a secret-revealing scope can say which collector wants it.
+    """
+    table = table or scope_table()
     who = f'account "{account}" ({origin})'
-    if report.verdict == "read_only":
-        return TokenDecision(True, "info", f"{who}: token verified read-only")
+    howto = read_only_howto(table)
     if report.verdict == "invalid":
         return TokenDecision(
             False,
             "error",
             f"{who}: DigitalOcean rejected the token ({report.reason}); it is invalid, expired "
-            f"or revoked. {READ_ONLY_HOWTO} and update {origin}.",
+            f"or revoked. {howto} and update {origin}.",
         )
+    if report.verdict == "unverifiable":
+        if unverifiable_policy == "refuse":
+            return TokenDecision(
+                False,
+                "error",
+                f"{who}: could not verify the token's scopes ({report.reason}); refusing because "
+                "token_policy.unverifiable is refuse.",
+            )
+        return TokenDecision(
+            True,
+            "warning",
+            f"{who}: could not verify the token's scopes ({report.reason}); running anyway because "
+            "token_policy.unverifiable is warn.",
+        )
+    secrets = _secrets_sentence(report.secret_scopes, needed or {}, table)
     if report.verdict == "write":
         scopes = ", ".join(report.write_scopes)
+        why = _write_reasons(report.write_scopes, table)
         if write_policy == "refuse":
             return TokenDecision(
                 False,
                 "error",
                 f"{who}: the token can change infrastructure (scopes: {scopes}); refusing to use "  # noqa: S608  # prose, not SQL
-                f"it. {READ_ONLY_HOWTO} and update {origin}; or set token_policy.write_scopes: "
+                f"it. {why} {howto} and update {origin}; or set token_policy.write_scopes: "
                 "warn to run with it anyway (not recommended).",
             )
+        if secrets and secret_policy == "refuse":
+            return _refuse_secrets(who, origin, secrets)
         return TokenDecision(
             True,
             "warning",
             f"{who}: the token can change infrastructure (scopes: {scopes}); running anyway "
-            "because token_policy.write_scopes is warn. " + READ_ONLY_HOWTO + ".",
+            f"because token_policy.write_scopes is warn. {why} {howto}."
+            + (f" It can also read secrets: {secrets}." if secrets else ""),
         )
-    if unverifiable_policy == "refuse":
+    if secrets:
+        if secret_policy == "refuse":
+            return _refuse_secrets(who, origin, secrets)
         return TokenDecision(
-            False,
-            "error",
-            f"{who}: could not verify the token's scopes ({report.reason}); refusing because "
-            "token_policy.unverifiable is refuse.",
+            True,
+            "warning",
+            f"{who}: token verified read-only, but it can read secrets: {secrets}. Running anyway "
+            "because token_policy.secret_scopes is warn; a token without these scopes is safer.",
         )
+    return TokenDecision(True, "info", f"{who}: token verified read-only")
+
+
+def _write_reasons(scopes: Sequence[str], table: ScopeTable) -> str:
+    reasons = [f"{scope} {table.why_not_read_only(scope)}" for scope in scopes[:_SHOWN_SCOPES]]
+    more = len(scopes) - _SHOWN_SCOPES
+    if more > 0:
+        reasons.append(f"and {more} more {_plural(more, 'scope')}")
+    return "Why: " + "; ".join(reasons) + "."
+
+
+def _secrets_sentence(
+    scopes: Sequence[str], needed: Mapping[str, Sequence[str]], table: ScopeTable
+) -> str:
+    parts = []
+    for scope in scopes:
+        users = [c for s, collectors in needed.items() if table.grants(scope, s) for c in collectors]
+        wanted = (f"; needed by the {_plural(len(users), 'collector')} {', '.join(users)}"
+                  if scope != LEGACY_READ and users else "")
+        parts.append(f"{scope} ({table.secret(scope)}{wanted})")
+    return "; ".join(parts)
+
+
+def _refuse_secrets(who: str, origin: str, secrets: str) -> TokenDecision:
     return TokenDecision(
-        True,
-        "warning",
-        f"{who}: could not verify the token's scopes ({report.reason}); running anyway because "
-        "token_policy.unverifiable is warn.",
+        False,
+        "error",
+        f"{who}: the token can read secrets: {secrets}; refusing to use it because "  # noqa: S608  # prose, not SQL
+        "token_policy.secret_scopes is refuse. Create a token with custom scopes that leave these "
+        f"out (and disable the collectors that need them) and update {origin}; or set "
+        "token_policy.secret_scopes: warn.",
     )
+
+
+def scope_warnings(
+    report: ScopeReport,
+    collectors: Sequence[ScopedCollector],
+    excess_policy: Literal["ignore", "warn"],
+    table: ScopeTable | None = None,
+) -> list[tuple[str, dict[str, str]]]:
+    """Startup warnings from the scopes token/info listed, each with its log fields: one per
+    enabled collector whose scopes the token lacks, then one for the scopes no collector needs.
+
+    Nothing when token/info listed no scopes; the 403 on a poll stays the proof either way.
+    """
+    if not report.scopes:
+        return []
+    table = table or scope_table()
+    warnings = []
+    for collector, lacking in missing_scopes(report.scopes, collectors, table).items():
+        scopes = " and ".join(lacking)
+        warnings.append((
+            f"collector {collector}: the token lacks the {scopes} "
+            f"{_plural(len(lacking), 'scope')} (from token/info), so its series will be missing; "
+            "it still runs, and is disabled for this account if the API answers 403. Add the "
+            f"{_plural(len(lacking), 'scope')} to the token, or disable the collector",
+            {"collector": collector, "scope": " ".join(lacking)},
+        ))
+    needed = needed_scopes(collectors)
+    excess = [s for s in report.scopes if not is_needed(s, needed, table)]
+    if excess and excess_policy == "warn":
+        warnings.append((
+            f"the token holds {_plural(len(excess), 'scope')} no enabled collector needs: "
+            f"{', '.join(excess)}; a token without them is safer (set token_policy.excess_scopes: "
+            "ignore to silence this)",
+            {"scope": " ".join(excess)},
+        ))
+    return warnings
 
 
 class TokenInfoReader(Protocol):

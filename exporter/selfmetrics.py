@@ -18,6 +18,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector as RegistryCollector
 
+from exporter.scopes import ScopeTable, is_needed, needed_scopes, scope_table
 from exporter.snapshot import SnapshotStore
 
 if TYPE_CHECKING:
@@ -141,11 +142,26 @@ TOKEN_EXPIRY = SelfFamily(
     "digitalocean_token_expiry_timestamp_seconds", "gauge", _ACCOUNT,
     "When the token expires, from token/info (absent for tokens that do not expire).",
 )
+TOKEN_SCOPES = SelfFamily(
+    "digitalocean_token_scopes", "gauge", ("account", "scope", "needed"),
+    "1 for each scope the token holds, from token/info; needed is true when an enabled collector "
+    "needs what the scope grants (absent when token/info could not list the scopes).",
+)
+TOKEN_EXCESS_SCOPES = SelfFamily(
+    "digitalocean_token_excess_scopes", "gauge", _ACCOUNT,
+    "How many of the token's scopes no enabled collector needs, from token/info.",
+)
+TOKEN_SECRET_SCOPES = SelfFamily(
+    "digitalocean_token_secret_scopes", "gauge", _ACCOUNT,
+    "How many of the token's scopes reveal secrets (genai:read, app:read, monitoring:read, "
+    "registry:read, the legacy read scope), from token/info.",
+)
 
 SELF_FAMILIES = (
     BUILD_INFO, COLLECTOR_SUCCESS, COLLECTOR_DURATION, COLLECTOR_LAST_SUCCESS, COLLECTOR_INTERVAL,
     COLLECTOR_ENABLED, API_REQUESTS, API_DURATION, RATE_LIMIT_REMAINING, RATE_LIMIT_LIMIT,
     RATE_LIMIT_RESET, BUDGET, PLANNED, BUDGET_USED, TOKEN_READ_ONLY, TOKEN_VALID, TOKEN_EXPIRY,
+    TOKEN_SCOPES, TOKEN_EXCESS_SCOPES, TOKEN_SECRET_SCOPES,
 )
 
 
@@ -158,11 +174,13 @@ class RuntimeMetrics(RegistryCollector):
         store: SnapshotStore,
         version: str,
         derived: Callable[[], Mapping[tuple[str, str], str | None]] = dict,
+        scopes: ScopeTable | None = None,
     ) -> None:
         self._poller = poller
         self._store = store
         self._version = version
         self._derived = derived  # (account, derived name, e.g. costs) -> None or why it failed
+        self._scopes = scopes or scope_table()
 
     def collect(self) -> Iterator[Metric]:
         build = BUILD_INFO.gauge()
@@ -173,6 +191,7 @@ class RuntimeMetrics(RegistryCollector):
             return
         yield from self._collector_families(poller)
         yield from self._account_families(poller)
+        yield from self._scope_families(poller)
 
     def _collector_families(self, poller: Poller) -> Iterator[Metric]:
         success = COLLECTOR_SUCCESS.gauge()
@@ -220,6 +239,22 @@ class RuntimeMetrics(RegistryCollector):
             if account.report.expires_at is not None:
                 expiry.add_metric(key, account.report.expires_at)
         yield from families
+
+    def _scope_families(self, poller: Poller) -> Iterator[Metric]:
+        held, excess, secret = TOKEN_SCOPES.gauge(), TOKEN_EXCESS_SCOPES.gauge(), TOKEN_SECRET_SCOPES.gauge()
+        needed = needed_scopes(poller.collectors)  # the poller runs the enabled collectors only
+        for account in poller.accounts:
+            scopes = account.report.scopes  # empty when token/info did not list them
+            if not scopes:
+                continue
+            unneeded = 0
+            for scope in scopes:
+                wanted = is_needed(scope, needed, self._scopes)
+                unneeded += 0 if wanted else 1
+                held.add_metric((account.name, scope, "true" if wanted else "false"), 1)
+            excess.add_metric((account.name,), unneeded)
+            secret.add_metric((account.name,), len(account.report.secret_scopes))
+        yield from (held, excess, secret)
 
 
 def self_registry(

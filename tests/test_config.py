@@ -84,6 +84,10 @@ INVALID = {
         "api.auth_url: 'https://cloud.digitalocean.com/v1/oauth' must not have a path"
     ],
     "invalid-token-policy.yml": ["token_policy.write_scopes: 'allow' is not one of refuse, warn"],
+    "invalid-token-policy-scopes.yml": [
+        "token_policy.secret_scopes: 'allow' is not one of warn, refuse",
+        "token_policy.excess_scopes: 'refuse' is not one of ignore, warn",
+    ],
     "invalid-requests-per-hour.yml": [
         "api.requests_per_hour: 6000 is outside 1..5000 (DigitalOcean allows 5000 requests per "
         "hour per token)"
@@ -177,10 +181,32 @@ def test_all_token_sources_and_defaults(tmp_path: Path) -> None:
     assert settings.api.requests_per_hour == 4000
     assert settings.token_policy.write_scopes == "refuse"
     assert settings.token_policy.unverifiable == "warn"
+    assert settings.token_policy.secret_scopes == "warn"
+    assert settings.token_policy.excess_scopes == "warn"
     assert settings.collectors["droplets"].stale_after == 180  # 3 intervals
     assert settings.collectors["volumes"].interval == 30
     assert settings.collectors["volumes"].stale_after == 600
     assert settings.collectors["billing"].enabled is False
+
+
+def test_token_policy_scope_keys(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text(
+        "accounts:\n  - name: dev\n    token: dop_v1_inline\n"
+        "token_policy: {secret_scopes: refuse, excess_scopes: ignore}\n"
+    )
+    policy = load(config).token_policy
+    assert (policy.write_scopes, policy.unverifiable) == ("refuse", "warn")
+    assert (policy.secret_scopes, policy.excess_scopes) == ("refuse", "ignore")
+    config.write_text(
+        "accounts:\n  - name: dev\n    token: dop_v1_inline\ntoken_policy: {secrets: refuse}\n"
+    )
+    with pytest.raises(ConfigError) as raised:
+        load(config)
+    assert raised.value.problems == [
+        "token_policy.secrets: unknown key; known keys are write_scopes, unverifiable, "
+        "secret_scopes, excess_scopes"
+    ]
 
 
 def test_pricing_overrides(tmp_path: Path) -> None:

@@ -161,7 +161,15 @@ async def test_a_missing_read_scope_disables_only_its_collector(tmp_path: Path) 
     assert "digitalocean_droplet_info{" in text
     assert "digitalocean_kubernetes_cluster_info{" not in text
     events = [json.loads(line) for line in stream.getvalue().splitlines()]
-    [disabled] = [e for e in events if e.get("scope")]
+    # first from token/info at startup (the collector still runs), then from the 403
+    startup, disabled = [e for e in events if e.get("scope")]
+    assert (startup["level"], startup["collector"], startup["scope"]) == (
+        "warning", "kubernetes", "kubernetes:read")
+    assert startup["event"] == (
+        "collector kubernetes: the token lacks the kubernetes:read scope (from token/info), so its "
+        "series will be missing; it still runs, and is disabled for this account if the API "
+        "answers 403. Add the scope to the token, or disable the collector"
+    )
     assert disabled["collector"] == "kubernetes"
     assert disabled["scope"] == "kubernetes:read"
     assert "lacks the kubernetes:read scope" in disabled["event"]
@@ -189,3 +197,59 @@ def test_snapshots_go_stale_after_stale_after(tmp_path: Path) -> None:
     # a failed poll keeps the old fetched_at, so failing does not keep data fresh
     daemon.store.publish(("a", "droplets"), Snapshot((), clock.time() - 301, "boom", clock.time(), 0.1))
     assert daemon.fresh_snapshots() == []
+
+
+async def start_with_scopes(
+    tmp_path: Path, scopes: list[str], policy: str = ""
+) -> tuple[int | None, list[dict[str, object]]]:
+    """Run the daemon until ready (or refused) with a token holding `scopes`; its exit code
+    (None while it ran) and its log events."""
+    config = SimulatorConfig(accounts=(
+        SimAccount("production", tokens=(SimToken("custom", READ_TOKEN, scopes=scopes),),
+                   fleet=FleetSpec(seed=4, droplets=2)),
+    ))
+    with captured_logs() as (stream, _), Simulator(config) as sim:
+        text = token_file_config(tmp_path, sim.url, {"production": READ_TOKEN}) + policy
+        settings = load_settings(write_config(tmp_path, text), {}, collector_defaults())
+        daemon = Daemon(settings, ServeOptions("127.0.0.1", 0, "/metrics"),
+                        collectors=COLLECTORS, reload_settings=lambda: settings,
+                        redactor=Redactor(), environ={}, handle_signals=False)
+        task = asyncio.create_task(daemon.run())
+        await eventually(lambda: task.done() or (daemon.server is not None
+                                                 and daemon.readiness()[0]))
+        code = task.result() if task.done() else None
+        if code is None:
+            daemon.request_stop()
+            assert await asyncio.wait_for(task, 10) == 0
+    assert READ_TOKEN not in stream.getvalue()
+    return code, [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+NEEDED = sorted({s for c in COLLECTORS for s in c.scope.split()})
+
+
+async def test_a_token_that_reveals_secrets_is_warned_about_then_refused_under_refuse(
+    tmp_path: Path,
+) -> None:
+    code, events = await start_with_scopes(tmp_path, [*NEEDED, "genai:read"])
+    assert code is None
+    [secrets] = [e for e in events if "can read secrets" in str(e["event"])]
+    assert secrets["level"] == "warning"
+    assert "genai:read (returns agent and model API keys' secret_key" in str(secrets["event"])
+    [excess] = [e for e in events if "no enabled collector needs" in str(e["event"])]
+    assert excess["scope"] == "genai:read"
+
+    code, events = await start_with_scopes(tmp_path, [*NEEDED, "genai:read"],
+                                           "token_policy: {secret_scopes: refuse}\n")
+    assert code == 2
+    [refused] = [e for e in events if e["level"] == "error"]
+    assert "the token can read secrets: " in str(refused["event"])
+    assert "genai:read (returns agent" in str(refused["event"])
+
+
+async def test_partner_network_connect_read_is_refused_at_startup(tmp_path: Path) -> None:
+    code, events = await start_with_scopes(tmp_path, [*NEEDED, "partner_network_connect:read"])
+    assert code == 2
+    [refused] = [e for e in events if e["level"] == "error"]
+    assert refused["scopes"] == ["partner_network_connect:read"]
+    assert "partner_network_connect:read appears on PATCH " in str(refused["event"])

@@ -204,6 +204,21 @@ async def test_write_capable_replacement_is_refused_and_old_token_kept(
 
 
 @respx.mock
+async def test_a_replacement_that_reads_secrets_is_refused_under_secret_scopes_refuse(
+    setup: Setup, log_stream: io.StringIO
+) -> None:
+    respx.get(f"{AUTH}/v1/oauth/token/info").mock(return_value=httpx.Response(
+        200, json={"scopes": ["droplet:read", "block_storage:read", "billing:read", "genai:read"]}
+    ))
+    setup.poller.token_policy = TokenPolicy(secret_scopes="refuse")
+    assert not await setup.poller.try_new_token(setup.account, OTHER_TOKEN, get_logger("t"))
+    assert setup.account.source.token == READ_TOKEN
+    [error] = [e for e in events(log_stream) if e["level"] == "error"]
+    assert "genai:read" in str(error["event"])
+    assert "The previous token stays in use." in str(error["event"])
+
+
+@respx.mock
 async def test_invalid_replacement_is_refused(setup: Setup) -> None:
     respx.get(f"{AUTH}/v1/oauth/token/info").mock(return_value=httpx.Response(
         401, json={"id": "unauthorized", "message": "Unable to authenticate you."}

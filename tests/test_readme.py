@@ -82,7 +82,8 @@ def test_readme_shows_the_two_setup_commands() -> None:
 def test_every_config_key_has_a_row_in_the_reference() -> None:
     text = README.read_text()
     for key in ("accounts", "accounts[].token_file", "accounts[].token_env", "accounts[].token",
-                "tokens_dir", "token_policy.write_scopes", "token_policy.unverifiable", "api.url",
+                "tokens_dir", "token_policy.write_scopes", "token_policy.unverifiable",
+                "token_policy.secret_scopes", "token_policy.excess_scopes", "api.url",
                 "api.auth_url", "api.timeout", "api.requests_per_hour",
                 "collectors.<name>.interval", "collectors.<name>.stale_after",
                 "collectors.<name>.enabled"):

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
-from exporter.scopes import classify, decide, invalid, is_read_scope, unverifiable
+from exporter.collectors import COLLECTORS
+from exporter.scopes import (
+    classify,
+    decide,
+    invalid,
+    is_needed,
+    is_read_scope,
+    missing_scopes,
+    needed_scopes,
+    scope_table,
+    scope_warnings,
+    unverifiable,
+)
 
 NOW = 1_790_000_000.0
 
 
 @pytest.mark.parametrize(
     "scope",
-    ["read", "api:read", "droplet:read", "billing:read", "block_storage_snapshot:read", "nfs:list"],
+    ["read", "api:read", "droplet:read", "billing:read", "block_storage_snapshot:read", "nfs:list",
+     "genai:read", "app:read"],
 )
 def test_read_scopes(scope: str) -> None:
     assert is_read_scope(scope)
@@ -22,7 +37,7 @@ def test_read_scopes(scope: str) -> None:
     ["write", "api:write", "droplet:create", "droplet:delete", "droplet:admin", "droplet:update",
      "database:view_credentials", "kubernetes:access_cluster", "spaces_key:create_credentials",
      "project:assign_resource", "genai:default", "app:access_console", "nfs:create", "*",
-     "droplet:read:extra", ":read"],
+     "droplet:read:extra", ":read", "partner_network_connect:read", "nosuchthing:read"],
 )
 def test_write_scopes(scope: str) -> None:
     assert not is_read_scope(scope)
@@ -72,17 +87,133 @@ def test_unknown_shapes_are_unverifiable(info: object, reason: str) -> None:
     assert (report.verdict, report.reason) == ("unverifiable", reason)
 
 
-def test_write_token_refused_with_account_scopes_and_howto() -> None:
+HOWTO = (
+    "Create a read-only token in the DigitalOcean control panel (API > Tokens > Generate New Token, "
+    'custom scopes that all end in ":read", except partner_network_connect:read, which can change '
+    "infrastructure)"
+)
+
+
+def test_write_token_refused_with_account_scopes_reason_and_howto() -> None:
     report = classify({"scopes": ["droplet:read", "droplet:delete"]}, NOW)
     decision = decide("production", "accounts[0].token_file", report, "refuse", "warn")
     assert not decision.allowed
     assert decision.message == (
-        'account "production" (accounts[0].token_file): the token can change infrastructure '
-        "(scopes: droplet:delete); refusing to use it. Create a read-only token in the "
-        "DigitalOcean control panel (API > Tokens > Generate New Token, scope \"Read Only\", or "
-        'custom scopes that all end in ":read") and update accounts[0].token_file; or set '
-        "token_policy.write_scopes: warn to run with it anyway (not recommended)."
+        'account "production" (accounts[0].token_file): the token can change infrastructure '  # noqa: S608
+        "(scopes: droplet:delete); refusing to use it. Why: droplet:delete appears on DELETE "
+        "/v2/droplets, DELETE /v2/droplets/autoscale/{autoscale_pool_id} and 5 more writes. "
+        f"{HOWTO} and update accounts[0].token_file; or set token_policy.write_scopes: warn to run "
+        "with it anyway (not recommended)."
     )
+
+
+def test_partner_network_connect_read_is_refused_naming_its_writes() -> None:
+    report = classify({"scopes": ["droplet:read", "partner_network_connect:read"]}, NOW)
+    assert (report.verdict, report.write_scopes) == ("write", ("partner_network_connect:read",))
+    decision = decide("production", "accounts[0].token_file", report, "refuse", "warn")
+    assert not decision.allowed
+    assert decision.message == (
+        'account "production" (accounts[0].token_file): the token can change infrastructure '  # noqa: S608
+        "(scopes: partner_network_connect:read); refusing to use it. Why: "
+        "partner_network_connect:read appears on PATCH /v2/partner_network_connect/attachments/"
+        "{pa_id} and DELETE /v2/partner_network_connect/attachments/{pa_id}. "
+        f"{HOWTO} and update accounts[0].token_file; or set token_policy.write_scopes: warn to run "
+        "with it anyway (not recommended)."
+    )
+
+
+def test_unknown_and_credential_scopes_are_explained() -> None:
+    report = classify({"scopes": ["droplet:admin", "kubernetes:access_cluster"]}, NOW)
+    decision = decide("a", "o", report, "warn", "warn")
+    assert decision.allowed
+    assert decision.message == (
+        'account "a" (o): the token can change infrastructure (scopes: droplet:admin, '
+        "kubernetes:access_cluster); running anyway because token_policy.write_scopes is warn. "
+        "Why: droplet:admin is unknown to the API description, so it cannot be proven read-only; "
+        "kubernetes:access_cluster returns a kubeconfig with credentials that administer the "
+        f"cluster. {HOWTO}."
+    )
+
+
+def test_a_long_list_of_write_scopes_is_cut_short() -> None:
+    scopes = [f"x{i}:create" for i in range(7)]
+    message = decide("a", "o", classify({"scopes": scopes}, NOW), "refuse", "warn").message
+    assert "x4:create is unknown to the API description, so it cannot be proven read-only; " \
+        "and 2 more scopes." in message
+    assert "x5:create is" not in message
+
+
+GENAI_SECRET = (
+    "returns agent and model API keys' secret_key, agents' Anthropic and OpenAI API keys and "
+    "custom models' Hugging Face token"
+)
+
+
+def test_secret_scope_is_warned_about_naming_the_secret() -> None:
+    report = classify({"scopes": ["droplet:read", "genai:read"]}, NOW)
+    assert (report.verdict, report.secret_scopes) == ("read_only", ("genai:read",))
+    decision = decide("a", "o", report, "refuse", "warn")
+    assert (decision.allowed, decision.level) == (True, "warning")
+    assert decision.message == (
+        f'account "a" (o): token verified read-only, but it can read secrets: genai:read '
+        f"({GENAI_SECRET}). Running anyway because token_policy.secret_scopes is warn; a token "
+        "without these scopes is safer."
+    )
+
+
+def test_secret_scope_is_refused_under_refuse_naming_the_collector_that_needs_it() -> None:
+    report = classify({"scopes": ["app:read", "genai:read"]}, NOW)
+    decision = decide("a", "o", report, "refuse", "warn", secret_policy="refuse",
+                      needed={"app:read": ("apps",), "droplet:read": ("droplets",)})
+    assert (decision.allowed, decision.level) == (False, "error")
+    assert decision.message == (
+        'account "a" (o): the token can read secrets: app:read (app specs carry log destinations\' '  # noqa: S608
+        "API keys, tokens and passwords: Datadog api_key, Logtail token, OpenSearch basic_auth "
+        f"password; needed by the collector apps); genai:read ({GENAI_SECRET}); refusing to use it "
+        "because token_policy.secret_scopes is refuse. Create a token with custom scopes that "
+        "leave these out (and disable the collectors that need them) and update o; or set "
+        "token_policy.secret_scopes: warn."
+    )
+
+
+def test_secret_refusal_applies_to_a_write_token_allowed_by_write_policy() -> None:
+    report = classify({"scopes": ["monitoring:read", "droplet:create"]}, NOW)
+    assert not decide("a", "o", report, "warn", "warn", secret_policy="refuse").allowed
+    warned = decide("a", "o", report, "warn", "warn", secret_policy="warn")
+    assert warned.allowed
+    assert warned.message.endswith(
+        " It can also read secrets: monitoring:read (/v2/monitoring/sinks returns the sinks' "
+        "destination credentials)."
+    )
+
+
+def test_legacy_read_token_reveals_every_secret() -> None:
+    report = classify({"scopes": ["read"]}, NOW)
+    assert (report.verdict, report.secret_scopes) == ("read_only", ("read",))
+    assert "read (grants every read scope, the secret-revealing ones too: app:read, genai:read, " \
+        "monitoring:read, registry:read)" in decide("a", "o", report, "refuse", "warn").message
+
+
+def test_needed_missing_and_excess_scopes() -> None:
+    droplets = Scoped("droplets", "droplet:read")
+    sizes = Scoped("sizes", "sizes:read regions:read")
+    needed = needed_scopes([droplets, sizes, Scoped("tags", "tag:read droplet:read")])
+    assert needed == {"droplet:read": ("droplets", "tags"), "regions:read": ("sizes",),
+                      "sizes:read": ("sizes",), "tag:read": ("tags",)}
+    assert missing_scopes(["droplet:read", "sizes:read"], [droplets, sizes]) == {
+        "sizes": ("regions:read",)}
+    assert missing_scopes(["read"], [droplets, sizes]) == {}
+    assert missing_scopes(["api:read"], [droplets]) == {"droplets": ("droplet:read",)}
+    assert is_needed("read", needed)
+    assert is_needed("droplet:read", needed)
+    assert not is_needed("genai:read", needed)
+    assert not is_needed("read", {})
+
+
+@dataclass(frozen=True)
+class Scoped:
+    name: str
+    scope: str
 
 
 def test_write_token_warned_under_warn_policy() -> None:
@@ -111,3 +242,37 @@ def test_invalid_token_is_always_refused() -> None:
         'account "a" (o): DigitalOcean rejected the token (HTTP 401 from /v1/oauth/token/info); '
         "it is invalid, expired or revoked."
     )
+
+
+def test_startup_warnings_name_each_collector_missing_a_scope_and_the_excess() -> None:
+    collectors = [Scoped("droplets", "droplet:read"), Scoped("sizes", "sizes:read regions:read"),
+                  Scoped("tags", "tag:read")]
+    report = classify({"scopes": ["droplet:read", "sizes:read", "genai:read", "vpc:read"]}, NOW)
+    assert scope_warnings(report, collectors, "warn") == [
+        ("collector sizes: the token lacks the regions:read scope (from token/info), so its series "
+         "will be missing; it still runs, and is disabled for this account if the API answers 403. "
+         "Add the scope to the token, or disable the collector",
+         {"collector": "sizes", "scope": "regions:read"}),
+        ("collector tags: the token lacks the tag:read scope (from token/info), so its series will "
+         "be missing; it still runs, and is disabled for this account if the API answers 403. Add "
+         "the scope to the token, or disable the collector",
+         {"collector": "tags", "scope": "tag:read"}),
+        ("the token holds scopes no enabled collector needs: genai:read, vpc:read; a token without "
+         "them is safer (set token_policy.excess_scopes: ignore to silence this)",
+         {"scope": "genai:read vpc:read"}),
+    ]
+    assert [fields for _, fields in scope_warnings(report, collectors, "ignore")] == [
+        {"collector": "sizes", "scope": "regions:read"}, {"collector": "tags", "scope": "tag:read"}]
+
+
+def test_no_startup_warnings_for_a_legacy_read_token_or_unlisted_scopes() -> None:
+    collectors = [Scoped("droplets", "droplet:read"), Scoped("sizes", "sizes:read regions:read")]
+    assert scope_warnings(classify({"scopes": ["read"]}, NOW), collectors, "warn") == []
+    assert scope_warnings(unverifiable("token/info timed out"), collectors, "warn") == []
+
+
+def test_every_scope_a_collector_needs_is_a_read_only_scope_of_the_api_description() -> None:
+    table = scope_table()
+    for collector in COLLECTORS:
+        for scope in collector.scope.split():
+            assert table.is_read_only(scope), f"{collector.name}: {scope}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from exporter.scopes import classify, unverifiable
 from exporter.selfmetrics import SELF_FAMILIES, self_registry
 from exporter.snapshot import Snapshot, SnapshotStore
 from exporter.tokens import InlineToken, TokenSource
-from tests.conftest import READ_TOKEN, FakeClock
+from tests.conftest import READ_TOKEN, FakeClock, require_tool
 
 
 def token_of(source: TokenSource) -> Callable[[], str]:
@@ -49,7 +50,9 @@ async def test_runtime_metrics(tmp_path: Path, clock: FakeClock) -> None:
                                 user_agent="t", observer=api_metrics, clock=clock)
     accounts = []
     for name, report in (("prod", classify({"scopes": ["read"], "expires_in_seconds": 600}, 1000.0)),
-                         ("dev", unverifiable("token/info timed out"))):
+                         ("dev", unverifiable("token/info timed out")),
+                         ("scoped", classify({"scopes": ["droplet:read", "genai:read", "app:read",
+                                                         "tag:read"]}, 1000.0))):
         source = TokenSource(InlineToken(READ_TOKEN), {})
         budget = RequestBudget(1234, clock)
         api = client.account(name, token_of(source), budget)
@@ -84,6 +87,20 @@ async def test_runtime_metrics(tmp_path: Path, clock: FakeClock) -> None:
     assert got[("digitalocean_token_read_only", (("account", "dev"),))] == 0
     assert got[("digitalocean_token_expiry_timestamp_seconds", (("account", "prod"),))] == 1600.0
     assert ("digitalocean_token_expiry_timestamp_seconds", (("account", "dev"),)) not in got
+    # scopes held, whether an enabled collector (droplets, volumes) needs them, and what they reveal
+    held = {labels: v for (name, labels), v in got.items() if name == "digitalocean_token_scopes"}
+    assert held == {
+        (("account", "prod"), ("needed", "true"), ("scope", "read")): 1,
+        (("account", "scoped"), ("needed", "true"), ("scope", "droplet:read")): 1,
+        (("account", "scoped"), ("needed", "false"), ("scope", "app:read")): 1,
+        (("account", "scoped"), ("needed", "false"), ("scope", "genai:read")): 1,
+        (("account", "scoped"), ("needed", "false"), ("scope", "tag:read")): 1,
+    }
+    assert got[("digitalocean_token_excess_scopes", (("account", "scoped"),))] == 3
+    assert got[("digitalocean_token_excess_scopes", (("account", "prod"),))] == 0
+    assert got[("digitalocean_token_secret_scopes", (("account", "scoped"),))] == 2
+    assert got[("digitalocean_token_secret_scopes", (("account", "prod"),))] == 1  # legacy read
+    assert ("digitalocean_token_secret_scopes", (("account", "dev"),)) not in got
     assert got[("digitalocean_token_valid", (("account", "dev"),))] == 0
     assert got[("digitalocean_api_rate_limit_remaining", (("account", "prod"),))] == 4321
     assert got[("digitalocean_api_budget_requests_per_hour", (("account", "prod"),))] == 1234
@@ -103,3 +120,8 @@ async def test_runtime_metrics(tmp_path: Path, clock: FakeClock) -> None:
     api_metrics.forget_account("dev")
     assert 'account="dev",code="timeout"' not in render_registry(registry)[0].decode()
     await client.aclose()
+
+    # last, as it skips where promtool is missing (and fails under CI=true)
+    lint = subprocess.run([require_tool("promtool"), "check", "metrics"], input=text,
+                          capture_output=True, check=False)
+    assert (lint.returncode, lint.stdout + lint.stderr) == (0, b"")

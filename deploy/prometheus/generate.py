@@ -274,10 +274,39 @@ and on (account, collector) digitalocean_collector_enabled == 1""",
         ),
         runbook=(
             "The exporter only reads, so it should hold a token that can only read. Replace the "
-            "token with a read-only one (scope Read Only, or custom scopes that all end in "
-            "`:read`). If token/info was unreachable at startup, this clears once a token change "
-            "or restart verifies the token. Setting `token_policy.write_scopes: refuse` (the "
+            "token with a read-only one (custom scopes that all end in `:read`, except "
+            "`partner_network_connect:read`, which DigitalOcean's API accepts on PATCH and "
+            "DELETE; the startup log names each offending scope and why). If token/info was "
+            "unreachable at startup, this clears once a token change or restart verifies the "
+            "token. Setting `token_policy.write_scopes: refuse` (the "
             "default) makes the exporter refuse such tokens outright."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanTokenCanReadSecrets",
+        severity="info",
+        when=(
+            "the token holds read scopes that reveal secrets "
+            "(`digitalocean_token_secret_scopes` above 0)"
+        ),
+        expr="digitalocean_token_secret_scopes > 0",
+        for_="0m",
+        summary="The token of account {{ $labels.account }} can read secrets",
+        description=(
+            "The token of account {{ $labels.account }} holds {{ $value }} read scope(s) that "
+            "reveal secrets (API keys, passwords, registry credentials); anyone who gets the "
+            "token can read them."
+        ),
+        runbook=(
+            "The exporter's startup log names each such scope and the secret it reveals: "
+            "`genai:read` (agent and model API keys), `app:read` (log destinations' keys and "
+            "passwords in app specs), `monitoring:read` (alert sinks' credentials), "
+            "`registry:read` (docker credentials), or the legacy `read` scope, which grants them "
+            "all. Replace the token with one whose custom scopes leave them out; the `apps` and "
+            "`registry` collectors need `app:read` and `registry:read`, so disable them if their "
+            "metrics are not worth that. `digitalocean_token_scopes{needed=\"false\"}` lists the "
+            "scopes no enabled collector needs. `token_policy.secret_scopes: refuse` makes the "
+            "exporter refuse such tokens."
         ),
     ),
     Alert(
