@@ -343,7 +343,7 @@ class Daemon:
         return frozenset((a, c) for a, c, _ in fresh), self.renderer.time_bucket(self.clock.time())
 
     def fresh_snapshots(self) -> list[tuple[str, str, Snapshot]]:
-        now = self.clock.time()
+        now = self.clock.monotonic()
         fresh = []
         for (account, collector), snapshot in self.store.items():
             settings = self.settings.collectors.get(collector)

@@ -221,7 +221,7 @@ class Poller:
         if error is None:
             account.requests_per_poll[collector.name] = requests[0]
             self.replan(account)
-            snapshot = Snapshot(data, now, None, now, duration, fragment)
+            snapshot = Snapshot(data, now, None, now, duration, fragment, self.clock.monotonic())
             if key in self._failing:
                 del self._failing[key]
                 log.info("collector recovered", duration_seconds=round(duration, 3))
@@ -233,6 +233,7 @@ class Poller:
                 now,
                 duration,
                 previous.fragment if previous else None,
+                previous.fetched_mono if previous else None,
             )
             if self._failing.get(key) != error:
                 self._failing[key] = error

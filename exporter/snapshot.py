@@ -28,13 +28,16 @@ class Snapshot:
     duration: float  # seconds the latest poll took
     # the data encoded as exposition lines by family (made by the poll itself); None if never
     fragment: Mapping[str, bytes] | None = None
+    # monotonic time the data was fetched: ages are measured on it, so a wall clock stepped
+    # back (or forward) never keeps stale data alive (or drops fresh data)
+    fetched_mono: float | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
-    def fresh(self, now: float, stale_after: float) -> bool:
-        return self.fetched_at is not None and now - self.fetched_at <= stale_after
+    def fresh(self, monotonic_now: float, stale_after: float) -> bool:
+        return self.fetched_mono is not None and monotonic_now - self.fetched_mono <= stale_after
 
 
 class SnapshotStore:

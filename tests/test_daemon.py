@@ -184,8 +184,10 @@ def test_snapshots_go_stale_after_stale_after(tmp_path: Path) -> None:
     daemon = Daemon(settings, ServeOptions("127.0.0.1", 0, "/metrics"), collectors=COLLECTORS,
                     reload_settings=lambda: settings, redactor=Redactor(), environ={},
                     clock=clock, handle_signals=False)
-    daemon.store.publish(("a", "droplets"), Snapshot((), clock.time(), None, clock.time(), 0.1))
-    daemon.store.publish(("a", "volumes"), Snapshot((), clock.time(), None, clock.time(), 0.1))
+    daemon.store.publish(("a", "droplets"), Snapshot((), clock.time(), None, clock.time(), 0.1,
+                                                     fetched_mono=clock.monotonic()))
+    daemon.store.publish(("a", "volumes"), Snapshot((), clock.time(), None, clock.time(), 0.1,
+                                                    fetched_mono=clock.monotonic()))
     clock.advance(180)
     assert {c for _, c, _ in daemon.fresh_snapshots()} == {"droplets", "volumes"}
     clock.advance(1)  # volumes: stale after the default 3 x 1m = 180 s
@@ -195,7 +197,12 @@ def test_snapshots_go_stale_after_stale_after(tmp_path: Path) -> None:
     clock.advance(1)
     assert daemon.fresh_snapshots() == []
     # a failed poll keeps the old fetched_at, so failing does not keep data fresh
-    daemon.store.publish(("a", "droplets"), Snapshot((), clock.time() - 301, "boom", clock.time(), 0.1))
+    daemon.store.publish(("a", "droplets"), Snapshot((), clock.time() - 301, "boom", clock.time(), 0.1,
+                                                     fetched_mono=clock.monotonic() - 301))
+    assert daemon.fresh_snapshots() == []
+    # the wall clock stepped back 10 minutes (during an outage): ages are monotonic, so the
+    # data stays stale instead of being served again for another 10 minutes
+    clock.wall -= 600
     assert daemon.fresh_snapshots() == []
 
 

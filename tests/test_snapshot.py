@@ -18,8 +18,8 @@ def test_publish_notifies_only_when_data_changes() -> None:
     assert calls == [1, 2]
 
 
-def test_freshness() -> None:
-    snapshot = Snapshot((), 100.0, None, 100.0, 0)
+def test_freshness_is_measured_on_the_monotonic_clock() -> None:
+    snapshot = Snapshot((), 1_790_000_000.0, None, 1_790_000_000.0, 0, fetched_mono=100.0)
     assert snapshot.fresh(280.0, 180)
     assert not snapshot.fresh(280.1, 180)
     assert not Snapshot(None, None, "never worked", 100.0, 0).fresh(100.0, 180)

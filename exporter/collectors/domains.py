@@ -19,6 +19,7 @@ from typing import Any
 
 from exporter.collectors.base import Collector, Family, ResourceReader, Sample
 from exporter.collectors.fields import objects, optional_int, optional_str, required_str
+from exporter.collectors.relisting import confirm_deleted
 from exporter.tasks import all_or_nothing
 
 ENDPOINT = "/v2/domains"
@@ -95,6 +96,8 @@ async def fetch(reader: ResourceReader) -> tuple[DomainRecord, ...]:
     answers = await all_or_nothing(
         [_records_or_none(reader, d.domain) for d in domains], limit=FOLLOW_UP_CONCURRENCY
     )
+    gone = [d.domain for d, items in zip(domains, answers, strict=True) if items is None]
+    await confirm_deleted(reader, ENDPOINT, "domains", "name", gone=gone, follow_up=RECORDS_ENDPOINT)
     return with_record_counts(domains, answers)
 
 

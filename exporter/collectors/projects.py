@@ -34,6 +34,7 @@ from exporter.collectors.fields import (
     required_str,
     timestamp,
 )
+from exporter.collectors.relisting import confirm_deleted
 from exporter.tasks import all_or_nothing
 
 ENDPOINT = "/v2/projects"
@@ -131,6 +132,8 @@ async def fetch(reader: ResourceReader) -> tuple[ProjectRecord, ...]:
     resources = await all_or_nothing(
         [_resources_or_none(reader, p.project_id) for p in projects], limit=FOLLOW_UP_CONCURRENCY
     )
+    gone = [p.project_id for p, items in zip(projects, resources, strict=True) if items is None]
+    await confirm_deleted(reader, ENDPOINT, "projects", "id", gone=gone, follow_up=RESOURCES_ENDPOINT)
     return with_resources(projects, resources)
 
 

@@ -27,6 +27,7 @@ from exporter.collectors.fields import (
     required_str,
     timestamp,
 )
+from exporter.collectors.relisting import confirm_deleted
 from exporter.tasks import all_or_nothing
 
 ENDPOINT = "/v2/vpcs"
@@ -119,7 +120,10 @@ async def fetch(reader: ResourceReader) -> tuple[VpcRecord, ...]:
     answers = await all_or_nothing(
         [_members_or_none(reader, vpc.vpc_id) for vpc in vpcs], limit=FOLLOW_UP_CONCURRENCY
     )
-    return with_member_counts(vpcs, dict(zip((vpc.vpc_id for vpc in vpcs), answers, strict=True)))
+    members = dict(zip((vpc.vpc_id for vpc in vpcs), answers, strict=True))
+    gone = [vpc_id for vpc_id, items in members.items() if items is None]
+    await confirm_deleted(reader, ENDPOINT, "vpcs", "id", gone=gone, follow_up=MEMBERS_ENDPOINT)
+    return with_member_counts(vpcs, members)
 
 
 def samples(vpcs: tuple[VpcRecord, ...]) -> Iterator[Sample]:

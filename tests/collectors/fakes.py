@@ -6,7 +6,7 @@ parameters sorted, e.g. `/v2/domains/example.com/records` or `/v2/droplets?type=
 given as the template itself (`/v2/domains/{domain_name}/records`) answers for every path
 parameter that has no route of its own. An answer is a JSON body, an HTTP status to fail with
 (404, 403, 500: the ApiError subclass DigitalOceanClient raises, with its message), or an
-exception to raise as it is.
+exception to raise as it is; `InTurn(...)` gives several of those, one per request.
 """
 
 from __future__ import annotations
@@ -24,7 +24,20 @@ from exporter.api import NOT_FOUND, PER_PAGE, ApiError, ResponseError
 from exporter.api import _status_error as client_status_error  # the client's own errors, exactly
 
 JSON = dict[str, Any]
-Answer = JSON | int | BaseException
+
+
+class InTurn:
+    """Answers for one route given in turn, one per request; the last one then repeats (a
+    list that changes between two reads of it)."""
+
+    def __init__(self, *answers: JSON | int | BaseException) -> None:
+        self._answers = list(answers)
+
+    def next(self) -> JSON | int | BaseException:
+        return self._answers.pop(0) if len(self._answers) > 1 else self._answers[0]
+
+
+Answer = JSON | int | BaseException | InTurn
 PageParser = Callable[[list[Any], int], list[Any]]
 Method = Literal["get", "get_or_none", "list_all"]
 
@@ -102,6 +115,8 @@ class FakeReader:
         finally:
             self.in_flight -= 1
         answer = self.lookup(request.endpoint, request.path, request.params)
+        if isinstance(answer, InTurn):
+            answer = answer.next()
         if answer is None:
             raise AssertionError(f"FakeReader has no answer for {request.route}; "
                                  f"it knows {sorted(self.answers)}")

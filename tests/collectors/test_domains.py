@@ -9,7 +9,7 @@ import pytest
 from exporter.api import ApiError
 from exporter.collectors import domains
 from exporter.collectors.fields import ShapeError
-from tests.collectors.fakes import FakeReader
+from tests.collectors.fakes import FakeReader, InTurn
 from tests.conftest import spec, spec_example
 
 RECORDS = "/v2/domains/{domain_name}/records"
@@ -80,11 +80,38 @@ async def test_each_domain_gets_its_own_records_and_output_is_sorted() -> None:
 
 async def test_a_domain_deleted_before_its_records_were_read_is_skipped() -> None:
     reader = FakeReader({
-        "/v2/domains": {"domains": [{"name": "gone.example"}, {"name": "kept.example"}]},
+        "/v2/domains": InTurn({"domains": [{"name": "gone.example"}, {"name": "kept.example"}]},
+                              {"domains": [{"name": "kept.example"}]}),
         records_of("gone.example"): 404,
         records_of("kept.example"): {"domain_records": []},
     })
     assert await domains.fetch(reader) == (domains.DomainRecord("kept.example", None, ()),)
+    # the 404 alone is not taken for a deletion: the list was read again to confirm it
+    assert [r.route for r in reader.requests].count("/v2/domains") == 2
+
+
+async def test_a_404_for_the_records_of_a_domain_still_listed_fails_the_poll() -> None:
+    """A proxy or an API fault answering 404 must not empty the collector with success 1."""
+    reader = FakeReader({
+        "/v2/domains": {"domains": [{"name": "a.example"}, {"name": "b.example"}]},
+        records_of("a.example"): 404,
+        records_of("b.example"): 404,
+    })
+    with pytest.raises(ShapeError) as caught:
+        await domains.fetch(reader)
+    assert str(caught.value) == (
+        "/v2/domains/{domain_name}/records: HTTP 404 for a.example, b.example, which /v2/domains "
+        "still lists; nothing is dropped on a 404 that is not a deletion"
+    )
+
+
+async def test_no_second_list_read_when_every_follow_up_answered() -> None:
+    reader = FakeReader({
+        "/v2/domains": {"domains": [{"name": "a.example"}]},
+        records_of("a.example"): {"domain_records": []},
+    })
+    await domains.fetch(reader)
+    assert [r.route for r in reader.requests].count("/v2/domains") == 1
 
 
 async def test_other_record_errors_fail_the_poll() -> None:

@@ -14,7 +14,7 @@ import pytest
 from exporter.api import ApiError
 from exporter.collectors import projects
 from exporter.collectors.fields import ShapeError
-from tests.collectors.fakes import FakeReader
+from tests.collectors.fakes import FakeReader, InTurn
 from tests.conftest import require_tool, spec, spec_example
 
 RESOURCES = "/v2/projects/{project_id}/resources"
@@ -63,11 +63,21 @@ async def test_descriptions_are_not_kept() -> None:
 
 async def test_a_project_deleted_before_its_resources_were_read_is_skipped() -> None:
     reader = FakeReader({
-        "/v2/projects": {"projects": [{"id": "gone"}, {"id": "kept"}]},
+        "/v2/projects": InTurn({"projects": [{"id": "gone"}, {"id": "kept"}]},
+                               {"projects": [{"id": "kept"}]}),
         resources("gone"): 404,
         resources("kept"): {"resources": []},
     })
     assert [p.project_id for p in await projects.fetch(reader)] == ["kept"]
+
+
+async def test_a_404_for_a_project_still_listed_fails_the_poll() -> None:
+    reader = FakeReader({
+        "/v2/projects": {"projects": [{"id": "p1"}]},
+        resources("p1"): 404,
+    })
+    with pytest.raises(ShapeError, match=r"HTTP 404 for p1, which /v2/projects still lists"):
+        await projects.fetch(reader)
 
 
 async def test_other_resource_errors_fail_the_poll() -> None:

@@ -11,7 +11,7 @@ import pytest
 from exporter.api import ApiError
 from exporter.collectors import vpcs
 from exporter.collectors.fields import ShapeError
-from tests.collectors.fakes import Answer, FakeReader
+from tests.collectors.fakes import Answer, FakeReader, InTurn
 from tests.conftest import spec_example
 
 PROD = "5a4981aa-9653-4bd1-bef5-d6bff52042e4"
@@ -23,7 +23,8 @@ def member(urn: Any) -> dict[str, Any]:
     return {"urn": urn, "name": "example", "created_at": "2020-03-13T19:30:48Z"}
 
 
-def members_reader(vpc_list: Any, members: Mapping[str, list[Any] | BaseException | int]) -> FakeReader:
+def members_reader(vpc_list: Any, members: Mapping[str, list[Any] | BaseException | int]
+                   ) -> FakeReader:
     """/v2/vpcs answered with `vpc_list`, and each VPC's members by its id (a list of members,
     an HTTP status, or an exception)."""
     answers: dict[str, Answer] = {"/v2/vpcs": vpc_list}
@@ -87,8 +88,15 @@ async def test_member_requests_run_side_by_side_at_most_eight_at_a_time() -> Non
 
 
 async def test_a_vpc_deleted_between_the_requests_is_left_out() -> None:
-    reader = members_reader({"vpcs": [{"id": "a"}, {"id": "b"}]}, {"a": 404, "b": []})
+    reader = members_reader(InTurn({"vpcs": [{"id": "a"}, {"id": "b"}]}, {"vpcs": [{"id": "b"}]}),
+                            {"a": 404, "b": []})
     assert [r.vpc_id for r in await vpcs.fetch(reader)] == ["b"]
+
+
+async def test_a_404_for_the_members_of_a_vpc_still_listed_fails_the_poll() -> None:
+    reader = members_reader({"vpcs": [{"id": "a"}, {"id": "b"}]}, {"a": 404, "b": []})
+    with pytest.raises(ShapeError, match=r"HTTP 404 for a, which /v2/vpcs still lists"):
+        await vpcs.fetch(reader)
 
 
 async def test_any_other_member_error_fails_the_poll() -> None:
