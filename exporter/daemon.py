@@ -26,9 +26,9 @@ from exporter.costs import cost_families
 from exporter.exposition import DataPart, DataRenderer, ExpositionCache, render_registry
 from exporter.logs import Redactor, get_logger
 from exporter.memory import limit_arenas, release_free_memory
-from exporter.poller import AccountRuntime, Poller
+from exporter.poller import AccountRuntime, Poller, safe_verify
 from exporter.pricing import load_price_table
-from exporter.scopes import ScopeReport, decide, needed_scopes, scope_warnings, verify_token
+from exporter.scopes import ScopeReport, decide, needed_scopes, scope_warnings
 from exporter.selfmetrics import self_registry
 from exporter.server import MetricsServer, ServerApp
 from exporter.snapshot import Snapshot, SnapshotStore
@@ -249,7 +249,7 @@ class Daemon:
             accounts.append(account)
             if not reuse:
                 to_verify.append(account)
-        reports = await asyncio.gather(*(verify_token(a.api, self.clock.time) for a in to_verify))
+        reports = await asyncio.gather(*(safe_verify(a.api, self.clock.time, None) for a in to_verify))
         enabled = [c for c in self.collectors if settings.collectors[c.name].enabled]
         policy = settings.token_policy
         for account, report in zip(to_verify, reports, strict=True):
@@ -295,6 +295,15 @@ class Daemon:
 
     async def reload(self) -> bool:
         """SIGHUP: load the config again; on any problem keep running the current one."""
+        try:
+            return await self._apply_reload()
+        except Exception as exc:  # the reload's boundary: never lost silently, never fatal
+            self.log.error("configuration reload failed unexpectedly; keeping the running "
+                           "configuration", event_source="reload",
+                           error=f"{type(exc).__name__}: {exc}", exc_info=exc)
+            return False
+
+    async def _apply_reload(self) -> bool:
         log = self.log.bind(event_source="reload")
         try:
             settings = self.reload_settings()

@@ -35,22 +35,48 @@ from exporter.collectors.fields import ShapeError
 from exporter.config import AccountSettings, CollectorSettings, TokenPolicy
 from exporter.exposition import SampleError, encode_collector
 from exporter.planner import Plan, plan
-from exporter.scopes import ScopeReport, decide, needed_scopes, verify_token
+from exporter.scopes import ScopeReport, decide, needed_scopes, unverifiable, verify_token
 from exporter.snapshot import Snapshot, SnapshotStore
 from exporter.tokens import FileToken, TokenSource, TokenSourceError
 
 JITTER = 0.05  # +-5 % of the interval
 TOKEN_CHECK_INTERVAL = 5.0
+# After a 401 (the account) or a 403 (one collector), try again after this long, doubling up to
+# the cap: a transient refusal heals by itself, for at most a few requests an hour.
+RETRY_FIRST = 15 * 60.0
+RETRY_CAP = 60 * 60.0
+# A whole poll (every page and follow-up request, and encoding) must end within this many times
+# its last successful duration, never less than POLL_DEADLINE_MIN and never more than
+# POLL_DEADLINE_MAX (also the deadline of a first poll): a poll fed a trickling body or an
+# endless `next` chain fails visibly instead of running for an hour.
+POLL_DEADLINE_FACTOR = 5.0
+POLL_DEADLINE_MIN = 60.0
+POLL_DEADLINE_MAX = 600.0
+
+
+CANDIDATE_RETRY = 60.0  # a changed token token/info could not judge: asked again after this
+
+
+def retry_delay(failures: int) -> float:
+    """Seconds before the next try after `failures` refusals in a row (1 or more)."""
+    return min(RETRY_CAP, RETRY_FIRST * 2.0 ** (max(failures, 1) - 1))
 
 Log = structlog.stdlib.BoundLogger
 
 
+class PollDeadlineError(Exception):
+    """A whole poll ran past its deadline."""
+
+
 @dataclass
 class CollectorState:
-    """Whether a collector runs for an account; off after a 403 until the token changes."""
+    """Whether a collector runs for an account: off after a 403 until the token changes or the
+    next retry (`retry_at`, monotonic) finds the scope granted."""
 
     enabled: bool = True
     missing_scope: str | None = None
+    refusals: int = 0  # 403s in a row
+    retry_at: float | None = None
 
 
 class AccountRuntime:
@@ -70,6 +96,10 @@ class AccountRuntime:
         self.budget = budget
         self.report = report
         self.token_valid = True
+        self.token_refusals = 0  # 401s in a row, for the retry back-off
+        self.token_retry_at: float | None = None  # monotonic time to ask token/info again
+        self.candidate_retry_at: float | None = None  # an unverifiable replacement: ask again then
+        self.unreadable: str | None = None  # the token source's error, while it lasts
         self.collectors: dict[str, CollectorState] = {}
         self.requests_per_poll: dict[str, int] = {}  # measured by the last poll of each collector
         self.plan = Plan(0.0, 1.0)
@@ -87,9 +117,42 @@ class AccountRuntime:
         event, self._changed = self._changed, asyncio.Event()
         event.set()
 
-    async def wait_usable(self, collector: str) -> None:
-        while not (self.token_valid and self.state(collector).enabled):
-            await self._changed.wait()
+    async def wait_usable(self, collector: str, clock: Clock) -> None:
+        """Return once the token is valid and the collector enabled; a collector disabled by a
+        403 is enabled again for one probe poll when its retry is due."""
+        while True:
+            state = self.state(collector)
+            if self.token_valid and state.enabled:
+                return
+            changed = self._changed
+            if self.token_valid and state.retry_at is not None:
+                delay = state.retry_at - clock.monotonic()
+                if delay <= 0:
+                    state.enabled, state.retry_at = True, None  # probe: a 403 disables it again
+                    return
+                await _first_of(changed.wait(), clock.sleep(delay))
+            else:
+                await changed.wait()
+
+
+async def safe_verify(
+    api: AccountApi, now: Callable[[], float], token: str | None
+) -> ScopeReport:
+    """`verify_token` as a boundary: whatever token/info answers, a report (an answer the
+    exporter cannot read is `unverifiable`), never an exception."""
+    try:
+        return await verify_token(api, now, token)
+    except Exception as exc:
+        return unverifiable(f"token/info answered something unreadable ({type(exc).__name__}: {exc})")
+
+
+async def _first_of(*waits: Any) -> None:
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 class Poller:
@@ -108,6 +171,7 @@ class Poller:
         rng: random.Random | None = None,
         token_check_interval: float = TOKEN_CHECK_INTERVAL,
         encoder: Executor | None = None,
+        deadline_bounds: tuple[float, float] = (POLL_DEADLINE_MIN, POLL_DEADLINE_MAX),
     ) -> None:
         self.collectors = [c for c in collectors if settings[c.name].enabled]
         self.settings = settings
@@ -119,6 +183,7 @@ class Poller:
         self.rng = rng or random.Random()  # noqa: S311  # jitter, not cryptography
         self.token_check_interval = token_check_interval
         self.encoder = encoder  # where fragments are encoded; None: the loop's default executor
+        self.deadline_bounds = deadline_bounds
         self.accounts: list[AccountRuntime] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._failing: dict[tuple[str, str], str] = {}
@@ -178,7 +243,7 @@ class Poller:
 
     async def _run(self, account: AccountRuntime, collector: Collector[Any]) -> None:
         while True:
-            await account.wait_usable(collector.name)
+            await account.wait_usable(collector.name, self.clock)
             started = self.clock.monotonic()
             await self.poll_once(account, collector)
             interval = account.plan.intervals.get(
@@ -211,6 +276,8 @@ class Poller:
             error = f"unexpected API answer: {exc}"
         except SampleError as exc:
             error = f"unusable value in the API answer: {exc}"
+        except PollDeadlineError as exc:
+            error = str(exc)
         except Exception as exc:  # a collector bug must end this poll only, never the task
             error = f"internal error: {type(exc).__name__}: {exc}"
             bug = exc
@@ -219,6 +286,7 @@ class Poller:
         duration = self.clock.monotonic() - started
         now = self.clock.time()
         if error is None:
+            self._scope_granted(account, collector, log)
             account.requests_per_poll[collector.name] = requests[0]
             self.replan(account)
             snapshot = Snapshot(data, now, None, now, duration, fragment, self.clock.monotonic())
@@ -246,13 +314,29 @@ class Poller:
     ) -> tuple[Any, Mapping[str, bytes]]:
         """Fetch and parse, then make and encode the samples off the event loop; when the data
         equals the last good data, its fragment is kept instead of encoded again."""
-        data = await collector.fetch(account.api)
-        if previous is not None and previous.fragment is not None and previous.data == data:
-            return previous.data, previous.fragment
-        fragment = await asyncio.get_running_loop().run_in_executor(
-            self.encoder, encode_collector, account.name, collector, data
-        )
+        deadline = self.poll_deadline(previous)
+        try:
+            async with asyncio.timeout(deadline):
+                data = await collector.fetch(account.api)
+                if (previous is not None and previous.fragment is not None
+                        and previous.data == data):
+                    return previous.data, previous.fragment
+                fragment = await asyncio.get_running_loop().run_in_executor(
+                    self.encoder, encode_collector, account.name, collector, data
+                )
+        except TimeoutError:
+            raise PollDeadlineError(
+                f"the poll did not end within its deadline of {deadline:g} s (every page and "
+                "follow-up request included); the API answers too slowly or never ends a list"
+            ) from None
         return data, fragment
+
+    def poll_deadline(self, previous: Snapshot | None) -> float:
+        """How long a poll may take: a few times the last successful one, within bounds."""
+        least, most = self.deadline_bounds
+        if previous is None or previous.fetched_at is None or previous.error is not None:
+            return most
+        return min(most, max(least, POLL_DEADLINE_FACTOR * previous.duration))
 
     @staticmethod
     def _report_failure(log: Log, error: str, bug: Exception | None, *, has_data: bool) -> None:
@@ -268,15 +352,19 @@ class Poller:
         if not account.token_valid:
             return
         account.token_valid = False
+        account.token_refusals += 1
+        account.token_retry_at = self.clock.monotonic() + retry_delay(account.token_refusals)
         account.notify()
         resume = (
-            "polling resumes when the token file changes"
+            "and at once when the token file changes"
             if isinstance(account.settings.token, FileToken)
-            else "then send SIGHUP to reload"
+            else "or at once after SIGHUP"
         )
         log.error(
             f"DigitalOcean rejected the token (401); polling of this account stopped. Create a new "
-            f"read-only token and update {account.settings.origin}: {resume}",
+            f"read-only token and update {account.settings.origin}. Polling resumes when "
+            f"token/info accepts the token again (asked in {retry_delay(1) / 60:.0f} minutes, then "
+            f"less often) {resume}",
             request_id=exc.request_id,
         )
 
@@ -286,37 +374,92 @@ class Poller:
         state = account.state(collector.name)
         if not state.enabled:
             return
+        first = state.missing_scope is None
         state.enabled = False
         state.missing_scope = collector.scope
+        state.refusals += 1
+        state.retry_at = self.clock.monotonic() + retry_delay(state.refusals)
+        if not first:  # a retry found the scope still missing: said already, try later again
+            log.debug("scope still missing; trying again later",
+                      retry_in_seconds=retry_delay(state.refusals))
+            return
         scopes = collector.scope.replace(" ", " and ")
         log.error(
             f"collector disabled for this account: the token lacks the {scopes} scope "
             f"(HTTP 403 from {exc.endpoint}); the other collectors keep running. Add the scope "
-            "to the token to enable it; it resumes when the token changes",
+            f"to the token to enable it; it is tried again in {retry_delay(1) / 60:.0f} minutes "
+            "(then less often), and at once when the token changes",
             scope=collector.scope,
             request_id=exc.request_id,
         )
 
+    def _scope_granted(self, account: AccountRuntime, collector: Collector[Any], log: Log) -> None:
+        state = account.state(collector.name)
+        if state.missing_scope is not None:
+            log.info("collector enabled again: the token now has its scope",
+                     scope=state.missing_scope)
+        state.missing_scope, state.refusals, state.retry_at = None, 0, None
+
     async def _watch_token(self, account: AccountRuntime) -> None:
+        """Every few seconds: a changed token file is verified and taken; a token DigitalOcean
+        refused is asked about again when its retry is due. Nothing raised here ends the task."""
         log = self.log.bind(account=account.name)
-        unreadable: str | None = None
+        failing: str | None = None
         while True:
             await self.clock.sleep(self.token_check_interval)
             try:
-                candidate = account.source.changed_candidate()
-            except TokenSourceError as exc:
-                if unreadable != str(exc):
-                    unreadable = str(exc)
-                    log.warning("token source unreadable; keeping the current token", error=str(exc))
-                continue
-            unreadable = None
-            if candidate is not None:
+                await self._check_token(account, log)
+                failing = None
+            except Exception as exc:  # the watcher's boundary: say it once, keep watching
+                error = f"{type(exc).__name__}: {exc}"
+                if failing != error:
+                    failing = error
+                    log.error("checking the token failed; keeping the current token and "
+                              "checking again", error=error, exc_info=exc)
+
+    async def _check_token(self, account: AccountRuntime, log: Log) -> None:
+        try:
+            candidate = account.source.changed_candidate()
+        except TokenSourceError as exc:
+            if account.unreadable != str(exc):
+                account.unreadable = str(exc)
+                log.warning("token source unreadable; keeping the current token", error=str(exc))
+            return
+        account.unreadable = None
+        now = self.clock.monotonic()
+        if candidate is not None:
+            if account.candidate_retry_at is None or now >= account.candidate_retry_at:
                 await self.try_new_token(account, candidate, log)
+        elif (not account.token_valid and account.token_retry_at is not None
+              and now >= account.token_retry_at):
+            await self._recheck_refused_token(account, log)
+
+    async def _recheck_refused_token(self, account: AccountRuntime, log: Log) -> None:
+        """After a 401, ask token/info once whether the same token is accepted again."""
+        report = await safe_verify(account.api, self.clock.time, None)
+        if report.verdict in ("invalid", "unverifiable"):
+            account.token_refusals += 1
+            account.token_retry_at = self.clock.monotonic() + retry_delay(account.token_refusals)
+            log.debug("the token is still refused", reason=report.reason)
+            return
+        log.info("DigitalOcean accepts the token again; polling resumes")
+        account.token_valid, account.token_refusals, account.token_retry_at = True, 0, None
+        account.notify()
 
     async def try_new_token(self, account: AccountRuntime, candidate: str, log: Log) -> bool:
         """Verify a changed token and switch to it only if the token policy allows it."""
         self.remember_secret(candidate)
-        report = await verify_token(account.api, self.clock.time, candidate)
+        report = await safe_verify(account.api, self.clock.time, candidate)
+        if report.verdict == "unverifiable":
+            # never adopt a replacement nobody could check: it may be write-capable
+            account.candidate_retry_at = self.clock.monotonic() + CANDIDATE_RETRY
+            log.warning(
+                "could not verify the changed token; the previous token stays in use, and the "
+                f"new one is checked again in {CANDIDATE_RETRY:.0f} s",
+                reason=report.reason,
+            )
+            return False
+        account.candidate_retry_at = None
         decision = decide(
             account.name,
             account.settings.origin,
@@ -332,9 +475,9 @@ class Poller:
             return False
         account.source.accept(candidate)
         account.report = report
-        account.token_valid = True
+        account.token_valid, account.token_refusals, account.token_retry_at = True, 0, None
         for state in account.collectors.values():
-            state.enabled, state.missing_scope = True, None
+            state.enabled, state.missing_scope, state.refusals, state.retry_at = True, None, 0, None
         if decision.level == "warning":
             log.warning(decision.message)
         log.info("token changed; using the new token", read_only=report.read_only)

@@ -260,3 +260,49 @@ async def test_partner_network_connect_read_is_refused_at_startup(tmp_path: Path
     [refused] = [e for e in events if e["level"] == "error"]
     assert refused["scopes"] == ["partner_network_connect:read"]
     assert "partner_network_connect:read appears on PATCH " in str(refused["event"])
+
+
+async def test_a_reload_that_raises_is_reported_and_the_daemon_keeps_running(
+    running: Running
+) -> None:
+    def broken() -> Settings:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    running.daemon.reload_settings = broken
+    with captured_logs() as (stream, _):
+        assert not await running.daemon.reload()
+    [event] = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert event["event"] == ("configuration reload failed unexpectedly; keeping the running "
+                              "configuration")
+    assert event["error"] == "RecursionError: maximum recursion depth exceeded"
+    assert (await running.poll("staging", "droplets")).ok
+
+
+async def test_token_info_answers_that_cannot_be_read_do_not_stop_startup(tmp_path: Path) -> None:
+    """Deeply nested JSON from token/info: unverifiable (warned, the default policy), not a
+    crash with a traceback."""
+    nested = b"[" * 200_000 + b"]" * 200_000
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/oauth/token/info":
+            return httpx.Response(200, content=nested, headers={"content-type": "application/json"})
+        return httpx.Response(200, json={"droplets": [], "links": {}, "meta": {"total": 0}})
+
+    token = write_token(tmp_path, "t", READ_TOKEN)
+    config = write_config(tmp_path, f"accounts: [{{name: a, token_file: {token}}}]\n"
+                                    "api: {url: http://127.0.0.1:9, auth_url: http://127.0.0.1:9}\n"
+                                    "collectors: {" + ", ".join(
+                                        f"{c.name}: {{enabled: {str(c.name == 'droplets').lower()}}}"
+                                        for c in COLLECTORS) + "}\n")
+    settings = load_settings(config, {}, collector_defaults())
+    with captured_logs() as (stream, _):
+        daemon = Daemon(settings, ServeOptions("127.0.0.1", 0, "/metrics"), collectors=COLLECTORS,
+                        reload_settings=lambda: settings, redactor=Redactor(), environ={},
+                        handle_signals=False, transport=httpx.MockTransport(answer))
+        task = asyncio.create_task(daemon.run())
+        await eventually(lambda: task.done() or daemon.readiness()[0])
+        daemon.request_stop()
+        assert await asyncio.wait_for(task, 10) == 0
+    warnings = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert any("could not verify" in str(e["event"]) for e in warnings if e["level"] == "warning")
+    assert "Traceback" not in stream.getvalue()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import json
 import random
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,9 +21,9 @@ from exporter.collectors import billing, droplets, volumes
 from exporter.config import AccountSettings, CollectorSettings, TokenPolicy
 from exporter.exposition import encode_collector
 from exporter.logs import get_logger
-from exporter.poller import AccountRuntime, Poller
+from exporter.poller import TOKEN_CHECK_INTERVAL, AccountRuntime, Poller, retry_delay
 from exporter.scopes import classify
-from exporter.snapshot import SnapshotStore
+from exporter.snapshot import Snapshot, SnapshotStore
 from exporter.tokens import FileToken, TokenSource
 from tests.conftest import OTHER_TOKEN, READ_TOKEN, WRITE_TOKEN, FakeClock, spec_example
 
@@ -165,12 +167,12 @@ async def test_401_stops_the_account_until_a_good_token_arrives(
     snapshot = await setup.poller.poll_once(setup.account, droplets.COLLECTOR)
     assert not snapshot.ok
     assert not setup.account.token_valid
-    waiter = asyncio.create_task(setup.account.wait_usable("volumes"))
+    waiter = asyncio.create_task(setup.account.wait_usable("volumes", setup.clock))
     await asyncio.sleep(0)
     assert not waiter.done()
     [error] = [e for e in events(log_stream) if e["level"] == "error"]
     assert "rejected the token (401)" in str(error["event"])
-    assert "polling resumes when the token file changes" in str(error["event"])
+    assert "at once when the token file changes" in str(error["event"])
     # rotation: the file changes, token/info says read-only, polling resumes
     respx.get(f"{AUTH}/v1/oauth/token/info").mock(return_value=httpx.Response(
         200, json={"scopes": ["read"], "expires_in_seconds": None}
@@ -269,3 +271,133 @@ async def test_running_tasks_poll_at_start_and_report_readiness(setup: Setup) ->
         if setup.poller.ready()[0]:
             break
     assert setup.poller.ready() == (True, [])
+
+
+# -- hostile input (issue 18): deadlines, retries after refusals, boundaries ------------------
+
+
+async def test_a_poll_that_never_ends_fails_at_its_deadline(setup: Setup) -> None:
+    """A trickled body or an endless `next` chain: the whole poll has a deadline."""
+    async def forever(reader: Any) -> Any:
+        await asyncio.Event().wait()
+
+    stuck = dataclasses.replace(droplets.COLLECTOR, fetch=forever)
+    setup.poller.deadline_bounds = (0.05, 0.1)
+    snapshot = await asyncio.wait_for(setup.poller.poll_once(setup.account, stuck), 5)
+    assert snapshot.error == (
+        "the poll did not end within its deadline of 0.1 s (every page and follow-up request "
+        "included); the API answers too slowly or never ends a list"
+    )
+
+
+def test_the_deadline_follows_the_last_successful_duration(setup: Setup) -> None:
+    poller = setup.poller
+    assert poller.poll_deadline(None) == 600
+    assert poller.poll_deadline(Snapshot((), 1.0, None, 1.0, 2.0)) == 60  # at least a minute
+    assert poller.poll_deadline(Snapshot((), 1.0, None, 1.0, 30.0)) == 150  # five times
+    assert poller.poll_deadline(Snapshot((), 1.0, None, 1.0, 300.0)) == 600  # at most ten minutes
+    assert poller.poll_deadline(Snapshot((), 1.0, "failed", 1.0, 30.0)) == 600
+
+
+@respx.mock
+async def test_a_transient_401_heals_after_a_back_off(setup: Setup, log_stream: io.StringIO) -> None:
+    respx.get(f"{API}/v2/droplets").mock(return_value=httpx.Response(
+        401, json={"id": "unauthorized", "message": "Unable to authenticate you."}
+    ))
+    info = respx.get(f"{AUTH}/v1/oauth/token/info").mock(return_value=httpx.Response(
+        200, json={"scopes": ["droplet:read"]}
+    ))
+    await setup.poller.poll_once(setup.account, droplets.COLLECTOR)
+    assert not setup.account.token_valid
+    log = get_logger("t")
+    await setup.poller._check_token(setup.account, log)
+    assert info.call_count == 0  # not due yet: not asked every 5 s
+    setup.clock.advance(retry_delay(1))
+    await setup.poller._check_token(setup.account, log)
+    assert info.call_count == 1
+    assert setup.account.token_valid
+    assert any(e["event"] == "DigitalOcean accepts the token again; polling resumes"
+               for e in events(log_stream))
+
+
+@respx.mock
+async def test_a_401_that_lasts_is_asked_about_less_and_less_often(setup: Setup) -> None:
+    respx.get(f"{API}/v2/droplets").mock(return_value=httpx.Response(401, json={}))
+    info = respx.get(f"{AUTH}/v1/oauth/token/info").mock(return_value=httpx.Response(401, json={}))
+    await setup.poller.poll_once(setup.account, droplets.COLLECTOR)
+    started = setup.clock.monotonic()
+    while setup.clock.monotonic() - started < 6 * 3600:
+        setup.clock.advance(TOKEN_CHECK_INTERVAL)
+        await setup.poller._check_token(setup.account, get_logger("t"))
+    assert not setup.account.token_valid
+    assert info.call_count == 7  # after 15, 30, 60, 60, 60, 60, 60 minutes: ~1 an hour
+
+
+@respx.mock
+async def test_a_transient_403_is_retried_after_a_back_off(
+    setup: Setup, log_stream: io.StringIO
+) -> None:
+    route = respx.get(f"{API}/v2/droplets").mock(return_value=httpx.Response(
+        403, json={"id": "forbidden", "message": "You are not authorized to perform this operation."}
+    ))
+    await setup.poller.poll_once(setup.account, droplets.COLLECTOR)
+    state = setup.account.state("droplets")
+    assert not state.enabled
+    started = setup.clock.monotonic()
+    await setup.account.wait_usable("droplets", setup.clock)  # the fake clock sleeps at once
+    assert setup.clock.monotonic() - started == retry_delay(1)
+    assert state.enabled  # one probe poll
+    await setup.poller.poll_once(setup.account, droplets.COLLECTOR)  # still 403: quietly off
+    assert not state.enabled
+    assert state.retry_at == setup.clock.monotonic() + retry_delay(2)
+    mock_fleet()
+    await setup.account.wait_usable("droplets", setup.clock)
+    assert (await setup.poller.poll_once(setup.account, droplets.COLLECTOR)).ok
+    assert route.call_count >= 2
+    errors = [e for e in events(log_stream) if e["level"] == "error"]
+    assert len(errors) == 1  # the 403 was said once, not on every retry
+    assert any(e["event"] == "collector enabled again: the token now has its scope"
+               for e in events(log_stream))
+
+
+@respx.mock
+async def test_a_replacement_token_that_cannot_be_verified_is_not_adopted(
+    setup: Setup, log_stream: io.StringIO
+) -> None:
+    """token/info answering 503 at the moment of rotation must not let a token in unchecked."""
+    info = respx.get(f"{AUTH}/v1/oauth/token/info").mock(return_value=httpx.Response(
+        503, json={"id": "service_unavailable", "message": "try later"}
+    ))
+    setup.token_file.write_text(WRITE_TOKEN)
+    await setup.poller._check_token(setup.account, get_logger("t"))
+    assert setup.account.source.token == READ_TOKEN
+    calls = info.call_count
+    setup.clock.advance(TOKEN_CHECK_INTERVAL)
+    await setup.poller._check_token(setup.account, get_logger("t"))
+    assert info.call_count == calls  # asked again only after a minute, not every 5 s
+    assert any("the previous token stays in use" in str(e["event"]) for e in events(log_stream))
+    info.mock(return_value=httpx.Response(200, json={"scopes": ["droplet:read", "droplet:delete"]}))
+    setup.clock.advance(60)
+    await setup.poller._check_token(setup.account, get_logger("t"))
+    assert setup.account.source.token == READ_TOKEN  # verified at last: write-capable, refused
+
+
+class ExplodingSource(TokenSource):
+    def changed_candidate(self) -> str | None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+
+async def test_the_token_watcher_survives_anything_and_says_it_once(
+    setup: Setup, log_stream: io.StringIO
+) -> None:
+    setup.account.source = ExplodingSource(FileToken(setup.token_file), {})
+    watcher = asyncio.create_task(setup.poller._watch_token(setup.account))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not watcher.done()
+    watcher.cancel()
+    failures = [e for e in events(log_stream) if e["level"] == "error"]
+    assert [e["event"] for e in failures] == [
+        "checking the token failed; keeping the current token and checking again"
+    ]
+    assert failures[0]["error"] == "RecursionError: maximum recursion depth exceeded"
