@@ -85,8 +85,10 @@ class FakeReader:
     """
 
     def __init__(self, answers: Mapping[str, Answer], *, now: float = 1_790_000_000.0,
-                 page_size: int = PER_PAGE) -> None:
+                 page_size: int = PER_PAGE,
+                 fallback: Callable[[str], Answer | None] | None = None) -> None:
         self.answers = dict(answers)
+        self.fallback = fallback  # answers an endpoint template that no route names
         self.wall = now
         self.page_size = page_size
         self.requests: list[Request] = []
@@ -102,6 +104,8 @@ class FakeReader:
         found = self.answers.get(route(endpoint, path, params))
         if found is None and path:
             found = self.answers.get(route(endpoint, None, params))
+        if found is None and self.fallback is not None and not params:
+            found = self.fallback(endpoint)
         return found
 
     async def _answer(self, request: Request) -> Any:
