@@ -261,26 +261,12 @@ class Poller:
         requests = [0]
         counting = request_counter.set(requests)
         bug: Exception | None = None
+        said = False  # a 401 or 403 has its own log line; no second one for the same poll
         try:
             data, fragment = await self._collect(account, collector, previous)
             error = None
-        except TokenRejectedError as exc:
-            error = str(exc)
-            self._token_rejected(account, exc, log)
-        except ScopeMissingError as exc:
-            error = str(exc)
-            self._scope_missing(account, collector, exc, log)
-        except ApiError as exc:
-            error = str(exc)
-        except ShapeError as exc:
-            error = f"unexpected API answer: {exc}"
-        except SampleError as exc:
-            error = f"unusable value in the API answer: {exc}"
-        except PollDeadlineError as exc:
-            error = str(exc)
-        except Exception as exc:  # a collector bug must end this poll only, never the task
-            error = f"internal error: {type(exc).__name__}: {exc}"
-            bug = exc
+        except Exception as exc:  # the poll's boundary: whatever happened, this poll failed
+            error, said, bug = self._failure(account, collector, exc, log)
         finally:
             request_counter.reset(counting)
         duration = self.clock.monotonic() - started
@@ -305,9 +291,29 @@ class Poller:
             )
             if self._failing.get(key) != error:
                 self._failing[key] = error
-                self._report_failure(log, error, bug, has_data=snapshot.fetched_at is not None)
+                if not said:
+                    self._report_failure(log, error, bug, has_data=snapshot.fetched_at is not None)
         self.store.publish(key, snapshot)
         return snapshot
+
+    def _failure(
+        self, account: AccountRuntime, collector: Collector[Any], exc: Exception, log: Log
+    ) -> tuple[str, bool, Exception | None]:
+        """Why a poll failed, whether that was logged already, and the exception if it is a bug."""
+        if isinstance(exc, TokenRejectedError):
+            self._token_rejected(account, exc, log)
+            return str(exc), True, None
+        if isinstance(exc, ScopeMissingError):
+            self._scope_missing(account, collector, exc, log)
+            return str(exc), True, None
+        if isinstance(exc, ApiError | PollDeadlineError):
+            return str(exc), False, None
+        if isinstance(exc, ShapeError):
+            return f"unexpected API answer: {exc}", False, None
+        if isinstance(exc, SampleError):
+            return f"unusable value in the API answer: {exc}", False, None
+        # a collector bug ends this poll only, never the task
+        return f"internal error: {type(exc).__name__}: {exc}", False, exc
 
     async def _collect(
         self, account: AccountRuntime, collector: Collector[Any], previous: Snapshot | None

@@ -249,6 +249,8 @@ async def test_403_disables_only_that_collector_and_names_the_scope(
     assert error["scope"] == "billing:read"
     assert error["collector"] == "billing"
     assert "lacks the billing:read scope" in str(error["event"])
+    # one line says it all: no second "poll failed" line for the same 403
+    assert [e for e in events(log_stream) if e["level"] == "warning"] == []
 
 
 @respx.mock
