@@ -244,13 +244,13 @@ def concrete(simulator: Simulator, account: str, template: str) -> str:
     """A path of `template` naming an object of `account`'s fleet."""
     resources = simulator.fleet(account).resources
     if template == "/v2/uptime/checks/{check_id}/state":
-        return template.replace("{check_id}", str(resources.uptime_checks[0].id))
+        return template.replace("{check_id}", str(resources.objects("uptime_checks")[0].id))
     if template == "/v2/projects/{project_id}/resources":
-        return template.replace("{project_id}", str(resources.projects[-1].id))
+        return template.replace("{project_id}", str(resources.objects("projects")[-1].id))
     if template == "/v2/domains/{domain_name}/records":
-        return template.replace("{domain_name}", str(resources.domains[0].id))
+        return template.replace("{domain_name}", str(resources.objects("domains")[0].id))
     if template == "/v2/vpcs/{vpc_id}/members":
-        return template.replace("{vpc_id}", str(resources.vpcs[0].id))
+        return template.replace("{vpc_id}", str(resources.objects("custom_vpcs")[0].id))
     if template == BILLING_TEMPLATED[0]:
         invoices, preview = simulator.fleet(account).billing.invoices(START)
         newest = invoices[0] if invoices else preview
@@ -386,7 +386,7 @@ def test_the_endpoints_with_ids_conform(
     client = connect(rich, READ_ONLY)
     resources = rich.fleet("acme").resources
     objects = (
-        resources.uptime_checks if "uptime" in template else resources.projects
+        resources.objects("uptime_checks" if "uptime" in template else "projects")
     )
     for listed in objects:
         name = "{check_id}" if "uptime" in template else "{project_id}"
@@ -612,7 +612,7 @@ def test_the_spec_gaps_are_real_and_the_only_ones(
     fleet = rich.fleet("acme")
     project = next(
         str(p.id)
-        for p in fleet.resources.projects
+        for p in fleet.resources.objects("projects")
         if any(b"do:app:" in e.body for e in fleet.project_resources(str(p.id)) or ())
     )
     with_apps = client.get(f"/v2/projects/{project}/resources", params={"per_page": 200})

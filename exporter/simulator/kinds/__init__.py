@@ -14,8 +14,12 @@ and give `FleetSpec` its count field (a test checks that the two agree).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from exporter.simulator.building import BuildContext
 from exporter.simulator.handling import Endpoint
-from exporter.simulator.kind import Kind
+from exporter.simulator.kind import Kind, build_order
 from exporter.simulator.kinds import (
     account,
     apps,
@@ -41,34 +45,38 @@ from exporter.simulator.kinds import (
     volumes,
     vpcs,
 )
-from exporter.simulator.resources import ResourceCounts
+from exporter.simulator.resources import Forget, ResourceCounts, Resources
 from exporter.simulator.spec import FleetSpec
 
 KINDS: tuple[Kind, ...] = (
     account.KIND,
     droplets.KIND,
     gpu_droplets.KIND,
-    volumes.KIND,
     billing.KIND,
-    snapshots.KIND,
-    reserved_ips.KIND,
-    reserved_ipv6s.KIND,
+    projects.KIND,
+    certificates.KIND,
     load_balancers.KIND,
     kubernetes_clusters.KIND,
+    reserved_ips.KIND,
+    reserved_ipv6s.KIND,
     databases.KIND,
     apps.KIND,
+    cdn_endpoints.KIND,
+    spaces_buckets.KIND,
     domains.KIND,
     firewalls.KIND,
-    vpcs.KIND,
-    cdn_endpoints.KIND,
-    certificates.KIND,
     uptime_checks.KIND,
-    projects.KIND,
-    spaces_buckets.KIND,
+    snapshots.KIND,
     registry.KIND,
+    volumes.KIND,
+    vpcs.KIND,
     tags.KIND,
     catalog.KIND,
 )
+
+BUILD_ORDER: tuple[Kind, ...] = build_order(KINDS)
+"""KINDS order, a kind moved after the kinds it declares `after=` (CDN endpoints after the
+Spaces buckets they are counted before)."""
 
 COUNTED: tuple[Kind, ...] = tuple(kind for kind in KINDS if kind.count is not None)
 """The kinds a fleet has a number of: each is a `FleetSpec` field and a scenario key."""
@@ -102,3 +110,29 @@ def resource_counts(spec: FleetSpec) -> ResourceCounts:
         given: int | None = getattr(spec, kind.name)
         counts[kind.name] = kind.count.resolve(given, spec.droplets, spec.problems, counts)
     return ResourceCounts(counts)
+
+
+def plan_resources(context: BuildContext) -> None:
+    """The kinds' `plan` steps, before volumes are attached (Kubernetes nodes)."""
+    for kind in BUILD_ORDER:
+        if kind.plan is not None:
+            kind.plan(context)
+
+
+def build_resources(context: BuildContext, volumes: Sequence[dict[str, Any]]) -> Resources:
+    """Every kind's objects, once the Droplets and volumes are final, in `BUILD_ORDER`."""
+    context.volumes = volumes
+    for kind in BUILD_ORDER:
+        if kind.build is None:
+            continue
+        context.building(kind.after)
+        built = kind.build(context)
+        if built is not None:
+            context.keep(kind.name, built)
+    context.building(())
+    return context.resources()
+
+
+def forgetting() -> dict[str, Forget]:
+    """How each kind that points at Droplets lets go of destroyed ones."""
+    return {kind.name: kind.forget for kind in KINDS if kind.forget is not None}
