@@ -103,11 +103,15 @@ def all_endpoints() -> tuple[Endpoint, ...]:
 def resource_counts(spec: FleetSpec) -> ResourceCounts:
     """The derived counts of `spec`: explicit ones as given, None in proportion to the
     Droplets (see each kind's `Count`), raised with `problems=True`."""
+    unknown = sorted(set(dict(spec.counts)) - {kind.name for kind in COUNTED})
+    if unknown:
+        known = ", ".join(kind.name for kind in COUNTED)
+        raise ValueError(f"FleetSpec: no kind counts {', '.join(unknown)}; kinds: {known}")
     counts: dict[str, int] = {}
     for kind in COUNTED:
         if kind.count is None or kind.count.derive is None:
             continue
-        given: int | None = getattr(spec, kind.name)
+        given = spec.count(kind.name)
         counts[kind.name] = kind.count.resolve(given, spec.droplets, spec.problems, counts)
     return ResourceCounts(counts)
 
