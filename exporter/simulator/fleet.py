@@ -1,5 +1,5 @@
 """One account's resources: Droplets, GPU Droplets, volumes, the account object, billing, and
-(through `resources.py`) everything else the account runs.
+(`Resources`, built by the kind modules) everything else the account runs.
 
 A fleet is generated deterministically from a `FleetSpec` (same seed, same bytes) or loaded
 verbatim from JSON objects (`Fleet.from_objects`, e.g. the spec's own examples). Each object is
@@ -9,8 +9,8 @@ never sees a half-changed fleet; the listings derived from the Droplets (project
 VPC members, tags) are rebuilt on first use after a change.
 
 Droplets and volumes are `ListedObject`s (`objects.py`) whose JSON `droplet_factory.py`
-makes; every other kind is an `Item` made in `resources.py` (see its docstring for how they
-are kept consistent with the Droplets).
+makes; every other kind is an `Item` made by its kind module (`kinds/<name>.py`, see
+`resources.py` for how they are kept consistent with the Droplets).
 """
 
 from __future__ import annotations
@@ -330,7 +330,8 @@ class Fleet:
     ) -> Fleet:
         """A fleet that serves exactly these objects, in this order.
 
-        `resources` are the other kinds, each a list of API objects unless said otherwise:
+        `resources` are the other kinds (each kind's `given_keys`, see `verbatim.py`), each a
+        list of API objects unless said otherwise:
         snapshots, reserved_ips (also served as floating IPs), reserved_ipv6s, load_balancers,
         kubernetes_clusters, databases (with credentials: tokens without
         `database:view_credentials` get them removed), apps, domains, domain_records

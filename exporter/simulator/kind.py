@@ -3,8 +3,10 @@
 A kind module (`exporter/simulator/kinds/<name>.py`) declares one `KIND`: its name (the count
 key of `FleetSpec` and of scenario files), the routes it serves with the read scope each needs
 (from the spec's `security`), the list endpoint that serves it, how many of it a fleet has by
-default, and where its objects are built. `exporter.simulator.kinds.KINDS` collects them; the
-route table, the fleet counts and their validation are derived from it.
+default, how its objects are built (`build`, reading the kinds named in `after`) and how they
+are taken verbatim (`given`). `exporter.simulator.kinds.KINDS` collects them; the route table,
+the fleet counts and their validation, the build order and `Fleet.from_objects` are derived
+from it.
 """
 
 from __future__ import annotations

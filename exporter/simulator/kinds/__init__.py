@@ -1,15 +1,17 @@
 """Every DigitalOcean product the simulator serves, one module each, collected in `KINDS`.
 
 Each module declares one `KIND` (see `exporter.simulator.kind.Kind`): its name (the count
-key), its routes with their scopes, its list endpoint, its default count and where its objects
-are built. Everything that lists kinds is derived from `KINDS`: the route table
-(`exporter.simulator.endpoints.ENDPOINTS`), the fleet counts (`resource_counts`, the checks on
-`FleetSpec`'s count fields, the scenario keys that are counts) and what `/_simulator/state`
-reports. KINDS order is the order counts are worked out in: a default may depend on the
-counts before it (Spaces buckets on CDN endpoints).
+key), its routes with their scopes, its list endpoint, its default count, its builder and
+how it takes objects given verbatim. Everything that lists kinds is derived from `KINDS`: the
+route table (`exporter.simulator.endpoints.ENDPOINTS`), the fleet counts (`resource_counts`,
+the counts `FleetSpec` accepts, the scenario keys that are counts), the build
+(`build_resources`, in `BUILD_ORDER`), `Fleet.from_objects` (`verbatim.py`) and what
+`/_simulator/state` reports. KINDS order is the order counts are worked out in (a default may
+depend on the counts before it: Spaces buckets on CDN endpoints) and kinds are built in (a
+kind waits for those it declares `after=`); it is also the order of each project's resources.
 
-Adding a kind: write `kinds/<name>.py` with its handlers and `KIND`, add it to `KINDS` below,
-and give `FleetSpec` its count field (a test checks that the two agree).
+Adding a kind: write `kinds/<name>.py` with its handlers, builder and `KIND`, and add it to
+`KINDS` below.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ BUILD_ORDER: tuple[Kind, ...] = build_order(KINDS)
 Spaces buckets they are counted before)."""
 
 COUNTED: tuple[Kind, ...] = tuple(kind for kind in KINDS if kind.count is not None)
-"""The kinds a fleet has a number of: each is a `FleetSpec` field and a scenario key."""
+"""The kinds a fleet has a number of: each is a `FleetSpec` keyword and a scenario key."""
 
 DERIVED_COUNTS: tuple[str, ...] = tuple(
     kind.name for kind in COUNTED if kind.count is not None and kind.count.derive is not None
