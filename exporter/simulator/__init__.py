@@ -22,8 +22,8 @@ the billing history and Billing Insights are all computed from what the fleet's 
 cost (`ledger.py`), so an estimate made from the served resources can be checked exactly.
 
 Each product is one module of `exporter/simulator/kinds/` (its routes, scopes, count and
-builder), collected in `kinds.KINDS`; the route table and the fleet counts are derived from
-it (README.md: "Adding a kind").
+builder), collected in `kinds.KINDS`; the route table, the fleet counts, the build order and
+`Fleet.from_objects` are derived from it (README.md: "Adding a kind").
 
 Besides Droplets, volumes, the account and billing, every other resource an account runs is
 served (snapshots, reserved IPs, load balancers, Kubernetes, databases, apps, domains and
@@ -31,11 +31,12 @@ records, firewalls, VPCs and members, CDN, certificates, registry, uptime, proje
 sizes, regions), generated to agree with the Droplets: see the README's endpoint table.
 
 Module map: config (frozen descriptions), catalog (regions, sizes, images, prices), fleet
-(Droplets, volumes and their cached JSON; the live `Fleet`), resources (every other resource,
-generated), items (serialised objects whose bytes depend on the clock or other objects),
-views (project resources, VPC members and tags, derived from the live fleet), verbatim
-(objects given to `Fleet.from_objects`), ledger (what each resource costs, by DigitalOcean's
-rules and the exporter's price table), billing (balance, invoices, summaries, history and
+(Droplets, volumes and their cached JSON; the live `Fleet`), resources (every other kind's
+objects by kind name), building (what a kind's builder works with), items (serialised
+objects whose bytes depend on the clock or other objects), views (project resources, VPC
+members and tags, derived from the live fleet), verbatim (objects given to
+`Fleet.from_objects`), ledger (what each resource costs, by DigitalOcean's rules and the
+exporter's price table), billing (balance, invoices, summaries, history and
 insights from the ledger), timefmt, paging, ratelimit, faults, endpoints (one
 handler per GET endpoint), server (the `Simulator` and the order requests are judged in),
 transport (HTTP), control (`/_simulator/` API), scenario (YAML), demo (`demo_config`).

@@ -82,9 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"  account {account}: {len(fleet.droplets)} droplets, "
             f"{len(fleet.gpu_droplets)} GPU droplets, {len(fleet.volumes)} volumes, "
-            f"{len(resources.snapshots)} snapshots, {len(resources.load_balancers)} load "
-            f"balancers, {len(resources.kubernetes_clusters)} Kubernetes clusters, "
-            f"{len(resources.databases)} databases, {len(resources.apps)} apps; "
+            f"{len(resources.objects('snapshots'))} snapshots, "
+            f"{len(resources.objects('load_balancers'))} load balancers, "
+            f"{len(resources.objects('kubernetes_clusters'))} Kubernetes clusters, "
+            f"{len(resources.objects('databases'))} databases, "
+            f"{len(resources.objects('apps'))} apps; "
             f"tokens: {', '.join(token_names) or '(none)'}",
             flush=True,
         )

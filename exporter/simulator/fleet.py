@@ -1,5 +1,5 @@
 """One account's resources: Droplets, GPU Droplets, volumes, the account object, billing, and
-(through `resources.py`) everything else the account runs.
+(`Resources`, built by the kind modules) everything else the account runs.
 
 A fleet is generated deterministically from a `FleetSpec` (same seed, same bytes) or loaded
 verbatim from JSON objects (`Fleet.from_objects`, e.g. the spec's own examples). Each object is
@@ -9,8 +9,8 @@ never sees a half-changed fleet; the listings derived from the Droplets (project
 VPC members, tags) are rebuilt on first use after a change.
 
 Droplets and volumes are `ListedObject`s (`objects.py`) whose JSON `droplet_factory.py`
-makes; every other kind is an `Item` made in `resources.py` (see its docstring for how they
-are kept consistent with the Droplets).
+makes; every other kind is an `Item` made by its kind module (`kinds/<name>.py`, see
+`resources.py` for how they are kept consistent with the Droplets).
 """
 
 from __future__ import annotations
@@ -22,19 +22,20 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from exporter.simulator.billing import Billing, Customer, GeneratedBilling, StaticBilling
+from exporter.simulator.building import BuildContext
 from exporter.simulator.determinism import seeded_random, stable_hex, stable_int
 from exporter.simulator.droplet_factory import DropletFactory
 from exporter.simulator.items import DropletLookup, Item
-from exporter.simulator.kinds import resource_counts
+from exporter.simulator.kinds import build_resources, forgetting, plan_resources, resource_counts
+from exporter.simulator.kinds.projects import projects
+from exporter.simulator.kinds.reserved_ips import reserved_ips
+from exporter.simulator.kinds.uptime_checks import uptime_checks
+from exporter.simulator.kinds.vpcs import vpcs
 from exporter.simulator.ledger import Ledger, build_ledger
 from exporter.simulator.objects import ListedObject, listed_droplet, listed_volume
-from exporter.simulator.resources import (
-    ResourceBuilder,
-    Resources,
-    forget_droplets,
-)
+from exporter.simulator.resources import Resources, forget_droplets
 from exporter.simulator.spec import FleetSpec
-from exporter.simulator.verbatim import GivenObjects, resources_from_objects
+from exporter.simulator.verbatim import resources_from_objects
 from exporter.simulator.views import Entry, project_listing, tag_listing, vpc_listing
 
 JsonObject = dict[str, Any]
@@ -131,12 +132,13 @@ class Fleet:
 
     def _index_resources(self) -> None:
         resources = self._resources
-        self._checks_by_id = {str(check.id): check for check in resources.uptime_checks}
-        self._vpcs_by_id = {str(vpc.id): vpc for vpc in resources.vpcs}
-        self._projects_by_id = {str(project.id): project for project in resources.projects}
+        self._checks_by_id = {str(check.id): check for check in uptime_checks(resources)}
+        self._vpcs_by_id = {str(vpc.id): vpc for vpc in vpcs(resources)}
+        self._projects_by_id = {str(project.id): project for project in projects(resources)}
+        listed = projects(resources)
         default = next(
-            (p for p in resources.projects if b'"is_default":true' in p.parts[0]),
-            resources.projects[0] if resources.projects else None,
+            (p for p in listed if b'"is_default":true' in p.parts[0]),
+            listed[0] if listed else None,
         )
         self._default_project = "" if default is None else str(default.id)
 
@@ -210,7 +212,7 @@ class Fleet:
                 regular_index += 1
 
         account = cls._account_object(spec, account_name, total, team_name, email)
-        builder = ResourceBuilder(
+        context = BuildContext(
             spec,
             account_name,
             factory,
@@ -225,16 +227,16 @@ class Fleet:
         )
         # Kubernetes nodes are Droplets of the fleet: they are chosen (and renamed, resized,
         # moved) before volumes are attached, so attachments agree with the nodes' regions.
-        builder.plan_kubernetes()
+        plan_resources(context)
         volumes = cls._generate_volumes(
             spec=spec, factory=factory, rng=rng, droplets=regular, start=start, span=span
         )
-        resources = builder.build(volumes)
+        resources = build_resources(context, volumes)
         if len(regular) + len(gpu) != total:  # dedicated node Droplets of a tiny fleet
             account = cls._account_object(spec, account_name, len(regular) + len(gpu), team_name, email)
         # An account holding more reserved IPs than the default limit had it raised.
         for limit in ("floating_ip_limit", "reserved_ip_limit"):
-            account[limit] = max(account[limit], len(resources.reserved_ips))
+            account[limit] = max(account[limit], len(reserved_ips(resources)))
         return cls(
             droplets=[factory.listed(d) for d in regular],
             gpu_droplets=[factory.listed(d) for d in gpu],
@@ -328,7 +330,8 @@ class Fleet:
     ) -> Fleet:
         """A fleet that serves exactly these objects, in this order.
 
-        `resources` are the other kinds, each a list of API objects unless said otherwise:
+        `resources` are the other kinds (each kind's `given_keys`, see `verbatim.py`), each a
+        list of API objects unless said otherwise:
         snapshots, reserved_ips (also served as floating IPs), reserved_ipv6s, load_balancers,
         kubernetes_clusters, databases (with credentials: tokens without
         `database:view_credentials` get them removed), apps, domains, domain_records
@@ -354,7 +357,13 @@ class Fleet:
             )
         )
         try:
-            given = GivenObjects(**resources)
+            given = resources_from_objects(
+                resources,
+                volumes=volumes,
+                owner_uuid=str(account_object.get("uuid", "")),
+                owner_id=default_owner_id(account_name),
+                account_name=account_name,
+            )
         except TypeError as error:
             raise TypeError(f"Fleet.from_objects: {error}") from None
         fleet = cls(
@@ -364,13 +373,7 @@ class Fleet:
             account=account_object,
             factory=factory,
             spec=spec,
-            resources=resources_from_objects(
-                given,
-                volumes=volumes,
-                owner_uuid=str(account_object.get("uuid", "")),
-                owner_id=default_owner_id(account_name),
-                account_name=account_name,
-            ),
+            resources=given,
         )
         given_billing = (balance, invoices, billing_history, invoice_summaries)
         if any(part is not None for part in given_billing):
@@ -497,8 +500,8 @@ class Fleet:
         return listing.get(vpc_id, ())
 
     def tags(self) -> tuple[Item, ...]:
-        if self._resources.tags is not None:
-            return self._resources.tags
+        if self._resources.has("tags"):
+            return self._resources.objects("tags")
         return self._view(
             "tags", lambda: tag_listing(self._resources, self._all_droplets(), self._volumes)
         )
@@ -542,7 +545,9 @@ class Fleet:
                 )
                 droplets.append(self._factory.listed(droplet))
                 created.append(self._highest_id)
-            self._resources = forget_droplets(self._resources, {int(d.id) for d in destroyed})
+            self._resources = forget_droplets(
+                self._resources, {int(d.id) for d in destroyed}, forgetting()
+            )
             self._droplets = tuple(droplets)
             self._volumes = volumes
             highest = self._highest_id

@@ -667,18 +667,20 @@ def build_ledger(
     droplet_exists: Callable[[int], bool],
 ) -> Ledger:
     """Every charge of a fleet (regular and GPU Droplets in `droplets`)."""
-    clusters = [_json(item) for item in resources.kubernetes_clusters]
-    sizes = _size_prices(resources.sizes)
+    clusters = [_json(item) for item in resources.objects("kubernetes_clusters")]
+    sizes = _size_prices(resources.objects("catalog"))
     charges = [
         *droplet_charges(droplets, node_droplet_ids(clusters)),
         *kubernetes_charges(clusters, sizes),
         *volume_charges(volumes),
-        *snapshot_charges(resources.snapshots),
-        *reserved_ip_charges(resources.reserved_ips, resources.reserved_ipv6s, droplet_exists),
-        *load_balancer_charges(resources.load_balancers),
-        *database_charges(resources.databases),
-        *registry_charges(resources.registry),
-        *app_charges(resources.apps),
-        *spaces_charges(resources.spaces_buckets),
+        *snapshot_charges(resources.objects("snapshots")),
+        *reserved_ip_charges(
+            resources.objects("reserved_ips"), resources.objects("reserved_ipv6s"), droplet_exists
+        ),
+        *load_balancer_charges(resources.objects("load_balancers")),
+        *database_charges(resources.objects("databases")),
+        *registry_charges(next(iter(resources.objects("registry")), None)),
+        *app_charges(resources.objects("apps")),
+        *spaces_charges(resources.objects("spaces_buckets")),
     ]
     return Ledger(tuple(charges))

@@ -27,7 +27,7 @@ from exporter.simulator.config import (
     generated_token,
 )
 from exporter.simulator.kinds import COUNTED
-from exporter.simulator.spec import FleetSpec
+from exporter.simulator.spec import SHAPE_FIELDS, FleetSpec
 
 MONEY = re.compile(r"^-?\d+\.\d{2}$")
 T = TypeVar("T")
@@ -150,8 +150,8 @@ def is_bool(value: object) -> TypeGuard[bool]:
     return isinstance(value, bool)
 
 
-# Scenario keys are the dataclass fields, so a new field is accepted without a second list.
-FLEET_KEYS = frozenset(field.name for field in dataclasses.fields(FleetSpec))
+# Scenario keys are FleetSpec's fields and the kinds' counts, so neither needs a second list.
+FLEET_KEYS = SHAPE_FIELDS | {kind.name for kind in COUNTED}
 TOKEN_KEYS = frozenset(field.name for field in dataclasses.fields(SimToken))
 FAULT_KEYS = frozenset(field.name for field in dataclasses.fields(Fault))
 ACCOUNT_KEYS = frozenset({"name", "team", "email", "resource_owner_id", "fleet", "tokens"})
@@ -173,7 +173,7 @@ def read_counts(
         if kind.count.flag:
             counts[kind.name] = reader.optional_flag(data, kind.name, where)
         else:
-            counts[kind.name] = reader.count(data, kind.name, where, getattr(defaults, kind.name))
+            counts[kind.name] = reader.count(data, kind.name, where, defaults.count(kind.name))
     return counts
 
 

@@ -470,10 +470,10 @@ class Simulator:
                     "gpu_droplets": len(fleet.gpu_droplets),
                     "volumes": len(fleet.volumes),
                     **{
-                        kind: len(getattr(fleet.resources, kind))
+                        kind: len(fleet.resources.objects(kind))
                         for kind in DESCRIBED_RESOURCES
                     },
-                    "registry": fleet.resources.registry is not None,
+                    "registry": bool(fleet.resources.objects("registry")),
                 }
                 for name, fleet in self._fleets.items()
             ],

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from decimal import Decimal
+from typing import Any
 
 RATIO = re.compile(r"^(0|1)(\.\d+)?$")
 """A ratio written as a decimal string ("0.04"), like money never a float."""
@@ -13,13 +15,14 @@ NOT_COUNTS = frozenset({"seed", "created_until"})
 """Integer fields that may be negative; every other number in a FleetSpec is a count or limit."""
 
 
-@dataclass(frozen=True)
-class FleetSpec:
-    """How to generate one account's resources, deterministically from `seed`.
+Count = int | bool
+"""A kind's count: a number, or yes/no for a kind an account has one or none of (a registry)."""
 
-    Counts left as None get a realistic share of `droplets` (see `Fleet.generate`).
-    Money is given as strings, exactly as the billing API sends it.
-    """
+
+@dataclass(frozen=True)
+class FleetShape:
+    """The fields of a `FleetSpec` that are not counts of a kind of `KINDS` (besides the
+    Droplets and volumes `Fleet.generate` makes itself), and `counts`."""
 
     seed: int = 0
     droplets: int = 20
@@ -51,56 +54,24 @@ class FleetSpec:
     programme, say "0.04"): shown under the summary's `credits_and_adjustments`, and the
     invoice's amount is that much below the fleet's full-month cost. Ignored with
     `invoice_amounts`."""
-    # Every other kind (one field per counted kind of `exporter.simulator.kinds.KINDS`, checked
-    # by tests/simulator/test_kinds.py). None: a realistic share of `droplets` (each kind's
-    # `Count`, worked out by `kinds.resource_counts`); an explicit count wins.
-    snapshots: int | None = None
-    """Droplet and volume snapshots; None: 1 per 5 Droplets (a third of volume snapshots)."""
-    reserved_ips: int | None = None
-    """Reserved IPv4 addresses (also listed as floating IPs); None: 1 per 20 Droplets."""
-    reserved_ipv6s: int | None = None
-    """None: 1 per 100 Droplets."""
-    load_balancers: int | None = None
-    """None: 1 per 50 Droplets."""
-    kubernetes_clusters: int | None = None
-    """None: 1 per 100 Droplets; each has 1-3 node pools whose nodes are Droplets of the fleet."""
-    databases: int | None = None
-    """Managed database clusters; None: 1 per 50 Droplets."""
-    apps: int | None = None
-    """App Platform apps; None: 1 per 50 Droplets."""
-    domains: int | None = None
-    """DNS zones, each with records; None: a few (1 + 1 per 100 Droplets, at most 5)."""
-    firewalls: int | None = None
-    """Cloud firewalls; None: a few (1 + 1 per 100 Droplets, at most 5)."""
-    custom_vpcs: int | None = None
-    """VPCs besides the default one of every region in use; None: 1 per 1,000 Droplets."""
-    cdn_endpoints: int | None = None
-    """None: from 10 Droplets, 1 + 1 per 500 Droplets, at most 3."""
-    certificates: int | None = None
-    """None: from 10 Droplets, 1 + 1 per 200 Droplets, at most 4."""
-    uptime_checks: int | None = None
-    """None: from 10 Droplets, 1 + 1 per 100 Droplets, at most 5."""
-    projects: int | None = None
-    """Including the default project; None: 1 with no Droplets, else 2-4 (grows with the fleet)."""
-    spaces_buckets: int | None = None
-    """Spaces buckets (only seen as project resources and CDN origins); None: one per CDN
-    endpoint, plus one from 10 Droplets."""
-    registry: bool | None = None
-    """A container registry; None: from 20 Droplets. False: /v2/registry answers 404."""
     problems: bool | None = None
     """Alert-worthy states among the resources above. None: a realistic sprinkle once a list
     is long enough; True: at least one of each (unassigned reserved IP, snapshot older than 90
     days, errored load balancer, degraded cluster with a pool below its minimum, database not
     online, app whose latest deployment failed, certificate expiring within 14 days, uptime
     check down in a region, registry almost full); False: none at all."""
+    counts: tuple[tuple[str, Count], ...] = ()
+    """Every other kind's count given explicitly, by kind name (`Kind.name`), sorted; a kind
+    left out gets a realistic share of `droplets` (its `Count`, worked out by
+    `kinds.resource_counts`, which also refuses names that are no kind's)."""
 
     def __post_init__(self) -> None:
-        for spec_field in fields(self):
-            value = getattr(self, spec_field.name)
+        values = [(f.name, getattr(self, f.name)) for f in fields(self) if f.name != "counts"]
+        for name, value in (*values, *self.counts):
             countable = isinstance(value, int) and not isinstance(value, bool)
-            if countable and spec_field.name not in NOT_COUNTS and value < 0:
-                raise ValueError(f"FleetSpec.{spec_field.name} must not be negative")
-        if self.projects is not None and self.projects < 1:
+            if countable and name not in NOT_COUNTS and value < 0:
+                raise ValueError(f"FleetSpec.{name} must not be negative")
+        if self.count("projects") is not None and int(self.count("projects") or 0) < 1:
             raise ValueError("FleetSpec.projects must be at least 1 (the default project)")
         object.__setattr__(self, "regions", tuple(self.regions))
         object.__setattr__(self, "tags", tuple(self.tags))
@@ -108,5 +79,38 @@ class FleetSpec:
             object.__setattr__(self, "invoice_amounts", tuple(self.invoice_amounts))
         if not RATIO.match(self.invoice_credit_ratio) or Decimal(self.invoice_credit_ratio) >= 1:
             raise ValueError("FleetSpec.invoice_credit_ratio must be a decimal string in [0, 1)")
+
+    def count(self, name: str) -> Count | None:
+        """The count of kind `name` as given (a field for Droplets and volumes); None: derived."""
+        if name in SHAPE_FIELDS:
+            value: Count | None = getattr(self, name)
+            return value
+        return dict(self.counts).get(name)
+
+
+SHAPE_FIELDS = frozenset(f.name for f in fields(FleetShape)) - {"counts"}
+
+
+class FleetSpec(FleetShape):
+    """How to generate one account's resources, deterministically from `seed`.
+
+    Takes `FleetShape`'s fields and any kind's count by name as keywords
+    (`FleetSpec(droplets=3, load_balancers=2)`), so a new kind needs no field here.
+    Counts left as None get a realistic share of `droplets` (see `Fleet.generate`).
+    Money is given as strings, exactly as the billing API sends it.
+    """
+
+    def __init__(
+        self, counts: Iterable[tuple[str, Count | None]] = (), **values: Any
+    ) -> None:
+        given = dict(counts)
+        shape = {}
+        for name, value in values.items():
+            if name in SHAPE_FIELDS:
+                shape[name] = value
+            else:
+                given[name] = value
+        explicit = tuple(sorted((n, v) for n, v in given.items() if v is not None))
+        super().__init__(**shape, counts=explicit)
 
 

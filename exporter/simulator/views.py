@@ -49,7 +49,7 @@ def project_listing(
     resources: Resources, droplets: Iterable[Tagged], default_project: str
 ) -> dict[str, tuple[Entry, ...]]:
     """Per project id: its Droplets (live), then everything else assigned to it."""
-    per_project: dict[str, list[Entry]] = {str(project.id): [] for project in resources.projects}
+    per_project: dict[str, list[Entry]] = {str(project.id): [] for project in resources.objects("projects")}
     per_project.setdefault(default_project, [])
     if resources.droplets_in_projects:
         for droplet in droplets:
@@ -65,7 +65,7 @@ def project_listing(
 
 def vpc_listing(resources: Resources, droplets: Iterable[Tagged]) -> dict[str, tuple[Entry, ...]]:
     """Per VPC id: its Droplets (live), then its load balancers, clusters and databases."""
-    per_vpc: dict[str, list[Entry]] = {str(vpc.id): [] for vpc in resources.vpcs}
+    per_vpc: dict[str, list[Entry]] = {str(vpc.id): [] for vpc in resources.objects("custom_vpcs")}
     if resources.droplets_in_vpcs:
         for droplet in droplets:
             if droplet.vpc_uuid:

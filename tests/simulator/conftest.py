@@ -169,19 +169,23 @@ def alert_worthy(simulator: Simulator, account: str, now: float) -> dict[str, li
     def objects(items: Any) -> list[dict[str, Any]]:
         return [item.as_json(now, fleet.droplet_lookup) for item in items]
 
-    clusters = objects(resources.kubernetes_clusters)
-    states = {check: item.as_json(now) for check, item in resources.uptime_states.items()}
+    clusters = objects(resources.objects("kubernetes_clusters"))
+    states = {
+        str(check.id): state.as_json(now)
+        for check in resources.objects("uptime_checks")
+        for state in resources.related("uptime_checks", str(check.id)) or ()
+    }
     found: dict[str, list[str]] = {
         "unassigned_reserved_ips": [
-            ip["ip"] for ip in objects(resources.reserved_ips) if ip["droplet"] is None
+            ip["ip"] for ip in objects(resources.objects("reserved_ips")) if ip["droplet"] is None
         ],
         "old_snapshots": [
             s["id"]
-            for s in objects(resources.snapshots)
+            for s in objects(resources.objects("snapshots"))
             if now - parse_time(s["created_at"]) > 90 * DAY
         ],
         "errored_load_balancers": [
-            lb["id"] for lb in objects(resources.load_balancers) if lb["status"] == "errored"
+            lb["id"] for lb in objects(resources.objects("load_balancers")) if lb["status"] == "errored"
         ],
         "degraded_clusters": [c["id"] for c in clusters if c["status"]["state"] == "degraded"],
         "pools_below_minimum": [
@@ -191,16 +195,16 @@ def alert_worthy(simulator: Simulator, account: str, now: float) -> dict[str, li
             if pool["auto_scale"] and len(pool["nodes"]) < pool["min_nodes"]
         ],
         "databases_not_online": [
-            db["id"] for db in objects(resources.databases) if db["status"] != "online"
+            db["id"] for db in objects(resources.objects("databases")) if db["status"] != "online"
         ],
         "failed_apps": [
             app["id"]
-            for app in objects(resources.apps)
+            for app in objects(resources.objects("apps"))
             if app.get("pending_deployment", {}).get("phase") == "ERROR"
         ],
         "expiring_certificates": [
             c["id"]
-            for c in objects(resources.certificates)
+            for c in objects(resources.objects("certificates"))
             if parse_time(c["not_after"]) - now < 14 * DAY
         ],
         "uptime_down": [
@@ -210,8 +214,8 @@ def alert_worthy(simulator: Simulator, account: str, now: float) -> dict[str, li
         ],
         "registry_almost_full": [],
     }
-    if resources.registry is not None:
-        registry_object = resources.registry.as_json(now)["registry"]
+    for registry in resources.objects("registry"):
+        registry_object = registry.as_json(now)["registry"]
         included = registry_object["subscription"]["tier"]["included_storage_bytes"]
         if registry_object["storage_usage_bytes"] > 0.9 * included:
             found["registry_almost_full"].append(registry_object["name"])

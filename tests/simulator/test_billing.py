@@ -807,7 +807,7 @@ def test_apportion_rounds_to_cents_that_add_up() -> None:
 def test_every_generated_database_size_is_priced_by_the_exporters_table() -> None:
     assert {size.slug for size in DATABASE_SIZES} <= set(PRICES.database_node_month)
     fleet = Fleet.generate(FleetSpec(seed=9, droplets=600, problems=None), "acme")
-    databases = [d.as_json() for d in fleet.resources.databases]
+    databases = [d.as_json() for d in fleet.resources.objects("databases")]
     assert len(databases) == 12
     charges = [c for c in fleet.ledger().charges if c.product == "Database Clusters"]
     assert len(charges) == len(databases)
@@ -817,7 +817,7 @@ def test_every_generated_database_size_is_priced_by_the_exporters_table() -> Non
 
 def test_kubernetes_nodes_are_billed_once_in_a_generated_fleet() -> None:
     fleet = Fleet.generate(FleetSpec(seed=4, droplets=250), "acme")
-    clusters = [c.as_json() for c in fleet.resources.kubernetes_clusters]
+    clusters = [c.as_json() for c in fleet.resources.objects("kubernetes_clusters")]
     nodes = {int(n["droplet_id"]) for c in clusters for p in c["node_pools"] for n in p["nodes"]}
     assert nodes
     charges = fleet.ledger().charges

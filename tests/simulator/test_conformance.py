@@ -44,6 +44,7 @@ from exporter.simulator import (
     SimulatorConfig,
     demo_config,
 )
+from exporter.simulator.kinds import KINDS
 
 from .conftest import (
     ALL_TOKENS,
@@ -60,41 +61,19 @@ from .conftest import (
 )
 
 SPEC_HOST = "https://api.digitalocean.com"
-CORE_ENDPOINTS = (
-    "/v2/account",
-    "/v2/droplets",
-    "/v2/volumes",
-    "/v2/customers/my/balance",
-    "/v2/customers/my/invoices",
-    "/v2/customers/my/billing_history",
+CORE_KINDS = frozenset({"account", "droplets", "volumes", "billing"})
+"""Kinds a token with only the core read scopes (and billing) can list; the rest are
+"resources" (a billing-only token gets a 403 for each)."""
+BY_ID_ELSEWHERE = frozenset({"/v2/droplets/{droplet_id}"})
+"""Templated spec routes with a test of their own (`test_a_droplet_by_id_conforms`)."""
+SPEC_ROUTES = tuple((kind.name, r.template) for kind in KINDS for r in kind.routes if r.in_spec)
+"""Every route the kinds serve that the spec subset describes, derived from `KINDS`."""
+CORE_ENDPOINTS = tuple(t for k, t in SPEC_ROUTES if k in CORE_KINDS and "{" not in t)
+RESOURCE_ENDPOINTS = tuple(t for k, t in SPEC_ROUTES if k not in CORE_KINDS and "{" not in t)
+TEMPLATED_ENDPOINTS = tuple(
+    t for k, t in SPEC_ROUTES if k != "billing" and "{" in t and t not in BY_ID_ELSEWHERE
 )
-RESOURCE_ENDPOINTS = (
-    "/v2/snapshots",
-    "/v2/reserved_ips",
-    "/v2/reserved_ipv6",
-    "/v2/floating_ips",
-    "/v2/load_balancers",
-    "/v2/kubernetes/clusters",
-    "/v2/databases",
-    "/v2/apps",
-    "/v2/domains",
-    "/v2/firewalls",
-    "/v2/vpcs",
-    "/v2/cdn/endpoints",
-    "/v2/certificates",
-    "/v2/registry",
-    "/v2/registry/subscription",
-    "/v2/uptime/checks",
-    "/v2/projects",
-    "/v2/tags",
-    "/v2/sizes",
-    "/v2/regions",
-)
-TEMPLATED_ENDPOINTS = ("/v2/uptime/checks/{check_id}/state", "/v2/projects/{project_id}/resources")
-BILLING_TEMPLATED = (
-    "/v2/customers/my/invoices/{invoice_uuid}/summary",
-    "/v2/billing/{account_urn}/insights/{start_date}/{end_date}",
-)
+BILLING_TEMPLATED = tuple(t for k, t in SPEC_ROUTES if k == "billing" and "{" in t)
 """Billing endpoints with path parameters: the newest invoice, the clock's day and the one
 before it (see `concrete`)."""
 SPEC_ENDPOINTS = CORE_ENDPOINTS + RESOURCE_ENDPOINTS
@@ -244,13 +223,13 @@ def concrete(simulator: Simulator, account: str, template: str) -> str:
     """A path of `template` naming an object of `account`'s fleet."""
     resources = simulator.fleet(account).resources
     if template == "/v2/uptime/checks/{check_id}/state":
-        return template.replace("{check_id}", str(resources.uptime_checks[0].id))
+        return template.replace("{check_id}", str(resources.objects("uptime_checks")[0].id))
     if template == "/v2/projects/{project_id}/resources":
-        return template.replace("{project_id}", str(resources.projects[-1].id))
+        return template.replace("{project_id}", str(resources.objects("projects")[-1].id))
     if template == "/v2/domains/{domain_name}/records":
-        return template.replace("{domain_name}", str(resources.domains[0].id))
+        return template.replace("{domain_name}", str(resources.objects("domains")[0].id))
     if template == "/v2/vpcs/{vpc_id}/members":
-        return template.replace("{vpc_id}", str(resources.vpcs[0].id))
+        return template.replace("{vpc_id}", str(resources.objects("custom_vpcs")[0].id))
     if template == BILLING_TEMPLATED[0]:
         invoices, preview = simulator.fleet(account).billing.invoices(START)
         newest = invoices[0] if invoices else preview
@@ -386,7 +365,7 @@ def test_the_endpoints_with_ids_conform(
     client = connect(rich, READ_ONLY)
     resources = rich.fleet("acme").resources
     objects = (
-        resources.uptime_checks if "uptime" in template else resources.projects
+        resources.objects("uptime_checks" if "uptime" in template else "projects")
     )
     for listed in objects:
         name = "{check_id}" if "uptime" in template else "{project_id}"
@@ -612,7 +591,7 @@ def test_the_spec_gaps_are_real_and_the_only_ones(
     fleet = rich.fleet("acme")
     project = next(
         str(p.id)
-        for p in fleet.resources.projects
+        for p in fleet.resources.objects("projects")
         if any(b"do:app:" in e.body for e in fleet.project_resources(str(p.id)) or ())
     )
     with_apps = client.get(f"/v2/projects/{project}/resources", params={"per_page": 200})

@@ -146,7 +146,8 @@ def test_control_state_names_tokens_but_never_secrets(acme: Simulator, connect: 
     assert state["accounts"][0]["name"] == "acme"
     assert "read-only" in state["accounts"][0]["tokens"]
     assert state["accounts"][0]["droplets"] == 45
-    assert state["accounts"][0]["load_balancers"] == len(acme.fleet("acme").resources.load_balancers)
+    load_balancers = acme.fleet("acme").resources.objects("load_balancers")
+    assert state["accounts"][0]["load_balancers"] == len(load_balancers)
     assert state["accounts"][0]["registry"] is True
     assert "sim-secret" not in response.text
 

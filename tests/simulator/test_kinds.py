@@ -2,38 +2,28 @@
 
 from __future__ import annotations
 
-import dataclasses
 import pkgutil
 from dataclasses import replace
 
+import pytest
+
 import exporter.simulator.kinds
 from exporter.simulator import ENDPOINTS, FleetSpec, demo_config
+from exporter.simulator.building import BuildContext, BuildError
 from exporter.simulator.config import generated_token
-from exporter.simulator.kinds import COUNTED, DERIVED_COUNTS, KINDS, kind_serving, resource_counts
+from exporter.simulator.droplet_factory import DropletFactory
+from exporter.simulator.kind import BuildOrderError, Kind, build_order
+from exporter.simulator.kinds import (
+    BUILD_ORDER,
+    COUNTED,
+    DERIVED_COUNTS,
+    KINDS,
+    kind_serving,
+    resource_counts,
+)
+from exporter.simulator.resources import Built
 from exporter.simulator.scenario import FLEET_KEYS, bundled_scenario
-
-NOT_KIND_FIELDS = {
-    "seed",
-    "unattached_volumes",
-    "off_droplets",
-    "new_droplets",
-    "archive_droplets",
-    "regions",
-    "tags",
-    "created_until",
-    "created_span_days",
-    "droplet_limit",
-    "volume_limit",
-    "floating_ip_limit",
-    "reserved_ip_limit",
-    "account_balance",
-    "month_to_date_usage",
-    "invoice_months",
-    "invoice_amounts",
-    "invoice_credit_ratio",
-    "problems",
-}
-"""FleetSpec fields that shape the fleet but count no kind."""
+from exporter.simulator.spec import SHAPE_FIELDS
 
 
 def test_every_kind_module_is_registered_once() -> None:
@@ -47,15 +37,24 @@ def test_every_kind_module_is_registered_once() -> None:
     assert len(set(names)) == len(names)
 
 
-def test_fleetspec_has_one_count_field_per_counted_kind() -> None:
-    spec_fields = {field.name: field for field in dataclasses.fields(FleetSpec)}
-    assert set(spec_fields) - NOT_KIND_FIELDS == {kind.name for kind in COUNTED}
+def test_fleetspec_takes_every_counted_kind_by_name() -> None:
     defaults = FleetSpec()
     for kind in COUNTED:
         assert kind.count is not None
         # A fixed count is FleetSpec's default; a derived one defaults to None ("derive it").
-        assert getattr(defaults, kind.name) == kind.count.fixed, kind.name
+        assert defaults.count(kind.name) == kind.count.fixed, kind.name
+        assert FleetSpec(**{kind.name: 1}).count(kind.name) == 1
+    # Only the Droplets and volumes Fleet.generate makes itself are fields of their own.
+    assert {kind.name for kind in COUNTED} & SHAPE_FIELDS == {
+        kind.name for kind in COUNTED if kind.count is not None and kind.count.fixed is not None
+    }
     assert {kind.name for kind in COUNTED} <= FLEET_KEYS
+    spec = FleetSpec(droplets=3, load_balancers=2, apps=None)
+    assert spec == replace(spec, seed=0) == FleetSpec(load_balancers=2, droplets=3)
+    assert spec.counts == (("load_balancers", 2),)
+    assert resource_counts(spec)["load_balancers"] == 2
+    with pytest.raises(ValueError, match="no kind counts load_balancer;"):
+        resource_counts(FleetSpec(load_balancer=2))
 
 
 def test_derived_counts_follow_the_kinds() -> None:
@@ -76,6 +75,54 @@ def test_the_kind_that_serves_an_endpoint() -> None:
     assert kind_serving("/v2/load_balancers").name == "load_balancers"
     assert kind_serving("/v2/vpcs").name == "custom_vpcs"
     assert kind_serving("/v2/droplets?type=gpus").name == "gpu_droplets"
+    assert kind_serving("/v2/sizes").name == "catalog"
+
+
+def test_kinds_are_built_after_what_they_read() -> None:
+    position = {kind.name: index for index, kind in enumerate(BUILD_ORDER)}
+    assert set(position) == {kind.name for kind in KINDS}
+    for kind in KINDS:
+        for earlier in kind.after:
+            assert position[earlier] < position[kind.name], (kind.name, earlier)
+    # CDN endpoints are counted before the Spaces buckets (one origin each) but built after.
+    names = [kind.name for kind in KINDS]
+    assert names.index("cdn_endpoints") < names.index("spaces_buckets")
+    assert position["spaces_buckets"] < position["cdn_endpoints"]
+
+
+def test_a_dependency_declared_out_of_order_is_built_first() -> None:
+    first, second, third = Kind(name="a", after=("c",)), Kind(name="b"), Kind(name="c")
+    assert [k.name for k in build_order((first, second, third))] == ["b", "c", "a"]
+    with pytest.raises(BuildOrderError, match="unknown kinds"):
+        build_order((Kind(name="a", after=("nothing",)),))
+    with pytest.raises(BuildOrderError, match="wait for each other"):
+        build_order((Kind(name="a", after=("b",)), Kind(name="b", after=("a",))))
+
+
+def test_a_builder_may_read_only_what_it_declares() -> None:
+    """A kind that reads another without `after=` fails, even when KINDS lists that one first."""
+    spec = FleetSpec(droplets=12, seed=1)
+    context = BuildContext(
+        spec,
+        "acme",
+        DropletFactory(spec, "acme"),
+        counts=resource_counts(spec),
+        droplets=[],
+        gpu_droplets=[],
+        start=0,
+        span=86_400,
+        owner_uuid="owner",
+        owner_id=1,
+        next_droplet_id=1,
+    )
+    context.keep("certificates", Built())
+    context.building(())
+    with pytest.raises(BuildError, match="without declaring after=\\('certificates',\\)"):
+        context.built("certificates")
+    context.building(("certificates", "domains"))
+    assert context.built("certificates") == Built()
+    with pytest.raises(BuildError, match="not built yet"):
+        context.built("domains")
 
 
 def test_demo_config_is_the_shipped_demo_scenario_with_its_seeds_moved() -> None:

@@ -85,7 +85,7 @@ def test_every_other_listing_of_a_large_fleet_is_as_cheap(
         "/v2/kubernetes/clusters": 500,
         "/v2/apps": 1_000,
         f"/v2/projects/{fleet.default_project}/resources": None,
-        f"/v2/vpcs/{fleet.resources.vpcs[0].id}/members": None,
+        f"/v2/vpcs/{fleet.resources.objects('custom_vpcs')[0].id}/members": None,
         "/v2/tags": None,
     }
     for path, total in expected.items():

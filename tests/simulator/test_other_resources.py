@@ -21,7 +21,7 @@ from exporter.simulator.catalog import (
     RESERVED_IP_UNASSIGNED_MONTHLY,
 )
 from exporter.simulator.fleet import Fleet
-from exporter.simulator.kinds import resource_counts
+from exporter.simulator.kinds import KINDS, resource_counts
 from exporter.simulator.ledger import PRODUCTS
 
 from .conftest import (
@@ -132,11 +132,10 @@ def test_the_same_spec_generates_the_same_resources() -> None:
     def everything_of(fleet: Fleet) -> list[bytes]:
         r = fleet.resources
         items = (
-            *r.snapshots, *r.reserved_ips, *r.reserved_ipv6s, *r.load_balancers,
-            *r.kubernetes_clusters, *r.databases, *r.apps, *r.domains, *r.firewalls, *r.vpcs,
-            *r.cdn_endpoints, *r.certificates, *r.uptime_checks, *r.projects,
-            *r.uptime_states.values(), *(i for rs in r.domain_records.values() for i in rs),
-        )  # fmt: skip
+            *(item for kind in KINDS for item in r.objects(kind.name)),
+            *(i for c in r.objects("uptime_checks") for i in r.related("uptime_checks", str(c.id)) or ()),
+            *(i for d in r.objects("domains") for i in r.related("domains", str(d.id)) or ()),
+        )
         return [item.render(START, fleet.droplet_lookup) for item in items] + [
             d.body for d in fleet.droplets
         ]
@@ -203,7 +202,7 @@ def test_a_tiny_fleet_gets_dedicated_node_droplets() -> None:
     fleet = Fleet.generate(FleetSpec(seed=1, droplets=2, kubernetes_clusters=2), "tiny")
     nodes = [
         int(node["droplet_id"])
-        for cluster in fleet.resources.kubernetes_clusters
+        for cluster in fleet.resources.objects("kubernetes_clusters")
         for pool in cluster.as_json()["node_pools"]
         for node in pool["nodes"]
     ]
@@ -555,13 +554,13 @@ def test_every_resource_is_in_exactly_one_project(
     expected = {
         *(f"do:droplet:{d}" for d in all_droplets(client)),
         *(f"do:volume:{v['id']}" for v in listing(client, "/v2/volumes", "volumes")),
-        *(f"do:loadbalancer:{i.id}" for i in r.load_balancers),
-        *(f"do:kubernetes:{i.id}" for i in r.kubernetes_clusters),
-        *(f"do:dbaas:{i.id}" for i in r.databases),
-        *(f"do:domain:{i.id}" for i in r.domains),
-        *(f"do:floatingip:{i.id}" for i in r.reserved_ips),
-        *(f"do:app:{i.id}" for i in r.apps),
-        *(f"do:space:{i.id}" for i in r.spaces_buckets),
+        *(f"do:loadbalancer:{i.id}" for i in r.objects("load_balancers")),
+        *(f"do:kubernetes:{i.id}" for i in r.objects("kubernetes_clusters")),
+        *(f"do:dbaas:{i.id}" for i in r.objects("databases")),
+        *(f"do:domain:{i.id}" for i in r.objects("domains")),
+        *(f"do:floatingip:{i.id}" for i in r.objects("reserved_ips")),
+        *(f"do:app:{i.id}" for i in r.objects("apps")),
+        *(f"do:space:{i.id}" for i in r.objects("spaces_buckets")),
     }
     assert set(where) == expected
     for lb in listing(client, "/v2/load_balancers", "load_balancers"):
@@ -678,9 +677,14 @@ def test_destroyed_droplets_leave_everything_they_were_part_of(
 def test_the_run_rate_counts_every_billed_resource() -> None:
     fleet = Fleet.generate(FleetSpec(seed=3, droplets=300, gpu_droplets=1, volumes=5), "acme")
     r = fleet.resources
-    assert all(item.hourly_cost > 0 for item in (*r.snapshots, *r.databases, *r.apps))
-    assert r.registry is not None
-    idle = sum(1 for ip in r.reserved_ips if ip.as_json(START, fleet.droplet_lookup)["droplet"] is None)
+    billed = (*r.objects("snapshots"), *r.objects("databases"), *r.objects("apps"))
+    assert all(item.hourly_cost > 0 for item in billed)
+    assert r.objects("registry") != ()
+    idle = sum(
+        1
+        for ip in r.objects("reserved_ips")
+        if ip.as_json(START, fleet.droplet_lookup)["droplet"] is None
+    )
     assert idle > 0
     charges = fleet.ledger().charges
     assert {charge.product for charge in charges} == set(PRODUCTS)

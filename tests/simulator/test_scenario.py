@@ -191,9 +191,9 @@ def test_the_demo_alerts_fire_for_production_only_whatever_the_date(
     assert len(production["uptime_down"]) == 1
     staging = alert_worthy(simulator, "staging", now)
     assert not any(staging.values()), staging
-    assert simulator.fleet("staging").resources.registry is None
-    assert simulator.fleet("production").resources.registry is not None
-    apps = [a.as_json(now) for a in simulator.fleet("production").resources.apps]
+    assert simulator.fleet("staging").resources.objects("registry") == ()
+    assert simulator.fleet("production").resources.objects("registry") != ()
+    apps = [a.as_json(now) for a in simulator.fleet("production").resources.objects("apps")]
     assert any("in_progress_deployment" in app for app in apps)
 
 
@@ -235,8 +235,8 @@ accounts:
     with pytest.raises(ScenarioError) as caught:
         load_scenario(write(tmp_path, broken))
     assert caught.value.problems == [
-        "accounts[0].fleet.snapshots: must not be negative",
         "accounts[0].fleet.apps: expected an integer, got 'many'",
+        "accounts[0].fleet.snapshots: must not be negative",
         "accounts[0].fleet.registry: expected true, false or null, got 'yes'",
         "accounts[0].fleet.problems: expected true, false or null, got 1",
         "accounts[1].fleet: FleetSpec.projects must be at least 1 (the default project)",

@@ -1,21 +1,27 @@
 """Every DigitalOcean product the simulator serves, one module each, collected in `KINDS`.
 
 Each module declares one `KIND` (see `exporter.simulator.kind.Kind`): its name (the count
-key), its routes with their scopes, its list endpoint, its default count and where its objects
-are built. Everything that lists kinds is derived from `KINDS`: the route table
-(`exporter.simulator.endpoints.ENDPOINTS`), the fleet counts (`resource_counts`, the checks on
-`FleetSpec`'s count fields, the scenario keys that are counts) and what `/_simulator/state`
-reports. KINDS order is the order counts are worked out in: a default may depend on the
-counts before it (Spaces buckets on CDN endpoints).
+key), its routes with their scopes, its list endpoint, its default count, its builder and
+how it takes objects given verbatim. Everything that lists kinds is derived from `KINDS`: the
+route table (`exporter.simulator.endpoints.ENDPOINTS`), the fleet counts (`resource_counts`,
+the counts `FleetSpec` accepts, the scenario keys that are counts), the build
+(`build_resources`, in `BUILD_ORDER`), `Fleet.from_objects` (`verbatim.py`) and what
+`/_simulator/state` reports. KINDS order is the order counts are worked out in (a default may
+depend on the counts before it: Spaces buckets on CDN endpoints) and kinds are built in (a
+kind waits for those it declares `after=`); it is also the order of each project's resources.
 
-Adding a kind: write `kinds/<name>.py` with its handlers and `KIND`, add it to `KINDS` below,
-and give `FleetSpec` its count field (a test checks that the two agree).
+Adding a kind: write `kinds/<name>.py` with its handlers, builder and `KIND`, and add it to
+`KINDS` below.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from exporter.simulator.building import BuildContext
 from exporter.simulator.handling import Endpoint
-from exporter.simulator.kind import Kind
+from exporter.simulator.kind import Kind, build_order
 from exporter.simulator.kinds import (
     account,
     apps,
@@ -41,37 +47,41 @@ from exporter.simulator.kinds import (
     volumes,
     vpcs,
 )
-from exporter.simulator.resources import ResourceCounts
+from exporter.simulator.resources import Forget, ResourceCounts, Resources
 from exporter.simulator.spec import FleetSpec
 
 KINDS: tuple[Kind, ...] = (
     account.KIND,
     droplets.KIND,
     gpu_droplets.KIND,
-    volumes.KIND,
     billing.KIND,
-    snapshots.KIND,
-    reserved_ips.KIND,
-    reserved_ipv6s.KIND,
+    projects.KIND,
+    certificates.KIND,
     load_balancers.KIND,
     kubernetes_clusters.KIND,
+    reserved_ips.KIND,
+    reserved_ipv6s.KIND,
     databases.KIND,
     apps.KIND,
+    cdn_endpoints.KIND,
+    spaces_buckets.KIND,
     domains.KIND,
     firewalls.KIND,
-    vpcs.KIND,
-    cdn_endpoints.KIND,
-    certificates.KIND,
     uptime_checks.KIND,
-    projects.KIND,
-    spaces_buckets.KIND,
+    snapshots.KIND,
     registry.KIND,
+    volumes.KIND,
+    vpcs.KIND,
     tags.KIND,
     catalog.KIND,
 )
 
+BUILD_ORDER: tuple[Kind, ...] = build_order(KINDS)
+"""KINDS order, a kind moved after the kinds it declares `after=` (CDN endpoints after the
+Spaces buckets they are counted before)."""
+
 COUNTED: tuple[Kind, ...] = tuple(kind for kind in KINDS if kind.count is not None)
-"""The kinds a fleet has a number of: each is a `FleetSpec` field and a scenario key."""
+"""The kinds a fleet has a number of: each is a `FleetSpec` keyword and a scenario key."""
 
 DERIVED_COUNTS: tuple[str, ...] = tuple(
     kind.name for kind in COUNTED if kind.count is not None and kind.count.derive is not None
@@ -95,10 +105,40 @@ def all_endpoints() -> tuple[Endpoint, ...]:
 def resource_counts(spec: FleetSpec) -> ResourceCounts:
     """The derived counts of `spec`: explicit ones as given, None in proportion to the
     Droplets (see each kind's `Count`), raised with `problems=True`."""
+    unknown = sorted(set(dict(spec.counts)) - {kind.name for kind in COUNTED})
+    if unknown:
+        known = ", ".join(kind.name for kind in COUNTED)
+        raise ValueError(f"FleetSpec: no kind counts {', '.join(unknown)}; kinds: {known}")
     counts: dict[str, int] = {}
     for kind in COUNTED:
         if kind.count is None or kind.count.derive is None:
             continue
-        given: int | None = getattr(spec, kind.name)
+        given = spec.count(kind.name)
         counts[kind.name] = kind.count.resolve(given, spec.droplets, spec.problems, counts)
     return ResourceCounts(counts)
+
+
+def plan_resources(context: BuildContext) -> None:
+    """The kinds' `plan` steps, before volumes are attached (Kubernetes nodes)."""
+    for kind in BUILD_ORDER:
+        if kind.plan is not None:
+            kind.plan(context)
+
+
+def build_resources(context: BuildContext, volumes: Sequence[dict[str, Any]]) -> Resources:
+    """Every kind's objects, once the Droplets and volumes are final, in `BUILD_ORDER`."""
+    context.volumes = volumes
+    for kind in BUILD_ORDER:
+        if kind.build is None:
+            continue
+        context.building(kind.after)
+        built = kind.build(context)
+        if built is not None:
+            context.keep(kind.name, built)
+    context.building(())
+    return context.resources()
+
+
+def forgetting() -> dict[str, Forget]:
+    """How each kind that points at Droplets lets go of destroyed ones."""
+    return {kind.name: kind.forget for kind in KINDS if kind.forget is not None}

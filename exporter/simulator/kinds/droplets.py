@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from exporter.simulator.droplet_factory import DropletFactory
 from exporter.simulator.handling import (
     ApiError,
     ApiRequest,
@@ -52,5 +51,4 @@ KIND = Kind(
     ),
     list_endpoint="/v2/droplets",
     count=Count(fixed=20),
-    build=DropletFactory.droplet,
 )

@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-from exporter.simulator.droplet_factory import DropletFactory
 from exporter.simulator.kind import Count, Kind
 
 KIND = Kind(
     name="gpu_droplets",
     list_endpoint="/v2/droplets?type=gpus",
     count=Count(fixed=0),
-    build=DropletFactory.droplet,
 )

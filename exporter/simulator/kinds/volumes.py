@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from exporter.simulator.droplet_factory import DropletFactory
+from exporter.simulator.building import BuildContext, GivenContext, text
 from exporter.simulator.handling import (
     ApiRequest,
     Caller,
@@ -26,10 +26,30 @@ def list_volumes(request: ApiRequest, fleet: FleetView, caller: Caller) -> bytes
     return paged_list(request, "volumes", objects)
 
 
+
+def file_volumes(context: BuildContext) -> None:
+    """Volumes are made with the Droplets (`Fleet.generate`); here they join projects."""
+    for volume in context.volumes:
+        context.assign(
+            f"do:volume:{volume['id']}",
+            f"/v2/volumes/{volume['id']}",
+            volume["created_at"],
+            context.volume_project(volume),
+        )
+
+
+def file_given_volumes(context: GivenContext) -> None:
+    for volume in context.volumes:
+        path = f"/v2/volumes/{volume.get('id')}"
+        context.assign(f"do:volume:{volume.get('id')}", path, text(volume.get("created_at")))
+
+
 KIND = Kind(
     name="volumes",
     routes=(Endpoint("/v2/volumes", "block_storage:read", list_volumes, paged=True),),
     list_endpoint="/v2/volumes",
     count=Count(fixed=0),
-    build=DropletFactory.volume,
+    build=file_volumes,
+    given=file_given_volumes,
+    given_keys=(),
 )
