@@ -35,11 +35,13 @@ def metrics_table() -> str:
 
 
 def collectors_table() -> str:
-    rows = ["| collector | default interval | read scope | endpoints | what |", "|---|---|---|---|---|"]
+    rows = ["| collector | default interval | read scope | endpoints | id label | what |",
+            "|---|---|---|---|---|---|"]
     for c in COLLECTORS:
         endpoints = ", ".join(f"`{e}`" for e in c.endpoints)
+        id_label = f"`{c.id_label}`" if c.id_label else "-"
         rows.append(f"| `{c.name}` | {format_duration(c.interval)} | `{c.scope}` | {endpoints} | "
-                    f"{c.summary} |")
+                    f"{id_label} | {c.summary} |")
     return "\n".join(rows)
 
 

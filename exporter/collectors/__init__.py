@@ -11,6 +11,7 @@ from typing import Any
 from exporter.collectors import (
     account,
     apps,
+    autoscale_pools,
     billing,
     billing_history,
     billing_insights,
@@ -38,6 +39,7 @@ from exporter.collectors.base import Collector
 COLLECTORS: tuple[Collector[Any], ...] = (
     account.COLLECTOR,
     droplets.COLLECTOR,
+    autoscale_pools.COLLECTOR,
     volumes.COLLECTOR,
     snapshots.COLLECTOR,
     reserved_ips.COLLECTOR,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections import Counter
 from decimal import Decimal
@@ -68,10 +67,10 @@ def test_gpu_droplets_use_gpu_sizes_in_gpu_regions() -> None:
 
 def test_run_rate_counts_everything_but_archived_droplets() -> None:
     # Only Droplets and volumes here; every other billed resource: test_billing.py.
-    spec = FleetSpec(seed=3, droplets=100, gpu_droplets=1, volumes=5, snapshots=0, reserved_ips=0)
-    spec = dataclasses.replace(
-        spec, load_balancers=0, kubernetes_clusters=0, databases=0, apps=0, registry=False,
-        cdn_endpoints=0, spaces_buckets=0,
+    spec = FleetSpec(
+        seed=3, droplets=100, gpu_droplets=1, volumes=5, snapshots=0, reserved_ips=0,
+        load_balancers=0, kubernetes_clusters=0, databases=0, apps=0, registry=False,
+        cdn_endpoints=0, spaces_buckets=0, autoscale_pools=0,
     )
     fleet = Fleet.generate(spec, "acme")
     billed = [o for o in (*fleet.droplets, *fleet.gpu_droplets) if o.status != "archive"]

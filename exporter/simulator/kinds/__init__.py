@@ -25,6 +25,7 @@ from exporter.simulator.kind import Kind, build_order
 from exporter.simulator.kinds import (
     account,
     apps,
+    autoscale_pools,
     billing,
     catalog,
     cdn_endpoints,
@@ -72,6 +73,7 @@ KINDS: tuple[Kind, ...] = (
     registry.KIND,
     volumes.KIND,
     vpcs.KIND,
+    autoscale_pools.KIND,
     tags.KIND,
     catalog.KIND,
 )
