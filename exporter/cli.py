@@ -31,7 +31,7 @@ from exporter.config import (
 )
 from exporter.daemon import EXIT_OK, EXIT_REFUSED, Daemon, ServeOptions
 from exporter.logs import LogFormat, Redactor, configure_logging, get_logger
-from exporter.server import parse_listen_address
+from exporter.server import DEFAULT_MAX_CONNECTIONS, parse_listen_address, raise_open_files_limit
 from exporter.tokens import InlineToken
 from exporter.webconfig import WebConfig, load_web_config
 
@@ -73,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
         "probes_without_auth: true leaves /healthz and /readyz open",
     )
     parser.add_argument(
+        "--web.max-connections", dest="max_connections", type=_positive_int,
+        default=DEFAULT_MAX_CONNECTIONS, metavar="N",
+        help="most HTTP connections open at once; at the cap a new one replaces the connection "
+        "that has waited longest for a request (lowered to fit ulimit -n; default "
+        f"{DEFAULT_MAX_CONNECTIONS})",
+    )
+    parser.add_argument(
         "--log.level", dest="log_level", default="info",
         choices=("debug", "info", "warn", "warning", "error"), help="log level (default info)",
     )
@@ -95,6 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
             f"collectors.{collector.name}.enabled)",
         )
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
 
 
 def collector_overrides(args: argparse.Namespace) -> dict[str, bool]:
@@ -160,7 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_REFUSED
         if not args.config_check:
             _log_web_config(web)
-    options = ServeOptions(host=host, port=port, telemetry_path=path, web=web)
+    options = ServeOptions(host=host, port=port, telemetry_path=path, web=web,
+                           max_connections=args.max_connections)
     environ = dict(os.environ)
 
     overrides = collector_overrides(args)
@@ -232,6 +250,10 @@ def _run_demo(
 
 
 def _run(daemon: Daemon) -> int:
+    before, after = raise_open_files_limit()  # as Go does: connections need descriptors
+    if after != before:
+        get_logger("exporter").debug("open files limit raised", nofile_before=before,
+                                     nofile=after)
     try:
         return asyncio.run(daemon.run())
     except OSError as exc:  # the listen address is taken or not ours

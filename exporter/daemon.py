@@ -30,7 +30,7 @@ from exporter.poller import AccountRuntime, Poller, safe_verify
 from exporter.pricing import load_price_table
 from exporter.scopes import ScopeReport, decide, needed_scopes, scope_warnings
 from exporter.selfmetrics import self_registry
-from exporter.server import MetricsServer, ServerApp
+from exporter.server import DEFAULT_MAX_CONNECTIONS, MetricsServer, ServerApp
 from exporter.snapshot import Snapshot, SnapshotStore
 from exporter.tokens import TokenSource, TokenSourceError, fingerprint
 from exporter.webconfig import WebConfig
@@ -48,6 +48,7 @@ class ServeOptions:
     port: int
     telemetry_path: str
     web: WebConfig | None = None  # --web.config.file: TLS, basic auth, headers
+    max_connections: int = DEFAULT_MAX_CONNECTIONS  # --web.max-connections
 
 
 class Daemon:
@@ -111,6 +112,7 @@ class Daemon:
             self.options.port,
             ServerApp(self.cache, self.options.telemetry_path, self.readiness, __version__),
             web=self.options.web,
+            max_connections=self.options.max_connections,
         )
         self.server.start()
         self.log.info(

@@ -8,16 +8,25 @@ attribute) and writes bytes that were rendered before it arrived.
 With TLS the listening socket stays plain: each accepted connection does its handshake in its
 own handler thread (with a deadline), so a client that connects and stalls holds only its own
 thread. A plain HTTP request on the TLS port gets a short 400, not a hang.
+
+Slow or idle clients cannot starve scrapes or the API polls of file descriptors: open
+connections are capped (`--web.max-connections`, lowered to fit the process's `nofile` limit);
+a connection must deliver its first request's headers within HEADER_TIMEOUT_SECONDS of being
+accepted (TLS handshake included) and a kept-alive one its next request within
+IDLE_TIMEOUT_SECONDS; and at the cap a new connection evicts the one that has waited longest
+for a request (never-served ones first), so a scrape always gets in.
 """
 
 from __future__ import annotations
 
 import contextlib
 import html
+import resource
 import socket
 import ssl
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -32,6 +41,17 @@ from exporter.webconfig import REALM, WebConfig, WebGate
 
 IDLE_TIMEOUT_SECONDS = 120.0  # keep-alive connections idle longer than this are closed
 HANDSHAKE_TIMEOUT_SECONDS = 10.0  # a TLS client must finish its handshake within this
+HEADER_TIMEOUT_SECONDS = 10.0  # a new connection must have sent its request headers by then
+DEFAULT_MAX_CONNECTIONS = 512
+FD_RESERVE = 256  # descriptors kept for API polls, logs and the rest when capping connections
+EXPIRY_INTERVAL_SECONDS = 0.1  # how often deadlines are checked (at most)
+NEAR_CAP_FRACTION = 0.9  # log once when this share of the cap is in use
+LISTEN_BACKLOG = 1024  # a burst of connects must not overflow the kernel's queue (the default is 5)
+_BUSY_BODY = b"too many open connections; retry later\n"
+SERVICE_UNAVAILABLE_ANSWER = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY)
+)
 _TLS_HANDSHAKE_RECORD = 0x16  # the first byte of every TLS connection
 PLAIN_HTTP_ON_TLS_ANSWER = (
     b"HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
@@ -83,6 +103,132 @@ class ServerApp:
     version: str
 
 
+def raise_open_files_limit() -> tuple[int, int]:
+    """Raise the soft `nofile` limit to the hard limit, as Go programs do at startup.
+
+    The soft limit is often 1,024 while the hard one allows far more; every scrape connection
+    and every API connection needs a descriptor. Returns (before, after).
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard in (resource.RLIM_INFINITY, soft):
+        return soft, soft
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError):
+        return soft, soft
+    return soft, hard
+
+
+def connection_cap(wanted: int) -> int:
+    """`wanted`, lowered so that the connections leave FD_RESERVE descriptors of the soft
+    `nofile` limit for the API polls and everything else."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(1, min(wanted, soft - FD_RESERVE))
+
+
+class _Connection:
+    """One accepted connection, as the accepting thread sees it."""
+
+    __slots__ = ("deadline", "served", "sock", "waiting_since")
+
+    def __init__(self, sock: socket.socket, now: float) -> None:
+        self.sock = sock  # replaced by the TLS socket after the handshake
+        self.served = 0
+        self.waiting_since: float | None = now  # None while a request is being answered
+        self.deadline = now + HEADER_TIMEOUT_SECONDS
+
+    def close_now(self) -> None:
+        """Wake the handler thread out of its read: it sees end of file and closes."""
+        with contextlib.suppress(OSError):
+            # the base class's shutdown: SSLSocket.shutdown would drop its TLS state under
+            # the reading thread's feet
+            socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
+
+
+class ConnectionLimiter:
+    """Open connections: the cap, the header and idle deadlines, eviction, and one log line
+    when the count nears the cap. Used by the accepting thread and the handler threads."""
+
+    def __init__(self, cap: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.cap = cap
+        self.clock = clock
+        self._open: dict[int, _Connection] = {}
+        self._lock = threading.Lock()
+        self._near = False
+        self.evicted = 0
+        self.refused = 0
+        self.expired = 0
+        self._next_expiry = 0.0
+
+    def __len__(self) -> int:
+        return len(self._open)
+
+    def admit(self, sock: socket.socket) -> _Connection | None:
+        """Register a new connection, evicting the one waiting longest for a request when at
+        the cap; None (the caller refuses it) when every connection is answering a request."""
+        now = self.clock()
+        with self._lock:
+            if len(self._open) >= self.cap:
+                waiting = [c for c in self._open.values() if c.waiting_since is not None]
+                if not waiting:
+                    self.refused += 1
+                    return None
+                # a connection that never completed a request goes before an idle keep-alive one
+                oldest = min(waiting, key=lambda c: (c.served > 0, c.waiting_since or now))
+                del self._open[id(oldest)]
+                oldest.close_now()
+                self.evicted += 1
+            connection = _Connection(sock, now)
+            self._open[id(connection)] = connection
+            count = len(self._open)
+            log_near = not self._near and count >= NEAR_CAP_FRACTION * self.cap
+            if log_near:
+                self._near = True
+            elif self._near and count < self.cap / 2:
+                self._near = False
+        if log_near:
+            soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+            _log.warning(
+                "open HTTP connections near the cap; slow or idle clients are being evicted and "
+                "refused (raise --web.max-connections, or find the clients)",
+                open_connections=count, max_connections=self.cap, nofile_limit=soft,
+            )
+        return connection
+
+    def release(self, connection: _Connection) -> None:
+        with self._lock:
+            self._open.pop(id(connection), None)
+
+    def expire(self) -> None:
+        """Close connections past their header or idle deadline (the accepting thread calls
+        this a few times a second)."""
+        now = self.clock()
+        if now < self._next_expiry:
+            return
+        self._next_expiry = now + EXPIRY_INTERVAL_SECONDS
+        with self._lock:
+            late = [c for c in self._open.values()
+                    if c.waiting_since is not None and c.deadline <= now]
+            for connection in late:
+                del self._open[id(connection)]
+        for connection in late:
+            connection.close_now()
+        self.expired += len(late)
+
+    def busy(self, connection: _Connection) -> None:
+        with self._lock:
+            connection.waiting_since = None
+
+    def waiting(self, connection: _Connection) -> None:
+        now = self.clock()
+        with self._lock:
+            connection.served += 1
+            connection.waiting_since = now
+            connection.deadline = now + IDLE_TIMEOUT_SECONDS
+
+
 class _ConnectionRefused(Exception):
     """A connection closed before any request was read (failed TLS handshake, plain HTTP)."""
 
@@ -90,8 +236,40 @@ class _ConnectionRefused(Exception):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = LISTEN_BACKLOG
     app: ServerApp
     gate: WebGate
+    limiter: ConnectionLimiter
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        connection = self.limiter.admit(request)
+        if connection is None:
+            with contextlib.suppress(OSError):
+                request.setblocking(False)  # a full send buffer must not stall the accept loop
+                request.send(SERVICE_UNAVAILABLE_ANSWER)
+            self.shutdown_request(request)
+            return
+        thread = threading.Thread(
+            target=self._serve_connection, args=(request, client_address, connection),
+            daemon=True,
+        )
+        thread.start()
+
+    def _serve_connection(self, request: Any, client_address: Any, connection: _Connection) -> None:
+        try:
+            self.finish_request_on(request, client_address, connection)
+        except Exception:  # as socketserver does: one connection's problem
+            self.handle_error(request, client_address)
+        finally:
+            self.limiter.release(connection)
+            self.shutdown_request(request)
+
+    def finish_request_on(self, request: Any, client_address: Any, connection: _Connection) -> None:
+        _Handler(request, client_address, self, connection)
+
+    def service_actions(self) -> None:
+        """Between accepts (at least every poll interval): close connections past a deadline."""
+        self.limiter.expire()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A connection that broke mid-request is the client's business; never print a traceback."""
@@ -113,12 +291,24 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: _Server
 
+    def __init__(self, request: Any, client_address: Any, server: _Server,
+                 connection: _Connection) -> None:
+        self.connection_state = connection
+        super().__init__(request, client_address, server)
+
     def setup(self) -> None:
         tls = self.server.gate.tls
         if tls is not None:
             # Runs in this connection's thread: a slow handshake holds nobody else.
             self.request = self._handshake(self.request, tls.context())
+            self.connection_state.sock = self.request
         super().setup()
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()  # reads the headers
+        # the headers are in: from here the request is answered, not waited for
+        self.server.limiter.busy(self.connection_state)
+        return parsed
 
     @staticmethod
     def _handshake(raw: socket.socket, context: ssl.SSLContext) -> ssl.SSLSocket:
@@ -244,19 +434,36 @@ class _Handler(BaseHTTPRequestHandler):
             super().handle_one_request()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the scraper went away; nothing to report
+        if not self.close_connection:
+            self.server.limiter.waiting(self.connection_state)
 
 
 class MetricsServer:
     """The HTTP server in a background thread; `web` adds TLS, basic auth and headers."""
 
-    def __init__(self, host: str, port: int, app: ServerApp, web: WebConfig | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        app: ServerApp,
+        web: WebConfig | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    ) -> None:
         gate = WebGate.from_config(web)  # before binding: a certificate that fails leaks no socket
+        cap = connection_cap(max_connections)
+        if cap < max_connections:
+            _log.warning(
+                "--web.max-connections lowered to fit the open files limit (ulimit -n)",
+                wanted=max_connections, max_connections=cap,
+                nofile_limit=resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+            )
         family = socket.AF_INET6 if (host == "" and socket.has_ipv6) or ":" in host else socket.AF_INET
         server_class = type("_BoundServer", (_Server,), {"address_family": family})
         bind_host = host or ("::" if family == socket.AF_INET6 else "0.0.0.0")  # noqa: S104  # ":port" means all
         self._server: _Server = server_class((bind_host, port), _Handler)
         self._server.app = app
         self._server.gate = gate
+        self._server.limiter = ConnectionLimiter(cap)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="http", kwargs={"poll_interval": 0.2}, daemon=True
         )
@@ -264,6 +471,10 @@ class MetricsServer:
     @property
     def port(self) -> int:
         return int(self._server.server_address[1])
+
+    @property
+    def limiter(self) -> ConnectionLimiter:
+        return self._server.limiter
 
     @property
     def scheme(self) -> str:

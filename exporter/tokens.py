@@ -53,6 +53,7 @@ class InlineToken:
 TokenSpec = FileToken | EnvToken | InlineToken
 
 _REFRESH_PREFIX = "dor_v1_"
+TOKEN_FILE_MAX_BYTES = 4096  # a token is under 100 bytes; more is not a token file
 
 
 def read_token(spec: TokenSpec, environ: Mapping[str, str]) -> str:
@@ -70,20 +71,66 @@ def read_token(spec: TokenSpec, environ: Mapping[str, str]) -> str:
 
 def _read_file(spec: FileToken) -> str:
     where = spec.describe()
-    try:
-        data = spec.path.read_bytes()
-    except FileNotFoundError:
-        raise TokenSourceError(f"{where} does not exist") from None
-    except IsADirectoryError:
-        raise TokenSourceError(f"{where} is a directory, not a file") from None
-    except PermissionError:
-        raise TokenSourceError(f"{where} is not readable (permission denied)") from None
-    except OSError as exc:
-        raise TokenSourceError(f"{where} cannot be read: {exc.strerror or type(exc).__name__}") from None
+    data = _read_regular_file(spec.path, where)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise TokenSourceError(f"{where} is not UTF-8 text") from None
+
+
+def _read_regular_file(path: Path, where: str) -> bytes:
+    """The bytes of a regular file of at most TOKEN_FILE_MAX_BYTES, read without ever blocking.
+
+    The token watcher reads from the event loop, so a FIFO (whose open waits for a writer and
+    whose read waits for data), a device or a socket would stop every poll and SIGTERM with it.
+    The file is opened non-blocking (following symlinks: Kubernetes mounts are symlinks) and
+    checked on the open descriptor, so a swap between check and read cannot slip one in.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise TokenSourceError(f"{where} does not exist") from None
+    except PermissionError:
+        raise TokenSourceError(f"{where} is not readable (permission denied)") from None
+    except OSError as exc:
+        # ENXIO: a socket, or a FIFO some systems refuse to open without a writer
+        raise TokenSourceError(f"{where} cannot be read: {exc.strerror or type(exc).__name__}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise TokenSourceError(f"{where} is a directory, not a file")
+        if not stat.S_ISREG(mode):
+            raise TokenSourceError(f"{where} is {_kind_of(mode)}, not a regular file")
+        # One byte more than allowed tells a file at the cap from a larger one; the size from
+        # fstat is not trusted (a file can grow, and /proc files report 0).
+        data = b""
+        while len(data) <= TOKEN_FILE_MAX_BYTES:
+            chunk = os.read(fd, TOKEN_FILE_MAX_BYTES + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
+    except OSError as exc:
+        raise TokenSourceError(f"{where} cannot be read: {exc.strerror or type(exc).__name__}") from None
+    finally:
+        os.close(fd)
+    if len(data) > TOKEN_FILE_MAX_BYTES:
+        raise TokenSourceError(
+            f"{where} is larger than {TOKEN_FILE_MAX_BYTES} bytes; a token file holds one token "
+            "(under 100 bytes)"
+        )
+    return data
+
+
+def _kind_of(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    return "a special file"
 
 
 def _checked(text: str, spec: TokenSpec) -> str:

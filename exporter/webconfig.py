@@ -9,7 +9,7 @@ when basic auth protects everything else.
 This module also owns the live objects the file describes, which the HTTP server uses: the TLS
 context for new connections (rebuilt when the certificate, key or client CA file changes, so a
 renewed certificate needs no restart) and the basic-auth checker (bcrypt, with the cost paid
-once per user and password, and the same cost for unknown users).
+once per user and password, and every failed check as slow as the slowest hash).
 
 No password, hash or key ever appears in a message: problems name the key and the file.
 """
@@ -391,6 +391,13 @@ class _Parser(StrictReader):
                                 "htpasswd -nBC 10 \"\" | tr -d ':\\n'")
                 continue
             users[user] = hashed
+        costs = sorted({bcrypt_cost(hashed) for hashed in users.values()})
+        if len(costs) > 1:
+            self.warnings.append(
+                f"{path}: the hashes have different bcrypt costs ({', '.join(map(str, costs))}); "
+                f"every failed check is made as slow as the highest ({costs[-1]}) so that timing "
+                "reveals no user; hash every password with the same cost"
+            )
         if users:
             try:
                 import bcrypt  # noqa: F401, PLC0415  # only needed when basic auth is configured
@@ -483,8 +490,14 @@ class BasicAuth:
 
     bcrypt is slow on purpose (~70 ms at cost 10), and Prometheus sends the same credentials on
     every scrape, so a verified (user, password, hash) is remembered as a SHA-256 digest, as the
-    exporter-toolkit does; the password itself is never kept. An unknown user is checked
-    against a dummy hash of the same cost, so timing does not tell which users exist.
+    exporter-toolkit does; the password itself is never kept.
+
+    Every failed check costs the same bcrypt work whoever the user is, so timing tells neither
+    which users exist nor which have cheap hashes: an unknown user is checked against a dummy
+    hash of the highest cost in the file, and a wrong password for a user whose hash is cheaper
+    (cost c, below the highest cost C) is followed by checks against dummy hashes of costs
+    c, c+1, ..., C-1. bcrypt's work is 2^cost, so 2^c + (2^c + ... + 2^(C-1)) = 2^C: the same
+    work as one check at the highest cost, whatever the machine's load.
     """
 
     def __init__(self, users: Mapping[str, str]) -> None:
@@ -492,8 +505,15 @@ class BasicAuth:
 
         self._bcrypt = bcrypt
         self._users = {user: hashed.encode() for user, hashed in users.items()}
-        cost = max((int(h.split("$")[2]) for h in users.values()), default=10)
-        self._dummy = bcrypt.hashpw(b"digitalocean-exporter: no such user", bcrypt.gensalt(cost))
+        costs = {user: bcrypt_cost(hashed) for user, hashed in users.items()}
+        self._costs = costs
+        self.cost = max(costs.values(), default=10)
+        lowest = min(costs.values(), default=self.cost)
+        # dummies for the costs a failure may need padding with, and the highest for unknown users
+        self._dummies = {
+            cost: bcrypt.hashpw(b"digitalocean-exporter: no such user", bcrypt.gensalt(cost))
+            for cost in range(lowest, self.cost + 1)
+        }
         self._verified: set[bytes] = set()
         self._lock = threading.Lock()
 
@@ -503,7 +523,7 @@ class BasicAuth:
             return False
         user, password = credentials
         hashed = self._users.get(user)
-        target = hashed if hashed is not None else self._dummy
+        target = hashed if hashed is not None else self._dummies[self.cost]
         digest = hashlib.sha256(
             b"\0".join((user.encode(), password, target))
         ).digest()
@@ -513,14 +533,22 @@ class BasicAuth:
         # bcrypt refuses passwords longer than it can use; check the usable part anyway so a
         # long password costs the same time, then refuse it.
         too_long = len(password) > BCRYPT_MAX_PASSWORD_BYTES
-        matches = self._bcrypt.checkpw(password[:BCRYPT_MAX_PASSWORD_BYTES], target)
+        usable = password[:BCRYPT_MAX_PASSWORD_BYTES]
+        matches = self._bcrypt.checkpw(usable, target)
         if not matches or hashed is None or too_long:
+            for cost in range(self._costs.get(user, self.cost), self.cost):
+                self._bcrypt.checkpw(usable, self._dummies[cost])
             return False
         with self._lock:
             if len(self._verified) >= _VERIFIED_CACHE_LIMIT:
                 self._verified.clear()
             self._verified.add(digest)
         return True
+
+
+def bcrypt_cost(hashed: str) -> int:
+    """The cost (log2 of the rounds) of a `$2y$10$...` hash."""
+    return int(hashed.split("$")[2])
 
 
 def parse_basic(authorization: str | None) -> tuple[str, bytes] | None:
