@@ -204,7 +204,8 @@ def test_token_policy_scope_keys(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         load(config)
     assert raised.value.problems == [
-        "token_policy.secrets: unknown key; known keys are write_scopes, unverifiable, "
+        "token_policy.secrets: unknown key (did you mean secret_scopes?); known keys are "
+        "write_scopes, unverifiable, "
         "secret_scopes, excess_scopes"
     ]
 
