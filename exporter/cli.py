@@ -12,8 +12,9 @@ import os
 import platform
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from exporter import __version__
 from exporter.collectors import COLLECTORS
@@ -30,7 +31,7 @@ from exporter.config import (
     load_settings,
 )
 from exporter.daemon import EXIT_OK, EXIT_REFUSED, Daemon, ServeOptions
-from exporter.logs import LogFormat, Redactor, configure_logging, get_logger
+from exporter.logs import LogFormat, Redactor, configure_logging, get_logger, looks_like_secret
 from exporter.server import parse_listen_address
 from exporter.tokens import InlineToken
 from exporter.webconfig import WebConfig, load_web_config
@@ -85,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run against the built-in DigitalOcean simulator (two sample accounts on 127.0.0.1); "
         "no token or config file needed",
     )
+    parser.add_argument(
+        "--offline", action="store_true",
+        help="with --config.check: check the files only, without asking DigitalOcean about the "
+        "tokens",
+    )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     for collector in COLLECTORS:
         default = "enabled" if collector.enabled_by_default else "disabled"
@@ -131,57 +137,51 @@ def demo_settings(simulator: Simulator, overrides: dict[str, bool] | None = None
     )
 
 
+class _Refused(Exception):
+    """A flag or file that stops the exporter before it starts; the message says which."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.version:
-        print(f"digitalocean-exporter {__version__} (python {platform.python_version()})")
+        _say(f"digitalocean-exporter {__version__} (python {platform.python_version()})")
         return EXIT_OK
     log_format: LogFormat = args.log_format or ("console" if sys.stderr.isatty() else "json")
     level = "warning" if args.log_level == "warn" else args.log_level
     redactor = Redactor()
     configure_logging(level, log_format, redactor)
-
     try:
-        host, port = parse_listen_address(args.listen_address)
-    except ValueError as exc:
-        print(f"--web.listen-address: {exc}", file=sys.stderr)
+        return _main(args, redactor)
+    except (_Refused, ConfigError) as exc:
+        _say(str(exc), sys.stderr, redactor=redactor)
         return EXIT_REFUSED
-    path = args.telemetry_path
-    if not path.startswith("/") or path in RESERVED_PATHS:
-        print(f"--web.telemetry-path: {path!r} must start with / and not be one of "
-              f"{', '.join(RESERVED_PATHS)}", file=sys.stderr)
-        return EXIT_REFUSED
-    web: WebConfig | None = None
-    if args.web_config_file:
-        try:
-            web = load_web_config(Path(args.web_config_file))
-        except ConfigError as exc:
-            print(exc, file=sys.stderr)
-            return EXIT_REFUSED
-        if not args.config_check:
-            _log_web_config(web)
-    options = ServeOptions(host=host, port=port, telemetry_path=path, web=web)
-    environ = dict(os.environ)
 
+
+def _main(args: argparse.Namespace, redactor: Redactor) -> int:
+    if args.offline and not args.config_check:
+        raise _Refused("--offline only applies to --config.check")
+    options = _serve_options(args)
+    environ = dict(os.environ)
     overrides = collector_overrides(args)
     if args.demo:
         return _run_demo(options, redactor, environ, overrides)
 
     config_text = args.config_file or environ.get(ENV_CONFIG_FILE) or None
+    if config_text and looks_like_secret(config_text):
+        given = "--config.file" if args.config_file else ENV_CONFIG_FILE
+        raise _Refused(f"the value of {given} looks like a token, not a path; give the config "
+                       "file's path")
     config_path = Path(config_text) if config_text else None
 
     def load() -> Settings:
         return load_settings(config_path, environ, collector_defaults(), overrides)
 
-    try:
-        settings = load()
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_REFUSED
+    settings = load()
     if args.config_check:
-        print(describe_settings(settings))
-        if web is not None:
-            print(web.describe())
+        say = partial(_say, redactor=redactor)
+        say(describe_settings(settings))
+        if options.web is not None:
+            say(options.web.describe())
         return EXIT_OK
     log = get_logger("exporter")
     for warning in settings.warnings:
@@ -190,6 +190,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings, options, collectors=COLLECTORS, reload_settings=load, redactor=redactor,
         environ=environ,
     ))
+
+
+def _serve_options(args: argparse.Namespace) -> ServeOptions:
+    try:
+        host, port = parse_listen_address(args.listen_address)
+    except ValueError as exc:
+        raise _Refused(f"--web.listen-address: {exc}") from None
+    path = args.telemetry_path
+    if not path.startswith("/") or path in RESERVED_PATHS:
+        raise _Refused(f"--web.telemetry-path: {path!r} must start with / and not be one of "
+                       f"{', '.join(RESERVED_PATHS)}")
+    web: WebConfig | None = None
+    if args.web_config_file:
+        web = load_web_config(Path(args.web_config_file))
+        if not args.config_check:
+            _log_web_config(web)
+    return ServeOptions(host=host, port=port, telemetry_path=path, web=web)
+
+
+def _say(text: str, stream: TextIO | None = None, *, redactor: Redactor | None = None) -> None:
+    """Print a message outside the logger, scrubbed by the same redactor as the logs."""
+    print(redactor.redact(text) if redactor is not None else text, file=stream or sys.stdout)
 
 
 def _log_web_config(web: WebConfig) -> None:
