@@ -14,10 +14,14 @@ import sys
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from exporter import __version__
+from exporter.api import DigitalOceanClient
+from exporter.budget import RequestBudget
+from exporter.clock import SystemClock
 from exporter.collectors import COLLECTORS
+from exporter.collectors.base import Collector
 from exporter.config import (
     ENV_CONFIG_FILE,
     STALE_AFTER_INTERVALS,
@@ -30,10 +34,11 @@ from exporter.config import (
     describe_settings,
     load_settings,
 )
-from exporter.daemon import EXIT_OK, EXIT_REFUSED, Daemon, ServeOptions
+from exporter.daemon import EXIT_OK, EXIT_REFUSED, USER_AGENT, Daemon, ServeOptions
 from exporter.logs import LogFormat, Redactor, configure_logging, get_logger, looks_like_secret
+from exporter.scopes import ScopeReport, decide, least_privilege_report, needed_scopes, verify_token
 from exporter.server import parse_listen_address
-from exporter.tokens import InlineToken
+from exporter.tokens import InlineToken, TokenSource, TokenSourceError
 from exporter.webconfig import WebConfig, load_web_config
 
 if TYPE_CHECKING:  # the simulator is only imported for --demo: 2.4 MiB and 44 ms less otherwise
@@ -57,7 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--config.check", dest="config_check", action="store_true",
-        help="validate the configuration and token sources, print a summary, exit 0 or 2",
+        help="validate the configuration and token sources, verify every token with "
+        "DigitalOcean (token/info) and print a summary with each token's least-privilege report "
+        "(the custom scopes to tick for the enabled collectors); exit 0, or 2 for a problem or a "
+        "token the exporter would refuse",
     )
     parser.add_argument(
         "--web.listen-address", dest="listen_address", default=DEFAULT_LISTEN, metavar="[HOST]:PORT",
@@ -182,7 +190,9 @@ def _main(args: argparse.Namespace, redactor: Redactor) -> int:
         say(describe_settings(settings))
         if options.web is not None:
             say(options.web.describe())
-        return EXIT_OK
+        if args.offline:
+            return EXIT_OK
+        return asyncio.run(_check_tokens(settings, environ, redactor))
     log = get_logger("exporter")
     for warning in settings.warnings:
         log.warning(warning)
@@ -210,8 +220,93 @@ def _serve_options(args: argparse.Namespace) -> ServeOptions:
 
 
 def _say(text: str, stream: TextIO | None = None, *, redactor: Redactor | None = None) -> None:
-    """Print a message outside the logger, scrubbed by the same redactor as the logs."""
-    print(redactor.redact(text) if redactor is not None else text, file=stream or sys.stdout)
+    """Print a message outside the logger, scrubbed by the same redactor as the logs.
+
+    A reader that went away (`--config.check | head`) is not an error: the rest of the output
+    goes nowhere, and the exit code still says how the check went.
+    """
+    stream = stream or sys.stdout
+    try:
+        print(redactor.redact(text) if redactor is not None else text, file=stream, flush=True)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())  # so the interpreter's final flush finds no pipe
+        os.close(devnull)
+
+
+class _Unobserved:
+    """`--config.check` keeps no request metrics."""
+
+    def observe(self, account: str, endpoint: str, code: str, seconds: float) -> None:
+        return None
+
+
+async def _check_tokens(settings: Settings, environ: dict[str, str], redactor: Redactor) -> int:
+    """`--config.check` online: ask token/info about every token, apply the token policy as the
+    daemon would, and print each account's least-privilege report. 2 if any token is refused."""
+    clock = SystemClock()
+    client = DigitalOceanClient(
+        api_url=settings.api.url, auth_url=settings.api.auth_url, timeout=settings.api.timeout,
+        user_agent=USER_AGENT, observer=_Unobserved(), clock=clock,
+    )
+
+    async def verify(account: AccountSettings) -> ScopeReport | str:
+        try:
+            source = TokenSource(account.token, environ)
+        except TokenSourceError as exc:
+            return str(exc)
+        redactor.add(source.token)
+        budget = RequestBudget(settings.api.requests_per_hour, clock)
+        return await verify_token(client.account(account.name, lambda: source.token, budget),
+                                  clock.time)
+
+    try:
+        results = await asyncio.gather(*(verify(a) for a in settings.accounts))
+    finally:
+        await client.aclose()
+    enabled = [c for c in COLLECTORS if settings.collectors[c.name].enabled]
+    refused = [
+        account.name for account, result in zip(settings.accounts, results, strict=True)
+        if not _print_token_check(settings, account, result, enabled, redactor)
+    ]
+    if refused:
+        _say(f"token check failed for {len(refused)} of {len(settings.accounts)} "
+             f"{'account' if len(settings.accounts) == 1 else 'accounts'}: {', '.join(refused)}; "
+             "the exporter would exit 2 at startup", sys.stderr, redactor=redactor)
+        return EXIT_REFUSED
+    _say(f"tokens OK ({len(settings.accounts)} verified with DigitalOcean)", redactor=redactor)
+    return EXIT_OK
+
+
+def _print_token_check(
+    settings: Settings, account: AccountSettings, result: ScopeReport | str,
+    enabled: Sequence[Collector[Any]], redactor: Redactor,
+) -> bool:
+    """Print one account's verdict and least-privilege report; whether the token is allowed."""
+    source = token_source_name(account)
+    if isinstance(result, str):
+        _say(f'account "{account.name}" ({source}): {result}', sys.stderr, redactor=redactor)
+        return False
+    policy = settings.token_policy
+    decision = decide(
+        account.name, source, result, policy.write_scopes, policy.unverifiable,
+        secret_policy=policy.secret_scopes, needed=needed_scopes(enabled),
+    )
+    _say("", redactor=redactor)
+    _say(decision.message,
+         None if decision.allowed else sys.stderr, redactor=redactor)
+    if result.verdict != "invalid":
+        _say("\n".join(f"  {line}" for line in least_privilege_report(result, enabled)),
+             redactor=redactor)
+    return decision.allowed
+
+
+def token_source_name(account: AccountSettings) -> str:
+    """Where the account's token lives, as messages name it: the file or variable, never
+    `accounts[0]`; an inline token by its key path."""
+    if isinstance(account.token, InlineToken):
+        return f"{account.origin}.token in the config file"
+    return account.token.describe()
 
 
 def _log_web_config(web: WebConfig) -> None:

@@ -480,10 +480,10 @@ def least_privilege_report(
         lines.append("scopes held: unknown (token/info did not list them)")
     lines.append(f"scopes needed by the enabled collectors ({len(required)}): " + ", ".join(
         f"{scope} ({', '.join(users)})" for scope, users in required.items()))
-    if wanted:
-        lines.append("scopes some fields need (the collector runs without them):")
-        lines += [f"  {' and '.join(f.scopes)}: {name} {f.field} ({f.describe()})"
-                  for name, f in wanted]
+    extra = {s: users for s, users in needed_scopes(collectors).items() if s not in required}
+    if extra:
+        lines.append(f"scopes only some fields need, the collector runs without ({len(extra)}): "
+                     + ", ".join(f"{scope} ({', '.join(users)})" for scope, users in extra.items()))
     if held:
         lines += _missing_lines(report, collectors, table)
         lines += _excess_lines(report, collectors, table)

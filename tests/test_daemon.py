@@ -174,6 +174,10 @@ async def test_a_missing_read_scope_disables_only_its_collector(tmp_path: Path) 
         "series will be missing; it still runs, and is disabled for this account if the API "
         "answers 403. Add the scope to the token, or disable the collector"
     )
+    [report] = [e for e in events if e["event"].startswith("least-privilege report:")]
+    assert report["account"] == "production"
+    assert "    kubernetes:read: every series of the kubernetes collector" in report["event"]
+    assert "image:read" in report["event"].splitlines()[-1]  # among the scopes to tick
     assert disabled["collector"] == "kubernetes"
     assert disabled["scope"] == "kubernetes:read"
     assert "lacks the kubernetes:read scope" in disabled["event"]
