@@ -293,8 +293,12 @@ def _print_token_check(
         secret_policy=policy.secret_scopes, needed=needed_scopes(enabled),
     )
     _say("", redactor=redactor)
-    _say(decision.message,
-         None if decision.allowed else sys.stderr, redactor=redactor)
+    if decision.allowed:
+        _say(decision.message, redactor=redactor)
+    else:  # the reason goes with the errors; the report below still needs its heading
+        _say(decision.message, sys.stderr, redactor=redactor)
+        _say(f'account "{account.name}" ({source}): refused (the reason is on stderr)',
+             redactor=redactor)
     if result.verdict != "invalid":
         _say("\n".join(f"  {line}" for line in least_privilege_report(result, enabled)),
              redactor=redactor)
