@@ -12,11 +12,16 @@ import os
 import platform
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO
 
 from exporter import __version__
+from exporter.api import DigitalOceanClient
+from exporter.budget import RequestBudget
+from exporter.clock import SystemClock
 from exporter.collectors import COLLECTORS
+from exporter.collectors.base import Collector
 from exporter.config import (
     ENV_CONFIG_FILE,
     STALE_AFTER_INTERVALS,
@@ -29,10 +34,11 @@ from exporter.config import (
     describe_settings,
     load_settings,
 )
-from exporter.daemon import EXIT_OK, EXIT_REFUSED, Daemon, ServeOptions
-from exporter.logs import LogFormat, Redactor, configure_logging, get_logger
+from exporter.daemon import EXIT_OK, EXIT_REFUSED, USER_AGENT, Daemon, ServeOptions
+from exporter.logs import LogFormat, Redactor, configure_logging, get_logger, looks_like_secret
+from exporter.scopes import ScopeReport, decide, least_privilege_report, needed_scopes, verify_token
 from exporter.server import DEFAULT_MAX_CONNECTIONS, parse_listen_address, raise_open_files_limit
-from exporter.tokens import InlineToken
+from exporter.tokens import InlineToken, TokenSource, TokenSourceError
 from exporter.webconfig import WebConfig, load_web_config
 
 if TYPE_CHECKING:  # the simulator is only imported for --demo: 2.4 MiB and 44 ms less otherwise
@@ -56,7 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--config.check", dest="config_check", action="store_true",
-        help="validate the configuration and token sources, print a summary, exit 0 or 2",
+        help="validate the configuration and token sources, verify every token with "
+        "DigitalOcean (token/info) and print a summary with each token's least-privilege report "
+        "(the custom scopes to tick for the enabled collectors); exit 0, or 2 for a problem or a "
+        "token the exporter would refuse",
     )
     parser.add_argument(
         "--web.listen-address", dest="listen_address", default=DEFAULT_LISTEN, metavar="[HOST]:PORT",
@@ -91,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo", action="store_true",
         help="run against the built-in DigitalOcean simulator (two sample accounts on 127.0.0.1); "
         "no token or config file needed",
+    )
+    parser.add_argument(
+        "--offline", action="store_true",
+        help="with --config.check: check the files only, without asking DigitalOcean about the "
+        "tokens",
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     for collector in COLLECTORS:
@@ -148,59 +162,54 @@ def demo_settings(simulator: Simulator, overrides: dict[str, bool] | None = None
     )
 
 
+class _Refused(Exception):
+    """A flag or file that stops the exporter before it starts; the message says which."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.version:
-        print(f"digitalocean-exporter {__version__} (python {platform.python_version()})")
+        _say(f"digitalocean-exporter {__version__} (python {platform.python_version()})")
         return EXIT_OK
     log_format: LogFormat = args.log_format or ("console" if sys.stderr.isatty() else "json")
     level = "warning" if args.log_level == "warn" else args.log_level
     redactor = Redactor()
     configure_logging(level, log_format, redactor)
-
     try:
-        host, port = parse_listen_address(args.listen_address)
-    except ValueError as exc:
-        print(f"--web.listen-address: {exc}", file=sys.stderr)
+        return _main(args, redactor)
+    except (_Refused, ConfigError) as exc:
+        _say(str(exc), sys.stderr, redactor=redactor)
         return EXIT_REFUSED
-    path = args.telemetry_path
-    if not path.startswith("/") or path in RESERVED_PATHS:
-        print(f"--web.telemetry-path: {path!r} must start with / and not be one of "
-              f"{', '.join(RESERVED_PATHS)}", file=sys.stderr)
-        return EXIT_REFUSED
-    web: WebConfig | None = None
-    if args.web_config_file:
-        try:
-            web = load_web_config(Path(args.web_config_file))
-        except ConfigError as exc:
-            print(exc, file=sys.stderr)
-            return EXIT_REFUSED
-        if not args.config_check:
-            _log_web_config(web)
-    options = ServeOptions(host=host, port=port, telemetry_path=path, web=web,
-                           max_connections=args.max_connections)
-    environ = dict(os.environ)
 
+
+def _main(args: argparse.Namespace, redactor: Redactor) -> int:
+    if args.offline and not args.config_check:
+        raise _Refused("--offline only applies to --config.check")
+    options = _serve_options(args)
+    environ = dict(os.environ)
     overrides = collector_overrides(args)
     if args.demo:
         return _run_demo(options, redactor, environ, overrides)
 
     config_text = args.config_file or environ.get(ENV_CONFIG_FILE) or None
+    if config_text and looks_like_secret(config_text):
+        given = "--config.file" if args.config_file else ENV_CONFIG_FILE
+        raise _Refused(f"the value of {given} looks like a token, not a path; give the config "
+                       "file's path")
     config_path = Path(config_text) if config_text else None
 
     def load() -> Settings:
         return load_settings(config_path, environ, collector_defaults(), overrides)
 
-    try:
-        settings = load()
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_REFUSED
+    settings = load()
     if args.config_check:
-        print(describe_settings(settings))
-        if web is not None:
-            print(web.describe())
-        return EXIT_OK
+        say = partial(_say, redactor=redactor)
+        say(describe_settings(settings))
+        if options.web is not None:
+            say(options.web.describe())
+        if args.offline:
+            return EXIT_OK
+        return asyncio.run(_check_tokens(settings, environ, redactor))
     log = get_logger("exporter")
     for warning in settings.warnings:
         log.warning(warning)
@@ -208,6 +217,118 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings, options, collectors=COLLECTORS, reload_settings=load, redactor=redactor,
         environ=environ,
     ))
+
+
+def _serve_options(args: argparse.Namespace) -> ServeOptions:
+    try:
+        host, port = parse_listen_address(args.listen_address)
+    except ValueError as exc:
+        raise _Refused(f"--web.listen-address: {exc}") from None
+    path = args.telemetry_path
+    if not path.startswith("/") or path in RESERVED_PATHS:
+        raise _Refused(f"--web.telemetry-path: {path!r} must start with / and not be one of "
+                       f"{', '.join(RESERVED_PATHS)}")
+    web: WebConfig | None = None
+    if args.web_config_file:
+        web = load_web_config(Path(args.web_config_file))
+        if not args.config_check:
+            _log_web_config(web)
+    return ServeOptions(host=host, port=port, telemetry_path=path, web=web,
+                        max_connections=args.max_connections)
+
+
+def _say(text: str, stream: TextIO | None = None, *, redactor: Redactor | None = None) -> None:
+    """Print a message outside the logger, scrubbed by the same redactor as the logs.
+
+    A reader that went away (`--config.check | head`) is not an error: the rest of the output
+    goes nowhere, and the exit code still says how the check went.
+    """
+    stream = stream or sys.stdout
+    try:
+        print(redactor.redact(text) if redactor is not None else text, file=stream, flush=True)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())  # so the interpreter's final flush finds no pipe
+        os.close(devnull)
+
+
+class _Unobserved:
+    """`--config.check` keeps no request metrics."""
+
+    def observe(self, account: str, endpoint: str, code: str, seconds: float) -> None:
+        return None
+
+
+async def _check_tokens(settings: Settings, environ: dict[str, str], redactor: Redactor) -> int:
+    """`--config.check` online: ask token/info about every token, apply the token policy as the
+    daemon would, and print each account's least-privilege report. 2 if any token is refused."""
+    clock = SystemClock()
+    client = DigitalOceanClient(
+        api_url=settings.api.url, auth_url=settings.api.auth_url, timeout=settings.api.timeout,
+        user_agent=USER_AGENT, observer=_Unobserved(), clock=clock,
+    )
+
+    async def verify(account: AccountSettings) -> ScopeReport | str:
+        try:
+            source = TokenSource(account.token, environ)
+        except TokenSourceError as exc:
+            return str(exc)
+        redactor.add(source.token)
+        budget = RequestBudget(settings.api.requests_per_hour, clock)
+        return await verify_token(client.account(account.name, lambda: source.token, budget),
+                                  clock.time)
+
+    try:
+        results = await asyncio.gather(*(verify(a) for a in settings.accounts))
+    finally:
+        await client.aclose()
+    enabled = [c for c in COLLECTORS if settings.collectors[c.name].enabled]
+    refused = [
+        account.name for account, result in zip(settings.accounts, results, strict=True)
+        if not _print_token_check(settings, account, result, enabled, redactor)
+    ]
+    if refused:
+        _say(f"token check failed for {len(refused)} of {len(settings.accounts)} "
+             f"{'account' if len(settings.accounts) == 1 else 'accounts'}: {', '.join(refused)}; "
+             "the exporter would exit 2 at startup", sys.stderr, redactor=redactor)
+        return EXIT_REFUSED
+    _say(f"tokens OK ({len(settings.accounts)} verified with DigitalOcean)", redactor=redactor)
+    return EXIT_OK
+
+
+def _print_token_check(
+    settings: Settings, account: AccountSettings, result: ScopeReport | str,
+    enabled: Sequence[Collector[Any]], redactor: Redactor,
+) -> bool:
+    """Print one account's verdict and least-privilege report; whether the token is allowed."""
+    source = token_source_name(account)
+    if isinstance(result, str):
+        _say(f'account "{account.name}" ({source}): {result}', sys.stderr, redactor=redactor)
+        return False
+    policy = settings.token_policy
+    decision = decide(
+        account.name, source, result, policy.write_scopes, policy.unverifiable,
+        secret_policy=policy.secret_scopes, needed=needed_scopes(enabled),
+    )
+    _say("", redactor=redactor)
+    if decision.allowed:
+        _say(decision.message, redactor=redactor)
+    else:  # the reason goes with the errors; the report below still needs its heading
+        _say(decision.message, sys.stderr, redactor=redactor)
+        _say(f'account "{account.name}" ({source}): refused (the reason is on stderr)',
+             redactor=redactor)
+    if result.verdict != "invalid":
+        _say("\n".join(f"  {line}" for line in least_privilege_report(result, enabled)),
+             redactor=redactor)
+    return decision.allowed
+
+
+def token_source_name(account: AccountSettings) -> str:
+    """Where the account's token lives, as messages name it: the file or variable, never
+    `accounts[0]`; an inline token by its key path."""
+    if isinstance(account.token, InlineToken):
+        return f"{account.origin}.token in the config file"
+    return account.token.describe()
 
 
 def _log_web_config(web: WebConfig) -> None:

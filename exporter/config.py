@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from exporter.logs import looks_like_secret
 from exporter.pricing import DATABASE_KEY, SIZE_TABLES, load_price_table
 from exporter.strictyaml import (
     InvalidFileError,
@@ -155,7 +156,9 @@ class _Parser(StrictReader):
         tokens_dir: Path | None = None
         if "tokens_dir" in top:
             text = self.string(top["tokens_dir"], "tokens_dir")
-            if text is not None:
+            if text is not None and looks_like_secret(text):
+                self.problems.add("tokens_dir", _token_not_path("tokens_dir"))
+            elif text is not None:
                 tokens_dir = self.resolve_path(text)
                 accounts.extend(self.tokens_dir_accounts(tokens_dir))
         if "accounts" not in top and "tokens_dir" not in top:
@@ -238,6 +241,9 @@ class _Parser(StrictReader):
         text = self.string(value, path)
         if text is None:
             return None
+        if key != "token" and looks_like_secret(text):
+            self.problems.add(path, _token_not_path(key))
+            return None
         spec: TokenSpec
         if key == "token_file":
             spec = FileToken(self.resolve_path(text))
@@ -301,6 +307,9 @@ class _Parser(StrictReader):
             file_text = self.environ[ENV_TOKEN_FILE]
             if not file_text:
                 self.problems.add(ENV_TOKEN_FILE, "must not be empty")
+                return []
+            if looks_like_secret(file_text):
+                self.problems.add(ENV_TOKEN_FILE, _token_not_path(ENV_TOKEN_FILE))
                 return []
             spec, path = FileToken(Path(file_text).expanduser()), ENV_TOKEN_FILE
         else:
@@ -481,6 +490,22 @@ class _Parser(StrictReader):
             )
             return None
         return CollectorSettings(enabled=enabled, interval=interval, stale_after=stale_after)
+
+
+def _token_not_path(key: str) -> str:
+    """The problem with a token given where its path (or variable's name) belongs. The value
+    is not quoted: it is most likely the token itself."""
+    if key == "token_env":
+        return ("the value of token_env looks like a token, not the name of an environment "
+                "variable; put the token in a variable and give the variable's name here")
+    if key == ENV_TOKEN_FILE:
+        return (f"the value of {ENV_TOKEN_FILE} looks like a token, not a path; set {ENV_TOKEN} "
+                "to the token instead, or write it to a file (chmod 600) and give that path")
+    if key == "tokens_dir":
+        return ("the value of tokens_dir looks like a token, not a path; give the directory "
+                "that holds one token file per account")
+    return (f"the value of {key} looks like a token, not a path; write the token to a file "
+            "(chmod 600) and give that file's path here")
 
 
 def _is_loopback(host: str) -> bool:

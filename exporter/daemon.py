@@ -28,7 +28,13 @@ from exporter.logs import Redactor, get_logger
 from exporter.memory import limit_arenas, release_free_memory
 from exporter.poller import AccountRuntime, Poller, safe_verify
 from exporter.pricing import load_price_table
-from exporter.scopes import ScopeReport, decide, needed_scopes, scope_warnings
+from exporter.scopes import (
+    ScopeReport,
+    decide,
+    least_privilege_report,
+    needed_scopes,
+    scope_warnings,
+)
 from exporter.selfmetrics import self_registry
 from exporter.server import DEFAULT_MAX_CONNECTIONS, MetricsServer, ServerApp
 from exporter.snapshot import Snapshot, SnapshotStore
@@ -277,6 +283,8 @@ class Daemon:
                 log.info(decision.message, expires_at=report.expires_at)
             for message, fields in scope_warnings(report, enabled, policy.excess_scopes):
                 log.warning(message, **fields)
+            log.info("least-privilege report:\n" + "\n".join(
+                f"  {line}" for line in least_privilege_report(report, enabled)))
         if problems:
             await client.aclose()
             return problems

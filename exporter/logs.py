@@ -19,10 +19,25 @@ from structlog.typing import EventDict, Processor, WrappedLogger
 
 REDACTED = "[REDACTED]"
 _TOKEN_SHAPE = re.compile(r"\bdo[opr]_v1_[A-Za-z0-9]+")
+# A run of 32 or more letters and digits with no separator, holding both: a hex or base62
+# secret, never a file name or an environment variable's name (those have `_`, `.`, `/`, `-`).
+_SECRET_RUN = re.compile(r"[A-Za-z0-9]{32,}")
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
 _QUIET_LIBRARIES = ("httpx", "httpcore", "hpack", "asyncio")
 
 LogFormat = Literal["json", "console"]
+
+
+def looks_like_secret(text: str) -> bool:
+    """Whether a value given where a path or a variable name belongs looks like a token instead
+    (a templated config gone wrong): a DigitalOcean token's prefix, or a long secret-looking run.
+    Such a value is never echoed, not even in the error that refuses it."""
+    if re.search(r"do[opr]_v1_", text):
+        return True
+    return any(
+        any(c.isdigit() for c in run) and any(c.isalpha() for c in run)
+        for run in _SECRET_RUN.findall(text)
+    )
 
 
 class Redactor:

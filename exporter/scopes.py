@@ -122,6 +122,21 @@ def is_read_scope(scope: str, table: ScopeTable | None = None) -> bool:
     return (table or scope_table()).is_read_only(scope)
 
 
+class ScopedField(Protocol):
+    """A field that needs scopes beyond its collector's (see `collectors.base.FieldScope`)."""
+
+    @property
+    def field(self) -> str: ...
+
+    @property
+    def scopes(self) -> tuple[str, ...]: ...
+
+    @property
+    def empty(self) -> tuple[str, ...]: ...
+
+    def describe(self) -> str: ...  # what stays empty without the scopes
+
+
 class ScopedCollector(Protocol):
     """What the scope checks need of a collector: its name and the scopes it needs."""
 
@@ -129,15 +144,26 @@ class ScopedCollector(Protocol):
     def name(self) -> str: ...
 
     @property
-    def scope(self) -> str: ...  # space-separated
+    def scope(self) -> str: ...  # space-separated; the collector cannot run without them
+
+    @property
+    def field_scopes(self) -> Sequence[ScopedField]: ...  # wanted: some fields stay empty without
 
 
-def needed_scopes(collectors: Iterable[ScopedCollector]) -> dict[str, tuple[str, ...]]:
-    """Every scope the given (enabled) collectors need, with the collectors that need it."""
+def needed_scopes(
+    collectors: Iterable[ScopedCollector], *, fields: bool = True
+) -> dict[str, tuple[str, ...]]:
+    """Every scope the given (enabled) collectors need, with the collectors that need it; with
+    `fields`, also the scopes some of their fields need (the collector runs without those)."""
     needed: dict[str, list[str]] = {}
     for collector in collectors:
-        for scope in collector.scope.split():
-            needed.setdefault(scope, []).append(collector.name)
+        scopes = collector.scope.split()
+        if fields:
+            scopes += [s for f in collector.field_scopes for s in f.scopes]
+        for scope in scopes:
+            users = needed.setdefault(scope, [])
+            if collector.name not in users:
+                users.append(collector.name)
     return {scope: tuple(names) for scope, names in sorted(needed.items())}
 
 
@@ -147,19 +173,39 @@ def is_needed(held: str, needed: Iterable[str], table: ScopeTable | None = None)
     return any(table.grants(held, scope) for scope in needed)
 
 
+def _lacking(held: Sequence[str], scopes: Iterable[str], table: ScopeTable) -> tuple[str, ...]:
+    return tuple(s for s in scopes if not any(table.grants(h, s) for h in held))
+
+
 def missing_scopes(
     held: Sequence[str], collectors: Iterable[ScopedCollector], table: ScopeTable | None = None
 ) -> dict[str, tuple[str, ...]]:
-    """For each collector, the scopes it needs that no held scope grants (collectors that lack
-    none are left out)."""
+    """For each collector, the scopes it cannot run without that no held scope grants
+    (collectors that lack none are left out). Field scopes: `missing_field_scopes`."""
     table = table or scope_table()
     missing: dict[str, tuple[str, ...]] = {}
     for collector in collectors:
-        lacking = tuple(s for s in collector.scope.split()
-                        if not any(table.grants(h, s) for h in held))
+        lacking = _lacking(held, collector.scope.split(), table)
         if lacking:
             missing[collector.name] = lacking
     return missing
+
+
+def missing_field_scopes(
+    held: Sequence[str], collectors: Iterable[ScopedCollector], table: ScopeTable | None = None
+) -> list[tuple[str, ScopedField, tuple[str, ...]]]:
+    """(collector, field, scopes no held scope grants) for each field that will stay empty,
+    leaving out collectors that lack a scope they cannot run without (all of theirs is empty)."""
+    table = table or scope_table()
+    found = []
+    for collector in collectors:
+        if _lacking(held, collector.scope.split(), table):
+            continue
+        for field_scope in collector.field_scopes:
+            lacking = _lacking(held, field_scope.scopes, table)
+            if lacking:
+                found.append((collector.name, field_scope, lacking))
+    return found
 
 
 @dataclass(frozen=True)
@@ -366,6 +412,18 @@ def scope_warnings(
             f"{_plural(len(lacking), 'scope')} to the token, or disable the collector",
             {"collector": collector, "scope": " ".join(lacking)},
         ))
+    for collector, field_scope, lacking in missing_field_scopes(report.scopes, collectors, table):
+        if not all(table.is_read_only(scope) for scope in lacking):
+            continue  # a write scope: a read-only token never has it (the report says so)
+        scopes = " and ".join(lacking)
+        warnings.append((
+            f"collector {collector}: the token lacks the {scopes} "
+            f"{_plural(len(lacking), 'scope')} (from token/info) that the API asks for its "
+            f"{field_scope.field} field, so {field_scope.describe()} will be missing; the "
+            f"collector still runs. Add the {_plural(len(lacking), 'scope')} to the token to get "
+            f"{'it' if len(field_scope.empty) == 1 else 'them'}",
+            {"collector": collector, "scope": " ".join(lacking), "field": field_scope.field},
+        ))
     needed = needed_scopes(collectors)
     excess = [s for s in report.scopes if not is_needed(s, needed, table)]
     if excess and excess_policy == "warn":
@@ -393,3 +451,76 @@ async def verify_token(
     except ApiError as exc:
         return unverifiable(str(exc))
     return classify(info, now())
+
+
+CONTROL_PANEL = "API > Tokens > Generate New Token > Custom Scopes"
+
+
+def scopes_to_tick(collectors: Iterable[ScopedCollector], table: ScopeTable | None = None) -> tuple[str, ...]:
+    """The custom scopes a token for these collectors needs, their fields' included: every
+    read-only one (a field that asks for a write scope is left empty rather than granted)."""
+    table = table or scope_table()
+    return tuple(s for s in needed_scopes(collectors) if table.is_read_only(s))
+
+
+def least_privilege_report(
+    report: ScopeReport, collectors: Sequence[ScopedCollector], table: ScopeTable | None = None
+) -> list[str]:
+    """The least-privilege report of one token, as lines (indented under a heading the caller
+    writes): scopes held, needed, missing (with what stays empty), excess (secret-revealing ones
+    called out), and the custom scopes to tick for the enabled collectors."""
+    table = table or scope_table()
+    required = needed_scopes(collectors, fields=False)
+    wanted = [(c.name, f) for c in collectors for f in c.field_scopes]
+    held = report.scopes
+    lines = []
+    if held:
+        lines.append(f"scopes held ({len(held)}): {', '.join(held)}")
+    else:
+        lines.append("scopes held: unknown (token/info did not list them)")
+    lines.append(f"scopes needed by the enabled collectors ({len(required)}): " + ", ".join(
+        f"{scope} ({', '.join(users)})" for scope, users in required.items()))
+    extra = {s: users for s, users in needed_scopes(collectors).items() if s not in required}
+    if extra:
+        lines.append(f"scopes only some fields need, the collector runs without ({len(extra)}): "
+                     + ", ".join(f"{scope} ({', '.join(users)})" for scope, users in extra.items()))
+    if held:
+        lines += _missing_lines(report, collectors, table)
+        lines += _excess_lines(report, collectors, table)
+    writes = [(name, f) for name, f in wanted if not all(table.is_read_only(s) for s in f.scopes)]
+    for name, f in writes:
+        scopes = ", ".join(s for s in f.scopes if not table.is_read_only(s))
+        lines.append(f"never filled for a read-only token: {name} {f.field} needs {scopes}, "
+                     f"which can change infrastructure, so {f.describe()} stays empty")
+    tick = scopes_to_tick(collectors, table)
+    lines.append(f"custom scopes to tick in the control panel ({CONTROL_PANEL}), "
+                 f"{len(tick)}: {' '.join(tick)}")
+    return lines
+
+
+def _missing_lines(
+    report: ScopeReport, collectors: Sequence[ScopedCollector], table: ScopeTable
+) -> list[str]:
+    missing = missing_scopes(report.scopes, collectors, table)
+    fields = [(c, f, lacking) for c, f, lacking in missing_field_scopes(report.scopes, collectors, table)
+              if all(table.is_read_only(s) for s in lacking)]
+    if not missing and not fields:
+        return ["missing scopes: none"]
+    lines = ["missing scopes, and what will be empty:"]
+    lines += [f"  {' and '.join(lacking)}: every series of the {name} collector"
+              for name, lacking in missing.items()]
+    lines += [f"  {' and '.join(lacking)}: {f.describe()} ({name} {f.field})"
+              for name, f, lacking in fields]
+    return lines
+
+
+def _excess_lines(
+    report: ScopeReport, collectors: Sequence[ScopedCollector], table: ScopeTable
+) -> list[str]:
+    needed = needed_scopes(collectors)
+    excess = [s for s in report.scopes if not is_needed(s, needed, table)]
+    lines = [f"excess scopes (no enabled collector needs them): {', '.join(excess) or 'none'}"]
+    lines += [f"  can change infrastructure: {scope} {table.why_not_read_only(scope)}"
+              for scope in report.write_scopes]
+    lines += [f"  reveals secrets: {scope} ({table.secret(scope)})" for scope in report.secret_scopes]
+    return lines

@@ -241,3 +241,95 @@ def test_the_simulator_is_imported_for_demo_only() -> None:
     result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
                             check=True, timeout=60)
     assert result.stdout.strip() == "[]"
+
+
+# -- --config.check verifies every token online (issue 13 item 3, issue 16 points 1 and 10) ------
+
+
+def test_config_check_names_the_source_of_a_rejected_token(tmp_path: Path, simulator: Simulator) -> None:
+    bad = "dop_v1_" + "0" * 64
+    config = config_for(tmp_path, simulator, {"production": bad})
+    result = run(["--config.file", str(config), "--config.check"])
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f'account "production" (token file {tmp_path / "production"}): DigitalOcean rejected the '
+        "token (HTTP 401 from /v1/oauth/token/info); it is invalid, expired or revoked. Create a "
+        'read-only token in the DigitalOcean control panel (API > Tokens > Generate New Token, '
+        'custom scopes that all end in ":read", except partner_network_connect:read, which can '
+        f'change infrastructure) and update token file {tmp_path / "production"}.',
+        "token check failed for 1 of 1 account: production; the exporter would exit 2 at startup",
+    ]
+    assert "accounts[0]" not in result.stderr
+    assert bad not in result.stdout + result.stderr
+    # the same from an environment variable: the variable is named
+    env_config = write_config(tmp_path, f"accounts:\n  - name: production\n    token_env: DO_PROD\n"
+                                        f"api: {{url: '{simulator.url}', auth_url: '{simulator.url}'}}\n")
+    result = subprocess.run([sys.executable, "-m", "exporter", "--config.file", str(env_config),
+                             "--config.check"], capture_output=True, text=True, timeout=10,
+                            check=False, env={"DO_PROD": bad, "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 2
+    assert result.stderr.startswith('account "production" (environment variable DO_PROD): '
+                                    "DigitalOcean rejected the token")
+    assert bad not in result.stdout + result.stderr
+
+
+def test_config_check_refuses_a_write_token(tmp_path: Path, simulator: Simulator) -> None:
+    config = config_for(tmp_path, simulator, {"production": WRITE_TOKEN})
+    result = run(["--config.file", str(config), "--config.check"])
+    assert result.returncode == 2
+    assert "the token can change infrastructure (scopes: droplet:delete); refusing" in result.stderr
+    assert "  excess scopes (no enabled collector needs them): droplet:delete" in result.stdout
+    assert "    can change infrastructure: droplet:delete appears on" in result.stdout
+    assert WRITE_TOKEN not in result.stdout + result.stderr
+    # the file-only check does not ask DigitalOcean
+    before = len(simulator.requests.entries())
+    offline = run(["--config.file", str(config), "--config.check", "--offline"])
+    assert offline.returncode == 0, offline.stderr
+    assert len(simulator.requests.entries()) == before
+
+
+def test_config_check_prints_the_least_privilege_report(tmp_path: Path, simulator: Simulator) -> None:
+    config = config_for(tmp_path, simulator, {"staging": OTHER_TOKEN},
+                        extra="collectors:\n" + "".join(
+                            f"  {name}: {{enabled: false}}\n" for name in (
+                                "snapshots", "reserved_ips", "load_balancers", "kubernetes",
+                                "databases", "apps", "domains", "firewalls", "vpcs", "cdn",
+                                "certificates", "registry", "uptime", "projects", "tags", "sizes",
+                                "invoice_summary", "billing_history", "billing_insights")))
+    result = run(["--config.file", str(config), "--config.check"])
+    assert result.returncode == 0, result.stderr
+    report = result.stdout.split("\n\n", 1)[1].splitlines()
+    assert report == [
+        f'account "staging" (token file {tmp_path / "staging"}): token verified read-only',
+        "  scopes held (3): account:read, block_storage:read, droplet:read",
+        "  scopes needed by the enabled collectors (4): account:read (account), billing:read "
+        "(billing), block_storage:read (volumes), droplet:read (droplets)",
+        "  scopes only some fields need, the collector runs without (4): image:read (droplets), "
+        "reserved_ip:read (account), tag:read (droplets), vpc:read (droplets)",
+        "  missing scopes, and what will be empty:",
+        "    billing:read: every series of the billing collector",
+        "    reserved_ip:read: digitalocean_account_reserved_ip_limit (account floating_ip_limit)",
+        "    tag:read: the tag label of digitalocean_droplet_tag_info (droplets tags)",
+        "    vpc:read: the vpc_uuid label of digitalocean_droplet_info (droplets vpc_uuid)",
+        "    image:read: the image label of digitalocean_droplet_info (droplets image)",
+        "  excess scopes (no enabled collector needs them): none",
+        "  custom scopes to tick in the control panel (API > Tokens > Generate New Token > Custom "
+        "Scopes), 8: account:read billing:read block_storage:read droplet:read image:read "
+        "reserved_ip:read tag:read vpc:read",
+        "tokens OK (1 verified with DigitalOcean)",
+    ]
+    assert OTHER_TOKEN not in result.stdout + result.stderr
+
+
+def test_config_check_into_a_closed_pipe_ends_quietly(tmp_path: Path, simulator: Simulator) -> None:
+    """`--config.check | head`: the reader is gone before the first line is written."""
+    config = config_for(tmp_path, simulator, {"production": READ_TOKEN})
+    process = subprocess.Popen([sys.executable, "-m", "exporter", "--config.file", str(config),
+                                "--config.check"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=20) == 0, stderr
+    assert "Traceback" not in stderr
+    assert "BrokenPipeError" not in stderr

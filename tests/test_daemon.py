@@ -162,7 +162,11 @@ async def test_a_missing_read_scope_disables_only_its_collector(tmp_path: Path) 
     assert "digitalocean_kubernetes_cluster_info{" not in text
     events = [json.loads(line) for line in stream.getvalue().splitlines()]
     # first from token/info at startup (the collector still runs), then from the 403
-    startup, disabled = [e for e in events if e.get("scope")]
+    startup, disabled = [e for e in events if e.get("scope") and e.get("collector") == "kubernetes"]
+    # the token holds every collector's scope but not every field's: those are warned about
+    assert {(e["collector"], e["field"]) for e in events if "field" in e} == {
+        ("droplets", "image"), ("tags", "resources.images"),
+        ("tags", "resources.volume_snapshots")}
     assert (startup["level"], startup["collector"], startup["scope"]) == (
         "warning", "kubernetes", "kubernetes:read")
     assert startup["event"] == (
@@ -170,6 +174,10 @@ async def test_a_missing_read_scope_disables_only_its_collector(tmp_path: Path) 
         "series will be missing; it still runs, and is disabled for this account if the API "
         "answers 403. Add the scope to the token, or disable the collector"
     )
+    [report] = [e for e in events if e["event"].startswith("least-privilege report:")]
+    assert report["account"] == "production"
+    assert "    kubernetes:read: every series of the kubernetes collector" in report["event"]
+    assert "image:read" in report["event"].splitlines()[-1]  # among the scopes to tick
     assert disabled["collector"] == "kubernetes"
     assert disabled["scope"] == "kubernetes:read"
     assert "lacks the kubernetes:read scope" in disabled["event"]
@@ -243,7 +251,8 @@ async def test_a_token_that_reveals_secrets_is_warned_about_then_refused_under_r
     [secrets] = [e for e in events if "can read secrets" in str(e["event"])]
     assert secrets["level"] == "warning"
     assert "genai:read (returns agent and model API keys' secret_key" in str(secrets["event"])
-    [excess] = [e for e in events if "no enabled collector needs" in str(e["event"])]
+    [excess] = [e for e in events if "no enabled collector needs" in str(e["event"])
+                and e["level"] == "warning"]  # the info-level report names it too
     assert excess["scope"] == "genai:read"
 
     code, events = await start_with_scopes(tmp_path, [*NEEDED, "genai:read"],

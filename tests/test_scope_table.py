@@ -75,3 +75,37 @@ def test_what_the_spec_says_about_read_scopes() -> None:
     for scope in ("write", "api:write", "database:view_credentials", "kubernetes:access_cluster",
                   "app:access_console", "droplet:create"):
         assert not scopes[scope]["read_only"], scope
+
+
+SPEC_SPELLING = {"resources.images": "imgages"}  # the API description's own typo for the key
+
+
+def field_scopes_in_spec(node: Any, field: str, found: set[str]) -> None:
+    """Scopes named ("Requires `tag:read` scope") in the descriptions of `field` anywhere below
+    `node`, allOf/anyOf alternatives included."""
+    if isinstance(node, list):
+        for item in node:
+            field_scopes_in_spec(item, field, found)
+    if not isinstance(node, dict):
+        return
+    for name, prop in (node.get("properties") or {}).items():
+        if name == field:
+            found.update(re.findall(r"`([a-z_]+:[a-z_]+)`", json.dumps(prop)))
+    for value in node.values():
+        if isinstance(value, dict | list):
+            field_scopes_in_spec(value, field, found)
+
+
+def test_every_field_scope_a_collector_declares_is_marked_in_the_spec() -> None:
+    from exporter.collectors import COLLECTORS  # noqa: PLC0415  # the registry under test
+
+    paths = spec()["paths"]
+    for collector in COLLECTORS:
+        answers = [paths[e.split("?")[0]]["get"]["responses"]["200"] for e in collector.endpoints
+                   if e.split("?")[0] in paths]
+        for field_scope in collector.field_scopes:
+            field = SPEC_SPELLING.get(field_scope.field, field_scope.field.rsplit(".", 1)[-1])
+            found: set[str] = set()
+            field_scopes_in_spec(answers, field, found)
+            missing = set(field_scope.scopes) - found
+            assert not missing, f"{collector.name} {field_scope.field}: {missing} not in the spec"

@@ -6,13 +6,15 @@ from dataclasses import dataclass
 
 import pytest
 
-from exporter.collectors import COLLECTORS
+from exporter.collectors import COLLECTORS, collector_table
+from exporter.collectors.base import FieldScope
 from exporter.scopes import (
     classify,
     decide,
     invalid,
     is_needed,
     is_read_scope,
+    missing_field_scopes,
     missing_scopes,
     needed_scopes,
     scope_table,
@@ -214,6 +216,7 @@ def test_needed_missing_and_excess_scopes() -> None:
 class Scoped:
     name: str
     scope: str
+    field_scopes: tuple[FieldScope, ...] = ()
 
 
 def test_write_token_warned_under_warn_policy() -> None:
@@ -276,3 +279,75 @@ def test_every_scope_a_collector_needs_is_a_read_only_scope_of_the_api_descripti
     for collector in COLLECTORS:
         for scope in collector.scope.split():
             assert table.is_read_only(scope), f"{collector.name}: {scope}"
+
+
+def test_every_field_scope_is_in_the_scope_table_and_names_the_collector_s_own_series() -> None:
+    table = scope_table()
+    declared = 0
+    for collector in COLLECTORS:
+        families = {f.name: f.labels for f in collector.families}
+        for field_scope in collector.field_scopes:
+            declared += 1
+            for scope in field_scope.scopes:
+                assert scope in table.scopes, f"{collector.name} {field_scope.field}: {scope}"
+            assert field_scope.empty, f"{collector.name} {field_scope.field}"
+            for item in field_scope.empty:
+                family, _, label = item.partition("{")
+                assert family in families, f"{collector.name}: {item}"
+                label = label.rstrip("}").partition("=")[0]
+                assert not label or label in families[family], f"{collector.name}: {item}"
+    assert declared >= 10
+
+
+FIELDS_IN_THE_ISSUE = {  # issue 13: the fields the API description marks with a second scope
+    ("droplets", "tags"): ("tag:read",),
+    ("droplets", "vpc_uuid"): ("vpc:read",),
+    ("account", "droplet_limit"): ("droplet:read",),
+    ("account", "floating_ip_limit"): ("reserved_ip:read",),
+    ("reserved_ips", "droplet"): ("droplet:read",),
+    ("firewalls", "droplet_ids"): ("droplet:read",),
+    ("reserved_ips", "project_id"): ("project:read",),
+    ("databases", "project_id"): ("project:read",),
+    ("firewalls", "tags"): ("tag:create", "tag:read"),
+}
+
+
+def test_the_fields_the_issue_lists_are_declared() -> None:
+    collectors = collector_table()
+    declared = {(c.name, f.field): f.scopes for c in COLLECTORS for f in c.field_scopes}
+    for key, scopes in FIELDS_IN_THE_ISSUE.items():
+        assert declared.get(key) == scopes, key
+        assert collectors[key[0]].scope not in scopes
+
+
+def test_a_custom_token_without_tag_read_is_warned_about_the_droplet_tag_label() -> None:
+    droplets = collector_table()["droplets"]
+    report = classify({"scopes": ["droplet:read", "vpc:read", "image:read"]}, NOW)
+    assert missing_scopes(report.scopes, [droplets]) == {}  # the collector runs
+    assert scope_warnings(report, [droplets], "warn") == [(
+        "collector droplets: the token lacks the tag:read scope (from token/info) that the API "
+        "asks for its tags field, so the tag label of digitalocean_droplet_tag_info will be "
+        "missing; the collector still runs. Add the scope to the token to get it",
+        {"collector": "droplets", "scope": "tag:read", "field": "tags"},
+    )]
+    # held scopes that only fields need are needed, not excess
+    assert not [w for w, _ in scope_warnings(report, [droplets], "warn") if "no enabled" in w]
+
+
+def test_field_scopes_are_wanted_not_required() -> None:
+    firewalls = collector_table()["firewalls"]
+    needed = needed_scopes([firewalls])
+    assert needed == {"droplet:read": ("firewalls",), "firewall:read": ("firewalls",),
+                      "tag:create": ("firewalls",), "tag:read": ("firewalls",)}
+    assert needed_scopes([firewalls], fields=False) == {"firewall:read": ("firewalls",)}
+    assert missing_scopes(["firewall:read"], [firewalls]) == {}
+    lacking = [(c, f.field, s) for c, f, s in missing_field_scopes(["firewall:read"], [firewalls])]
+    assert lacking == [("firewalls", "droplet_ids", ("droplet:read",)),
+                       ("firewalls", "tags", ("tag:create", "tag:read"))]
+    # a collector that cannot run at all is reported once, not field by field
+    assert missing_field_scopes(["tag:read"], [firewalls]) == []
+    assert missing_field_scopes(["read"], [firewalls])[0][2] == ("tag:create",)
+    # the write scope a field asks for is never warned about: a read-only token never has it
+    warnings = scope_warnings(classify({"scopes": ["firewall:read", "droplet:read"]}, NOW),
+                              [firewalls], "warn")
+    assert warnings == []

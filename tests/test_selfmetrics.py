@@ -94,9 +94,10 @@ async def test_runtime_metrics(tmp_path: Path, clock: FakeClock) -> None:
         (("account", "scoped"), ("needed", "true"), ("scope", "droplet:read")): 1,
         (("account", "scoped"), ("needed", "false"), ("scope", "app:read")): 1,
         (("account", "scoped"), ("needed", "false"), ("scope", "genai:read")): 1,
-        (("account", "scoped"), ("needed", "false"), ("scope", "tag:read")): 1,
+        # the droplets collector's `tags` field needs it (a field scope: wanted, not excess)
+        (("account", "scoped"), ("needed", "true"), ("scope", "tag:read")): 1,
     }
-    assert got[("digitalocean_token_excess_scopes", (("account", "scoped"),))] == 3
+    assert got[("digitalocean_token_excess_scopes", (("account", "scoped"),))] == 2
     assert got[("digitalocean_token_excess_scopes", (("account", "prod"),))] == 0
     assert got[("digitalocean_token_secret_scopes", (("account", "scoped"),))] == 2
     assert got[("digitalocean_token_secret_scopes", (("account", "prod"),))] == 1  # legacy read

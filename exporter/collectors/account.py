@@ -12,7 +12,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values
+from exporter.collectors.base import (
+    Collector,
+    Family,
+    FieldScope,
+    ResourceReader,
+    Sample,
+    known_values,
+)
 from exporter.collectors.fields import as_object, optional_int, optional_str
 
 ENDPOINT = "/v2/account"
@@ -69,6 +76,11 @@ COLLECTOR: Collector[AccountRecord] = Collector(
     endpoints=(ENDPOINT,),
     id_label="",
     scope="account:read",
+    field_scopes=(
+        FieldScope("droplet_limit", ("droplet:read",), ("digitalocean_account_droplet_limit",)),
+        FieldScope("floating_ip_limit", ("reserved_ip:read",),
+                   ("digitalocean_account_reserved_ip_limit",)),
+    ),
     interval=300.0,
     families=(INFO, DROPLET_LIMIT, VOLUME_LIMIT, RESERVED_IP_LIMIT),
     fetch=fetch,

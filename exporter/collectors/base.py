@@ -89,6 +89,29 @@ class Family:
 
 
 @dataclass(frozen=True)
+class FieldScope:
+    """A field of a collector's answers that DigitalOcean fills only for a token that also holds
+    `scopes` (the API description marks it "Requires `tag:read` scope"). Without them the
+    collector still runs; only what `empty` names stays empty."""
+
+    field: str  # the field in the API's answer, e.g. "tags"
+    scopes: tuple[str, ...]  # every scope the field needs
+    empty: tuple[str, ...]  # what is missing without them: "family" or "family{label}"
+
+    def describe(self) -> str:
+        """What stays empty, for messages: "the tag label of digitalocean_droplet_tag_info"."""
+        parts = []
+        for item in self.empty:
+            family, _, label = item.partition("{")
+            label, _, value = label.rstrip("}").partition("=")
+            if value:
+                parts.append(f'the {label}="{value}" series of {family}')
+            else:
+                parts.append(f"the {label} label of {family}" if label else family)
+        return " and ".join(parts)
+
+
+@dataclass(frozen=True)
 class Collector(Generic[T]):
     """One resource: one module in `collectors/`, one entry in the collector table."""
 
@@ -109,6 +132,8 @@ class Collector(Generic[T]):
     # paged list of entries the collector summarises (billing history, Billing Insights).
     paged: str | None = None
     enabled_by_default: bool = True
+    # Fields that need a scope beyond `scope` (from the API description): wanted, not required.
+    field_scopes: tuple[FieldScope, ...] = ()
 
 
 @dataclass(frozen=True)

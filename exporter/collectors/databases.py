@@ -16,7 +16,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values, state_set
+from exporter.collectors.base import (
+    Collector,
+    Family,
+    FieldScope,
+    ResourceReader,
+    Sample,
+    known_values,
+    state_set,
+)
 from exporter.collectors.fields import (
     MIB,
     ShapeError,
@@ -146,6 +154,10 @@ COLLECTOR: Collector[tuple[DatabaseRecord, ...]] = Collector(
     endpoints=(ENDPOINT,),
     id_label="database_id",
     scope="database:read",
+    field_scopes=(
+        FieldScope("project_id", ("project:read",), ("digitalocean_database_info{project_id}",)),
+        FieldScope("private_network_uuid", ("vpc:read",), ("digitalocean_database_info{vpc_uuid}",)),
+    ),
     interval=60.0,
     families=(INFO, STATUS, NODES, STORAGE, CREATED, END_OF_LIFE),
     fetch=fetch,

@@ -15,7 +15,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values, state_set
+from exporter.collectors.base import (
+    Collector,
+    Family,
+    FieldScope,
+    ResourceReader,
+    Sample,
+    known_values,
+    state_set,
+)
 from exporter.collectors.fields import (
     GIB,
     MIB,
@@ -151,6 +159,11 @@ COLLECTOR: Collector[tuple[DropletRecord, ...]] = Collector(
     id_label="droplet_id",
     paged=ENDPOINT,
     scope="droplet:read",
+    field_scopes=(
+        FieldScope("tags", ("tag:read",), ("digitalocean_droplet_tag_info{tag}",)),
+        FieldScope("vpc_uuid", ("vpc:read",), ("digitalocean_droplet_info{vpc_uuid}",)),
+        FieldScope("image", ("image:read",), ("digitalocean_droplet_info{image}",)),
+    ),
     interval=60.0,
     families=(INFO, STATUS, VCPUS, MEMORY, DISK, PRICE_HOURLY, PRICE_MONTHLY, CREATED, TAG),
     fetch=fetch,

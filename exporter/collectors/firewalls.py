@@ -16,7 +16,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values, state_set
+from exporter.collectors.base import (
+    Collector,
+    Family,
+    FieldScope,
+    ResourceReader,
+    Sample,
+    known_values,
+    state_set,
+)
 from exporter.collectors.fields import (
     objects,
     optional_str,
@@ -158,6 +166,14 @@ COLLECTOR: Collector[tuple[FirewallRecord, ...]] = Collector(
     id_label="firewall_id",
     paged=ENDPOINT,
     scope="firewall:read",
+    field_scopes=(
+        FieldScope("droplet_ids", ("droplet:read",), (
+            "digitalocean_firewall_droplets", "digitalocean_firewall_droplet_info",
+        )),
+        # The API description asks for a write scope here: under write_scopes: refuse this
+        # family can never have series.
+        FieldScope("tags", ("tag:create", "tag:read"), ("digitalocean_firewall_tag_info",)),
+    ),
     interval=300.0,
     families=(INFO, STATUS, INBOUND_RULES, OUTBOUND_RULES, DROPLETS, PENDING_CHANGES, CREATED,
               DROPLET, TAG),

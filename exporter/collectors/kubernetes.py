@@ -15,7 +15,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample, state_set
+from exporter.collectors.base import (
+    Collector,
+    Family,
+    FieldScope,
+    ResourceReader,
+    Sample,
+    state_set,
+)
 from exporter.collectors.fields import (
     objects,
     optional_bool,
@@ -252,6 +259,9 @@ COLLECTOR: Collector[tuple[ClusterRecord, ...]] = Collector(
     id_label="kubernetes_cluster_id",
     paged=ENDPOINT,
     scope="kubernetes:read",
+    field_scopes=(
+        FieldScope("vpc_uuid", ("vpc:read",), ("digitalocean_kubernetes_cluster_info{vpc_uuid}",)),
+    ),
     interval=60.0,
     families=(
         CLUSTER_INFO, CLUSTER_STATUS, CLUSTER_HA, CLUSTER_AUTO_UPGRADE, CLUSTER_SURGE_UPGRADE,

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample
+from exporter.collectors.base import Collector, Family, FieldScope, ResourceReader, Sample
 from exporter.collectors.fields import (
     as_object,
     objects,
@@ -198,6 +198,13 @@ COLLECTOR: Collector[ReservedIps] = Collector(
     id_label="reserved_ip",
     paged=IPV4_ENDPOINT,
     scope="reserved_ip:read",
+    field_scopes=(
+        FieldScope("droplet", ("droplet:read",), (
+            "digitalocean_reserved_ip_assigned", "digitalocean_reserved_ip_droplet_info",
+            "digitalocean_reserved_ipv6_droplet_info",
+        )),
+        FieldScope("project_id", ("project:read",), ("digitalocean_reserved_ip_info{project_id}",)),
+    ),
     interval=300.0,
     families=(IPV4_INFO, IPV4_ASSIGNED, IPV4_LOCKED, IPV4_DROPLET,
               IPV6_INFO, IPV6_ASSIGNED, IPV6_DROPLET, IPV6_CREATED),

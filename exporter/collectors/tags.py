@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample
+from exporter.collectors.base import Collector, Family, FieldScope, ResourceReader, Sample
 from exporter.collectors.fields import objects, optional_int, required_str
 
 ENDPOINT = "/v2/tags"
@@ -79,6 +79,14 @@ COLLECTOR: Collector[tuple[TagRecord, ...]] = Collector(
     id_label="tag",
     paged=ENDPOINT,
     scope="tag:read",
+    # Counts of each type only include what the token may see (the API description).
+    field_scopes=tuple(
+        FieldScope(f"resources.{kind}", (scope,), (f"digitalocean_tag_resources{{resource_type={kind}}}",))
+        for kind, scope in (
+            ("droplets", "droplet:read"), ("images", "image:read"), ("volumes", "block_storage:read"),
+            ("volume_snapshots", "block_storage_snapshot:read"), ("databases", "database:read"),
+        )
+    ),
     interval=900.0,
     families=(INFO, RESOURCES),
     fetch=fetch,

@@ -119,5 +119,6 @@ def config_check(config: dict[str, Any], tokens: dict[str, str], mode: int, work
     path = workdir / "config.yml"
     path.write_text(yaml.safe_dump({**config, "tokens_dir": str(directory)}))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGITALOCEAN_", "DO_"))}
-    return subprocess.run([sys.executable, "-m", "exporter", "--config.file", str(path), "--config.check"],
+    return subprocess.run([sys.executable, "-m", "exporter", "--config.file", str(path), "--config.check",
+                           "--offline"],
                           capture_output=True, text=True, check=False, timeout=60, env=env)
