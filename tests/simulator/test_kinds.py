@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pkgutil
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -43,7 +44,8 @@ def test_fleetspec_takes_every_counted_kind_by_name() -> None:
         assert kind.count is not None
         # A fixed count is FleetSpec's default; a derived one defaults to None ("derive it").
         assert defaults.count(kind.name) == kind.count.fixed, kind.name
-        assert FleetSpec(counts=[(kind.name, 1)]).count(kind.name) == 1
+        one: dict[str, Any] = {kind.name: 1}  # a counted kind's name as a keyword
+        assert FleetSpec(**one).count(kind.name) == 1
     # Only the Droplets and volumes Fleet.generate makes itself are fields of their own.
     assert {kind.name for kind in COUNTED} & SHAPE_FIELDS == {
         kind.name for kind in COUNTED if kind.count is not None and kind.count.fixed is not None
