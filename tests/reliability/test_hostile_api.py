@@ -83,9 +83,14 @@ Writer = Callable[[asyncio.StreamWriter], Awaitable[None]]
 
 @asynccontextmanager
 async def serving(write: Writer) -> AsyncIterator[str]:
-    """An HTTP/1.1 server on 127.0.0.1 that answers every request with `write`."""
+    """An HTTP/1.1 server on 127.0.0.1 that answers every request with `write`. On exit its
+    connections are closed and their handlers awaited, so none is cancelled mid-write."""
+    handlers: set[asyncio.Task[None]] = set()
+    writers: set[asyncio.StreamWriter] = set()
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handlers.add(asyncio.current_task())  # type: ignore[arg-type]  # always in a task here
+        writers.add(writer)
         try:
             await reader.readuntil(b"\r\n\r\n")
             await write(writer)
@@ -100,6 +105,9 @@ async def serving(write: Writer) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.close()
+        for writer in writers:
+            writer.close()
+        await asyncio.wait_for(asyncio.gather(*handlers, return_exceptions=True), 5)
 
 
 def head(length: int, *extra: str) -> bytes:
