@@ -20,7 +20,7 @@ import pytest
 import respx
 
 from exporter.api import (
-    MAX_PAGES,
+    MAX_PAGES_WITHOUT_TOTAL,
     PER_PAGE,
     AccountApi,
     DigitalOceanClient,
@@ -182,7 +182,7 @@ async def test_an_endless_next_chain_stops_two_pages_past_meta_total(api: Accoun
 async def test_an_endless_next_chain_without_total_stops_at_twice_the_last_listing(
     api: AccountApi,
 ) -> None:
-    """Without a total, the first listing may take MAX_PAGES pages; once a listing of 5 pages
+    """Without a total, the first listing may take 500 pages; once a listing of 5 pages
     completed, the next may take 12. A poll that hits the cap forgets the listing, so a list
     that really grew is paged in full by the poll after."""
     fleet = [{"id": i} for i in range(1, 1001)]
@@ -209,9 +209,13 @@ async def test_an_endless_next_chain_without_total_stops_at_twice_the_last_listi
     assert route.call_count == 12
 
     route.reset()
-    with pytest.raises(ResponseError, match=f"past the {MAX_PAGES} pages"):
+    with pytest.raises(ResponseError) as raised:
         await api.list_all("/v2/droplets", "droplets")
-    assert route.call_count == MAX_PAGES
+    assert str(raised.value) == (
+        "/v2/droplets: page 500 links to page 501, past the 500 pages this list may have "
+        "(the most the exporter pages for a list without a total); stopped paging"
+    )
+    assert route.call_count == MAX_PAGES_WITHOUT_TOTAL == 500
 
 
 @respx.mock
