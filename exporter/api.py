@@ -8,9 +8,11 @@ line or a traceback through this module (httpx exceptions are replaced, not chai
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import random
+import zlib
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import httpx
 
 from exporter.clock import Clock
+from exporter.config import DEFAULT_MAX_RESPONSE_BYTES, RESPONSE_DEADLINE_TIMEOUTS
 from exporter.tasks import all_or_nothing
 
 PER_PAGE = 200  # DigitalOcean's maximum page size
@@ -29,7 +32,18 @@ PER_PAGE = 200  # DigitalOcean's maximum page size
 # side by side copy the context, so they share the counter): the poller measures what one poll
 # of a collector costs with it.
 request_counter: ContextVar[list[int] | None] = ContextVar("request_counter", default=None)
-MAX_PAGES = 10_000  # a safety stop for a server whose `next` link never ends
+# Paging stops (see `_page_limit`): a list may take at most PAGE_SLACK pages more than its
+# `meta.total` implies (it may grow while it is paged), and never more than MAX_PAGES (2 million
+# objects: Billing Insights of a 50,000-Droplet account is 1,025 pages). A list without a total
+# may take twice the pages of its last complete listing, and at most MAX_PAGES_WITHOUT_TOTAL
+# (100,000 objects), since nothing but the server's `next` links bounds it.
+MAX_PAGES = 10_000
+MAX_PAGES_WITHOUT_TOTAL = 500
+PAGE_SLACK = 2
+PREVIOUS_PAGES_FACTOR = 2
+# What the client asks for and can decode itself, under the size cap (no brotli or zstd).
+ACCEPT_ENCODING = "gzip, deflate"
+_INFLATE_SLICE = 2**20  # bytes inflated per step
 TOKEN_INFO_ENDPOINT = "/v1/oauth/token/info"
 BODY_SNIPPET_CHARS = 200
 NOT_FOUND = 404  # the one status a reader may turn into "none" (get_or_none, missing_ok)
@@ -117,6 +131,36 @@ class _Answer:
     headers: httpx.Headers = field(repr=False)
 
 
+@dataclass(frozen=True)
+class Reply:
+    """One HTTP answer read whole (decompressed, within the size cap): no stream left open."""
+
+    status_code: int
+    headers: httpx.Headers = field(repr=False)
+    content: bytes = field(repr=False)
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+
+class Answered(Protocol):
+    """What error messages read of an answer: a Reply, or an httpx.Response (test fakes)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> httpx.Headers: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+
+class _DeadlineExceeded(Exception):
+    """The whole request, body included, took longer than the client's response deadline."""
+
+
 class DigitalOceanClient:
     """One connection pool for every account; `account()` binds a token and a budget to it."""
 
@@ -133,10 +177,18 @@ class DigitalOceanClient:
         page_concurrency: int = 25,
         transport: httpx.AsyncBaseTransport | None = None,
         rng: random.Random | None = None,
+        response_deadline: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.auth_url = auth_url.rstrip("/")
         self.timeout = timeout
+        # `timeout` bounds each network operation (connect, one read); a body trickled a byte
+        # at a time never trips it, so the whole request and its body have a deadline too.
+        self.response_deadline = (
+            RESPONSE_DEADLINE_TIMEOUTS * timeout if response_deadline is None else response_deadline
+        )
+        self.max_response_bytes = max_response_bytes
         self.observer = observer
         self.clock = clock
         self.retry = retry or RetryPolicy()
@@ -144,7 +196,11 @@ class DigitalOceanClient:
         self.rng = rng or random.Random()  # noqa: S311  # jitter, not cryptography
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
-            headers={"User-Agent": user_agent, "Accept": "application/json"},
+            headers={
+                "User-Agent": user_agent,
+                "Accept": "application/json",
+                "Accept-Encoding": ACCEPT_ENCODING,
+            },
             follow_redirects=False,  # a redirect must never carry the token elsewhere
             transport=transport,
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
@@ -156,8 +212,22 @@ class DigitalOceanClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def send(self, url: str, params: Mapping[str, str] | None, token: str) -> httpx.Response:
-        return await self._http.get(url, params=params, headers={"Authorization": f"Bearer {token}"})
+    async def send(
+        self, url: str, params: Mapping[str, str] | None, token: str, endpoint: str
+    ) -> Reply:
+        """GET `url`, its body read whole within the response deadline and the size cap.
+
+        Raises httpx errors, _DeadlineExceeded or a ResponseError for a body over the cap.
+        """
+        try:
+            async with asyncio.timeout(self.response_deadline):
+                async with self._http.stream(
+                    "GET", url, params=params, headers={"Authorization": f"Bearer {token}"}
+                ) as response:
+                    content = await _read_body(response, endpoint, self.max_response_bytes)
+                    return Reply(response.status_code, response.headers, content)
+        except TimeoutError:
+            raise _DeadlineExceeded from None
 
 
 class AccountApi:
@@ -175,6 +245,8 @@ class AccountApi:
         self._token = token
         self.gate = gate
         self.rate_limit = RateLimitState()
+        # pages the last complete listing of each list took (see `_page_limit`)
+        self._listed: dict[tuple[str, ...], int] = {}
 
     async def get(
         self,
@@ -277,6 +349,7 @@ class AccountApi:
     ) -> list[Any]:
         convert: PageParser = parse or _as_is
         query = {**(params or {}), "per_page": str(PER_PAGE)}
+        listing = _listing_key(endpoint, path, params)
         first = await self.get(endpoint, path=path, params={**query, "page": "1"})
         items = _page_items(first, key, endpoint, 1)
         page_size = len(items)
@@ -284,18 +357,21 @@ class AccountApi:
         total = _meta_total(first)
         next_number, seen = _next_page(first), page_size
         del first, items  # the JSON of a page lives no longer than its parsing
+        limit, because = self._page_limit(listing, total, page_size)
         last_number = 1
         if total is not None and page_size and total > page_size:
             last_number = math.ceil(total / page_size)
-            if last_number > MAX_PAGES:
+            if last_number > limit:
                 raise ResponseError(
-                    f"{endpoint}: meta.total {total} implies more than {MAX_PAGES} pages",
+                    f"{endpoint}: meta.total {total} implies {last_number} pages, more than "
+                    f"{limit} ({because}); not paging it",
                     endpoint=endpoint,
                 )
             numbers = range(2, last_number + 1)
+            ended: list[int] = []  # the empty pages seen: no page is asked for after one
             parsed = await all_or_nothing(
                 [self._page(endpoint, path, query, key, number=n, start=(n - 1) * page_size,
-                            convert=convert)
+                            convert=convert, ended=ended, last=last_number)
                  for n in numbers],
                 limit=self.client.page_concurrency,
             )
@@ -306,9 +382,16 @@ class AccountApi:
         # Follow `next` links: the only way when there is no total, and a catch-up when the
         # list grew while the pages were being fetched.
         while (number := next_number) is not None:
-            if number <= last_number or number > MAX_PAGES:
+            if number <= last_number:
                 raise ResponseError(
                     f"{endpoint}: page {last_number} links to page {number}; paging does not advance",
+                    endpoint=endpoint,
+                )
+            if number > limit:
+                self._listed.pop(listing, None)  # the next poll pages up to MAX_PAGES again
+                raise ResponseError(
+                    f"{endpoint}: page {last_number} links to page {number}, past the "
+                    f"{limit} pages this list may have ({because}); stopped paging",
                     endpoint=endpoint,
                 )
             records, count, next_number = await self._page(
@@ -317,7 +400,29 @@ class AccountApi:
             pages[number] = records
             seen += count
             last_number = number
+        self._listed[listing] = len(pages)
         return [record for number in sorted(pages) for record in pages[number]]
+
+    def _page_limit(
+        self, listing: tuple[str, ...], total: int | None, page_size: int
+    ) -> tuple[int, str]:
+        """How many pages this list may take, and why, for the message when it takes more.
+
+        An endless `next` chain then costs a few requests, not thousands; a lying total is
+        caught by the first empty page (see `_page`).
+        """
+        if total is not None and page_size:
+            pages = math.ceil(total / page_size) + PAGE_SLACK
+            if pages <= MAX_PAGES:
+                return pages, f"meta.total {total} in pages of {page_size}, and {PAGE_SLACK} more"
+            return MAX_PAGES, "the most the exporter pages for one list"
+        previous = self._listed.get(listing)
+        if previous is not None:
+            pages = PREVIOUS_PAGES_FACTOR * previous + PAGE_SLACK
+            if pages <= MAX_PAGES_WITHOUT_TOTAL:
+                return pages, (f"{PREVIOUS_PAGES_FACTOR} times the {previous} the last listing "
+                               f"took, and {PAGE_SLACK} more")
+        return MAX_PAGES_WITHOUT_TOTAL, "the most the exporter pages for a list without a total"
 
     async def _page(
         self,
@@ -329,10 +434,24 @@ class AccountApi:
         number: int,
         start: int,
         convert: PageParser,
+        ended: list[int] | None = None,
+        last: int = 0,
     ) -> tuple[list[Any], int, int | None]:
-        """One page, parsed: (its records, how many items it held, the page `next` names)."""
+        """One page, parsed: (its records, how many items it held, the page `next` names).
+
+        Of the pages meta.total promises, only the `last` may be empty (the list shrank while it
+        was paged): an empty page before it means the total lies, and the pages after it would
+        be empty too. It is noted in `ended`, so the pages not yet asked for never are, and the
+        list ends with an error: a `meta.total` of 90,000 over 250 Droplets costs a few
+        requests (as many as are in flight), not 450.
+        """
+        if ended:
+            raise _empty_page_error(endpoint, min(ended))
         body = await self.get(endpoint, path=path, params={**query, "page": str(number)})
         items = _page_items(body, key, endpoint, number)
+        if not items and ended is not None and number < last:
+            ended.append(number)
+            raise _empty_page_error(endpoint, number)
         return convert(items, start), len(items), _next_page(body)
 
     async def _request(
@@ -357,15 +476,25 @@ class AccountApi:
             started = client.clock.monotonic()
             error: ApiError
             try:
-                response = await client.send(url, params, token or self._token())
+                response = await client.send(url, params, token or self._token(), endpoint)
             except httpx.TimeoutException:
                 self._observe(endpoint, "timeout", started)
                 error = TransportError(
                     f"{endpoint}: no answer within {client.timeout:g}s", endpoint=endpoint
                 )
+            except _DeadlineExceeded:
+                self._observe(endpoint, "timeout", started)
+                error = TransportError(
+                    f"{endpoint}: the answer did not arrive whole within "
+                    f"{client.response_deadline:g}s (api.response_deadline)",
+                    endpoint=endpoint,
+                )
             except httpx.HTTPError as exc:
                 self._observe(endpoint, "error", started)
                 error = TransportError(f"{endpoint}: {_describe_transport(exc)}", endpoint=endpoint)
+            except ResponseError as exc:  # over the size cap, or an encoding it cannot read
+                self._observe(endpoint, str(exc.status or "error"), started)
+                raise
             else:
                 self._observe(endpoint, str(response.status_code), started)
                 self._note_rate_limit(response.headers)
@@ -423,27 +552,40 @@ class AccountApi:
                 self.gate.pause(wait)
 
 
+# Header values past this (about 285 million years of seconds, or of requests) are not counts or
+# Unix times but noise; they are ignored like any unreadable header.
+_HEADER_NUMBER_LIMIT = 2.0**53
+
+
+def _header_number(value: str) -> float | None:
+    """A finite number of plausible size, or None: `inf`, `nan`, `1e400` and 5,000 digits are
+    all ignored instead of raising OverflowError or poisoning a wait."""
+    try:
+        number = float(value.strip())
+    except (ValueError, OverflowError):
+        return None
+    if not math.isfinite(number) or abs(number) >= _HEADER_NUMBER_LIMIT:
+        return None
+    return number
+
+
 def _int_header(headers: httpx.Headers, name: str) -> int | None:
     value = headers.get(name)  # httpx.Headers matches names case-insensitively
-    if value is None:
-        return None
-    try:
-        return int(float(value.strip()))
-    except ValueError:
-        return None
+    number = None if value is None else _header_number(value)
+    return None if number is None else int(number)
 
 
 def _retry_after_seconds(value: str | None, now: float) -> float | None:
     if value is None:
         return None
+    number = _header_number(value)
+    if number is not None:
+        return number
     try:
-        return float(value.strip())
-    except ValueError:
-        pass
-    try:
-        return parsedate_to_datetime(value).timestamp() - now
-    except (TypeError, ValueError):
+        seconds = parsedate_to_datetime(value).timestamp() - now
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
+    return seconds if math.isfinite(seconds) else None
 
 
 def _describe_transport(exc: httpx.HTTPError) -> str:
@@ -452,7 +594,75 @@ def _describe_transport(exc: httpx.HTTPError) -> str:
     return f"{kind}: {detail}" if detail else kind
 
 
-def _request_id(response: httpx.Response, body: object) -> str | None:
+async def _read_body(response: httpx.Response, endpoint: str, cap: int) -> bytes:
+    """The body, decompressed here (not by httpx) so that neither the bytes on the wire nor the
+    bytes they expand to can pass `cap`: a gzip bomb stops at the cap, not at 1 GiB."""
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    decoder = _decoder(encoding)
+    if decoder is False:
+        raise ResponseError(
+            f"{endpoint}: HTTP {response.status_code} answer is encoded as {encoding[:40]!r}, "
+            f"which the exporter did not ask for (it accepts {ACCEPT_ENCODING})",
+            endpoint=endpoint,
+            status=response.status_code,
+        )
+    if response.is_stream_consumed:
+        # Built whole in memory (a test transport): httpx has decoded it already.
+        if len(response.content) > cap:
+            raise _too_large(response, endpoint, cap, "")
+        return response.content
+    parts: list[bytes] = []
+    wire = size = 0
+    try:
+        async for chunk in response.aiter_raw():
+            wire += len(chunk)
+            if decoder is None:
+                size += len(chunk)
+                parts.append(chunk)
+            else:
+                data = chunk
+                while data and size <= cap:
+                    # in slices (zlib grows its buffer by copying), and at most one byte past
+                    # the cap: enough to know the cap is passed
+                    out = decoder.decompress(data, min(_INFLATE_SLICE, cap - size + 1))
+                    size += len(out)
+                    parts.append(out)
+                    data = decoder.unconsumed_tail
+            if wire > cap or size > cap:
+                raise _too_large(response, endpoint, cap,
+                                 " decompressed" if wire <= cap else "")
+        if decoder is not None:
+            parts.append(decoder.flush())
+    except zlib.error:
+        raise ResponseError(
+            f"{endpoint}: HTTP {response.status_code} answer is not valid {encoding} data",
+            endpoint=endpoint,
+            status=response.status_code,
+        ) from None
+    return b"".join(parts)
+
+
+def _too_large(response: httpx.Response, endpoint: str, cap: int, how: str) -> ResponseError:
+    return ResponseError(
+        f"{endpoint}: HTTP {response.status_code} answer is larger{how} than "
+        f"api.max_response_bytes ({cap} bytes); stopped reading it",
+        endpoint=endpoint,
+        status=response.status_code,
+    )
+
+
+def _decoder(encoding: str) -> Any:
+    """A zlib decompressor for `encoding`, None for identity, False for one not supported."""
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj(zlib.MAX_WBITS)
+    return False
+
+
+def _request_id(response: Answered, body: object) -> str | None:
     header: str | None = response.headers.get("x-request-id")
     if header:
         return header
@@ -461,19 +671,33 @@ def _request_id(response: httpx.Response, body: object) -> str | None:
     return None
 
 
-def _snippet(response: httpx.Response) -> str:
+def _snippet(response: Answered) -> str:
     text = response.content[: BODY_SNIPPET_CHARS * 4].decode("utf-8", "replace")
     text = " ".join(text.split())
     return text[:BODY_SNIPPET_CHARS] + ("..." if len(text) > BODY_SNIPPET_CHARS else "")
 
 
-def _json_object(response: httpx.Response, endpoint: str) -> JSONObject:
+class _TooDeep(ValueError):
+    """JSON nested deeper than the parser's recursion limit."""
+
+
+def _loads(content: bytes) -> object:
+    """json.loads, with every way it fails as a ValueError: nesting too deep for the parser
+    raises RecursionError, which must not escape as if it were a bug."""
     try:
-        body = json.loads(response.content)
-    except ValueError:
+        return json.loads(content)
+    except RecursionError:
+        raise _TooDeep from None
+
+
+def _json_object(response: Answered, endpoint: str) -> JSONObject:
+    try:
+        body = _loads(response.content)
+    except ValueError as exc:
         rid = _request_id(response, None)
+        why = " (nested too deeply to parse)" if isinstance(exc, _TooDeep) else ""
         raise ResponseError(
-            f"{endpoint}: HTTP {response.status_code} answer is not JSON"
+            f"{endpoint}: HTTP {response.status_code} answer is not JSON{why}"
             f"{_rid_note(rid)}: {_snippet(response)!r}",
             endpoint=endpoint,
             status=response.status_code,
@@ -495,10 +719,10 @@ def _rid_note(request_id: str | None) -> str:
     return f" (request id {request_id})" if request_id else ""
 
 
-def _status_error(response: httpx.Response, endpoint: str) -> ApiError:
+def _status_error(response: Answered, endpoint: str) -> ApiError:
     status = response.status_code
     try:
-        body: object = json.loads(response.content)
+        body: object = _loads(response.content)
     except ValueError:
         body = None
     rid = _request_id(response, body)
@@ -519,6 +743,20 @@ def _status_error(response: httpx.Response, endpoint: str) -> ApiError:
     else:
         kind = ApiError
     return kind(message, endpoint=endpoint, status=status, request_id=rid)
+
+
+def _empty_page_error(endpoint: str, number: int) -> ResponseError:
+    return ResponseError(
+        f"{endpoint}: page {number} is empty, but meta.total promised more pages; stopped paging",
+        endpoint=endpoint,
+    )
+
+
+def _listing_key(
+    endpoint: str, path: Mapping[str, str] | None, params: Mapping[str, str] | None
+) -> tuple[str, ...]:
+    """One list: its endpoint template, the objects it belongs to and its query."""
+    return (endpoint, *sorted(f"{k}={v}" for k, v in {**(path or {}), **(params or {})}.items()))
 
 
 def _page_items(body: JSONObject, key: str, endpoint: str, number: int) -> list[Any]:

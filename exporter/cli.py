@@ -266,6 +266,8 @@ async def _check_tokens(settings: Settings, environ: dict[str, str], redactor: R
     client = DigitalOceanClient(
         api_url=settings.api.url, auth_url=settings.api.auth_url, timeout=settings.api.timeout,
         user_agent=USER_AGENT, observer=_Unobserved(), clock=clock,
+        response_deadline=settings.api.response_deadline,
+        max_response_bytes=settings.api.max_response_bytes,
     )
 
     async def verify(account: AccountSettings) -> ScopeReport | str:

@@ -43,6 +43,13 @@ DEFAULT_API_URL = "https://api.digitalocean.com"
 DEFAULT_AUTH_URL = "https://cloud.digitalocean.com"
 DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_REQUESTS_PER_HOUR = 4000
+# One request, body included, may take this many api.timeout at most (api.response_deadline).
+RESPONSE_DEADLINE_TIMEOUTS = 3
+# A page of 200 Droplets is about 1 MB; 32 MiB leaves room for 30 times that and still stops a
+# gzip bomb long before it costs memory (api.max_response_bytes).
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 2**20
+MIN_RESPONSE_BYTES = 2**20
+MAX_RESPONSE_BYTES = 2**30
 DIGITALOCEAN_HOURLY_LIMIT = 5000
 STALE_AFTER_INTERVALS = 3
 
@@ -56,7 +63,11 @@ _TOP_KEYS = ("accounts", "tokens_dir", "token_policy", "api", "collectors", "pri
 _ACCOUNT_KEYS = ("name", "token_file", "token_env", "token")
 _TOKEN_KEYS = ("token_file", "token_env", "token")
 _POLICY_KEYS = ("write_scopes", "unverifiable", "secret_scopes", "excess_scopes")
-_API_KEYS = ("url", "auth_url", "timeout", "requests_per_hour")
+_API_KEYS = (
+    "url", "auth_url", "timeout", "requests_per_hour", "response_deadline", "max_response_bytes",
+)
+_SIZE = re.compile(r"^(\d+)\s*(B|KiB|MiB|GiB)?$")
+_SIZE_UNITS = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
 _COLLECTOR_KEYS = ("enabled", "interval", "stale_after")
 
 
@@ -90,6 +101,15 @@ class ApiSettings:
     auth_url: str = DEFAULT_AUTH_URL
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     requests_per_hour: int = DEFAULT_REQUESTS_PER_HOUR
+    response_deadline: float | None = None  # None: RESPONSE_DEADLINE_TIMEOUTS x timeout
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+
+    @property
+    def request_deadline(self) -> float:
+        """The longest one request may take, from sending it to the last byte of its body."""
+        if self.response_deadline is not None:
+            return self.response_deadline
+        return RESPONSE_DEADLINE_TIMEOUTS * self.timeout
 
 
 @dataclass(frozen=True)
@@ -375,10 +395,44 @@ class _Parser(StrictReader):
                 f"(DigitalOcean allows {DIGITALOCEAN_HOURLY_LIMIT} requests per hour per token)",
             )
             requests_per_hour = None
-        if url is None or auth_url is None or timeout is None or requests_per_hour is None:
+        deadline: float | None = None
+        if "response_deadline" in entry:
+            deadline = self.duration(entry["response_deadline"], "api.response_deadline")
+            if deadline is not None and timeout is not None and deadline < timeout:
+                self.problems.add(
+                    "api.response_deadline",
+                    f"{format_duration(deadline)} is shorter than api.timeout "
+                    f"{format_duration(timeout)}; every slow answer would be cut off",
+                )
+                return None
+        max_bytes: int | None = defaults.max_response_bytes
+        if "max_response_bytes" in entry:
+            max_bytes = self.size(entry["max_response_bytes"], "api.max_response_bytes",
+                                  MIN_RESPONSE_BYTES, MAX_RESPONSE_BYTES)
+        if (url is None or auth_url is None or timeout is None or requests_per_hour is None
+                or max_bytes is None or ("response_deadline" in entry and deadline is None)):
             return None
         return ApiSettings(url=url, auth_url=auth_url, timeout=timeout,
-                           requests_per_hour=requests_per_hour)
+                           requests_per_hour=requests_per_hour, response_deadline=deadline,
+                           max_response_bytes=max_bytes)
+
+    def size(self, value: object, path: str, minimum: int, maximum: int) -> int | None:
+        """Bytes, as an integer or a string such as 32MiB (B, KiB, MiB, GiB), within bounds."""
+        match = _SIZE.match(value.strip()) if isinstance(value, str) else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            size = value
+        elif match:
+            size = int(match[1]) * _SIZE_UNITS[match[2] or "B"]
+        else:
+            shown = repr(value) if isinstance(value, str) else describe_type(value)
+            self.problems.add(path, f"{shown} is not a size; use bytes or a unit, e.g. 32MiB")
+            return None
+        if not minimum <= size <= maximum:
+            self.problems.add(
+                path, f"{value} is outside {_format_size(minimum)}..{_format_size(maximum)}"
+            )
+            return None
+        return size
 
     def api_url(self, value: object, path: str) -> str | None:
         text = self.string(value, path)
@@ -508,6 +562,13 @@ def _token_not_path(key: str) -> str:
             "(chmod 600) and give that file's path here")
 
 
+def _format_size(size: int) -> str:
+    for unit in ("GiB", "MiB", "KiB"):
+        if size >= _SIZE_UNITS[unit] and size % _SIZE_UNITS[unit] == 0:
+            return f"{size // _SIZE_UNITS[unit]}{unit}"
+    return f"{size}B"
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -551,6 +612,8 @@ def describe_settings(settings: Settings) -> str:
     api = settings.api
     lines.append(
         f"api: {api.url} (token check at {api.auth_url}), timeout {format_duration(api.timeout)}, "
+        f"whole answer within {format_duration(api.request_deadline)}, at most "
+        f"{_format_size(api.max_response_bytes)}, "
         f"budget {api.requests_per_hour} requests/hour per token"
     )
     policy = settings.token_policy

@@ -228,6 +228,8 @@ class Daemon:
             observer=self.api_metrics,
             clock=self.clock,
             transport=self.transport,
+            response_deadline=settings.api.response_deadline,
+            max_response_bytes=settings.api.max_response_bytes,
         )
         problems: list[str] = []
         accounts: list[AccountRuntime] = []

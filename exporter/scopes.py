@@ -236,8 +236,10 @@ def classify(info: object, now: float, table: ScopeTable | None = None) -> Scope
     """The verdict for a token/info response body, taken at wall time `now`.
 
     The documented shape is `{"scopes": [...], "expires_in_seconds": int|null, ...}`; a
-    space-separated `scope` string (the OAuth convention) is accepted too. Anything else is
-    unverifiable rather than guessed.
+    space-separated `scope` string (the OAuth convention) is accepted too, and when both are
+    there the token holds what either lists. Anything else is unverifiable rather than guessed.
+    An expiry that is not a plausible integer of seconds is "no expiry known": it cannot change
+    the verdict, and a wrong expiry metric would be worse than none.
     """
     if not isinstance(info, Mapping):
         return unverifiable("token/info did not answer with a JSON object")
@@ -246,10 +248,7 @@ def classify(info: object, now: float, table: ScopeTable | None = None) -> Scope
         return unverifiable("token/info did not list the token's scopes")
     if not scopes:
         return unverifiable("token/info listed no scopes")
-    expires_at = None
-    expires_in = info.get("expires_in_seconds")
-    if isinstance(expires_in, int | float) and not isinstance(expires_in, bool) and expires_in > 0:
-        expires_at = now + float(expires_in)
+    expires_at = _expires_at(info.get("expires_in_seconds"), now)
     table = table or scope_table()
     writes = tuple(s for s in scopes if not table.is_read_only(s))
     return ScopeReport(
@@ -262,17 +261,41 @@ def classify(info: object, now: float, table: ScopeTable | None = None) -> Scope
 
 
 def _scopes(info: Mapping[str, object]) -> tuple[str, ...] | None:
-    raw = info.get("scopes", info.get("scope"))
-    items: Iterable[object]
-    if isinstance(raw, str):
-        items = raw.split()
-    elif isinstance(raw, list):
-        items = raw
-    else:
+    """Every scope `scopes` and `scope` list together; None if neither lists any, or if either
+    is of an unknown shape (a scope hidden in it could be a write scope)."""
+    found: set[str] = set()
+    listed = False
+    for key in ("scopes", "scope"):
+        raw = info.get(key)
+        items: Iterable[object]
+        if raw is None:
+            continue
+        if isinstance(raw, str):
+            items = raw.split()
+        elif isinstance(raw, list):
+            items = raw
+        else:
+            return None
+        if not all(isinstance(s, str) for s in items):
+            return None
+        found.update(str(s) for s in items)
+        listed = True
+    return tuple(sorted(found)) if listed else None
+
+
+# Longer than any token DigitalOcean issues (at most a year, or never): past it the value is
+# noise, and 10**400 would overflow a float.
+MAX_EXPIRES_IN_SECONDS = 100 * 365 * 86400
+
+
+def _expires_at(expires_in: object, now: float) -> float | None:
+    """Unix time the token expires, from `expires_in_seconds` (an integer, or null/absent for a
+    token that does not expire); None for anything else too."""
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int):
         return None
-    if not all(isinstance(s, str) for s in items):
+    if not 0 < expires_in <= MAX_EXPIRES_IN_SECONDS:
         return None
-    return tuple(sorted({str(s) for s in items}))
+    return now + expires_in
 
 
 @dataclass(frozen=True)

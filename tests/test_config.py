@@ -95,6 +95,14 @@ INVALID = {
     "invalid-requests-per-hour-type.yml": [
         "api.requests_per_hour: expected an integer, got a string"
     ],
+    "invalid-max-response-bytes.yml": ["api.max_response_bytes: 1KiB is outside 1MiB..1GiB"],
+    "invalid-max-response-bytes-type.yml": [
+        "api.max_response_bytes: 'lots' is not a size; use bytes or a unit, e.g. 32MiB"
+    ],
+    "invalid-response-deadline.yml": [
+        "api.response_deadline: 5s is shorter than api.timeout 10s; every slow answer would be "
+        "cut off"
+    ],
     "invalid-yaml-syntax.yml": [
         "(yaml) line 4, column 1: expected ',' or ']', but got '<stream end>'"
     ],
@@ -179,6 +187,8 @@ def test_all_token_sources_and_defaults(tmp_path: Path) -> None:
     assert settings.api.auth_url == "https://cloud.digitalocean.com"
     assert settings.api.timeout == 10
     assert settings.api.requests_per_hour == 4000
+    assert settings.api.request_deadline == 30  # 3 x api.timeout
+    assert settings.api.max_response_bytes == 32 * 2**20
     assert settings.token_policy.write_scopes == "refuse"
     assert settings.token_policy.unverifiable == "warn"
     assert settings.token_policy.secret_scopes == "warn"
@@ -187,6 +197,19 @@ def test_all_token_sources_and_defaults(tmp_path: Path) -> None:
     assert settings.collectors["volumes"].interval == 30
     assert settings.collectors["volumes"].stale_after == 600
     assert settings.collectors["billing"].enabled is False
+
+
+@pytest.mark.parametrize(("api", "deadline", "max_bytes"), [
+    ("{timeout: 4s}", 12, 32 * 2**20),  # the deadline follows the timeout
+    ("{timeout: 4s, response_deadline: 1m, max_response_bytes: 64MiB}", 60, 64 * 2**20),
+    ("{max_response_bytes: 1048576}", 30, 2**20),
+    ("{max_response_bytes: 1GiB, response_deadline: 10s}", 10, 2**30),
+])
+def test_api_response_limits(tmp_path: Path, api: str, deadline: float, max_bytes: int) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text(f"accounts:\n  - name: dev\n    token: dop_v1_inline\napi: {api}\n")
+    settings = load(config)
+    assert (settings.api.request_deadline, settings.api.max_response_bytes) == (deadline, max_bytes)
 
 
 def test_token_policy_scope_keys(tmp_path: Path) -> None:

@@ -86,7 +86,8 @@ def test_every_config_key_has_a_row_in_the_reference() -> None:
     for key in ("accounts", "accounts[].token_file", "accounts[].token_env", "accounts[].token",
                 "tokens_dir", "token_policy.write_scopes", "token_policy.unverifiable",
                 "token_policy.secret_scopes", "token_policy.excess_scopes", "api.url",
-                "api.auth_url", "api.timeout", "api.requests_per_hour",
+                "api.auth_url", "api.timeout", "api.requests_per_hour", "api.response_deadline",
+                "api.max_response_bytes",
                 "collectors.<name>.interval", "collectors.<name>.stale_after",
                 "collectors.<name>.enabled"):
         assert f"| `{key}` |" in text, key
