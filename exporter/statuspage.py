@@ -44,6 +44,7 @@ DOC_LINKS = (
 EXPIRY_WARNING_SECONDS = 7 * 86400.0  # a token expiring sooner is shown in amber
 PAGE_DEADLINE_SECONDS = 2.0  # how long the HTTP thread waits for the event loop
 SHOWN_SCOPES = 6  # scopes named in a summary line; the rest are counted
+SHOWN_HELD = 12  # held scopes listed per account
 
 CollectorState = Literal["ok", "failing", "disabled", "pending"]
 
@@ -302,15 +303,14 @@ overflow:hidden}
 border-bottom:1px solid var(--line);display:flex;flex-wrap:wrap;gap:8px;align-items:center}
 .facts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:0 32px;
 padding:10px 16px;border-bottom:1px solid var(--line)}
-.facts p{margin:3px 0;padding-left:110px;text-indent:-110px}
-.facts b{display:inline-block;width:110px;text-indent:0;color:var(--muted);font-weight:600}
-details{display:inline}summary{cursor:pointer;color:var(--brand)}
+.facts p{margin:3px 0;display:grid;grid-template-columns:110px 1fr;align-items:baseline}
+.facts b{color:var(--muted);font-weight:600}.facts code{margin-right:4px}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:#eaeef2;border-radius:4px;
 padding:0 4px}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:5px 10px;border-bottom:1px solid #eaeef2;vertical-align:top}
 th{font-size:12px;text-transform:uppercase;letter-spacing:.03em;color:var(--muted);
-background:#fff}
+background:#fff;white-space:nowrap}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.failing td{background:var(--bad-bg)}tr.failing td:first-child{box-shadow:inset 4px 0 var(--bad)}
 tr.disabled td{background:var(--warn-bg)}tr.disabled td:first-child{box-shadow:inset 4px 0 #d4a72c}
@@ -445,10 +445,10 @@ def _token_facts(now: float, token: TokenStatus) -> str:
     }[token.verdict]
     if not token.valid:
         verdict = "rejected by DigitalOcean (HTTP 401); polling of this account stopped"
-    lines.append(f"<p><b>Token</b>{_e(verdict)}</p>")
+    lines.append(_fact("Token", _e(verdict)))
     if token.unreadable:
-        lines.append(f'<p class="note"><b>Token source</b>unreadable, the previous token stays '
-                     f"in use: {_e(token.unreadable)}</p>")
+        lines.append(_fact("Token source", "unreadable, the previous token stays in use: "
+                           + _e(token.unreadable), "note"))
     if token.expires_at is None:
         expiry = '<span class="muted">does not expire</span>' if token.verdict != "unverifiable" \
             else '<span class="muted">unknown</span>'
@@ -457,23 +457,32 @@ def _token_facts(now: float, token: TokenStatus) -> str:
         kind = "bad" if left <= 0 else "warn" if left < EXPIRY_WARNING_SECONDS else "ok"
         when = f"expired {_age(-left)} ago" if left <= 0 else f"in {_age(left)}"
         expiry = f"{_e(_utc(token.expires_at))} {_badge(kind, when)}"
-    lines.append(f"<p><b>Expires</b>{expiry}</p>")
-    lines.append(f"<p><b>Scopes</b>{_scopes_summary(token)}</p>")
+    lines.append(_fact("Expires", expiry))
+    lines.append(_fact("Scopes", _scopes_summary(token)))
     return "".join(lines)
 
 
 def _scopes_summary(token: TokenStatus) -> str:
     if not token.scopes:
         return '<span class="muted">not listed by token/info</span>'
-    facts = [_count(len(token.scopes), "scope") + " held"]
+    shown = token.scopes[:SHOWN_HELD]
+    listing = " ".join(f"<code>{_e(s)}</code>" for s in shown)
+    if len(token.scopes) > len(shown):
+        listing += f" and {len(token.scopes) - len(shown)} more"
+    facts = []
     if token.missing_scopes:
-        facts.append(f"missing: {_names(token.missing_scopes)}")
+        facts.append(_badge("warn", f"missing: {_names(token.missing_scopes)}"))
     if token.excess_scopes:
-        facts.append(f"{len(token.excess_scopes)} not needed by any collector")
+        facts.append(_badge("muted", f"{len(token.excess_scopes)} not needed"))
     if token.secret_scopes:
-        facts.append(f"reveals secrets: {_names(token.secret_scopes)}")
-    listing = " ".join(f"<code>{_e(s)}</code>" for s in token.scopes)
-    return (f"{_e('; '.join(facts))} <details><summary>list</summary> {listing}</details>")
+        facts.append(_badge("warn", f"reveals secrets: {_names(token.secret_scopes)}"))
+    return " ".join([listing, *facts])
+
+
+def _fact(label: str, value: str, kind: str = "") -> str:
+    """One line of an account's facts; `value` is HTML already."""
+    attribute = f' class="{kind}"' if kind else ""
+    return f"<p{attribute}><b>{_e(label)}</b><span>{value}</span></p>"
 
 
 def _names(names: Sequence[str]) -> str:
@@ -486,13 +495,15 @@ def _budget_facts(budget: BudgetStatus) -> str:
     share = budget.planned_per_hour / budget.per_hour if budget.per_hour else 0.0
     plan = (f"{budget.planned_per_hour:,.0f} requests/h planned of a {budget.per_hour:,}/h "
             f"budget ({share:.0%})")
-    lines = [f"<p><b>Request plan</b>{_e(plan)}"]
     if budget.factor > 1.0:
-        lines.append(" " + _badge("warn", f"intervals stretched {budget.factor:.2f}x"))
-    lines.append(f"</p><p><b>Used</b>{budget.used_last_hour:,} requests in the last hour</p>")
+        plan_html = _e(plan) + " " + _badge("warn", f"intervals stretched {budget.factor:.2f}x")
+    else:
+        plan_html = _e(plan)
+    lines = [_fact("Request plan", plan_html),
+             _fact("Used", f"{budget.used_last_hour:,} requests in the last hour")]
     if budget.rate_limit_remaining is not None and budget.rate_limit_limit is not None:
-        lines.append(f"<p><b>Rate limit</b>{budget.rate_limit_remaining:,} of "
-                     f"{budget.rate_limit_limit:,} left (DigitalOcean's hourly limit)</p>")
+        lines.append(_fact("Rate limit", f"{budget.rate_limit_remaining:,} of "
+                           f"{budget.rate_limit_limit:,} left (DigitalOcean's hourly limit)"))
     return "".join(lines)
 
 
