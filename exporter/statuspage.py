@@ -27,7 +27,6 @@ from exporter.scopes import Verdict, is_needed, missing_scopes, needed_scopes, s
 
 if TYPE_CHECKING:
     from exporter.clock import Clock
-    from exporter.config import Settings
     from exporter.daemon import ServeOptions
     from exporter.logs import Redactor
     from exporter.poller import AccountRuntime, Poller
@@ -129,9 +128,6 @@ class DaemonView(Protocol):
 
     @property
     def store(self) -> SnapshotStore: ...
-
-    @property
-    def settings(self) -> Settings: ...
 
     @property
     def clock(self) -> Clock: ...
@@ -248,9 +244,11 @@ class StatusPage:
         async def read() -> StatusModel:
             return status_model(self._daemon, self._version, self._telemetry_path, self._redact)
 
+        reading = read()
         try:
-            future = asyncio.run_coroutine_threadsafe(read(), self._loop)
+            future = asyncio.run_coroutine_threadsafe(reading, self._loop)
         except RuntimeError:  # the loop is closed: the daemon is stopping
+            reading.close()
             return self._problem("the exporter is stopping")
         try:
             return future.result(self._deadline)
@@ -268,7 +266,12 @@ class StatusPage:
                            problem=self._redact(text))
 
     def html(self) -> str:
-        return render_page(self.model())
+        model = self.model()
+        try:
+            return render_page(model)
+        except Exception as exc:  # a bug in the page must not take `/` down with it
+            return render_page(self._problem(
+                f"the status page could not be rendered: {type(exc).__name__}: {exc}"))
 
 
 # -- rendering (pure) -----------------------------------------------------------------------

@@ -299,6 +299,10 @@ async def test_a_stalled_event_loop_is_what_the_page_says(tmp_path: Path) -> Non
     answered = await asyncio.to_thread(page.html)
     assert '<span class="badge warn" id="readiness">Not ready: waiting for token verification' \
         in answered
+    closed = asyncio.new_event_loop()
+    closed.close()
+    assert '<span class="badge bad" id="problem">the exporter is stopping</span>' \
+        in StatusPage(daemon, closed).html()
 
 
 # -- in a real browser ------------------------------------------------------------------------
