@@ -1,4 +1,4 @@
-"""HTTP: `/metrics` from the cached exposition, `/healthz`, `/readyz`, a landing page at `/`;
+"""HTTP: `/metrics` from the cached exposition, `/healthz`, `/readyz`, the status page at `/`;
 TLS, basic auth and extra headers when `--web.config.file` asks for them.
 
 Python's own HTTP server (ThreadingHTTPServer, HTTP/1.1 keep-alive) runs in a thread of its own, so
