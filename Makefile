@@ -1,12 +1,13 @@
 # digitalocean-exporter: `make demo` runs it on a built-in sample fleet, `make test` runs the tests,
-# `make scopes` regenerates the scope table (exporter/data/scopes.json) from the vendored API spec.
+# `make scopes` regenerates the scope table (exporter/data/scopes.json) from the vendored API spec,
+# `make screenshot` the status page's picture (docs/status-page.png; needs chromium).
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
 DEMO_ADDRESS ?= :9212
 
-.PHONY: venv test lint run demo scopes clean
+.PHONY: venv test lint run demo scopes screenshot clean
 
 $(BIN)/digitalocean-exporter: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +21,12 @@ test: venv lint
 	$(BIN)/pytest
 
 lint: venv
-	$(BIN)/ruff check exporter tests bench grafana deploy
+	$(BIN)/ruff check exporter tests bench grafana deploy docs
 	$(BIN)/mypy grafana/generate.py
 	$(BIN)/mypy deploy/prometheus/generate.py
 	$(BIN)/mypy deploy/kubernetes/generate.py
 	$(BIN)/mypy exporter/data/generate_scopes.py
+	$(BIN)/mypy docs/screenshot.py
 	$(BIN)/mypy
 
 run: venv
@@ -35,6 +37,9 @@ demo: venv
 
 scopes: venv
 	$(BIN)/python exporter/data/generate_scopes.py
+
+screenshot: venv
+	$(BIN)/python docs/screenshot.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -38,6 +38,7 @@ from exporter.scopes import (
 from exporter.selfmetrics import self_registry
 from exporter.server import DEFAULT_MAX_CONNECTIONS, MetricsServer, ServerApp
 from exporter.snapshot import Snapshot, SnapshotStore
+from exporter.statuspage import StatusPage
 from exporter.tokens import TokenSource, TokenSourceError, fingerprint
 from exporter.webconfig import WebConfig
 
@@ -116,7 +117,8 @@ class Daemon:
         self.server = MetricsServer(
             self.options.host,
             self.options.port,
-            ServerApp(self.cache, self.options.telemetry_path, self.readiness, __version__),
+            ServerApp(self.cache, self.options.telemetry_path, self.readiness, __version__,
+                      status_page=StatusPage(self, self._loop).html),
             web=self.options.web,
             max_connections=self.options.max_connections,
         )

@@ -1,8 +1,11 @@
-"""The exporter's own metrics: build info, collector health, API requests, rate limits, tokens.
+"""The exporter's own metrics: build info, collector health, API requests, rate limits, tokens,
+and the process's CPU, memory and file descriptors.
 
 These live in a prometheus_client registry of their own (the "self part" of the exposition). Label
 sets are bounded (accounts x collectors x endpoints x status codes) and an account's series are
-removed when a reload drops the account.
+removed when a reload drops the account. The `process_*` and `python_info` families are
+prometheus_client's own collectors, under the names every Prometheus client library uses, so
+the usual process dashboards and alerts work unchanged.
 """
 
 from __future__ import annotations
@@ -13,7 +16,14 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector as RegistryCollector
@@ -157,11 +167,26 @@ TOKEN_SECRET_SCOPES = SelfFamily(
     "registry:read, the legacy read scope), from token/info.",
 )
 
+# prometheus_client's process and platform collectors: their names and help, as they emit them
+# (Linux only: the process collector reads /proc/self)
+PROCESS_FAMILIES = (
+    SelfFamily("process_cpu_seconds_total", "counter", (),
+               "Total user and system CPU time spent in seconds."),
+    SelfFamily("process_resident_memory_bytes", "gauge", (), "Resident memory size in bytes."),
+    SelfFamily("process_virtual_memory_bytes", "gauge", (), "Virtual memory size in bytes."),
+    SelfFamily("process_start_time_seconds", "gauge", (),
+               "Start time of the process since unix epoch in seconds."),
+    SelfFamily("process_open_fds", "gauge", (), "Number of open file descriptors."),
+    SelfFamily("process_max_fds", "gauge", (), "Maximum number of open file descriptors."),
+    SelfFamily("python_info", "gauge", ("implementation", "major", "minor", "patchlevel", "version"),
+               "Python platform information"),
+)
+
 SELF_FAMILIES = (
     BUILD_INFO, COLLECTOR_SUCCESS, COLLECTOR_DURATION, COLLECTOR_LAST_SUCCESS, COLLECTOR_INTERVAL,
     COLLECTOR_ENABLED, API_REQUESTS, API_DURATION, RATE_LIMIT_REMAINING, RATE_LIMIT_LIMIT,
     RATE_LIMIT_RESET, BUDGET, PLANNED, BUDGET_USED, TOKEN_READ_ONLY, TOKEN_VALID, TOKEN_EXPIRY,
-    TOKEN_SCOPES, TOKEN_EXCESS_SCOPES, TOKEN_SECRET_SCOPES,
+    TOKEN_SCOPES, TOKEN_EXCESS_SCOPES, TOKEN_SECRET_SCOPES, *PROCESS_FAMILIES,
 )
 
 
@@ -269,5 +294,7 @@ def self_registry(
     registry = CollectorRegistry(auto_describe=False)
     api_metrics = ApiRequestMetrics(registry)
     registry.register(RuntimeMetrics(poller, store, version, derived))
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
     return registry, api_metrics
 

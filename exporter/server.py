@@ -1,4 +1,4 @@
-"""HTTP: `/metrics` from the cached exposition, `/healthz`, `/readyz`, a landing page at `/`;
+"""HTTP: `/metrics` from the cached exposition, `/healthz`, `/readyz`, the status page at `/`;
 TLS, basic auth and extra headers when `--web.config.file` asks for them.
 
 Python's own HTTP server (ThreadingHTTPServer, HTTP/1.1 keep-alive) runs in a thread of its own, so
@@ -101,6 +101,7 @@ class ServerApp:
     telemetry_path: str
     readiness: Callable[[], tuple[bool, Sequence[str]]]
     version: str
+    status_page: Callable[[], str] | None = None  # the page at `/` (exporter.statuspage)
 
 
 def raise_open_files_limit() -> tuple[int, int]:
@@ -380,8 +381,9 @@ class _Handler(BaseHTTPRequestHandler):
                 body = "not ready: waiting for the first poll of " + ", ".join(pending) + "\n"
                 self._send(HTTPStatus.SERVICE_UNAVAILABLE, body.encode(), head)
         elif path == "/":
-            self._send(HTTPStatus.OK, self._landing(app).encode(), head,
-                       content_type="text/html; charset=utf-8")
+            page = app.status_page() if app.status_page is not None else self._landing(app)
+            self._send(HTTPStatus.OK, page.encode(), head, content_type="text/html; charset=utf-8",
+                       extra={"Cache-Control": "no-store"})
         else:
             self._send(HTTPStatus.NOT_FOUND, b"not found\n", head)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import platform
 import random
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from exporter.exposition import render_registry
 from exporter.logs import get_logger
 from exporter.poller import AccountRuntime, Poller
 from exporter.scopes import classify, unverifiable
-from exporter.selfmetrics import SELF_FAMILIES, self_registry
+from exporter.selfmetrics import PROCESS_FAMILIES, SELF_FAMILIES, self_registry
 from exporter.snapshot import Snapshot, SnapshotStore
 from exporter.tokens import InlineToken, TokenSource
 from tests.conftest import READ_TOKEN, FakeClock, require_tool
@@ -126,3 +128,23 @@ async def test_runtime_metrics(tmp_path: Path, clock: FakeClock) -> None:
     lint = subprocess.run([require_tool("promtool"), "check", "metrics"], input=text,
                           capture_output=True, check=False)
     assert (lint.returncode, lint.stdout + lint.stderr) == (0, b"")
+
+
+def test_the_process_is_watched_as_every_client_library_names_it() -> None:
+    """CPU, memory and descriptors of the exporter itself, under the usual process_* names,
+    with the help texts the README documents."""
+    registry, _ = self_registry(lambda: None, SnapshotStore(), "9.9.9")
+    text, _ = render_registry(registry)
+    families = {f.name: f for f in parse_text(text.decode())}
+    for documented in PROCESS_FAMILIES:
+        family = families[documented.name.removesuffix("_total")]
+        assert (family.type, family.documentation) == (documented.kind, documented.help)
+    got = samples(text)
+    assert got[("process_resident_memory_bytes", ())] > 10 * 2**20
+    assert got[("process_cpu_seconds_total", ())] > 0
+    assert got[("process_open_fds", ())] >= 3
+    assert ("python_info", (("implementation", platform.python_implementation()),
+                            ("major", str(sys.version_info.major)),
+                            ("minor", str(sys.version_info.minor)),
+                            ("patchlevel", str(sys.version_info.micro)),
+                            ("version", platform.python_version()))) in got
