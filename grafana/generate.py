@@ -429,7 +429,7 @@ def unattached_volumes() -> str:
 
 
 def failed_app_deployments() -> str:
-    return (f'(digitalocean_app_in_progress_deployment_status{{{ACCOUNT},status="ERROR"}} == 1) '
+    return (f'(digitalocean_app_in_progress_deployment_status{{{ACCOUNT},status="error"}} == 1) '
             f"or ((digitalocean_app_last_deployment_created_timestamp_seconds{{{ACCOUNT}}} "
             "> bool digitalocean_app_last_deployment_timestamp_seconds) == 1 "
             "unless on (account, app_id) digitalocean_app_in_progress_deployment_status)")

@@ -162,8 +162,14 @@ def state_set(
     family: str, key: tuple[str, ...], current: str, states: tuple[str, ...]
 ) -> Iterator[Sample]:
     """A state set: one sample per known state, 1 for the current one. An unknown current
-    state is emitted too, so it is visible instead of reading as all zeros."""
-    for state in states:
+    state is emitted too, so it is visible instead of reading as all zeros.
+
+    Every state is written in lower case, whatever case the API uses (apps say `ERROR`, Droplets
+    `active`): one convention across families, so `status="error"` means the same everywhere.
+    `states` and `current` are given as the API spells them."""
+    current = current.lower()
+    known = tuple(dict.fromkeys(state.lower() for state in states))
+    for state in known:
         yield family, (*key, state), 1 if state == current else 0
-    if current not in states:
+    if current not in known:
         yield family, (*key, current), 1
