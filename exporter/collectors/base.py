@@ -80,12 +80,17 @@ class ResourceReader(Protocol):
 
 @dataclass(frozen=True)
 class Family:
-    """One metric family: its name, HELP text and the labels that follow `account`."""
+    """One metric family: its name, HELP text and the labels that follow `account`.
+
+    `per_account=False` marks facts about DigitalOcean itself, the same whoever asks (the size
+    catalogue): their series have no `account` label and are written once, from the first
+    account (by name) whose poll has data, instead of once per account."""
 
     name: str
     help: str
     labels: tuple[str, ...] = ()
     kind: Literal["gauge"] = "gauge"
+    per_account: bool = True
 
 
 @dataclass(frozen=True)
