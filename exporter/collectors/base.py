@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Generic, Literal, Protocol, TypeVar, overload
 
 T = TypeVar("T")
@@ -173,8 +174,15 @@ def state_set(
     `active`): one convention across families, so `status="error"` means the same everywhere.
     `states` and `current` are given as the API spells them."""
     current = current.lower()
-    known = tuple(dict.fromkeys(state.lower() for state in states))
+    known = _lowered(states)
     for state in known:
         yield family, (*key, state), 1 if state == current else 0
     if current not in known:
         yield family, (*key, current), 1
+
+
+@cache
+def _lowered(states: tuple[str, ...]) -> tuple[str, ...]:
+    """The known states in lower case, each once; computed once per collector's tuple, not once
+    per object."""
+    return tuple(dict.fromkeys(state.lower() for state in states))
