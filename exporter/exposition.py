@@ -80,7 +80,8 @@ Fragment = Mapping[str, bytes]
 def encode_fragment(
     account: str, source: str, families: Sequence[Family], samples: Iterable[Sample]
 ) -> dict[str, bytes]:
-    """Samples encoded as exposition lines, grouped by family, `account` first on every line.
+    """Samples encoded as exposition lines, grouped by family, `account` first on every line
+    (a family that is not `per_account` has no `account` label).
 
     Every check happens here, where the samples are made: a wrong label count or a value that
     cannot be written raises SampleError naming the source, the family and the object (the first
@@ -100,15 +101,12 @@ def render_samples(account: str, collector: Collector[Any], data: Any) -> dict[s
 def _render_lines(
     account: str, source: str, families: Sequence[Family], samples: Iterable[Sample]
 ) -> dict[str, str]:
-    prefix = {
-        f.name: (f.name + '{account="' + escape_label_value(account) + '"', f.labels)
-        for f in families
-    }
+    prefix = {f.name: (_line_start(f, account), f.labels, f.per_account) for f in families}
     chunks: dict[str, list[str]] = {f.name: [] for f in families}
     for name, values, value in samples:
         if name not in prefix:
             raise SampleError(f"{source}: {name} is not one of its families")
-        start, labels = prefix[name]
+        start, labels, per_account = prefix[name]
         if len(values) != len(labels):
             raise SampleError(
                 f"{source}: {name}{_which(labels, values)} got {len(values)} label values "
@@ -121,8 +119,20 @@ def _render_lines(
         pairs = "".join(
             f',{label}="{escape_label_value(v)}"' for label, v in zip(labels, values, strict=True)
         )
-        chunks[name].append(f"{start}{pairs}}} {written}\n")
+        if per_account:
+            chunks[name].append(f"{start}{pairs}}} {written}\n")
+        else:  # no account label: no comma before the first pair, no braces without one
+            chunks[name].append(f"{start}{{{pairs[1:]}}} {written}\n" if pairs
+                                else f"{start} {written}\n")
     return {name: "".join(lines) for name, lines in chunks.items() if lines}
+
+
+def _line_start(family: Family, account: str) -> str:
+    """What every line of `family` starts with: its name, then `{account="..."` unless the
+    family is not per account."""
+    if family.per_account:
+        return family.name + '{account="' + escape_label_value(account) + '"'
+    return family.name
 
 
 def _which(labels: Sequence[str], values: Sequence[str]) -> str:
@@ -258,9 +268,13 @@ class DataRenderer:
     def _assemble(
         self, out: _Chunks, families: Sequence[Family], fragments: list[Fragment]
     ) -> None:
-        """Each family once: its header, then every account's lines of it."""
+        """Each family once: its header, then every account's lines of it (only the first
+        account's, in name order, for a family that is not per account: its lines carry no
+        `account`, so a second copy would repeat every series)."""
         for family in families:
             parts = [f[family.name] for f in fragments if family.name in f]
+            if not family.per_account:
+                parts = parts[:1]
             if parts:
                 header = self._headers.get(family.name)
                 if header is None:

@@ -429,7 +429,7 @@ def unattached_volumes() -> str:
 
 
 def failed_app_deployments() -> str:
-    return (f'(digitalocean_app_in_progress_deployment_status{{{ACCOUNT},status="ERROR"}} == 1) '
+    return (f'(digitalocean_app_in_progress_deployment_status{{{ACCOUNT},status="error"}} == 1) '
             f"or ((digitalocean_app_last_deployment_created_timestamp_seconds{{{ACCOUNT}}} "
             "> bool digitalocean_app_last_deployment_timestamp_seconds) == 1 "
             "unless on (account, app_id) digitalocean_app_in_progress_deployment_status)")
@@ -655,10 +655,12 @@ def cost(limits: Limits) -> Dashboard:
                Column(value("B"), "Price per month")],
               width=12, height=9, sort_by="Cost this month"),
         table("Yesterday's top costs (Billing Insights)", "What DigitalOcean billed for the last "
-              "complete day, by SKU and resource: the ten largest items.", USD,
+              "complete day, by SKU and resource (its name; the SKU says its size), and the "
+              "group it belongs to, such as a Kubernetes cluster: the ten largest items.", USD,
               [Query(f"topk(10, digitalocean_billing_insight_cost_usd{{{ACCOUNT}}})")],
               [Column("account", "Account"), Column("resource", "Resource"),
-               Column("region", "Region"), Column("sku", "SKU"), Column(value("A"), "Cost")],
+               Column("group", "Group"), Column("region", "Region"), Column("sku", "SKU"),
+               Column(value("A"), "Cost")],
               width=12, height=9, sort_by="Cost"),
     )
     waste = row(

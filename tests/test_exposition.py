@@ -147,12 +147,64 @@ async def test_every_series_has_account_first_and_families_are_not_split() -> No
     ).decode()
     names = [line.split()[2] for line in text.splitlines() if line.startswith("# TYPE")]
     assert len(names) == len(set(names))
+    once = {f.name for c in COLLECTORS for f in c.families if not f.per_account}
+    assert once == {"digitalocean_size_info", "digitalocean_size_price_monthly_usd",
+                    "digitalocean_size_price_hourly_usd", "digitalocean_size_vcpus"}
     for line in text.splitlines():
         if not line.startswith("#"):
-            assert '{account="' in line, line
+            if line.split("{")[0] in once:
+                assert "account=" not in line, line
+            else:
+                assert '{account="' in line, line
     families = {f.name: f for f in parse_text(text)}
     accounts = {s.labels["account"] for s in families["digitalocean_droplet_info"].samples}
     assert accounts == {"production", "staging"}
+
+
+async def test_the_size_catalogue_is_written_once_without_account() -> None:
+    """/v2/sizes is the same for every account: two accounts give one copy of each series,
+    exactly as one account does, and no `account` label."""
+    one = DataRenderer(COLLECTORS).render(await example_snapshots(("production",))).decode()
+    two = DataRenderer(COLLECTORS).render(
+        await example_snapshots(("production", "staging"))
+    ).decode()
+    sizes = [line for line in two.splitlines() if line.startswith("digitalocean_size_")]
+    assert sizes == [line for line in one.splitlines() if line.startswith("digitalocean_size_")]
+    assert sizes == [
+        'digitalocean_size_info{size="s-1vcpu-1gb",plan="Basic",available="true"} 1',
+        'digitalocean_size_price_monthly_usd{size="s-1vcpu-1gb"} 5.0',
+        'digitalocean_size_price_hourly_usd{size="s-1vcpu-1gb"} 0.00743999984115362',
+        'digitalocean_size_vcpus{size="s-1vcpu-1gb"} 1',
+    ]
+
+
+def test_a_family_not_per_account_comes_from_the_first_account_that_has_it() -> None:
+    catalogue = Family("t_price_usd", "polled", ("size",), per_account=False)
+    plain = Family("t_count", "polled", per_account=False)
+    collector = Collector(
+        name="cat", summary="s", endpoints=("/v2/cat",), scope="cat:read", interval=60.0,
+        families=(catalogue, plain), fetch=_never, samples=iter,
+        id_label="size",
+    )
+
+    def fragment(account: str, price: float) -> Snapshot:
+        return polled(account, collector, [("t_price_usd", ("s-1",), price), ("t_count", (), 3)])
+
+    assert encode_collector("b", collector, [("t_price_usd", ("s-1",), 5), ("t_count", (), 3)]) == {
+        "t_price_usd": b't_price_usd{size="s-1"} 5\n', "t_count": b"t_count 3\n",
+    }
+    renderer = DataRenderer([collector])
+    header = "# HELP t_price_usd polled\n# TYPE t_price_usd gauge\n"
+    count = "# HELP t_count polled\n# TYPE t_count gauge\nt_count 3\n"
+    both = [("b", "cat", fragment("b", 6.0)), ("a", "cat", fragment("a", 5.0))]
+    assert renderer.render(both).decode() == header + 't_price_usd{size="s-1"} 5.0\n' + count
+    # the first account by name has no data (its token failed): the next one's copy is shown
+    only_b = [("a", "cat", Snapshot(None, None, "boom", 1, 0)), ("b", "cat", fragment("b", 6.0))]
+    assert renderer.render(only_b).decode() == header + 't_price_usd{size="s-1"} 6.0\n' + count
+
+
+async def _never(reader: Any) -> Any:
+    raise AssertionError("not fetched")
 
 
 async def test_data_part_is_valid_openmetrics_too() -> None:

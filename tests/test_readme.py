@@ -23,7 +23,8 @@ def metrics_table() -> str:
     rows = ["| metric | type | labels | help |", "|---|---|---|---|"]
     for collector in COLLECTORS:
         for family in collector.families:
-            labels = ", ".join(("account", *family.labels))
+            labels = ", ".join(("account", *family.labels) if family.per_account
+                               else family.labels)
             rows.append(f"| `{family.name}` | {family.kind} | {labels} | {family.help} |")
     for family in COST_FAMILIES:
         labels = ", ".join(("account", *family.labels))

@@ -629,7 +629,7 @@ RESOURCES = (
         when="an app's latest deployment failed, or was dropped without going live",
         expr="""\
 (
-    (digitalocean_app_in_progress_deployment_status{status="ERROR"} == 1)
+    (digitalocean_app_in_progress_deployment_status{status="error"} == 1)
   or
     (
       (digitalocean_app_last_deployment_created_timestamp_seconds

@@ -1,10 +1,11 @@
 """Apps: GET /v2/apps (scope app:read, default every 1m).
 
 App Platform apps: the phase of the active deployment and of the one in progress, each its own
-state set, and when the active deployment went live. A deployment that fails while in progress
-shows as `in_progress_deployment_status{status="ERROR"}`; one that failed and was dropped from the
-app shows as `last_deployment_created_timestamp_seconds > last_deployment_timestamp_seconds`
-with no in-progress series.
+state set (the API's phases in lower case, like every family's states), and when the active
+deployment went live. A deployment that fails while in progress shows as
+`in_progress_deployment_status{status="error"}`; one that failed and was dropped from the app
+shows as `last_deployment_created_timestamp_seconds > last_deployment_timestamp_seconds` with no
+in-progress series.
 
     digitalocean_app_info{account="production",app_id="4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf",name="sample-php",region="fra",tier="basic"} 1
     digitalocean_app_last_deployment_timestamp_seconds{account="production",app_id="4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf"} 1606783332.0

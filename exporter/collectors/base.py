@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Generic, Literal, Protocol, TypeVar, overload
 
 T = TypeVar("T")
@@ -80,12 +81,17 @@ class ResourceReader(Protocol):
 
 @dataclass(frozen=True)
 class Family:
-    """One metric family: its name, HELP text and the labels that follow `account`."""
+    """One metric family: its name, HELP text and the labels that follow `account`.
+
+    `per_account=False` marks facts about DigitalOcean itself, the same whoever asks (the size
+    catalogue): their series have no `account` label and are written once, from the first
+    account (by name) whose poll has data, instead of once per account."""
 
     name: str
     help: str
     labels: tuple[str, ...] = ()
     kind: Literal["gauge"] = "gauge"
+    per_account: bool = True
 
 
 @dataclass(frozen=True)
@@ -162,8 +168,21 @@ def state_set(
     family: str, key: tuple[str, ...], current: str, states: tuple[str, ...]
 ) -> Iterator[Sample]:
     """A state set: one sample per known state, 1 for the current one. An unknown current
-    state is emitted too, so it is visible instead of reading as all zeros."""
-    for state in states:
+    state is emitted too, so it is visible instead of reading as all zeros.
+
+    Every state is written in lower case, whatever case the API uses (apps say `ERROR`, Droplets
+    `active`): one convention across families, so `status="error"` means the same everywhere.
+    `states` and `current` are given as the API spells them."""
+    current = current.lower()
+    known = _lowered(states)
+    for state in known:
         yield family, (*key, state), 1 if state == current else 0
-    if current not in states:
+    if current not in known:
         yield family, (*key, current), 1
+
+
+@cache
+def _lowered(states: tuple[str, ...]) -> tuple[str, ...]:
+    """The known states in lower case, each once; computed once per collector's tuple, not once
+    per object."""
+    return tuple(dict.fromkeys(state.lower() for state in states))

@@ -2,17 +2,23 @@
 GET /v2/billing/{account_urn}/insights/{start_date}/{end_date} (scopes billing:read and
 account:read, default every 6h).
 
-What yesterday (the last complete UTC day) cost, by SKU, region and what DigitalOcean billed: the
-data point's `description` (usually the resource's name and size) becomes the `resource` label and
-its `group_description` (such as the Kubernetes cluster of a node) the `group` label. Both are
-names, bounded by the number of billed resources.
+What yesterday (the last complete UTC day) cost, by SKU, region and billed resource. A data
+point has no resource id or URN, only an invoice line's free text, `description`: the resource's
+name followed by what varies, its size and count (`droplet name (c-2-4GiB)`,
+`docs (apps-d-1vcpu-2gb x 1)`). Only the name becomes the `resource` label: the SKU already says
+which product and size was billed, and a label holding the size or count would start a new series
+at every resize or scale. A description that is only a count and a size (the spec's
+`3 nodes - 4 GB / 2 vCPU / 80 GB SSD`) names no resource: `resource` is empty and the
+`group_description` (`group`, such as the Kubernetes cluster of the nodes) says whose it is.
+Points with the same labels are summed. Series are bounded by the billed resources.
 
-    digitalocean_billing_insight_cost_usd{account="production",sku="1-DO-DROP-0109",region="nyc3",resource="droplet name (c-2-4GiB)",group=""} 0.86
+    digitalocean_billing_insight_cost_usd{account="production",sku="1-DO-DROP-0109",region="nyc3",resource="droplet name",group=""} 0.86
     digitalocean_billing_insight_day_timestamp_seconds{account="production"} 1735689600
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -29,8 +35,8 @@ _SOURCE = "/v2/billing/{urn}/insights"
 
 COST = Family(
     "digitalocean_billing_insight_cost_usd",
-    f"Cost of the last complete UTC day by SKU, region and billed resource, polled from "
-    f"{_SOURCE}.",
+    f"Cost of the last complete UTC day by SKU, region, billed resource's name (without its "
+    f"size or count) and invoice group, polled from {_SOURCE}.",
     ("sku", "region", "resource", "group"),
 )
 DAY = Family(
@@ -57,11 +63,30 @@ def last_complete_day(now: float) -> date:
 
 Cost = tuple[tuple[str, str, str, str], Decimal]
 
+# "name (size)", "name (size x count)": the name, and the part in the last parentheses
+_NAME_AND_VARIANT = re.compile(r"(?P<name>.*?)\s*\([^()]*\)", re.DOTALL)
+# "3 nodes - 4 GB / 2 vCPU / 80 GB SSD": a count and a size, no name
+_COUNT_AND_SIZE = re.compile(r"\d+\s+\w+\s+-\s", re.ASCII)
+
+
+def resource_name(description: str) -> str:
+    """The billed resource's name in an invoice line's description, without the size or count
+    that follows it in parentheses: "docs (apps-d-1vcpu-2gb x 1)" -> "docs". A description
+    that starts with a count ("3 nodes - 4 GB / ...") names no resource: "". Anything else is
+    a name as it is ("web HA control plane")."""
+    description = description.strip()
+    named = _NAME_AND_VARIANT.fullmatch(description)
+    if named is not None:
+        return named.group("name")
+    if _COUNT_AND_SIZE.match(description):
+        return ""
+    return description
+
 
 def page_costs(
     items: list[Any], start: int, day: date, where: str = f"{_SOURCE} data_points"
 ) -> list[Cost]:
-    """The points of `day` on one page, as ((sku, region, description, group), amount)."""
+    """The points of `day` on one page, as ((sku, region, resource name, group), amount)."""
     wanted = day.isoformat()
     costs = []
     for path, point in objects(items, where, start):
@@ -70,7 +95,7 @@ def page_costs(
         key = (
             optional_str(point, "sku"),
             optional_str(point, "region"),
-            optional_str(point, "description"),
+            resource_name(optional_str(point, "description")),
             optional_str(point, "group_description"),
         )
         costs.append((key, money(point, "total_amount", path)))
@@ -78,7 +103,8 @@ def page_costs(
 
 
 def summed(day: date, points: list[Cost]) -> InsightRecord:
-    """Costs of `day` summed by (sku, region, description, group description)."""
+    """Costs of `day` summed by (sku, region, resource name, group description): the points of
+    one resource whose size or count changed during the day are one series."""
     costs: dict[tuple[str, str, str, str], Decimal] = {}
     for key, amount in points:
         costs[key] = costs.get(key, Decimal(0)) + amount
@@ -108,7 +134,7 @@ def samples(record: InsightRecord) -> Iterator[Sample]:
 
 COLLECTOR: Collector[InsightRecord] = Collector(
     name="billing_insights",
-    summary="yesterday's cost by SKU, region and billed description (Billing Insights)",
+    summary="yesterday's cost by SKU, region and billed resource (Billing Insights)",
     endpoints=(ACCOUNT_ENDPOINT, ENDPOINT),
     id_label="",
     scope="billing:read account:read",

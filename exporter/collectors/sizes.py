@@ -3,8 +3,16 @@
 The Droplet size catalogue with its list prices. The cost estimates price Kubernetes node pools
 from it (a pool names its Droplet size), and dashboards can show what a size costs.
 
-    digitalocean_size_info{account="production",size="s-1vcpu-1gb",plan="Basic",available="true"} 1
-    digitalocean_size_price_monthly_usd{account="production",size="s-1vcpu-1gb"} 5.0
+The catalogue is DigitalOcean's, the same for every account, so its series have no `account`
+label and are written once, not once per account (`per_account=False`): each account still polls
+it (every account's costs need it, and its own poll keeps working when another account's token
+fails), and the exposition shows the first account's copy by name, the next one's when that has
+none. A series without `account` is what the catalogue is, a fact about DigitalOcean; the first
+account's name on it would suggest it belongs to that account, and would change whenever the
+accounts do.
+
+    digitalocean_size_info{size="s-1vcpu-1gb",plan="Basic",available="true"} 1
+    digitalocean_size_price_monthly_usd{size="s-1vcpu-1gb"} 5.0
 """
 
 from __future__ import annotations
@@ -25,16 +33,20 @@ from exporter.collectors.fields import (
 
 ENDPOINT = "/v2/sizes"
 
+_ONCE = "the same for every account, so without an account label"
 INFO = Family("digitalocean_size_info",
               f"Droplet size plan (the API's description, e.g. Basic) and availability (always 1), "
-              f"polled from {ENDPOINT}.",
-              ("size", "plan", "available"))
+              f"{_ONCE}, polled from {ENDPOINT}.",
+              ("size", "plan", "available"), per_account=False)
 PRICE_MONTHLY = Family("digitalocean_size_price_monthly_usd",
-                       f"List price of a Droplet size per month, polled from {ENDPOINT}.", ("size",))
+                       f"List price of a Droplet size per month, {_ONCE}, polled from {ENDPOINT}.",
+                       ("size",), per_account=False)
 PRICE_HOURLY = Family("digitalocean_size_price_hourly_usd",
-                      f"List price of a Droplet size per hour, polled from {ENDPOINT}.", ("size",))
-VCPUS = Family("digitalocean_size_vcpus", f"vCPUs of a Droplet size, polled from {ENDPOINT}.",
-               ("size",))
+                      f"List price of a Droplet size per hour, {_ONCE}, polled from {ENDPOINT}.",
+                      ("size",), per_account=False)
+VCPUS = Family("digitalocean_size_vcpus",
+               f"vCPUs of a Droplet size, {_ONCE}, polled from {ENDPOINT}.",
+               ("size",), per_account=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,13 @@
 
 Droplet and volume snapshots are billed by size every month and are easy to forget, so each one
 is exported with its size, the source it was taken from and its creation time (for age alerts).
-Sizes arrive in GiB (`size_gigabytes` is a float) and are exported in whole bytes. The regions a
-snapshot is stored in are one sorted, comma-joined `regions` label on `_info`: a label per region
-would multiply the series, and the list is bounded by the number of regions anyway.
+Sizes arrive in GiB (`size_gigabytes` is a float) and are exported in whole bytes. Each region
+a snapshot is stored in is its own `_region_info` series (a relation, one per pair), so
+`count by (region)` and joins on `region` work; a list in one label would change its value, and
+so the `_info` series, whenever a copy is added or removed.
 
-    digitalocean_snapshot_info{account="production",snapshot_id="6372321",name="web-01-1595954862243",resource_type="droplet",resource_id="200776916",regions="nyc3,sfo3"} 1
+    digitalocean_snapshot_info{account="production",snapshot_id="6372321",name="web-01-1595954862243",resource_type="droplet",resource_id="200776916"} 1
+    digitalocean_snapshot_region_info{account="production",snapshot_id="6372321",region="nyc3"} 1
     digitalocean_snapshot_size_bytes{account="production",snapshot_id="6372321"} 2512555868
 """
 
@@ -33,9 +35,14 @@ ENDPOINT = "/v2/snapshots"
 
 INFO = Family(
     "digitalocean_snapshot_info",
-    "Snapshot descriptive labels: source resource and storage regions (always 1), "
+    "Snapshot descriptive labels: name and source resource (always 1), polled from /v2/snapshots.",
+    ("snapshot_id", "name", "resource_type", "resource_id"),
+)
+REGION = Family(
+    "digitalocean_snapshot_region_info",
+    "A region the snapshot is stored in, one series per region (always 1), "
     "polled from /v2/snapshots.",
-    ("snapshot_id", "name", "resource_type", "resource_id", "regions"),
+    ("snapshot_id", "region"),
 )
 SIZE = Family(
     "digitalocean_snapshot_size_bytes",
@@ -125,7 +132,9 @@ async def fetch(reader: ResourceReader) -> tuple[SnapshotRecord, ...]:
 def samples(snapshots: tuple[SnapshotRecord, ...]) -> Iterator[Sample]:
     for s in snapshots:
         key = (s.snapshot_id,)
-        yield INFO.name, (*key, s.name, s.resource_type, s.resource_id, ",".join(s.regions)), 1
+        yield INFO.name, (*key, s.name, s.resource_type, s.resource_id), 1
+        for region in s.regions:
+            yield REGION.name, (*key, region), 1
         yield from known_values(key, (
             (SIZE, s.size_bytes),
             (MIN_DISK_SIZE, s.min_disk_size_bytes),
@@ -141,7 +150,7 @@ COLLECTOR: Collector[tuple[SnapshotRecord, ...]] = Collector(
     paged=ENDPOINT,
     scope="snapshot:read",
     interval=900.0,
-    families=(INFO, SIZE, MIN_DISK_SIZE, CREATED),
+    families=(INFO, REGION, SIZE, MIN_DISK_SIZE, CREATED),
     fetch=fetch,
     samples=samples,
 )

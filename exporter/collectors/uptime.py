@@ -2,8 +2,8 @@
 (scope uptime:read, default every 5m: each check costs one request per poll).
 
 Name, type, target and whether the check is enabled live on `_info`. Each region the check runs
-from has its status as a state set (UP, DOWN, CHECKING), `_up` (1 for UP, 0 for DOWN, absent
-while CHECKING), when that status last changed, and the 30-day uptime as a ratio. The previous
+from has its status as a state set (`up`, `down`, `checking`: the API's UP, DOWN and CHECKING in
+lower case), `_up` (1 for UP, 0 for DOWN, absent while CHECKING), when that status last changed, and the 30-day uptime as a ratio. The previous
 outage is exported by its start, end and duration. Credentials, query and fragment are cut from
 the target URL, so a token in a checked URL never becomes a label. A check deleted between the
 list and its state (404) is left out of that poll.

@@ -16,6 +16,7 @@ from tests.conftest import spec, spec_example
 ENDPOINT = "/v2/apps"
 APP = "4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf"
 GO_ZERO_TIME = "0001-01-01T00:00:00Z"
+LOWER_PHASES = tuple(phase.lower() for phase in apps.PHASES)  # states are exported in lower case
 
 Samples = dict[tuple[str, tuple[str, ...]], float]
 
@@ -54,8 +55,8 @@ async def test_values_from_the_official_example() -> None:
     assert samples == [
         ("digitalocean_app_info", (*key, "sample-php", "fra", "basic"), 1),
         # The example's active deployment carries no phase: the enum default UNKNOWN, not a guess.
-        *(("digitalocean_app_active_deployment_status", (*key, phase), int(phase == "UNKNOWN"))
-          for phase in apps.PHASES),
+        *(("digitalocean_app_active_deployment_status", (*key, phase), int(phase == "unknown"))
+          for phase in LOWER_PHASES),
         # No in_progress_deployment in the example (its pending_deployment is not one): no series.
         ("digitalocean_app_last_deployment_timestamp_seconds", key, 1606783332.0),  # 00:42:12Z
         ("digitalocean_app_last_deployment_created_timestamp_seconds", key, 1606783205.0),  # 00:40:05Z
@@ -70,9 +71,12 @@ def test_a_deployment_failing_in_progress_shows_error() -> None:
         "in_progress_deployment": {"id": "d2", "phase": "ERROR", "cause": "commit 1234 pushed"},
     })
     samples = sample_map((record,))
-    assert phases(samples, "digitalocean_app_active_deployment_status", "a")["ACTIVE"] == 1
+    assert phases(samples, "digitalocean_app_active_deployment_status", "a")["active"] == 1
     in_progress = phases(samples, "digitalocean_app_in_progress_deployment_status", "a")
-    assert in_progress == {phase: int(phase == "ERROR") for phase in apps.PHASES}
+    # the API's ERROR is written in lower case, like every other family's states
+    assert in_progress == {phase: int(phase == "error") for phase in LOWER_PHASES}
+    assert list(in_progress) == ["unknown", "pending_build", "building", "pending_deploy",
+                                 "deploying", "active", "superseded", "error", "canceled"]
 
 
 def test_a_failed_deployment_no_longer_in_progress_is_newer_than_the_live_one() -> None:
@@ -134,7 +138,7 @@ def test_region_object_wins_over_the_spec_region() -> None:
 def test_unknown_phase_is_visible_in_the_state_set() -> None:
     samples = sample_map((one({"active_deployment": {"phase": "PAUSED"}}),))
     active = phases(samples, "digitalocean_app_active_deployment_status", "a")
-    assert active == {**dict.fromkeys(apps.PHASES, 0), "PAUSED": 1}
+    assert active == {**dict.fromkeys(LOWER_PHASES, 0), "paused": 1}
 
 
 def test_apps_are_sorted_by_id_and_counted_once() -> None:

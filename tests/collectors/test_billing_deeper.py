@@ -97,11 +97,46 @@ async def test_billing_insights_for_the_last_complete_day() -> None:
     assert record.day == date(2025, 1, 1)
     assert list(billing_insights.samples(record)) == [
         ("digitalocean_billing_insight_day_timestamp_seconds", (), 1735689600),
+        # the resource's name only: the SKU names the size, and a size or count in a label
+        # would start a new series at every resize or scale
         ("digitalocean_billing_insight_cost_usd",
-         ("1-DO-DROP-0109", "nyc3", "droplet name (c-2-4GiB)", ""), 0.86),
+         ("1-DO-DROP-0109", "nyc3", "droplet name", ""), 0.86),
+        # "3 nodes - 4 GB / ..." is a count and a size, no name: the group says whose nodes
         ("digitalocean_billing_insight_cost_usd",
-         ("1-KS-K8SWN-00109", "nyc3", "3 nodes - 4 GB / 2 vCPU / 80 GB SSD", "kubernetes cluster name"),
-         2.57),
+         ("1-KS-K8SWN-00109", "nyc3", "", "kubernetes cluster name"), 2.57),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("description", "name"),
+    [
+        ("docs (apps-d-1vcpu-2gb x 1)", "docs"),
+        ("droplet name (c-2-4GiB)", "droplet name"),
+        ("web (old) (s-1vcpu-1gb)", "web (old)"),  # only the last parentheses are the variant
+        ("db-main (db-s-2vcpu-4gb x 3)", "db-main"),
+        ("3 nodes - 4 GB / 2 vCPU / 80 GB SSD", ""),
+        ("1 node - 2 GB / 1 vCPU / 50 GB SSD", ""),
+        ("web HA control plane", "web HA control plane"),
+        ("Spaces Subscription", "Spaces Subscription"),
+        ("", ""),
+    ],
+)
+def test_resource_is_the_name_without_the_size_or_count(description: str, name: str) -> None:
+    assert billing_insights.resource_name(description) == name
+
+
+def test_a_resource_scaled_during_the_day_is_one_stable_series() -> None:
+    day = date(2025, 1, 1)
+    points = [
+        {"start_date": "2025-01-01", "total_amount": "0.50", "region": "nyc3",
+         "sku": "1-APPS-D-1", "description": "docs (apps-d-1vcpu-2gb x 1)", "group_description": ""},
+        {"start_date": "2025-01-01", "total_amount": "1.25", "region": "nyc3",
+         "sku": "1-APPS-D-1", "description": "docs (apps-d-1vcpu-2gb x 2)", "group_description": ""},
+    ]
+    record = billing_insights.summed(day, billing_insights.page_costs(points, 0, day))
+    assert list(billing_insights.samples(record)) == [
+        ("digitalocean_billing_insight_day_timestamp_seconds", (), 1735689600),
+        ("digitalocean_billing_insight_cost_usd", ("1-APPS-D-1", "nyc3", "docs", ""), 1.75),
     ]
 
 

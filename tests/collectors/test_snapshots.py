@@ -31,13 +31,17 @@ async def test_values_from_the_all_snapshots_example() -> None:
     samples = sample_map(records)
     assert samples == {
         ("digitalocean_snapshot_info", (DROPLET_SNAPSHOT, "web-01-1595954862243", "droplet",
-                                        "200776916", "nyc3,sfo3")): 1,
+                                        "200776916")): 1,
+        # one series per region the snapshot is stored in, never a list in one label
+        ("digitalocean_snapshot_region_info", (DROPLET_SNAPSHOT, "nyc3")): 1,
+        ("digitalocean_snapshot_region_info", (DROPLET_SNAPSHOT, "sfo3")): 1,
         # 2.34 GiB = 2512555868.16 bytes, rounded to whole bytes
         ("digitalocean_snapshot_size_bytes", (DROPLET_SNAPSHOT,)): 2512555868,
         ("digitalocean_snapshot_min_disk_size_bytes", (DROPLET_SNAPSHOT,)): 25 * GIB,
         ("digitalocean_snapshot_created_timestamp_seconds", (DROPLET_SNAPSHOT,)): 1595954864,
         ("digitalocean_snapshot_info", (VOLUME_SNAPSHOT, "pvc-01-1595954862243", "volume",
-                                        "89bcc42f-85cf-11e6-a004-000f53315871", "nyc1")): 1,
+                                        "89bcc42f-85cf-11e6-a004-000f53315871")): 1,
+        ("digitalocean_snapshot_region_info", (VOLUME_SNAPSHOT, "nyc1")): 1,
         # 0.1008 GiB = 108233175.8592 bytes
         ("digitalocean_snapshot_size_bytes", (VOLUME_SNAPSHOT,)): 108233176,
         ("digitalocean_snapshot_min_disk_size_bytes", (VOLUME_SNAPSHOT,)): 2 * GIB,
@@ -60,7 +64,7 @@ def test_missing_and_null_descriptive_fields_are_tolerated() -> None:
     }])
     assert record == snapshots.SnapshotRecord("s1", "", "", "", (), None, None, None)
     assert list(snapshots.samples((record,))) == [
-        ("digitalocean_snapshot_info", ("s1", "", "", "", ""), 1)
+        ("digitalocean_snapshot_info", ("s1", "", "", ""), 1)  # no regions: no region series
     ]
 
 
@@ -70,8 +74,15 @@ def test_numeric_source_id_regions_and_whole_sizes() -> None:
         "size_gigabytes": 1.5, "min_disk_size": 10,
     }])
     assert (record.resource_id, record.regions) == ("200776916", ("nyc3", "sfo3"))
+    assert list(snapshots.samples((record,)))[:3] == [
+        ("digitalocean_snapshot_info", ("s1", "", "", "200776916"), 1),
+        ("digitalocean_snapshot_region_info", ("s1", "nyc3"), 1),  # sorted, each once
+        ("digitalocean_snapshot_region_info", ("s1", "sfo3"), 1),
+    ]
     assert sample_map((record,)) == {
-        ("digitalocean_snapshot_info", ("s1", "", "", "200776916", "nyc3,sfo3")): 1,
+        ("digitalocean_snapshot_info", ("s1", "", "", "200776916")): 1,
+        ("digitalocean_snapshot_region_info", ("s1", "nyc3")): 1,
+        ("digitalocean_snapshot_region_info", ("s1", "sfo3")): 1,
         ("digitalocean_snapshot_size_bytes", ("s1",)): 1610612736,
         ("digitalocean_snapshot_min_disk_size_bytes", ("s1",)): 10 * GIB,
     }

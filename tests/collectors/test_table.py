@@ -7,13 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.collectors import COLLECTORS
-from exporter.collectors.base import Collector
+from exporter.collectors.base import Collector, state_set
 from exporter.selfmetrics import SELF_FAMILIES
 from tests.conftest import example_reader, object_ids, spec
 
 DOCS = Path(__file__).parent.parent.parent / "docs" / "collectors.md"
+GOLDEN_FILES = sorted((Path(__file__).parent.parent / "golden").glob("*.prom"))
 
 UNIT_SUFFIXES = ("_bytes", "_seconds", "_usd")
 # Labels whose values are free text chosen by users. They are allowed on purpose (you need a
@@ -119,3 +121,28 @@ def test_every_id_like_label_is_a_collectors_id_label_or_named_in_the_docs() -> 
     assert id_like - declared <= documented
     assert declared <= used, "a collector's id label is a label of its families"
     assert documented - {"id", "Collector", "id_label", "account", "resource_type"} <= used
+
+
+def test_state_sets_are_written_in_lower_case_whatever_the_api_sends() -> None:
+    assert list(state_set("f", ("x",), "ERROR", ("ACTIVE", "ERROR", "active"))) == [
+        ("f", ("x", "active"), 0),
+        ("f", ("x", "error"), 1),
+    ]
+    # an unknown state is shown, lower case too, and a known one in another case is not unknown
+    assert list(state_set("f", ("x",), "Paused", ("active",))) == [
+        ("f", ("x", "active"), 0),
+        ("f", ("x", "paused"), 1),
+    ]
+    assert list(state_set("f", ("x",), "ACTIVE", ("active",))) == [("f", ("x", "active"), 1)]
+
+
+def test_every_status_value_in_the_golden_expositions_is_lower_case() -> None:
+    """One convention across families: `status="error"` for an app and `status="active"` for a
+    Droplet, never `ERROR` beside `active`."""
+    values = set()
+    for golden in GOLDEN_FILES:
+        for family in text_string_to_metric_families(golden.read_text()):
+            if family.name.endswith("_status"):
+                values |= {s.labels["status"] for s in family.samples}
+    assert {"error", "active", "up", "online"} <= values
+    assert [v for v in values if v != v.lower()] == []

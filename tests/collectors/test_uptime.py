@@ -39,9 +39,9 @@ async def test_values_from_the_schema_examples() -> None:
     per_region = []
     for region in ("eu_west", "us_east"):
         per_region += [
-            ("digitalocean_uptime_check_status", (*key, region, "UP"), 1),
-            ("digitalocean_uptime_check_status", (*key, region, "DOWN"), 0),
-            ("digitalocean_uptime_check_status", (*key, region, "CHECKING"), 0),
+            ("digitalocean_uptime_check_status", (*key, region, "up"), 1),
+            ("digitalocean_uptime_check_status", (*key, region, "down"), 0),
+            ("digitalocean_uptime_check_status", (*key, region, "checking"), 0),
             ("digitalocean_uptime_check_up", (*key, region), 1),
             ("digitalocean_uptime_check_status_changed_timestamp_seconds", (*key, region), 1647556131.0),
             ("digitalocean_uptime_check_thirty_day_uptime_ratio", (*key, region), 0.9799),
@@ -72,7 +72,7 @@ async def test_each_check_gets_its_own_state_and_a_deleted_one_is_skipped() -> N
     assert up == [(("a", "us_west"), 0)]
     status = {lab: v for n, lab, v in uptime.samples(records)
               if n == "digitalocean_uptime_check_status" and v == 1}
-    assert status == {("a", "us_west", "DOWN"): 1, ("c", "se_asia", "CHECKING"): 1}
+    assert status == {("a", "us_west", "down"): 1, ("c", "se_asia", "checking"): 1}
 
 
 async def test_other_state_errors_fail_the_poll() -> None:
@@ -92,7 +92,7 @@ def test_unknown_and_missing_region_status_are_visible() -> None:
     record = uptime.UptimeCheckRecord("a", "", "", "", "", state)
     status = {lab[1:]: v for n, lab, v in uptime.samples((record,))
               if n == "digitalocean_uptime_check_status" and v == 1}
-    assert status == {("eu_west", "unknown"): 1, ("us_east", "DEGRADED"): 1}
+    assert status == {("eu_west", "unknown"): 1, ("us_east", "degraded"): 1}
     assert not [n for n, _, _ in uptime.samples((record,)) if n == "digitalocean_uptime_check_up"]
 
 
