@@ -38,7 +38,7 @@ from exporter.daemon import EXIT_OK, EXIT_REFUSED, USER_AGENT, Daemon, ServeOpti
 from exporter.logs import LogFormat, Redactor, configure_logging, get_logger, looks_like_secret
 from exporter.scopes import ScopeReport, decide, least_privilege_report, needed_scopes, verify_token
 from exporter.server import DEFAULT_MAX_CONNECTIONS, parse_listen_address, raise_open_files_limit
-from exporter.tokens import InlineToken, TokenSource, TokenSourceError
+from exporter.tokens import InlineToken, TokenSource, TokenSourceError, source_name
 from exporter.webconfig import WebConfig, load_web_config
 
 if TYPE_CHECKING:  # the simulator is only imported for --demo: 2.4 MiB and 44 ms less otherwise
@@ -326,11 +326,8 @@ def _print_token_check(
 
 
 def token_source_name(account: AccountSettings) -> str:
-    """Where the account's token lives, as messages name it: the file or variable, never
-    `accounts[0]`; an inline token by its key path."""
-    if isinstance(account.token, InlineToken):
-        return f"{account.origin}.token in the config file"
-    return account.token.describe()
+    """Where the account's token lives, as messages name it (see `tokens.source_name`)."""
+    return source_name(account.token, account.origin)
 
 
 def _log_web_config(web: WebConfig) -> None:

@@ -38,7 +38,7 @@ from exporter.scopes import (
 from exporter.selfmetrics import self_registry
 from exporter.server import DEFAULT_MAX_CONNECTIONS, MetricsServer, ServerApp
 from exporter.snapshot import Snapshot, SnapshotStore
-from exporter.tokens import TokenSource, TokenSourceError, fingerprint
+from exporter.tokens import TokenSource, TokenSourceError, fingerprint, source_name
 from exporter.webconfig import WebConfig
 
 SELF_REFRESH_SECONDS = 1.0
@@ -266,7 +266,7 @@ class Daemon:
             account.report = report
             decision = decide(
                 account.name,
-                account.settings.origin,
+                source_name(account.settings.token, account.settings.origin),
                 report,
                 policy.write_scopes,
                 policy.unverifiable,

@@ -150,6 +150,16 @@ def _checked(text: str, spec: TokenSpec) -> str:
     return token
 
 
+def source_name(spec: TokenSpec, origin: str) -> str:
+    """Where a token lives, as messages name it: the file or the variable, never `accounts[0]`;
+    an inline token by its key path (`origin`), since the config file holds the value itself."""
+    if origin.startswith("--"):  # made by a flag (--demo): the flag says it all
+        return origin
+    if isinstance(spec, InlineToken):
+        return f"{origin}.token in the config file"
+    return spec.describe()
+
+
 def fingerprint(token: str) -> str:
     """A short digest to tell tokens apart without keeping or showing them."""
     return hashlib.sha256(token.encode()).hexdigest()[:16]

@@ -114,11 +114,20 @@ def test_write_capable_token_exits_2_quickly_naming_account_and_scopes(
     assert "Create a read-only token" in refusal["event"]
 
 
-def test_invalid_token_exits_2(tmp_path: Path, simulator: Simulator) -> None:
+def test_invalid_token_exits_2_naming_the_token_file(tmp_path: Path, simulator: Simulator) -> None:
     config = config_for(tmp_path, simulator, {"production": "dop_v1_" + "0" * 64})
     exporter = ExporterProcess(["--config.file", str(config)], tmp_path)
     assert exporter.wait(timeout=10) == 2
-    assert "DigitalOcean rejected the token" in exporter.output()
+    [refusal] = [e for e in exporter.log_events() if e.get("level") == "error"]
+    token_file = tmp_path / "production"
+    assert refusal["event"] == (
+        f'account "production" (token file {token_file}): DigitalOcean rejected the token (HTTP '
+        "401 from /v1/oauth/token/info); it is invalid, expired or revoked. Create a read-only "
+        "token in the DigitalOcean control panel (API > Tokens > Generate New Token, custom "
+        'scopes that all end in ":read", except partner_network_connect:read, which can change '
+        f"infrastructure) and update token file {token_file}."
+    )
+    assert "accounts[0]" not in exporter.output()
 
 
 def test_read_only_token_and_default_account_from_environment(

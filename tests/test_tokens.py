@@ -15,6 +15,7 @@ from exporter.tokens import (
     TokenSourceError,
     discover_tokens_dir,
     read_token,
+    source_name,
 )
 from tests.conftest import OTHER_TOKEN, READ_TOKEN
 
@@ -119,3 +120,14 @@ def test_discover_skips_dangling_links(tmp_path: Path) -> None:
     (tmp_path / "gone").symlink_to("nowhere")
     (tmp_path / "ok").write_text(READ_TOKEN)
     assert [n for n, _ in discover_tokens_dir(tmp_path)] == ["ok"]
+
+
+def test_messages_name_the_file_or_variable_never_the_key_path(tmp_path: Path) -> None:
+    """Issue 16 point 1: `update token file /x`, not `update accounts[0].token_file`."""
+    path = tmp_path / "production"
+    assert source_name(FileToken(path), "accounts[0].token_file") == f"token file {path}"
+    assert source_name(EnvToken("DO_PROD"), "accounts[1].token_env") == "environment variable DO_PROD"
+    assert source_name(InlineToken(READ_TOKEN), "accounts[2]") == "accounts[2].token in the config file"
+    assert source_name(InlineToken(READ_TOKEN), "--demo account production") == (
+        "--demo account production"
+    )
