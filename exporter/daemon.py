@@ -8,7 +8,9 @@ worker (the data part, so a large render never stalls the loop) and the HTTP ser
 from __future__ import annotations
 
 import asyncio
+import errno
 import signal
+import socket
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -42,10 +44,46 @@ from exporter.tokens import TokenSource, TokenSourceError, fingerprint, source_n
 from exporter.webconfig import WebConfig
 
 SELF_REFRESH_SECONDS = 1.0
+# Exit codes (docs/deploy.md, "Exit codes"): 2 is what a restart cannot fix (systemd's
+# RestartPreventExitStatus=2); 1 may pass (a port busy for a moment, the network not up yet).
 EXIT_OK = 0
+EXIT_RUNTIME = 1
 EXIT_REFUSED = 2
 
 USER_AGENT = f"digitalocean-exporter/{__version__}"
+
+
+class ListenError(Exception):
+    """The server cannot listen on --web.listen-address; the message names the flag, the address
+    and what to do, and `exit_code` says whether a restart may help."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def listen_text(host: str, port: int) -> str:
+    """The address as --web.listen-address spells it."""
+    if not host:
+        return f":{port}"
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def listen_error(host: str, port: int, exc: OSError) -> ListenError:
+    flag = f"--web.listen-address {listen_text(host, port)}"
+    if isinstance(exc, socket.gaierror):
+        return ListenError(f"{flag}: the host {host} cannot be resolved ({exc.strerror}); give an "
+                           "IP address or a name this machine resolves", EXIT_RUNTIME)
+    if exc.errno == errno.EADDRINUSE:
+        return ListenError(f"{flag}: the address is already in use (another exporter running?); "
+                           "stop it or choose another port", EXIT_RUNTIME)
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return ListenError(f"{flag}: {host} is not an address of this machine (yet?); give one "
+                           f"of its addresses, or :{port} for all", EXIT_RUNTIME)
+    if exc.errno == errno.EACCES:
+        return ListenError(f"{flag}: permission denied; ports below 1024 need privileges "
+                           "(CAP_NET_BIND_SERVICE): choose a port above 1023", EXIT_REFUSED)
+    return ListenError(f"{flag}: cannot listen ({exc.strerror or exc})", EXIT_RUNTIME)
 
 
 @dataclass(frozen=True)
@@ -113,13 +151,16 @@ class Daemon:
         self._stop = asyncio.Event()
         self._reload = asyncio.Event()
         self._install_signals()
-        self.server = MetricsServer(
-            self.options.host,
-            self.options.port,
-            ServerApp(self.cache, self.options.telemetry_path, self.readiness, __version__),
-            web=self.options.web,
-            max_connections=self.options.max_connections,
-        )
+        try:
+            self.server = MetricsServer(
+                self.options.host,
+                self.options.port,
+                ServerApp(self.cache, self.options.telemetry_path, self.readiness, __version__),
+                web=self.options.web,
+                max_connections=self.options.max_connections,
+            )
+        except OSError as exc:
+            raise listen_error(self.options.host, self.options.port, exc) from None
         self.server.start()
         self.log.info(
             "listening",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from exporter.cli import EXIT_CODES
+from exporter.daemon import EXIT_OK, EXIT_REFUSED, EXIT_RUNTIME
 from exporter.simulator import Fault, FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
 from tests.conftest import (
     OTHER_TOKEN,
@@ -342,3 +346,42 @@ def test_config_check_into_a_closed_pipe_ends_quietly(tmp_path: Path, simulator:
     assert process.wait(timeout=20) == 0, stderr
     assert "Traceback" not in stderr
     assert "BrokenPipeError" not in stderr
+
+
+# -- the listen address and the exit codes (issue 16 point 3) ------------------------------------
+
+
+def test_a_busy_port_names_the_flag_and_exits_1_so_systemd_retries(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run(["--demo", "--web.listen-address", f"127.0.0.1:{port}"], timeout=30)
+    assert result.returncode == 1
+    [error] = [json.loads(line) for line in result.stderr.splitlines()
+               if json.loads(line)["level"] == "error"]
+    assert error["event"] == (
+        f"--web.listen-address 127.0.0.1:{port}: the address is already in use (another exporter "
+        "running?); stop it or choose another port"
+    )
+
+
+def test_a_url_as_listen_address_is_refused_naming_the_flag() -> None:
+    result = run(["--web.listen-address", "http://127.0.0.1:9212"])
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "--web.listen-address: 'http://127.0.0.1:9212' is a URL, not [host]:port; drop the scheme "
+        "http:// (and any path) and give '127.0.0.1:9212'"
+    ]
+
+
+def test_exit_codes_are_documented_in_help_and_docs() -> None:
+    result = run(["--help"])
+    assert result.returncode == 0
+    assert EXIT_CODES in result.stdout
+    docs = (Path(__file__).parent.parent / "docs" / "deploy.md").read_text()
+    section = docs.split("## Exit codes\n", 1)[1].split("\n## ", 1)[0]
+    for code, meaning in ((EXIT_OK, "stopped on request"),
+                          (EXIT_RUNTIME, "a runtime failure a restart may fix"),
+                          (EXIT_REFUSED, "a problem a restart cannot fix")):
+        assert f"| `{code}` | {meaning}" in section
