@@ -14,6 +14,7 @@ import socket
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -40,10 +41,14 @@ from exporter.scopes import (
 from exporter.selfmetrics import self_registry
 from exporter.server import DEFAULT_MAX_CONNECTIONS, MetricsServer, ServerApp
 from exporter.snapshot import Snapshot, SnapshotStore
+from exporter.strictyaml import format_duration
 from exporter.tokens import TokenSource, TokenSourceError, fingerprint, source_name
 from exporter.webconfig import WebConfig
 
 SELF_REFRESH_SECONDS = 1.0
+PROGRESS_EVERY_SECONDS = 10.0  # "waiting for first polls" while the first polls run
+PENDING_SHOWN = 3  # how many pending (account/collector) pairs the progress line names
+EXPIRY_WARNING_SECONDS = 7 * 86400  # a token that expires sooner is logged as a warning
 # Exit codes (docs/deploy.md, "Exit codes"): 2 is what a restart cannot fix (systemd's
 # RestartPreventExitStatus=2); 1 may pass (a port busy for a moment, the network not up yet).
 EXIT_OK = 0
@@ -142,11 +147,16 @@ class Daemon:
         self._rendered_version = -1  # store version the served exposition was rendered from
         self._derived_reported: dict[tuple[str, str], str | None] = {}
         self._render_failure: str | None = None
+        self._started_at = 0.0  # monotonic, when run() began: for "ready after N s"
+        self._ready_said = False
+        self._progress_at = 0.0  # monotonic, when the next "waiting for first polls" is due
 
     # -- lifecycle ------------------------------------------------------------------------
 
     async def run(self) -> int:
         self._loop = asyncio.get_running_loop()
+        self._started_at = self.clock.monotonic()
+        self._progress_at = self._started_at + PROGRESS_EVERY_SECONDS
         self._render_wanted = asyncio.Event()
         self._stop = asyncio.Event()
         self._reload = asyncio.Event()
@@ -176,6 +186,7 @@ class Daemon:
                 return EXIT_REFUSED
             self.client, accounts = prepared
             self._start_poller(self.settings, accounts)
+            self._log_start(accounts)
             self.store.subscribe(self._render_wanted.set)
             background = [
                 asyncio.create_task(self._render_loop(), name="render"),
@@ -323,7 +334,8 @@ class Daemon:
             if decision.level == "warning":
                 log.warning(decision.message)
             else:
-                log.info(decision.message, expires_at=report.expires_at)
+                log.info(decision.message)
+            self._log_expiry(account, report.expires_at)
             for message, fields in scope_warnings(report, enabled, policy.excess_scopes):
                 log.warning(message, **fields)
             log.info("least-privilege report:\n" + "\n".join(
@@ -332,6 +344,17 @@ class Daemon:
             await client.aclose()
             return problems
         return client, accounts
+
+    def _log_expiry(self, account: AccountRuntime, expires_at: float | None) -> None:
+        if expires_at is None:
+            return
+        level, text = describe_expiry(expires_at, self.clock.time())
+        log = self.log.bind(account=account.name)
+        if level == "warning":
+            where = source_name(account.settings.token, account.settings.origin)
+            log.warning(f"{text}; create a new read-only token and update {where} before then")
+        else:
+            log.info(text)
 
     def _start_poller(self, settings: Settings, accounts: list[AccountRuntime]) -> None:
         self.poller = Poller(
@@ -423,6 +446,7 @@ class Daemon:
             fresh = self.fresh_snapshots()
             state = self._render_state(fresh)
             renderer = self.renderer
+            started = self.clock.monotonic()
             try:
                 part = await loop.run_in_executor(
                     self._render_executor, self._render, renderer, fresh, self.clock.time()
@@ -436,6 +460,9 @@ class Daemon:
             self._rendered = state
             self.cache.set_data(part)
             self._rendered_version = version
+            self.log.debug("exposition rendered", snapshots=len(fresh),
+                           bytes=sum(len(c) for c in part.chunks),
+                           seconds=round(self.clock.monotonic() - started, 3))
             self._report_derived(renderer.derived_status)
 
     def _report_derived(self, status: Mapping[tuple[str, str], str | None]) -> None:
@@ -462,14 +489,49 @@ class Daemon:
         return part
 
     async def _refresh_loop(self) -> None:
-        """Once a second: notice snapshots that went stale or costs that are due, and refresh
-        the self part."""
+        """Once a second: notice snapshots that went stale or costs that are due, refresh the
+        self part, and say how the first polls are going until the exporter is ready."""
         assert self._render_wanted is not None
         while True:
             if self._render_state(self.fresh_snapshots()) != self._rendered:
                 self._render_wanted.set()
             self.refresh_self()
+            self.report_progress()
             await self.clock.sleep(SELF_REFRESH_SECONDS)
+
+    def report_progress(self) -> None:
+        """One "ready after N s" line when /readyz turns 200 (whether or not anyone asks it),
+        and before that a "waiting for first polls" line every PROGRESS_EVERY_SECONDS."""
+        if self._ready_said:
+            return
+        ready, pending = self.readiness()
+        now = self.clock.monotonic()
+        if ready:
+            self._ready_said = True
+            self.log.info(f"ready after {now - self._started_at:.1f} s: every account's first "
+                          "polls are served; /readyz answers 200")
+            return
+        if now < self._progress_at:
+            return
+        self._progress_at = now + PROGRESS_EVERY_SECONDS
+        self.log.info(waiting_message(pending, self._pairs()),
+                      waiting_seconds=round(now - self._started_at))
+
+    def _pairs(self) -> int:
+        poller = self.poller
+        return len(poller.accounts) * len(poller.collectors) if poller is not None else 0
+
+    def _log_start(self, accounts: Sequence[AccountRuntime]) -> None:
+        """The one line that says what this run will do: accounts, collectors and their
+        intervals, and each account's request plan against its budget."""
+        enabled = [c for c in self.collectors if self.settings.collectors[c.name].enabled]
+        intervals = {c.name: self.settings.collectors[c.name].interval for c in enabled}
+        self.log.info(
+            f"starting: {_count(len(accounts), 'account')} ({', '.join(a.name for a in accounts)}), "
+            f"{len(enabled)} of {len(self.collectors)} collectors, first polls now",
+            collectors=group_by_interval(intervals),
+            request_plan={a.name: describe_plan(a) for a in accounts},
+        )
 
     def refresh_self(self) -> None:
         text, openmetrics = render_registry(self.registry)
@@ -478,3 +540,56 @@ class Daemon:
 
 def _token_of(source: TokenSource) -> Callable[[], str]:
     return lambda: source.token
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def group_by_interval(intervals: Mapping[str, float]) -> str:
+    """`every 1m: droplets, volumes; every 1h: billing`, shortest interval first."""
+    groups: dict[float, list[str]] = {}
+    for name, interval in intervals.items():
+        groups.setdefault(interval, []).append(name)
+    return "; ".join(f"every {format_duration(interval)}: {', '.join(names)}"
+                     for interval, names in sorted(groups.items()))
+
+
+def describe_plan(account: AccountRuntime) -> str:
+    """An account's request plan before its first polls, when each poll counts as one request
+    (the plan is measured from then on, and intervals stretch if it outgrows the budget)."""
+    plan = account.plan
+    text = (f"at least {plan.planned_per_hour:.0f} requests/hour planned (1 per poll until "
+            f"measured) of a budget of {account.budget.per_hour}")
+    if plan.stretched:
+        text += f"; every interval stretched {plan.factor:.2f}x to fit"
+    return text
+
+
+def waiting_message(pending: Sequence[str], pairs: int) -> str:
+    """`waiting for first polls: 3 of 24 pending (production/droplets, ...)`."""
+    if not pending or "/" not in pending[0]:  # token verification, or the first rendering
+        return f"waiting for {', '.join(pending) or 'the first polls'}"
+    shown = ", ".join(pending[:PENDING_SHOWN]) + (", …" if len(pending) > PENDING_SHOWN else "")
+    return f"waiting for first polls: {len(pending)} of {pairs} pending ({shown})"
+
+
+def describe_expiry(expires_at: float, now: float) -> tuple[str, str]:
+    """The log level and the words for a token's expiry: a date a person reads, and how soon.
+    A token that expires within EXPIRY_WARNING_SECONDS is a warning."""
+    when = datetime.fromtimestamp(expires_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    left = expires_at - now
+    level = "warning" if left < EXPIRY_WARNING_SECONDS else "info"
+    return level, f"the token expires on {when}, {_in(left)}"
+
+
+def _in(seconds: float) -> str:
+    if seconds <= 0:
+        return "now"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"in {_count(max(minutes, 1), 'minute')}"
+    hours = round(seconds / 3600)
+    if hours < 48:
+        return f"in {_count(hours, 'hour')}"
+    return f"in {_count(round(seconds / 86400), 'day')}"
