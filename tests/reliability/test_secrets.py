@@ -69,8 +69,9 @@ def simulator() -> Iterator[Simulator]:
 class Watched:
     """The exporter subprocess, with waits on its JSON log and its metrics."""
 
-    def __init__(self, exporter: ExporterProcess) -> None:
+    def __init__(self, exporter: ExporterProcess, requests: Callable[[], int]) -> None:
         self.exporter = exporter
+        self.requests = requests  # how many API requests were made so far (the simulator's log)
 
     def events(self, **match: Any) -> list[dict[str, Any]]:
         return [e for e in self.exporter.log_events()
@@ -89,7 +90,7 @@ class Watched:
     def metrics(self) -> Exposition:
         return Exposition(self.exporter.metrics())
 
-    def settle(self, requests: Callable[[], int], quiet: float = 0.7) -> None:
+    def settle(self, quiet: float = 0.7) -> None:
         """Wait until no request has been made for `quiet` seconds.
 
         A signal that lands while a poll opens a connection can be lost with the poller's
@@ -98,10 +99,10 @@ class Watched:
         own (see docs/reliability.md); this test is about secrets, so it signals a quiet
         exporter.
         """
-        seen, since = requests(), time.monotonic()
+        seen, since = self.requests(), time.monotonic()
         while time.monotonic() - since < quiet:
             time.sleep(0.1)
-            now = requests()
+            now = self.requests()
             if now != seen:
                 seen, since = now, time.monotonic()
 
@@ -123,7 +124,7 @@ def test_no_token_appears_on_any_fault_path(tmp_path: Path, simulator: Simulator
     config = write_settings(tmp_path, simulator.url, tokens, enabled=ENABLED)
     good_config = config.read_text()
     exporter = ExporterProcess(["--config.file", str(config), "--log.level", "debug"], tmp_path)
-    run = Watched(exporter)
+    run = Watched(exporter, lambda: len(simulator.requests.entries()))
     try:
         exporter.wait_ready()
         # 1. API faults, all at once: 5xx storm, page 3 of 3 failing, 429 with retry-after and
@@ -188,7 +189,7 @@ def test_no_token_appears_on_any_fault_path(tmp_path: Path, simulator: Simulator
         metrics = exporter.metrics()
         readyz = httpx.get(f"{exporter.url}/readyz").text
         landing = httpx.get(f"{exporter.url}/").text
-        run.settle(lambda: len(simulator.requests.entries()))
+        run.settle()
     finally:
         simulator.clear_faults()
         assert exporter.stop() == 0
