@@ -3,7 +3,8 @@
 A token is read from a file, an environment variable or the config file itself. Files are re-read
 on demand so a rotated Kubernetes secret (the `..data` symlink swap) is noticed without a restart.
 No message, repr or exception produced here ever contains the token itself: errors name the
-source (path or variable), never the content.
+source (path or variable), never the content. Nothing that is not shaped like a DigitalOcean
+token leaves this module, so a note or a placeholder is never sent as a Bearer token.
 """
 
 from __future__ import annotations
@@ -184,9 +185,10 @@ def _shape_problem(token: str) -> str:
     """What is wrong with a token's shape, in words that never quote the token."""
     for prefix in _API_PREFIXES:
         if token.startswith(prefix):
+            count = len(token) - len(prefix)
+            found = "other characters" if count == 64 else _characters(count)
             return (f"holds a token cut short or mangled: {prefix} must be followed by exactly 64 "
-                    f"hex digits (0-9, a-f), not {_characters(len(token) - len(prefix))}; copy "
-                    "the token again")
+                    f"hex digits (0-9, a-f), not {found}; copy the token again")
     return ("does not hold a DigitalOcean API token (dop_v1_ and 64 hex digits, from API > "
             "Tokens in the control panel)")
 
@@ -266,8 +268,8 @@ def discover_tokens_dir(directory: Path) -> TokensDir:
     Kubernetes mounts each secret key as `name -> ..data/name` and rotates by swapping `..data`,
     so symlinks are followed and entries whose names start with `.` are skipped. Entries named
     like documents (README.md, NOTES.txt, config.yaml, backups) are skipped, and so are files
-    whose content does not look like a DigitalOcean token; a file that cannot be read is kept,
-    (and so is one that is empty or holds a token cut short), so the account's error names it.
+    whose content does not look like a DigitalOcean token. A file that cannot be read, is empty
+    or holds a token cut short is kept: it was meant as a token, and the account's error says so.
     """
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)

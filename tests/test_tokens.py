@@ -47,7 +47,7 @@ def test_env_and_inline(tmp_path: Path) -> None:
          "be followed by exactly 64 hex digits (0-9, a-f), not 40 characters; copy the token "
          "again; it was not sent to DigitalOcean"),
         (b"doo_v1_" + b"z" * 64, "token file {p} holds a token cut short or mangled: doo_v1_ must "
-         "be followed by exactly 64 hex digits (0-9, a-f), not 64 characters; copy the token "
+         "be followed by exactly 64 hex digits (0-9, a-f), not other characters; copy the token "
          "again; it was not sent to DigitalOcean"),
     ],
 )
