@@ -24,7 +24,7 @@ import re
 import ssl
 import stat
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -500,10 +500,13 @@ class BasicAuth:
     work as one check at the highest cost, whatever the machine's load.
     """
 
-    def __init__(self, users: Mapping[str, str]) -> None:
+    def __init__(
+        self, users: Mapping[str, str], checkpw: Callable[[bytes, bytes], bool] | None = None
+    ) -> None:
         import bcrypt  # noqa: PLC0415  # optional dependency, only with basic_auth_users
 
         self._bcrypt = bcrypt
+        self._checkpw = checkpw or bcrypt.checkpw  # tests count the bcrypt work through it
         self._users = {user: hashed.encode() for user, hashed in users.items()}
         costs = {user: bcrypt_cost(hashed) for user, hashed in users.items()}
         self._costs = costs
@@ -534,10 +537,10 @@ class BasicAuth:
         # long password costs the same time, then refuse it.
         too_long = len(password) > BCRYPT_MAX_PASSWORD_BYTES
         usable = password[:BCRYPT_MAX_PASSWORD_BYTES]
-        matches = self._bcrypt.checkpw(usable, target)
+        matches = self._checkpw(usable, target)
         if not matches or hashed is None or too_long:
             for cost in range(self._costs.get(user, self.cost), self.cost):
-                self._bcrypt.checkpw(usable, self._dummies[cost])
+                self._checkpw(usable, self._dummies[cost])
             return False
         with self._lock:
             if len(self._verified) >= _VERIFIED_CACHE_LIMIT:
