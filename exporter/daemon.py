@@ -115,6 +115,7 @@ class Daemon:
         clock: Clock | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         handle_signals: bool = True,
+        progress_every: float = PROGRESS_EVERY_SECONDS,
     ) -> None:
         self.settings = settings
         self.options = options
@@ -125,6 +126,7 @@ class Daemon:
         self.clock = clock or SystemClock()
         self.transport = transport
         self.handle_signals = handle_signals
+        self.progress_every = progress_every
         self.log = get_logger("exporter")
         self.store = SnapshotStore()
         self.cache = ExpositionCache()
@@ -156,7 +158,7 @@ class Daemon:
     async def run(self) -> int:
         self._loop = asyncio.get_running_loop()
         self._started_at = self.clock.monotonic()
-        self._progress_at = self._started_at + PROGRESS_EVERY_SECONDS
+        self._progress_at = self._started_at + self.progress_every
         self._render_wanted = asyncio.Event()
         self._stop = asyncio.Event()
         self._reload = asyncio.Event()
@@ -501,7 +503,7 @@ class Daemon:
 
     def report_progress(self) -> None:
         """One "ready after N s" line when /readyz turns 200 (whether or not anyone asks it),
-        and before that a "waiting for first polls" line every PROGRESS_EVERY_SECONDS."""
+        and before that a "waiting for first polls" line every `progress_every` seconds."""
         if self._ready_said:
             return
         ready, pending = self.readiness()
@@ -513,7 +515,7 @@ class Daemon:
             return
         if now < self._progress_at:
             return
-        self._progress_at = now + PROGRESS_EVERY_SECONDS
+        self._progress_at = now + self.progress_every
         self.log.info(waiting_message(pending, self._pairs()),
                       waiting_seconds=round(now - self._started_at))
 

@@ -16,7 +16,7 @@ from exporter.collectors import COLLECTORS
 from exporter.config import Settings, load_settings
 from exporter.daemon import Daemon, ServeOptions, describe_expiry, waiting_message
 from exporter.logs import Redactor
-from exporter.simulator import FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
+from exporter.simulator import Fault, FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
 from exporter.snapshot import Snapshot
 from tests.conftest import (
     OTHER_TOKEN,
@@ -399,3 +399,29 @@ def test_the_progress_line_names_what_is_pending() -> None:
 def test_token_expiry_in_words(left: float, level: str, text: str) -> None:
     now = 1798761600.0  # 2027-01-01 00:00 UTC
     assert describe_expiry(now + left, now) == (level, text)
+
+
+async def test_a_slow_first_poll_is_reported_while_it_is_pending(tmp_path: Path) -> None:
+    config = two_accounts(FleetSpec(seed=1, droplets=2, volumes=1), FleetSpec(seed=2, droplets=1))
+    with Simulator(config) as sim, captured_logs() as (stream, redactor):
+        sim.set_faults([Fault("latency", endpoint="/v2/volumes", seconds=2.5)])
+        path = settings_file(tmp_path, sim, {"production": READ_TOKEN, "staging": OTHER_TOKEN})
+        settings = load_settings(path, {}, collector_defaults())
+        daemon = Daemon(settings, ServeOptions("127.0.0.1", 0, "/metrics"), collectors=COLLECTORS,
+                        reload_settings=lambda: settings, redactor=redactor, environ={},
+                        handle_signals=False, progress_every=0.5)
+        task = asyncio.create_task(daemon.run())
+        await eventually(lambda: "ready after" in stream.getvalue(), timeout=20)
+        daemon.request_stop()
+        assert await asyncio.wait_for(task, 10) == 0
+    events = [json.loads(line) for line in stream.getvalue().splitlines()]
+    pairs = 2 * len([c for c in COLLECTORS if settings.collectors[c.name].enabled])
+    waiting = [str(e["event"]) for e in events if str(e["event"]).startswith("waiting for")]
+    assert waiting
+    assert all(re.fullmatch(rf"waiting for first polls: \d+ of {pairs} pending \([^)]*\)", w)
+               for w in waiting), waiting
+    assert "production/volumes" in waiting[-1]
+    order = [str(e["event"]).split(":")[0] for e in events]
+    last_wait = max(i for i, e in enumerate(order) if e == "waiting for first polls")
+    [ready] = [i for i, e in enumerate(order) if e.startswith("ready after")]
+    assert ready > last_wait  # no progress line once ready
