@@ -1,7 +1,8 @@
 """Command line: Prometheus-style flags, config loading, logging setup, and the exit code.
 
-Exit codes: 0 after a clean stop or a good `--config.check`; 2 for an invalid configuration or a
-token that is refused at startup.
+Exit codes (EXIT_CODES, also in `--help` and docs/deploy.md): 0 after a clean stop or a good
+`--config.check`; 2 for what a restart cannot fix (flags, configuration, a refused token);
+1 for a runtime failure a restart may fix (the listen address busy).
 """
 
 from __future__ import annotations
@@ -34,11 +35,19 @@ from exporter.config import (
     describe_settings,
     load_settings,
 )
-from exporter.daemon import EXIT_OK, EXIT_REFUSED, USER_AGENT, Daemon, ServeOptions
+from exporter.daemon import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_RUNTIME,
+    USER_AGENT,
+    Daemon,
+    ListenError,
+    ServeOptions,
+)
 from exporter.logs import LogFormat, Redactor, configure_logging, get_logger, looks_like_secret
 from exporter.scopes import ScopeReport, decide, least_privilege_report, needed_scopes, verify_token
 from exporter.server import DEFAULT_MAX_CONNECTIONS, parse_listen_address, raise_open_files_limit
-from exporter.tokens import InlineToken, TokenSource, TokenSourceError
+from exporter.tokens import InlineToken, TokenSource, TokenSourceError, source_name
 from exporter.webconfig import WebConfig, load_web_config
 
 if TYPE_CHECKING:  # the simulator is only imported for --demo: 2.4 MiB and 44 ms less otherwise
@@ -49,11 +58,23 @@ DEFAULT_TELEMETRY_PATH = "/metrics"
 RESERVED_PATHS = ("/", "/healthz", "/readyz")
 
 
+EXIT_CODES = f"""\
+exit codes:
+  {EXIT_OK}  stopped by SIGTERM or SIGINT, or --config.check found no problem
+  {EXIT_RUNTIME}  a runtime failure a restart may fix: --web.listen-address in use (another
+     exporter running?) or not (yet) an address of this machine; an unexpected error
+  {EXIT_REFUSED}  a problem a restart cannot fix: invalid flags or configuration, a token
+     DigitalOcean rejects or the token policy refuses, a port below 1024 without privileges
+     (systemd: RestartPreventExitStatus={EXIT_REFUSED})"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="digitalocean-exporter",
         description="Prometheus exporter for DigitalOcean: polls the API in the background with "
         "read-only tokens and serves cached metrics.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--config.file", dest="config_file", metavar="PATH",
@@ -326,11 +347,8 @@ def _print_token_check(
 
 
 def token_source_name(account: AccountSettings) -> str:
-    """Where the account's token lives, as messages name it: the file or variable, never
-    `accounts[0]`; an inline token by its key path."""
-    if isinstance(account.token, InlineToken):
-        return f"{account.origin}.token in the config file"
-    return account.token.describe()
+    """Where the account's token lives, as messages name it (see `tokens.source_name`)."""
+    return source_name(account.token, account.origin)
 
 
 def _log_web_config(web: WebConfig) -> None:
@@ -379,6 +397,6 @@ def _run(daemon: Daemon) -> int:
                                      nofile=after)
     try:
         return asyncio.run(daemon.run())
-    except OSError as exc:  # the listen address is taken or not ours
-        get_logger("exporter").error("cannot start", error=str(exc))
-        return EXIT_REFUSED
+    except ListenError as exc:
+        get_logger("exporter").error(str(exc))
+        return exc.exit_code

@@ -295,14 +295,17 @@ class _Parser(StrictReader):
 
     def tokens_dir_accounts(self, directory: Path) -> list[AccountSettings]:
         try:
-            entries = discover_tokens_dir(directory)
+            scan = discover_tokens_dir(directory)
         except TokenSourceError as exc:
             self.problems.add("tokens_dir", str(exc))
             return []
-        if not entries:
-            self.problems.add("tokens_dir", f"{directory} holds no token files")
+        if not scan.tokens:
+            self.problems.add("tokens_dir", f"{directory} holds no token files"
+                              + "".join(f"; {note}" for note in scan.skipped))
+        else:
+            self.warnings.extend(f"tokens_dir: {note}" for note in scan.skipped)
         found = []
-        for name, spec in entries:
+        for name, spec in scan.tokens:
             path = f"tokens_dir[{name}]"
             if not _ACCOUNT_NAME.match(name):
                 self.problems.add(

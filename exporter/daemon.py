@@ -8,10 +8,13 @@ worker (the data part, so a large render never stalls the loop) and the HTTP ser
 from __future__ import annotations
 
 import asyncio
+import errno
 import signal
+import socket
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -39,14 +42,54 @@ from exporter.selfmetrics import self_registry
 from exporter.server import DEFAULT_MAX_CONNECTIONS, MetricsServer, ServerApp
 from exporter.snapshot import Snapshot, SnapshotStore
 from exporter.statuspage import StatusPage
-from exporter.tokens import TokenSource, TokenSourceError, fingerprint
+from exporter.strictyaml import format_duration
+from exporter.tokens import TokenSource, TokenSourceError, fingerprint, source_name
 from exporter.webconfig import WebConfig
 
 SELF_REFRESH_SECONDS = 1.0
+PROGRESS_EVERY_SECONDS = 10.0  # "waiting for first polls" while the first polls run
+PENDING_SHOWN = 3  # how many pending (account/collector) pairs the progress line names
+EXPIRY_WARNING_SECONDS = 7 * 86400  # a token that expires sooner is logged as a warning
+# Exit codes (docs/deploy.md, "Exit codes"): 2 is what a restart cannot fix (systemd's
+# RestartPreventExitStatus=2); 1 may pass (a port busy for a moment, the network not up yet).
 EXIT_OK = 0
+EXIT_RUNTIME = 1
 EXIT_REFUSED = 2
 
 USER_AGENT = f"digitalocean-exporter/{__version__}"
+
+
+class ListenError(Exception):
+    """The server cannot listen on --web.listen-address; the message names the flag, the address
+    and what to do, and `exit_code` says whether a restart may help."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def listen_text(host: str, port: int) -> str:
+    """The address as --web.listen-address spells it."""
+    if not host:
+        return f":{port}"
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def listen_error(host: str, port: int, exc: OSError) -> ListenError:
+    flag = f"--web.listen-address {listen_text(host, port)}"
+    if isinstance(exc, socket.gaierror):
+        return ListenError(f"{flag}: the host {host} cannot be resolved ({exc.strerror}); give an "
+                           "IP address or a name this machine resolves", EXIT_RUNTIME)
+    if exc.errno == errno.EADDRINUSE:
+        return ListenError(f"{flag}: the address is already in use (another exporter running?); "
+                           "stop it or choose another port", EXIT_RUNTIME)
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return ListenError(f"{flag}: {host} is not an address of this machine (yet?); give one "
+                           f"of its addresses, or :{port} for all", EXIT_RUNTIME)
+    if exc.errno == errno.EACCES:
+        return ListenError(f"{flag}: permission denied; ports below 1024 need privileges "
+                           "(CAP_NET_BIND_SERVICE): choose a port above 1023", EXIT_REFUSED)
+    return ListenError(f"{flag}: cannot listen ({exc.strerror or exc})", EXIT_RUNTIME)
 
 
 @dataclass(frozen=True)
@@ -73,6 +116,7 @@ class Daemon:
         clock: Clock | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         handle_signals: bool = True,
+        progress_every: float = PROGRESS_EVERY_SECONDS,
     ) -> None:
         self.settings = settings
         self.options = options
@@ -83,6 +127,7 @@ class Daemon:
         self.clock = clock or SystemClock()
         self.transport = transport
         self.handle_signals = handle_signals
+        self.progress_every = progress_every
         self.log = get_logger("exporter")
         self.store = SnapshotStore()
         self.cache = ExpositionCache()
@@ -105,23 +150,31 @@ class Daemon:
         self._rendered_version = -1  # store version the served exposition was rendered from
         self._derived_reported: dict[tuple[str, str], str | None] = {}
         self._render_failure: str | None = None
+        self._started_at = 0.0  # monotonic, when run() began: for "ready after N s"
+        self._ready_said = False
+        self._progress_at = 0.0  # monotonic, when the next "waiting for first polls" is due
 
     # -- lifecycle ------------------------------------------------------------------------
 
     async def run(self) -> int:
         self._loop = asyncio.get_running_loop()
+        self._started_at = self.clock.monotonic()
+        self._progress_at = self._started_at + self.progress_every
         self._render_wanted = asyncio.Event()
         self._stop = asyncio.Event()
         self._reload = asyncio.Event()
         self._install_signals()
-        self.server = MetricsServer(
-            self.options.host,
-            self.options.port,
-            ServerApp(self.cache, self.options.telemetry_path, self.readiness, __version__,
-                      status_page=StatusPage(self, self._loop).html),
-            web=self.options.web,
-            max_connections=self.options.max_connections,
-        )
+        try:
+            self.server = MetricsServer(
+                self.options.host,
+                self.options.port,
+                ServerApp(self.cache, self.options.telemetry_path, self.readiness, __version__,
+                          status_page=StatusPage(self, self._loop).html),
+                web=self.options.web,
+                max_connections=self.options.max_connections,
+            )
+        except OSError as exc:
+            raise listen_error(self.options.host, self.options.port, exc) from None
         self.server.start()
         self.log.info(
             "listening",
@@ -137,6 +190,7 @@ class Daemon:
                 return EXIT_REFUSED
             self.client, accounts = prepared
             self._start_poller(self.settings, accounts)
+            self._log_start(accounts)
             self.store.subscribe(self._render_wanted.set)
             background = [
                 asyncio.create_task(self._render_loop(), name="render"),
@@ -268,7 +322,7 @@ class Daemon:
             account.report = report
             decision = decide(
                 account.name,
-                account.settings.origin,
+                source_name(account.settings.token, account.settings.origin),
                 report,
                 policy.write_scopes,
                 policy.unverifiable,
@@ -284,7 +338,8 @@ class Daemon:
             if decision.level == "warning":
                 log.warning(decision.message)
             else:
-                log.info(decision.message, expires_at=report.expires_at)
+                log.info(decision.message)
+            self._log_expiry(account, report.expires_at)
             for message, fields in scope_warnings(report, enabled, policy.excess_scopes):
                 log.warning(message, **fields)
             log.info("least-privilege report:\n" + "\n".join(
@@ -293,6 +348,17 @@ class Daemon:
             await client.aclose()
             return problems
         return client, accounts
+
+    def _log_expiry(self, account: AccountRuntime, expires_at: float | None) -> None:
+        if expires_at is None:
+            return
+        level, text = describe_expiry(expires_at, self.clock.time())
+        log = self.log.bind(account=account.name)
+        if level == "warning":
+            where = source_name(account.settings.token, account.settings.origin)
+            log.warning(f"{text}; create a new read-only token and update {where} before then")
+        else:
+            log.info(text)
 
     def _start_poller(self, settings: Settings, accounts: list[AccountRuntime]) -> None:
         self.poller = Poller(
@@ -384,6 +450,7 @@ class Daemon:
             fresh = self.fresh_snapshots()
             state = self._render_state(fresh)
             renderer = self.renderer
+            started = self.clock.monotonic()
             try:
                 part = await loop.run_in_executor(
                     self._render_executor, self._render, renderer, fresh, self.clock.time()
@@ -397,6 +464,9 @@ class Daemon:
             self._rendered = state
             self.cache.set_data(part)
             self._rendered_version = version
+            self.log.debug("exposition rendered", snapshots=len(fresh),
+                           bytes=sum(len(c) for c in part.chunks),
+                           seconds=round(self.clock.monotonic() - started, 3))
             self._report_derived(renderer.derived_status)
 
     def _report_derived(self, status: Mapping[tuple[str, str], str | None]) -> None:
@@ -423,14 +493,49 @@ class Daemon:
         return part
 
     async def _refresh_loop(self) -> None:
-        """Once a second: notice snapshots that went stale or costs that are due, and refresh
-        the self part."""
+        """Once a second: notice snapshots that went stale or costs that are due, refresh the
+        self part, and say how the first polls are going until the exporter is ready."""
         assert self._render_wanted is not None
         while True:
             if self._render_state(self.fresh_snapshots()) != self._rendered:
                 self._render_wanted.set()
             self.refresh_self()
+            self.report_progress()
             await self.clock.sleep(SELF_REFRESH_SECONDS)
+
+    def report_progress(self) -> None:
+        """One "ready after N s" line when /readyz turns 200 (whether or not anyone asks it),
+        and before that a "waiting for first polls" line every `progress_every` seconds."""
+        if self._ready_said:
+            return
+        ready, pending = self.readiness()
+        now = self.clock.monotonic()
+        if ready:
+            self._ready_said = True
+            self.log.info(f"ready after {now - self._started_at:.1f} s: every account's first "
+                          "polls are served; /readyz answers 200")
+            return
+        if now < self._progress_at:
+            return
+        self._progress_at = now + self.progress_every
+        self.log.info(waiting_message(pending, self._pairs()),
+                      waiting_seconds=round(now - self._started_at))
+
+    def _pairs(self) -> int:
+        poller = self.poller
+        return len(poller.accounts) * len(poller.collectors) if poller is not None else 0
+
+    def _log_start(self, accounts: Sequence[AccountRuntime]) -> None:
+        """The one line that says what this run will do: accounts, collectors and their
+        intervals, and each account's request plan against its budget."""
+        enabled = [c for c in self.collectors if self.settings.collectors[c.name].enabled]
+        intervals = {c.name: self.settings.collectors[c.name].interval for c in enabled}
+        self.log.info(
+            f"starting: {_count(len(accounts), 'account')} ({', '.join(a.name for a in accounts)}), "
+            f"{len(enabled)} of {len(self.collectors)} collectors, first polls now",
+            collectors=group_by_interval(intervals),
+            request_plan={a.name: describe_plan(a) for a in accounts},
+        )
 
     def refresh_self(self) -> None:
         text, openmetrics = render_registry(self.registry)
@@ -439,3 +544,56 @@ class Daemon:
 
 def _token_of(source: TokenSource) -> Callable[[], str]:
     return lambda: source.token
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def group_by_interval(intervals: Mapping[str, float]) -> str:
+    """`every 1m: droplets, volumes; every 1h: billing`, shortest interval first."""
+    groups: dict[float, list[str]] = {}
+    for name, interval in intervals.items():
+        groups.setdefault(interval, []).append(name)
+    return "; ".join(f"every {format_duration(interval)}: {', '.join(names)}"
+                     for interval, names in sorted(groups.items()))
+
+
+def describe_plan(account: AccountRuntime) -> str:
+    """An account's request plan before its first polls, when each poll counts as one request
+    (the plan is measured from then on, and intervals stretch if it outgrows the budget)."""
+    plan = account.plan
+    text = (f"at least {plan.planned_per_hour:.0f} requests/hour planned (1 per poll until "
+            f"measured) of a budget of {account.budget.per_hour}")
+    if plan.stretched:
+        text += f"; every interval stretched {plan.factor:.2f}x to fit"
+    return text
+
+
+def waiting_message(pending: Sequence[str], pairs: int) -> str:
+    """`waiting for first polls: 3 of 24 pending (production/droplets, ...)`."""
+    if not pending or "/" not in pending[0]:  # token verification, or the first rendering
+        return f"waiting for {', '.join(pending) or 'the first polls'}"
+    shown = ", ".join(pending[:PENDING_SHOWN]) + (", …" if len(pending) > PENDING_SHOWN else "")
+    return f"waiting for first polls: {len(pending)} of {pairs} pending ({shown})"
+
+
+def describe_expiry(expires_at: float, now: float) -> tuple[str, str]:
+    """The log level and the words for a token's expiry: a date a person reads, and how soon.
+    A token that expires within EXPIRY_WARNING_SECONDS is a warning."""
+    when = datetime.fromtimestamp(expires_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    left = expires_at - now
+    level = "warning" if left < EXPIRY_WARNING_SECONDS else "info"
+    return level, f"the token expires on {when}, {_in(left)}"
+
+
+def _in(seconds: float) -> str:
+    if seconds <= 0:
+        return "now"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"in {_count(max(minutes, 1), 'minute')}"
+    hours = round(seconds / 3600)
+    if hours < 48:
+        return f"in {_count(hours, 'hour')}"
+    return f"in {_count(round(seconds / 86400), 'day')}"

@@ -23,7 +23,9 @@ _TOKEN_SHAPE = re.compile(r"\bdo[opr]_v1_[A-Za-z0-9]+")
 # secret, never a file name or an environment variable's name (those have `_`, `.`, `/`, `-`).
 _SECRET_RUN = re.compile(r"[A-Za-z0-9]{32,}")
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
-_QUIET_LIBRARIES = ("httpx", "httpcore", "hpack", "asyncio")
+# Third-party loggers stay at WARNING whatever --log.level says: at debug, httpcore alone wrote
+# ~800 lines for the exporter's 11, burying them. Their warnings and errors still come through.
+QUIET_LIBRARIES = ("httpx", "httpcore", "hpack", "anyio", "asyncio", "h11", "h2")
 
 LogFormat = Literal["json", "console"]
 
@@ -112,9 +114,8 @@ def configure_logging(
     root.addHandler(handler)
     numeric = logging.getLevelName(level.upper())
     root.setLevel(numeric)
-    # httpx logs every request at INFO; library chatter is only wanted when debugging.
-    for name in _QUIET_LIBRARIES:
-        logging.getLogger(name).setLevel(numeric if numeric <= logging.DEBUG else logging.WARNING)
+    for name in QUIET_LIBRARIES:  # httpx logs every request at INFO, httpcore every step at DEBUG
+        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,

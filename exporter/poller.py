@@ -37,7 +37,7 @@ from exporter.exposition import SampleError, encode_collector
 from exporter.planner import Plan, plan
 from exporter.scopes import ScopeReport, decide, needed_scopes, unverifiable, verify_token
 from exporter.snapshot import Snapshot, SnapshotStore
-from exporter.tokens import FileToken, TokenSource, TokenSourceError
+from exporter.tokens import FileToken, TokenSource, TokenSourceError, source_name
 
 JITTER = 0.05  # +-5 % of the interval
 TOKEN_CHECK_INTERVAL = 5.0
@@ -366,9 +366,10 @@ class Poller:
             if isinstance(account.settings.token, FileToken)
             else "or at once after SIGHUP"
         )
+        where = source_name(account.settings.token, account.settings.origin)
         log.error(
             f"DigitalOcean rejected the token (401); polling of this account stopped. Create a new "
-            f"read-only token and update {account.settings.origin}. Polling resumes when "
+            f"read-only token and update {where}. Polling resumes when "
             f"token/info accepts the token again (asked in {retry_delay(1) / 60:.0f} minutes, then "
             f"less often) {resume}",
             request_id=exc.request_id,
@@ -468,7 +469,7 @@ class Poller:
         account.candidate_retry_at = None
         decision = decide(
             account.name,
-            account.settings.origin,
+            source_name(account.settings.token, account.settings.origin),
             report,
             self.token_policy.write_scopes,
             self.token_policy.unverifiable,

@@ -62,10 +62,22 @@ _log = structlog.stdlib.get_logger("exporter.server")
 
 
 def parse_listen_address(text: str) -> tuple[str, int]:
-    """`:9212`, `127.0.0.1:9212`, `[::1]:9212` or `localhost:9212` → (host, port); host "" is all."""
+    """`:9212`, `127.0.0.1:9212`, `[::1]:9212` or `localhost:9212` → (host, port); host "" is all.
+
+    The errors say what to give instead: a URL (`http://127.0.0.1:9212`) would otherwise be taken
+    for a host named `http://127.0.0.1` and fail later as a name that does not resolve.
+    """
+    scheme, found, rest = text.partition("://")
+    if found:
+        address = rest.split("/", 1)[0]
+        raise ValueError(f"{text!r} is a URL, not [host]:port; drop the scheme {scheme}:// "
+                         f"(and any path) and give {address!r}")
+    if text.isdigit():
+        raise ValueError(f"{text!r} is not [host]:port; give ':{text}' for port {text} on every "
+                         "address")
     host, sep, port_text = text.rpartition(":")
-    if not sep or not port_text.isdigit():
-        raise ValueError(f"{text!r} is not [host]:port")
+    if not sep or not port_text.isdigit() or "/" in host or any(c.isspace() for c in host):
+        raise ValueError(f"{text!r} is not [host]:port (for example :9212 or 127.0.0.1:9212)")
     port = int(port_text)
     if not 0 <= port <= 65535:
         raise ValueError(f"{text!r}: port {port} is out of range")

@@ -3,13 +3,15 @@
 A token is read from a file, an environment variable or the config file itself. Files are re-read
 on demand so a rotated Kubernetes secret (the `..data` symlink swap) is noticed without a restart.
 No message, repr or exception produced here ever contains the token itself: errors name the
-source (path or variable), never the content.
+source (path or variable), never the content. Nothing that is not shaped like a DigitalOcean
+token leaves this module, so a note or a placeholder is never sent as a Bearer token.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +20,11 @@ from pathlib import Path
 
 class TokenSourceError(Exception):
     """A token source that cannot give a usable token. The message names the source, not the token."""
+
+
+class NotATokenError(TokenSourceError):
+    """The source holds something that is no token at all (prose, binary, a large file), as
+    opposed to a token that is cut short, empty or of the wrong kind."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,16 @@ TokenSpec = FileToken | EnvToken | InlineToken
 
 _REFRESH_PREFIX = "dor_v1_"
 TOKEN_FILE_MAX_BYTES = 4096  # a token is under 100 bytes; more is not a token file
+# What DigitalOcean issues: a personal access token (dop_v1_) or an OAuth access token (doo_v1_),
+# then 64 hex digits; tokens made before the prefixes (2021) are the 64 hex digits alone.
+_TOKEN_SHAPE = re.compile(r"(?:do[po]_v1_)?[0-9a-fA-F]{64}")
+_API_PREFIXES = ("dop_v1_", "doo_v1_")
+# File names in a tokens directory that are notes, configs or editor leftovers, never a token.
+_NOT_TOKEN_SUFFIXES = (
+    ".md", ".txt", ".rst", ".adoc", ".html", ".pdf", ".yml", ".yaml", ".json", ".toml", ".ini",
+    ".cfg", ".conf", ".env", ".sh", ".py", ".example", ".sample", ".template", ".bak", ".old",
+    ".orig", ".tmp", ".swp", ".swo", ".pem", ".crt", ".key", ".pub", ".gpg", ".asc", "~",
+)
 
 
 def read_token(spec: TokenSpec, environ: Mapping[str, str]) -> str:
@@ -75,7 +92,7 @@ def _read_file(spec: FileToken) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise TokenSourceError(f"{where} is not UTF-8 text") from None
+        raise NotATokenError(f"{where} is not UTF-8 text") from None
 
 
 def _read_regular_file(path: Path, where: str) -> bytes:
@@ -114,7 +131,7 @@ def _read_regular_file(path: Path, where: str) -> bytes:
     finally:
         os.close(fd)
     if len(data) > TOKEN_FILE_MAX_BYTES:
-        raise TokenSourceError(
+        raise NotATokenError(
             f"{where} is larger than {TOKEN_FILE_MAX_BYTES} bytes; a token file holds one token "
             "(under 100 bytes)"
         )
@@ -139,15 +156,51 @@ def _checked(text: str, spec: TokenSpec) -> str:
     if not token:
         raise TokenSourceError(f"{where} is empty")
     if any(ch.isspace() for ch in token):
-        raise TokenSourceError(f"{where} holds more than one word; it must hold exactly one token")
+        raise NotATokenError(f"{where} holds more than one word; it must hold exactly one token")
     if not token.isascii() or not token.isprintable():
-        raise TokenSourceError(f"{where} holds non-printable or non-ASCII characters")
+        raise NotATokenError(f"{where} holds non-printable or non-ASCII characters")
     if token.startswith(_REFRESH_PREFIX):
         raise TokenSourceError(
             f"{where} holds an OAuth refresh token ({_REFRESH_PREFIX}...), which cannot call the "
             "API; use a personal access token (dop_v1_...)"
         )
+    if not looks_like_token(token):
+        # never sent as a Bearer token: a stray note or a mangled paste is not a credential
+        error = NotATokenError if not token.startswith(_API_PREFIXES) else TokenSourceError
+        raise error(f"{where} {_shape_problem(token)}; it was not sent to DigitalOcean")
     return token
+
+
+def looks_like_token(text: str) -> bool:
+    """Whether `text` has the shape of a DigitalOcean API token (dop_v1_ or doo_v1_ and 64 hex
+    digits, or the 64 hex digits of a token made before the prefixes)."""
+    return _TOKEN_SHAPE.fullmatch(text) is not None
+
+
+def _characters(count: int) -> str:
+    return f"{count} character" if count == 1 else f"{count} characters"
+
+
+def _shape_problem(token: str) -> str:
+    """What is wrong with a token's shape, in words that never quote the token."""
+    for prefix in _API_PREFIXES:
+        if token.startswith(prefix):
+            count = len(token) - len(prefix)
+            found = "other characters" if count == 64 else _characters(count)
+            return (f"holds a token cut short or mangled: {prefix} must be followed by exactly 64 "
+                    f"hex digits (0-9, a-f), not {found}; copy the token again")
+    return ("does not hold a DigitalOcean API token (dop_v1_ and 64 hex digits, from API > "
+            "Tokens in the control panel)")
+
+
+def source_name(spec: TokenSpec, origin: str) -> str:
+    """Where a token lives, as messages name it: the file or the variable, never `accounts[0]`;
+    an inline token by its key path (`origin`), since the config file holds the value itself."""
+    if origin.startswith("--"):  # made by a flag (--demo): the flag says it all
+        return origin
+    if isinstance(spec, InlineToken):
+        return f"{origin}.token in the config file"
+    return spec.describe()
 
 
 def fingerprint(token: str) -> str:
@@ -199,11 +252,24 @@ class TokenSource:
         self._rejected = fingerprint(token)
 
 
-def discover_tokens_dir(directory: Path) -> list[tuple[str, FileToken]]:
+@dataclass(frozen=True)
+class TokensDir:
+    """What a tokens directory holds: one (account name, token file) per token, and the entries
+    left out, each with the reason (one warning per file: a stray README must not stop every
+    account, and a note must never be sent to DigitalOcean as a token)."""
+
+    tokens: list[tuple[str, FileToken]]
+    skipped: list[str]
+
+
+def discover_tokens_dir(directory: Path) -> TokensDir:
     """One (account name, token file) per entry of a mounted-secrets directory.
 
     Kubernetes mounts each secret key as `name -> ..data/name` and rotates by swapping `..data`,
-    so symlinks are followed and entries whose names start with `.` are skipped.
+    so symlinks are followed and entries whose names start with `.` are skipped. Entries named
+    like documents (README.md, NOTES.txt, config.yaml, backups) are skipped, and so are files
+    whose content does not look like a DigitalOcean token. A file that cannot be read, is empty
+    or holds a token cut short is kept: it was meant as a token, and the account's error says so.
     """
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
@@ -218,6 +284,7 @@ def discover_tokens_dir(directory: Path) -> list[tuple[str, FileToken]]:
             f"tokens directory {directory} cannot be read: {exc.strerror or type(exc).__name__}"
         ) from None
     found: list[tuple[str, FileToken]] = []
+    skipped: list[str] = []
     for entry in entries:
         if entry.name.startswith("."):
             continue
@@ -225,9 +292,37 @@ def discover_tokens_dir(directory: Path) -> list[tuple[str, FileToken]]:
             is_file = entry.is_file()  # follows symlinks
         except OSError:
             is_file = False
-        if is_file:
-            found.append((entry.name, FileToken(Path(entry.path))))
-    return found
+        if not is_file:
+            continue
+        spec = FileToken(Path(entry.path))
+        if entry.name.lower().endswith(_NOT_TOKEN_SUFFIXES):
+            skipped.append(f"{entry.path} is skipped: its name ends in "
+                           f"{_suffix(entry.name)}, so it is not a token file (a token file is "
+                           "named after its account, with no extension)")
+            continue
+        reason = _not_a_token(spec)
+        if reason is not None:
+            skipped.append(f"{entry.path} is skipped: {reason}")
+            continue
+        found.append((entry.name, spec))
+    return TokensDir(found, skipped)
+
+
+def _suffix(name: str) -> str:
+    lowered = name.lower()
+    return next(s for s in _NOT_TOKEN_SUFFIXES if lowered.endswith(s))
+
+
+def _not_a_token(spec: FileToken) -> str | None:
+    """Why a readable file holds no token (None when it holds one, or cannot be read: that error
+    belongs to the account)."""
+    try:
+        read_token(spec, {})
+    except NotATokenError:
+        return "it does not hold a DigitalOcean API token"
+    except TokenSourceError:
+        pass  # empty, unreadable, cut short, a refresh token: meant as a token, the account says
+    return None
 
 
 def readable_by_others(path: Path) -> bool:

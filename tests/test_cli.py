@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,7 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from exporter.cli import EXIT_CODES
 from exporter.collectors import COLLECTORS
+from exporter.daemon import EXIT_OK, EXIT_REFUSED, EXIT_RUNTIME
 from exporter.simulator import Fault, FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
 from tests.conftest import (
     OTHER_TOKEN,
@@ -115,11 +119,20 @@ def test_write_capable_token_exits_2_quickly_naming_account_and_scopes(
     assert "Create a read-only token" in refusal["event"]
 
 
-def test_invalid_token_exits_2(tmp_path: Path, simulator: Simulator) -> None:
+def test_invalid_token_exits_2_naming_the_token_file(tmp_path: Path, simulator: Simulator) -> None:
     config = config_for(tmp_path, simulator, {"production": "dop_v1_" + "0" * 64})
     exporter = ExporterProcess(["--config.file", str(config)], tmp_path)
     assert exporter.wait(timeout=10) == 2
-    assert "DigitalOcean rejected the token" in exporter.output()
+    [refusal] = [e for e in exporter.log_events() if e.get("level") == "error"]
+    token_file = tmp_path / "production"
+    assert refusal["event"] == (
+        f'account "production" (token file {token_file}): DigitalOcean rejected the token (HTTP '
+        "401 from /v1/oauth/token/info); it is invalid, expired or revoked. Create a read-only "
+        "token in the DigitalOcean control panel (API > Tokens > Generate New Token, custom "
+        'scopes that all end in ":read", except partner_network_connect:read, which can change '
+        f"infrastructure) and update token file {token_file}."
+    )
+    assert "accounts[0]" not in exporter.output()
 
 
 def test_read_only_token_and_default_account_from_environment(
@@ -172,8 +185,10 @@ def test_token_never_appears_on_any_path(tmp_path: Path, simulator: Simulator) -
              if line.startswith("digitalocean_api_requests_total")}
     assert {"200", "401", "403", "429", "500", "timeout"} <= codes
     everything = exporter.output() + metrics + readyz + landing
-    # debug logging really ran (httpx and httpcore included), so there was something to scan
-    assert "send_request_headers" in exporter.output()
+    # debug logging really ran, so there was something to scan; the libraries' chatter stays out
+    events = exporter.log_events()
+    assert any(e.get("level") == "debug" and e.get("logger") == "exporter" for e in events)
+    assert not [e for e in events if str(e.get("logger", "")).startswith(("httpx", "httpcore"))]
     for token in (READ_TOKEN, OTHER_TOKEN):
         assert token not in everything
         assert token[7:] not in everything  # not even without its prefix
@@ -331,3 +346,42 @@ def test_config_check_into_a_closed_pipe_ends_quietly(tmp_path: Path, simulator:
     assert process.wait(timeout=20) == 0, stderr
     assert "Traceback" not in stderr
     assert "BrokenPipeError" not in stderr
+
+
+# -- the listen address and the exit codes (issue 16 point 3) ------------------------------------
+
+
+def test_a_busy_port_names_the_flag_and_exits_1_so_systemd_retries(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run(["--demo", "--web.listen-address", f"127.0.0.1:{port}"], timeout=30)
+    assert result.returncode == 1
+    [error] = [json.loads(line) for line in result.stderr.splitlines()
+               if json.loads(line)["level"] == "error"]
+    assert error["event"] == (
+        f"--web.listen-address 127.0.0.1:{port}: the address is already in use (another exporter "
+        "running?); stop it or choose another port"
+    )
+
+
+def test_a_url_as_listen_address_is_refused_naming_the_flag() -> None:
+    result = run(["--web.listen-address", "http://127.0.0.1:9212"])
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "--web.listen-address: 'http://127.0.0.1:9212' is a URL, not [host]:port; drop the scheme "
+        "http:// (and any path) and give '127.0.0.1:9212'"
+    ]
+
+
+def test_exit_codes_are_documented_in_help_and_docs() -> None:
+    result = run(["--help"])
+    assert result.returncode == 0
+    assert EXIT_CODES in result.stdout
+    docs = (Path(__file__).parent.parent / "docs" / "deploy.md").read_text()
+    section = docs.split("## Exit codes\n", 1)[1].split("\n## ", 1)[0]
+    for code, meaning in ((EXIT_OK, "stopped on request"),
+                          (EXIT_RUNTIME, "a runtime failure a restart may fix"),
+                          (EXIT_REFUSED, "a problem a restart cannot fix")):
+        assert f"| `{code}` | {meaning}" in section

@@ -15,6 +15,7 @@ from exporter.tokens import EnvToken, FileToken, InlineToken
 
 TESTDATA = Path(__file__).parent / "testdata" / "config"
 OTHER_TOKEN = "dop_v1_" + "3" * 64
+INLINE_TOKEN = "dop_v1_" + "1" * 64
 ENVIRON = {"DO_TOKEN_OTHER": OTHER_TOKEN, "DO_TOKEN": OTHER_TOKEN}
 
 INVALID = {
@@ -52,6 +53,17 @@ INVALID = {
         "accounts[0].token_env: environment variable DO_TOKEN_STAGING_UNSET is not set"
     ],
     "invalid-token-empty-string.yml": ["accounts[0].token: must not be empty"],
+    # issue 16 point 6: nothing that is not token-shaped is sent as a Bearer token
+    "invalid-token-not-a-token.yml": [
+        "accounts[0].token: inline token in the config file does not hold a DigitalOcean API "
+        "token (dop_v1_ and 64 hex digits, from API > Tokens in the control panel); it was not "
+        "sent to DigitalOcean"
+    ],
+    "invalid-token-file-cut-short.yml": [
+        "accounts[0].token_file: token file {dir}/tokens/cut-short holds a token cut short or "
+        "mangled: dop_v1_ must be followed by exactly 64 hex digits (0-9, a-f), not 32 "
+        "characters; copy the token again; it was not sent to DigitalOcean"
+    ],
     "invalid-tokens-dir-missing.yml": [
         "tokens_dir: tokens directory {dir}/no-such-dir does not exist"
     ],
@@ -176,12 +188,12 @@ def test_all_token_sources_and_defaults(tmp_path: Path) -> None:
         "accounts:\n"
         f"  - name: prod\n    token_file: {token_file.name}\n"
         "  - name: stage\n    token_env: STAGE_TOKEN\n"
-        "  - name: dev\n    token: dop_v1_inline\n"
+        f"  - name: dev\n    token: {INLINE_TOKEN}\n"
         "collectors:\n  volumes: {interval: 30s, stale_after: 10m}\n  billing: {enabled: false}\n"
     )
     settings = load(config, {"STAGE_TOKEN": OTHER_TOKEN})
     assert [a.token for a in settings.accounts] == [
-        FileToken(token_file), EnvToken("STAGE_TOKEN"), InlineToken("dop_v1_inline")
+        FileToken(token_file), EnvToken("STAGE_TOKEN"), InlineToken(INLINE_TOKEN)
     ]
     assert settings.api.url == "https://api.digitalocean.com"
     assert settings.api.auth_url == "https://cloud.digitalocean.com"
@@ -207,7 +219,7 @@ def test_all_token_sources_and_defaults(tmp_path: Path) -> None:
 ])
 def test_api_response_limits(tmp_path: Path, api: str, deadline: float, max_bytes: int) -> None:
     config = tmp_path / "config.yml"
-    config.write_text(f"accounts:\n  - name: dev\n    token: dop_v1_inline\napi: {api}\n")
+    config.write_text(f"accounts:\n  - name: dev\n    token: {INLINE_TOKEN}\napi: {api}\n")
     settings = load(config)
     assert (settings.api.request_deadline, settings.api.max_response_bytes) == (deadline, max_bytes)
 
@@ -215,14 +227,14 @@ def test_api_response_limits(tmp_path: Path, api: str, deadline: float, max_byte
 def test_token_policy_scope_keys(tmp_path: Path) -> None:
     config = tmp_path / "config.yml"
     config.write_text(
-        "accounts:\n  - name: dev\n    token: dop_v1_inline\n"
+        f"accounts:\n  - name: dev\n    token: {INLINE_TOKEN}\n"
         "token_policy: {secret_scopes: refuse, excess_scopes: ignore}\n"
     )
     policy = load(config).token_policy
     assert (policy.write_scopes, policy.unverifiable) == ("refuse", "warn")
     assert (policy.secret_scopes, policy.excess_scopes) == ("refuse", "ignore")
     config.write_text(
-        "accounts:\n  - name: dev\n    token: dop_v1_inline\ntoken_policy: {secrets: refuse}\n"
+        f"accounts:\n  - name: dev\n    token: {INLINE_TOKEN}\ntoken_policy: {{secrets: refuse}}\n"
     )
     with pytest.raises(ConfigError) as raised:
         load(config)
@@ -292,6 +304,35 @@ def test_tokens_dir_follows_kubernetes_symlinks_and_skips_dot_entries(tmp_path: 
     assert settings.tokens_dir == secrets
 
 
+def test_tokens_dir_skips_a_readme_and_a_note_with_one_warning_each(tmp_path: Path) -> None:
+    """Issue 16 point 6: one stray file no longer stops every account, and a one-word note is
+    no longer an account whose text goes to DigitalOcean as a Bearer token."""
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "production").write_text("dop_v1_" + "7" * 64)
+    (secrets / "production").chmod(0o600)
+    (secrets / "README.md").write_text("# Tokens\n\nOne file per account.\n")
+    (secrets / "NOTES").write_text("rotate-monthly\n")
+    config = tmp_path / "config.yml"
+    config.write_text(f"tokens_dir: {secrets}\n")
+    settings = load(config, {})
+    assert [a.name for a in settings.accounts] == ["production"]
+    assert settings.warnings == (
+        f"tokens_dir: {secrets}/NOTES is skipped: it does not hold a DigitalOcean API token",
+        f"tokens_dir: {secrets}/README.md is skipped: its name ends in .md, so it is not a token "
+        "file (a token file is named after its account, with no extension)",
+    )
+    # nothing left: the problem says why each file was skipped
+    (secrets / "production").unlink()
+    with pytest.raises(ConfigError) as raised:
+        load(config, {})
+    assert raised.value.problems == [
+        f"tokens_dir: {secrets} holds no token files; {secrets}/NOTES is skipped: it does not "
+        f"hold a DigitalOcean API token; {secrets}/README.md is skipped: its name ends in .md, "
+        "so it is not a token file (a token file is named after its account, with no extension)"
+    ]
+
+
 def test_tokens_dir_name_clash_with_listed_account(tmp_path: Path) -> None:
     secrets = tmp_path / "secrets"
     secrets.mkdir()
@@ -324,7 +365,7 @@ def test_readable_token_file_and_inline_token_warn(tmp_path: Path) -> None:
     os.chmod(token_file, 0o644)
     config = tmp_path / "config.yml"
     config.write_text(
-        f"accounts:\n  - name: a\n    token_file: {token_file}\n  - name: b\n    token: dop_v1_x\n"
+        f"accounts:\n  - name: a\n    token_file: {token_file}\n  - name: b\n    token: {INLINE_TOKEN}\n"
     )
     os.chmod(config, 0o644)
     settings = load(config)

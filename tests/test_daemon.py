@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -13,9 +14,9 @@ import pytest
 from exporter.cli import collector_defaults
 from exporter.collectors import COLLECTORS
 from exporter.config import Settings, load_settings
-from exporter.daemon import Daemon, ServeOptions
+from exporter.daemon import Daemon, ServeOptions, describe_expiry, waiting_message
 from exporter.logs import Redactor
-from exporter.simulator import FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
+from exporter.simulator import Fault, FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
 from exporter.snapshot import Snapshot
 from tests.conftest import (
     OTHER_TOKEN,
@@ -315,3 +316,112 @@ async def test_token_info_answers_that_cannot_be_read_do_not_stop_startup(tmp_pa
     warnings = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert any("could not verify" in str(e["event"]) for e in warnings if e["level"] == "warning")
     assert "Traceback" not in stream.getvalue()
+
+
+# -- what the terminal shows at startup (issue 16 point 4) ---------------------------------------
+
+
+async def test_startup_says_what_it_will_do_and_when_it_is_ready(tmp_path: Path) -> None:
+    """One "starting" summary (accounts, collectors by interval, each account's request plan),
+    a token expiring within a week as a warning with a date and "in N hours", and one "ready
+    after N s" line without anyone asking /readyz; no token in any of it."""
+    config = SimulatorConfig(accounts=(
+        SimAccount("production", tokens=(
+            SimToken("production-ro", READ_TOKEN, expires_in_seconds=3 * 3600 + 60),),
+            fleet=FleetSpec(seed=1, droplets=2, volumes=1)),
+        SimAccount("staging", tokens=(
+            SimToken("staging-ro", OTHER_TOKEN, expires_in_seconds=30 * 86400 + 60),),
+            fleet=FleetSpec(seed=2, droplets=1, volumes=1)),
+    ))
+    with Simulator(config) as sim, captured_logs() as (stream, redactor):
+        path = settings_file(tmp_path, sim, {"production": READ_TOKEN, "staging": OTHER_TOKEN})
+        settings = load_settings(path, {}, collector_defaults())
+        daemon = Daemon(settings, ServeOptions("127.0.0.1", 0, "/metrics"), collectors=COLLECTORS,
+                        reload_settings=lambda: settings, redactor=redactor, environ={},
+                        handle_signals=False)
+        task = asyncio.create_task(daemon.run())
+
+        def logged() -> list[dict[str, object]]:
+            return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+        await eventually(lambda: any(str(e["event"]).startswith("ready after") for e in logged()))
+        daemon.request_stop()
+        assert await asyncio.wait_for(task, 10) == 0
+    events = logged()
+    enabled = [c for c in COLLECTORS if settings.collectors[c.name].enabled]
+    [start] = [e for e in events if str(e["event"]).startswith("starting")]
+    assert start["event"] == (
+        f"starting: 2 accounts (production, staging), {len(enabled)} of {len(COLLECTORS)} "
+        "collectors, first polls now"
+    )
+    assert str(start["collectors"]).startswith("every 1m: droplets, ")
+    planned = sum(3600 / settings.collectors[c.name].interval for c in enabled)
+    plan = (f"at least {planned:.0f} requests/hour planned (1 per poll until measured) of a "
+            "budget of 4000")
+    assert start["request_plan"] == {"production": plan, "staging": plan}
+    [soon] = [e for e in events if e.get("account") == "production" and "expires" in str(e["event"])]
+    assert soon["level"] == "warning"
+    assert re.fullmatch(
+        r"the token expires on \d{4}-\d\d-\d\d \d\d:\d\d UTC, in 3 hours; create a new read-only "
+        rf"token and update token file {re.escape(str(tmp_path / 'production'))} before then",
+        str(soon["event"]),
+    )
+    [later] = [e for e in events if e.get("account") == "staging" and "expires" in str(e["event"])]
+    assert later["level"] == "info"
+    assert re.fullmatch(r"the token expires on \d{4}-\d\d-\d\d \d\d:\d\d UTC, in 30 days",
+                        str(later["event"]))
+    assert "expires_at" not in soon  # no float timestamp
+    [ready] = [e for e in events if str(e["event"]).startswith("ready after")]
+    assert re.fullmatch(r"ready after \d+\.\d s: every account's first polls are served; "
+                        r"/readyz answers 200", str(ready["event"]))
+    assert READ_TOKEN not in stream.getvalue()
+    assert OTHER_TOKEN not in stream.getvalue()
+
+
+def test_the_progress_line_names_what_is_pending() -> None:
+    pending = ["production/droplets", "production/volumes", "staging/billing", "staging/apps"]
+    assert waiting_message(pending, 24) == (
+        "waiting for first polls: 4 of 24 pending (production/droplets, production/volumes, "
+        "staging/billing, …)"
+    )
+    assert waiting_message(pending[:1], 24) == (
+        "waiting for first polls: 1 of 24 pending (production/droplets)"
+    )
+    assert waiting_message(["token verification"], 0) == "waiting for token verification"
+
+
+@pytest.mark.parametrize(("left", "level", "text"), [
+    (3600 + 59, "warning", "the token expires on 2027-01-01 01:00 UTC, in 1 hour"),
+    (25 * 60, "warning", "the token expires on 2027-01-01 00:25 UTC, in 25 minutes"),
+    (6 * 86400, "warning", "the token expires on 2027-01-07 00:00 UTC, in 6 days"),
+    (7 * 86400, "info", "the token expires on 2027-01-08 00:00 UTC, in 7 days"),
+])
+def test_token_expiry_in_words(left: float, level: str, text: str) -> None:
+    now = 1798761600.0  # 2027-01-01 00:00 UTC
+    assert describe_expiry(now + left, now) == (level, text)
+
+
+async def test_a_slow_first_poll_is_reported_while_it_is_pending(tmp_path: Path) -> None:
+    config = two_accounts(FleetSpec(seed=1, droplets=2, volumes=1), FleetSpec(seed=2, droplets=1))
+    with Simulator(config) as sim, captured_logs() as (stream, redactor):
+        sim.set_faults([Fault("latency", endpoint="/v2/volumes", seconds=2.5)])
+        path = settings_file(tmp_path, sim, {"production": READ_TOKEN, "staging": OTHER_TOKEN})
+        settings = load_settings(path, {}, collector_defaults())
+        daemon = Daemon(settings, ServeOptions("127.0.0.1", 0, "/metrics"), collectors=COLLECTORS,
+                        reload_settings=lambda: settings, redactor=redactor, environ={},
+                        handle_signals=False, progress_every=0.5)
+        task = asyncio.create_task(daemon.run())
+        await eventually(lambda: "ready after" in stream.getvalue(), timeout=20)
+        daemon.request_stop()
+        assert await asyncio.wait_for(task, 10) == 0
+    events = [json.loads(line) for line in stream.getvalue().splitlines()]
+    pairs = 2 * len([c for c in COLLECTORS if settings.collectors[c.name].enabled])
+    waiting = [str(e["event"]) for e in events if str(e["event"]).startswith("waiting for")]
+    assert waiting
+    assert all(re.fullmatch(rf"waiting for first polls: \d+ of {pairs} pending \([^)]*\)", w)
+               for w in waiting), waiting
+    assert "production/volumes" in waiting[-1]
+    order = [str(e["event"]).split(":")[0] for e in events]
+    last_wait = max(i for i, e in enumerate(order) if e == "waiting for first polls")
+    [ready] = [i for i, e in enumerate(order) if e.startswith("ready after")]
+    assert ready > last_wait  # no progress line once ready

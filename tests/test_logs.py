@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from exporter.logs import REDACTED, Redactor, configure_logging, get_logger
+from exporter.logs import QUIET_LIBRARIES, REDACTED, Redactor, configure_logging, get_logger
 from tests.conftest import READ_TOKEN, captured_logs
 
 
@@ -44,10 +44,11 @@ def test_known_token_is_scrubbed_everywhere(output: tuple[io.StringIO, Redactor]
         raise RuntimeError("failed with sekrit-token-value")
     except RuntimeError:
         log.exception("boom")
-    logging.getLogger("httpcore.http11").debug(
+    # libraries log at warning and above only (even at debug), and those records are scrubbed too
+    logging.getLogger("httpcore.http11").warning(
         "send_request_headers.complete headers=[(b'Authorization', b'Bearer %s')]", READ_TOKEN
     )
-    logging.getLogger("httpx").info("Authorization: Bearer abc.def-ghi")
+    logging.getLogger("httpx").warning("Authorization: Bearer abc.def-ghi")
     text = stream.getvalue()
     assert "sekrit-token-value" not in text
     assert READ_TOKEN not in text
@@ -81,13 +82,20 @@ def test_console_format_renders_plain_tracebacks() -> None:
         logging.getLogger().handlers.clear()
 
 
-def test_library_debug_logs_are_quiet_unless_debug() -> None:
-    stream = io.StringIO()
-    configure_logging("info", "json", Redactor(), stream)
-    try:
+@pytest.mark.parametrize("level", ["debug", "info"])
+def test_library_chatter_stays_out_even_at_debug(level: str) -> None:
+    """Issue 16 point 4: `--log.level debug` was 800 lines of httpcore for 11 of the exporter's
+    own; the exporter's debug lines show, the libraries' only from warning up."""
+    with captured_logs(level) as (stream, _):
+        get_logger("exporter").debug("exposition rendered", snapshots=2)
         logging.getLogger("httpx").info("HTTP Request: GET https://api.digitalocean.com/v2/droplets")
-        assert stream.getvalue() == ""
-        assert logging.getLogger("httpcore").getEffectiveLevel() == logging.WARNING
-    finally:
-        structlog.reset_defaults()
-        logging.getLogger().handlers.clear()
+        logging.getLogger("httpcore.http11").debug("send_request_headers.started")
+        logging.getLogger("anyio").debug("connect_tcp")
+        logging.getLogger("httpcore.connection").warning("connection lost")
+        for name in QUIET_LIBRARIES:
+            assert logging.getLogger(name).getEffectiveLevel() == logging.WARNING
+        events = [(e["logger"], e["event"]) for e in lines(stream)]
+    expected = [("httpcore.connection", "connection lost")]
+    if level == "debug":
+        expected.insert(0, ("exporter", "exposition rendered"))
+    assert events == expected

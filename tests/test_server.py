@@ -5,6 +5,7 @@ test_webconfig.py."""
 from __future__ import annotations
 
 import gzip
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -124,9 +125,24 @@ def test_parse_listen_address(text: str, expected: tuple[str, int]) -> None:
     assert parse_listen_address(text) == expected
 
 
-@pytest.mark.parametrize("text", ["9212", "host:", ":99999", "a:b"])
-def test_parse_listen_address_rejects(text: str) -> None:
-    with pytest.raises(ValueError):  # noqa: PT011
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("9212", "'9212' is not [host]:port; give ':9212' for port 9212 on every address"),
+        ("host:", "'host:' is not [host]:port (for example :9212 or 127.0.0.1:9212)"),
+        (":99999", "':99999': port 99999 is out of range"),
+        ("a:b", "'a:b' is not [host]:port (for example :9212 or 127.0.0.1:9212)"),
+        # issue 16 point 3: a URL was taken for a host named "http://127.0.0.1"
+        ("http://127.0.0.1:9212", "'http://127.0.0.1:9212' is a URL, not [host]:port; drop the "
+         "scheme http:// (and any path) and give '127.0.0.1:9212'"),
+        ("https://[::1]:9212/metrics", "'https://[::1]:9212/metrics' is a URL, not [host]:port; "
+         "drop the scheme https:// (and any path) and give '[::1]:9212'"),
+        ("local host:9212", "'local host:9212' is not [host]:port (for example :9212 or "
+         "127.0.0.1:9212)"),
+    ],
+)
+def test_parse_listen_address_rejects(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         parse_listen_address(text)
 
 

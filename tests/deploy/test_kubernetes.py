@@ -426,12 +426,19 @@ def test_the_config_reads_the_mounted_secret_and_passes_config_check(name: str, 
     config = exporter_config(name)
     assert config["tokens_dir"] == "/var/run/secrets/digitalocean"
     assert config["token_policy"]["write_scopes"] == "refuse"
-    # the same check with the Secret's keys as files in a directory of our own
-    result = config_check(config, example_secret(name), 0o440, tmp_path)
+    # the same check with the Secret's keys as files in a directory of our own, holding tokens
+    secret = example_secret(name)
+    tokens = dict.fromkeys(secret, "dop_v1_" + "0" * 64)
+    result = config_check(config, tokens, 0o440, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     for account in ("production", "staging"):
         assert account in result.stdout
     assert "readable by other users" not in result.stdout + result.stderr
+    # the placeholders as they are: no token, refused with exit code 2 (docs/deploy.md)
+    (tmp_path / "placeholders").mkdir()
+    refused = config_check(config, secret, 0o440, tmp_path / "placeholders")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "is skipped: it does not hold a DigitalOcean API token" in refused.stderr
 
 
 # --- secrets ------------------------------------------------------------------------------------

@@ -86,7 +86,7 @@ def test_credentials_are_the_tokens_dir_and_pass_config_check(tmp_path: Path) ->
     accounts = [value.split(":", 1)[0] for value in values("LoadCredential")]
     assert accounts == ["production"]
     # as systemd makes credentials: read-only for the owner
-    result = config_check(config, dict.fromkeys(accounts, "REPLACE-ME-with-a-read-only-token\n"),
+    result = config_check(config, dict.fromkeys(accounts, "dop_v1_" + "0" * 64 + "\n"),
                           0o400, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "production" in result.stdout

@@ -273,8 +273,8 @@ async def test_a_rotated_token_that_is_invalid_or_write_capable_is_refused(
                      timeout=12, what="both replacements refused by the token watch")
     [invalid] = h.events(level="error", account="production", event=contains("previous token"))
     assert invalid["event"].startswith(
-        'account "production" (accounts[0]): DigitalOcean rejected the token (HTTP 401 from '
-        '/v1/oauth/token/info); it is invalid, expired or revoked.')
+        f'account "production" (token file {tmp_path / "production"}): DigitalOcean rejected the '
+        'token (HTTP 401 from /v1/oauth/token/info); it is invalid, expired or revoked.')
     [write] = h.events(level="error", account="staging", event=contains("previous token"))
     assert "the token can change infrastructure (scopes: write); refusing to use it" in write["event"]
     assert h.account("production").source.token == READ_TOKEN
