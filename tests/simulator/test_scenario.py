@@ -27,6 +27,7 @@ from exporter.simulator import (
 )
 from exporter.simulator.config import generated_token
 from exporter.simulator.scenario import bundled_scenario
+from exporter.tokens import looks_like_token
 
 from .conftest import DAY, START, ManualClock, alert_worthy, parse_time
 
@@ -138,6 +139,9 @@ def test_the_shipped_large_and_flaky_scenarios_load() -> None:
         regions=("nyc1", "nyc3", "sfo3", "ams3", "fra1", "lon1", "sgp1", "tor1", "blr1", "syd1"),
     )
     flaky = bundled_scenario("flaky")
+    # token-shaped, so the exporter takes them from the simulator's --tokens-dir output
+    assert all(looks_like_token(t.token)
+               for account in flaky.accounts for t in account.tokens)
     assert {fault.kind for fault in flaky.faults} == {
         "error",
         "latency",
