@@ -176,8 +176,9 @@ def example_reader() -> FakeReader:
         ], "links": {}, "meta": {"total": 1}},
         "/v2/cdn/endpoints": spec_example("/v2/cdn/endpoints"),
         "/v2/certificates": spec_example("/v2/certificates", "AllCertificates"),
-        "/v2/registry": {"registry": schema_example("registry_base")},
-        "/v2/registry/subscription": {"subscription": schema_example("subscription")},
+        "/v2/registries": {"registries": [
+            {**schema_example("registry_base"), "subscription": schema_example("subscription")}
+        ]},
         "/v2/uptime/checks": {"checks": [
             {**schema_example("check_base"), **schema_example("check_updatable")}
         ]},

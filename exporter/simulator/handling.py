@@ -66,6 +66,7 @@ ERROR_TEXT: Mapping[int, tuple[str, str]] = MappingProxyType(
         403: ("forbidden", "You are not authorized to perform this operation."),
         404: ("not_found", "The resource you were accessing could not be found."),
         405: ("method_not_allowed", "This method is not allowed on this resource."),
+        412: ("precondition_failed", "The request's precondition does not hold."),
         429: ("too_many_requests", "API rate limit exceeded."),
         500: ("server_error", "Unexpected server-side error"),
         502: ("bad_gateway", "The server received an invalid response from upstream."),

@@ -589,16 +589,16 @@ def database_charges(databases: Iterable[Item]) -> list[Charge]:
     return charges
 
 
-def registry_charges(registry: Item | None) -> list[Charge]:
-    if registry is None:
-        return []
-    body = _json(registry).get("registry") or {}
-    tier = ((body.get("subscription") or {}).get("tier")) or {}
-    cents_per_month = tier.get("monthly_price_in_cents")
-    if not isinstance(cents_per_month, int) or cents_per_month <= 0:
-        return []
-    return [
-        _fixed(
+def registry_charges(registries: Iterable[Item]) -> list[Charge]:
+    """Each registry's subscription tier."""
+    charges = []
+    for registry in registries:
+        body = _json(registry)
+        tier = ((body.get("subscription") or {}).get("tier")) or {}
+        cents_per_month = tier.get("monthly_price_in_cents")
+        if not isinstance(cents_per_month, int) or cents_per_month <= 0:
+            continue
+        charges.append(_fixed(
             REGISTRY,
             "CR-REG",
             tier.get("slug"),
@@ -606,8 +606,8 @@ def registry_charges(registry: Item | None) -> list[Charge]:
             region=str(body.get("region") or ""),
             monthly=Decimal(cents_per_month) / 100,
             created=optional_unix(body.get("created_at")),
-        )
-    ]
+        ))
+    return charges
 
 
 def app_charges(apps: Iterable[Item]) -> list[Charge]:
@@ -679,7 +679,7 @@ def build_ledger(
         ),
         *load_balancer_charges(resources.objects("load_balancers")),
         *database_charges(resources.objects("databases")),
-        *registry_charges(next(iter(resources.objects("registry")), None)),
+        *registry_charges(resources.objects("registry")),
         *app_charges(resources.objects("apps")),
         *spaces_charges(resources.objects("spaces_buckets")),
     ]

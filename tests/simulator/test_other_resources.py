@@ -430,6 +430,7 @@ def test_no_databases_is_null_not_an_empty_list(
     response = client.get("/v2/databases")
     assert response.status_code == 200
     assert response.content == b'{"databases":null}'
+    assert client.get("/v2/registries").json() == {"registries": []}
     registry = client.get("/v2/registry")
     assert registry.status_code == 404
     assert registry.json()["id"] == "not_found"
@@ -520,12 +521,36 @@ def test_certificates_cdn_and_uptime(client: httpx.Client) -> None:
 
 
 def test_the_registry(client: httpx.Client) -> None:
+    [listed] = client.get("/v2/registries").json()["registries"]
     registry = client.get("/v2/registry").json()["registry"]
     subscription = client.get("/v2/registry/subscription").json()["subscription"]
+    assert listed == registry
     assert registry["subscription"] == subscription
     assert subscription["tier"]["slug"] == "professional"
     assert registry["name"] == "acme"
     assert 0 < registry["storage_usage_bytes"] < subscription["tier"]["included_storage_bytes"]
+
+
+def test_several_registries_are_listed_and_the_deprecated_routes_answer_412(
+    start_simulator: Callable[[SimulatorConfig], Simulator], connect: Connect
+) -> None:
+    tier = {"slug": "basic", "name": "Basic", "monthly_price_in_cents": 500}
+    created = "2026-01-01T00:00:00Z"
+    fleet = Fleet.from_objects(registries=[
+        {"name": "images", "region": "fra1", "created_at": created, "subscription": {"tier": tier}},
+        {"name": "builds", "region": "sfo3", "created_at": created, "subscription": {"tier": tier}},
+    ])
+    simulator = start_simulator(
+        SimulatorConfig(accounts=(SimAccount(name="acme", tokens=(READ_ONLY,), fleet=fleet),))
+    )
+    client = connect(simulator, READ_ONLY)
+    listed = client.get("/v2/registries").json()["registries"]
+    assert [(r["name"], r["region"]) for r in listed] == [("images", "fra1"), ("builds", "sfo3")]
+    for path in ("/v2/registry", "/v2/registry/subscription"):
+        response = client.get(path)
+        assert response.status_code == 412
+        assert response.json()["id"] == "precondition_failed"
+    assert [c.description for c in fleet.ledger().charges] == ["images (Basic)", "builds (Basic)"]
 
 
 # -- projects and tags -------------------------------------------------------------------------
