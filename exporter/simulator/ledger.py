@@ -611,7 +611,7 @@ def registry_charges(registries: Iterable[Item]) -> list[Charge]:
 
 
 def app_charges(apps: Iterable[Item]) -> list[Charge]:
-    """Every service and worker at its instance price."""
+    """Every service and worker at its instance price; an autoscaled one at its minimum."""
     charges = []
     for item in apps:
         body = _json(item)
@@ -620,7 +620,11 @@ def app_charges(apps: Iterable[Item]) -> list[Charge]:
         sizes = []
         for component in (*(spec.get("services") or ()), *(spec.get("workers") or ())):
             slug = str(component.get("instance_size_slug") or "")
-            count = component.get("instance_count") or 1
+            scaling = component.get("autoscaling")
+            if isinstance(scaling, dict) and "instance_count" not in component:
+                count = scaling.get("min_instance_count") or 1
+            else:
+                count = component.get("instance_count") or 1
             if slug in APP_INSTANCE_PRICES and isinstance(count, int):
                 monthly += Decimal(repr(APP_INSTANCE_PRICES[slug])) * count
                 sizes.append(f"{slug} x {count}")

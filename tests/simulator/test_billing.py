@@ -386,7 +386,8 @@ def compute_services(client: httpx.Client, start: int, until: int) -> list[tuple
         out.append(("Container Registry", cost))
     for app in listing(client, "/v2/apps", "apps"):
         monthly = sum(
-            (number(APP_INSTANCE_PRICES[s["instance_size_slug"]]) * s["instance_count"]
+            (number(APP_INSTANCE_PRICES[s["instance_size_slug"]])
+             * (s.get("instance_count") or s["autoscaling"]["min_instance_count"])
              for s in app["spec"]["services"]),
             D(0),
         )

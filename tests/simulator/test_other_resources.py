@@ -23,6 +23,7 @@ from exporter.simulator.catalog import (
 from exporter.simulator.fleet import Fleet
 from exporter.simulator.kinds import KINDS, resource_counts
 from exporter.simulator.ledger import PRODUCTS
+from tests.conftest import spec_example
 
 from .conftest import (
     API_READ,
@@ -462,6 +463,27 @@ def test_apps_show_their_deployments(client: httpx.Client) -> None:
     with_projects = listing(client, "/v2/apps", "apps", with_projects="true")
     projects = {p["id"] for p in listing(client, "/v2/projects", "projects")}
     assert all(app["project_id"] in projects for app in with_projects)
+
+
+def test_some_apps_autoscale_as_the_spec_says(client: httpx.Client) -> None:
+    services = [app["spec"]["services"][0] for app in listing(client, "/v2/apps", "apps")]
+    scaled = [s for s in services if "autoscaling" in s]
+    assert len(scaled) == 2  # the third and the eighth of 12
+    for service in scaled:
+        assert "instance_count" not in service  # "must not be set if autoscaling is used"
+        assert service["instance_size_slug"] == "apps-d-2vcpu-8gb"
+        assert service["autoscaling"]["min_instance_count"] == 2
+        assert service["autoscaling"]["max_instance_count"] == 4
+    assert all(isinstance(s["instance_count"], int) for s in services if s not in scaled)
+
+
+def test_the_app_instance_size_catalogue_is_the_spec_example(client: httpx.Client) -> None:
+    response = client.get("/v2/apps/tiers/instance_sizes")
+    assert response.status_code == 200
+    assert response.json() == spec_example("/v2/apps/tiers/instance_sizes")  # one page, no links
+    refused = client.get("/v2/apps/tiers/instance_sizes",
+                         headers={"Authorization": f"Bearer {DATABASES_ONLY.token}"})
+    assert refused.status_code == 403
 
 
 def test_domains_have_records_that_agree(client: httpx.Client) -> None:
