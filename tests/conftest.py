@@ -191,7 +191,10 @@ def example_reader() -> FakeReader:
         "/v2/customers/my/invoices/{invoice_uuid}/summary": spec_example(
             "/v2/customers/my/invoices/{invoice_uuid}/summary"
         ),
-        "/v2/customers/my/billing_history": spec_example("/v2/customers/my/billing_history"),
+        # the example is the first page of three: served here as the only one
+        "/v2/customers/my/billing_history": {
+            **spec_example("/v2/customers/my/billing_history"), "links": {}
+        },
         "/v2/billing/{account_urn}/insights/{start_date}/{end_date}": spec_example(
             "/v2/billing/{account_urn}/insights/{start_date}/{end_date}"
         ),
