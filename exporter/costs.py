@@ -60,8 +60,8 @@ IPV4_PRICE, IPV4_COST = _pair("reserved_ip", "reserved IPv4 address (charged whi
 IPV6_PRICE, IPV6_COST = _pair("reserved_ipv6", "reserved IPv6 address (charged while unassigned)",
                               ("reserved_ipv6",))
 LB_PRICE, LB_COST = _pair("load_balancer", "load balancer", ("load_balancer_id",))
-DATABASE_PRICE, DATABASE_COST = _pair("database", "database cluster (all its nodes)",
-                                      ("database_id",))
+DATABASE_PRICE, DATABASE_COST = _pair("database", "database cluster (all its nodes and their "
+                                      "additional storage)", ("database_id",))
 CLUSTER_PRICE, CLUSTER_COST = _pair("kubernetes_cluster",
                                     "Kubernetes cluster control plane (charged when HA)",
                                     ("kubernetes_cluster_id",))
@@ -222,11 +222,14 @@ class _Costs:
                                   lb.created_at)
 
     def databases(self) -> Iterator[Sample]:
+        per_gib = self.prices.amount("database_storage_gib_month")
         for database in self.data("databases"):
             per_node = self.prices.database_node_month.get(database.size)
             if per_node is None:
                 continue  # a size the price table does not know: add it under pricing:
-            monthly = per_node * (database.num_nodes or 1)
+            # storage_size_mib is storage added beyond the size's own (null: none), on every node
+            added_gib = Decimal(database.storage_mib or 0) / 1024
+            monthly = (per_node + added_gib * per_gib) * (database.num_nodes or 1)
             yield from self.fixed(DATABASE_PRICE, DATABASE_COST, (database.database_id,), monthly,
                                   database.created_at)
 

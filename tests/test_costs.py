@@ -161,6 +161,17 @@ def test_snapshot_load_balancer_database() -> None:
     assert ("digitalocean_database_price_monthly_usd", ("odd",)) not in got
 
 
+def test_database_additional_storage_is_priced_on_every_node() -> None:
+    got = costs(databases=databases.parse_databases({"databases": [
+        # the spec's example: 61440 MiB (60 GiB) added to a two-node db-s-2vcpu-4gb
+        {"id": "added", "size": "db-s-2vcpu-4gb", "num_nodes": 2, "storage_size_mib": 61440},
+        {"id": "none", "size": "db-s-2vcpu-4gb", "num_nodes": 2, "storage_size_mib": None},
+    ]}))
+    assert PRICES.amount("database_storage_gib_month") == Decimal("0.20")
+    assert got[("digitalocean_database_price_monthly_usd", ("added",))] == (60 + 60 * 0.20) * 2
+    assert got[("digitalocean_database_price_monthly_usd", ("none",))] == 120.0
+
+
 def test_kubernetes_nodes_are_priced_with_their_pool_not_as_droplets() -> None:
     clusters = kubernetes.parse_clusters([{
         "id": "k1", "ha": True, "created_at": iso(at(2026, 1, 1)),

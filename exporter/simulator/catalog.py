@@ -360,6 +360,18 @@ DATABASE_ENGINES: tuple[DatabaseEngine, ...] = (
 )
 DATABASE_ENGINE_WEIGHTS = (5, 3, 2, 1)
 
+ADDED_STORAGE_MIB = 10240
+"""Storage added to some database clusters beyond what their size includes (10 GiB)."""
+
+
+def database_monthly(size: str, nodes: int, added_storage_mib: int) -> Decimal:
+    """A database cluster's monthly price: every node at its size's price plus the storage
+    added beyond the size's own, also on every node (the price table's rules)."""
+    per_node = PRICES.database_node_month[size]
+    added = Decimal(added_storage_mib) / 1024 * PRICES.amount("database_storage_gib_month")
+    return (per_node + added) * nodes
+
+
 APP_INSTANCE_PRICES: Mapping[str, float] = MappingProxyType(
     {slug: float(price) for slug, price in PRICES.app_instance_month.items()}
 )

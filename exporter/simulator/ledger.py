@@ -54,6 +54,7 @@ from exporter.simulator.catalog import (
     SIZES_BY_SLUG,
     SNAPSHOT_PRICE_PER_GIB_MONTH,
     VOLUME_PRICE_PER_GIB_MONTH,
+    database_monthly,
 )
 from exporter.simulator.determinism import stable_int
 from exporter.simulator.items import DropletRef, Item, Stamp
@@ -574,6 +575,8 @@ def database_charges(databases: Iterable[Item]) -> list[Charge]:
             continue  # a size the price table does not know: the exporter skips it too
         nodes = body.get("num_nodes")
         count = nodes if isinstance(nodes, int) and not isinstance(nodes, bool) and nodes > 0 else 1
+        added = body.get("storage_size_mib")
+        added_mib = added if isinstance(added, int) and not isinstance(added, bool) else 0
         engine = str(body.get("engine") or "db").upper()
         charges.append(
             _fixed(
@@ -582,7 +585,7 @@ def database_charges(databases: Iterable[Item]) -> list[Charge]:
                 size,
                 f"{body.get('name')} ({size} x {count})",
                 region=_region(body.get("region")),
-                monthly=per_node * count,
+                monthly=database_monthly(size, count, added_mib),
                 created=optional_unix(body.get("created_at")),
             )
         )
