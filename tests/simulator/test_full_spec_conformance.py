@@ -35,6 +35,7 @@ from exporter.simulator import (
     SimulatorConfig,
     demo_config,
 )
+from exporter.simulator.handling import API_READ_GRANTS
 from exporter.simulator.kinds import KINDS
 from tests.conftest import full_spec
 
@@ -229,7 +230,18 @@ def test_every_served_route_asks_for_the_full_specs_scope() -> None:
             if route.template in OUTSIDE_THE_FULL_SPEC:
                 continue
             (requirement,) = paths[route.template]["get"]["security"]
-            assert route.scope in requirement["bearer_auth"], route.template
+            assert route.scope is not None or route.template == "/v1/oauth/token/info"
+            assert set((route.scope or "").split()) <= set(requirement["bearer_auth"]), route.template
+    sizes = next(r for kind in KINDS for r in kind.routes if r.template == "/v2/sizes")
+    assert sizes.scope == "sizes:read regions:read"
+
+
+def test_api_read_stands_in_exactly_where_the_full_spec_lists_it() -> None:
+    listed = {template for template, item in full_spec()["paths"].items()
+              if "api:read" in json.dumps(item.get("get", {}).get("security", []))}
+    assert listed == {"/v2/volumes"}
+    scopes = {r.template: r.scope for kind in KINDS for r in kind.routes}
+    assert {scopes[t] for t in listed} == API_READ_GRANTS
 
 
 def test_the_two_registry_account_has_both_registries_and_no_team(
