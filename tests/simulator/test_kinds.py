@@ -43,7 +43,10 @@ def test_fleetspec_takes_every_counted_kind_by_name() -> None:
         assert kind.count is not None
         # A fixed count is FleetSpec's default; a derived one defaults to None ("derive it").
         assert defaults.count(kind.name) == kind.count.fixed, kind.name
-        assert FleetSpec(counts=[(kind.name, 1)]).count(kind.name) == 1
+        # Droplets, GPU Droplets and volumes are fields of their own; the rest go by name.
+        one = (replace(defaults, **{kind.name: 1}) if kind.name in SHAPE_FIELDS
+               else FleetSpec(counts=[(kind.name, 1)]))
+        assert one.count(kind.name) == 1, kind.name
     # Only the Droplets and volumes Fleet.generate makes itself are fields of their own.
     assert {kind.name for kind in COUNTED} & SHAPE_FIELDS == {
         kind.name for kind in COUNTED if kind.count is not None and kind.count.fixed is not None
