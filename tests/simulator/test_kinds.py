@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pkgutil
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -44,7 +45,8 @@ def test_fleetspec_takes_every_counted_kind_by_name() -> None:
         # A fixed count is FleetSpec's default; a derived one defaults to None ("derive it").
         assert defaults.count(kind.name) == kind.count.fixed, kind.name
         # Droplets, GPU Droplets and volumes are fields of their own; the rest go by name.
-        one = (replace(defaults, **{kind.name: 1}) if kind.name in SHAPE_FIELDS
+        given: dict[str, Any] = {kind.name: 1}  # Any: each field has its own type
+        one = (replace(defaults, **given) if kind.name in SHAPE_FIELDS
                else FleetSpec(counts=[(kind.name, 1)]))
         assert one.count(kind.name) == 1, kind.name
     # Only the Droplets and volumes Fleet.generate makes itself are fields of their own.
