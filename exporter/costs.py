@@ -60,16 +60,23 @@ IPV4_PRICE, IPV4_COST = _pair("reserved_ip", "reserved IPv4 address (charged whi
 IPV6_PRICE, IPV6_COST = _pair("reserved_ipv6", "reserved IPv6 address (charged while unassigned)",
                               ("reserved_ipv6",))
 LB_PRICE, LB_COST = _pair("load_balancer", "load balancer", ("load_balancer_id",))
-DATABASE_PRICE, DATABASE_COST = _pair("database", "database cluster (all its nodes)",
-                                      ("database_id",))
+DATABASE_PRICE, DATABASE_COST = _pair("database", "database cluster (all its nodes and their "
+                                      "additional storage)", ("database_id",))
 CLUSTER_PRICE, CLUSTER_COST = _pair("kubernetes_cluster",
                                     "Kubernetes cluster control plane (charged when HA)",
                                     ("kubernetes_cluster_id",))
 POOL_PRICE, POOL_COST = _pair("kubernetes_node_pool", "Kubernetes node pool (its worker nodes)",
                               ("kubernetes_cluster_id", "node_pool_id"))
 REGISTRY_PRICE, REGISTRY_COST = _pair("registry", "container registry subscription", ("registry",))
-APP_PRICE, APP_COST = _pair("app", "App Platform app (its service and worker instances)",
-                            ("app_id",))
+APP_PRICE, APP_COST = _pair("app", "App Platform app (its service and worker instances, "
+                            "an autoscaled one at its minimum; sizes without a known price "
+                            "left out)", ("app_id",))
+APP_UNPRICED = Family(
+    "digitalocean_app_unpriced_components",
+    "Services and workers of an app whose instance size has no known price, so they are missing "
+    f"from its price and cost, {_ESTIMATE}.",
+    ("app_id",),
+)
 FORECAST = Family(
     "digitalocean_month_forecast_usd",
     "Month-end forecast: month-to-date usage from the balance (polled from "
@@ -80,10 +87,10 @@ FAMILIES = (
     DROPLET_COST, BACKUPS_PRICE, BACKUPS_COST, VOLUME_PRICE, VOLUME_COST, SNAPSHOT_PRICE,
     SNAPSHOT_COST, IPV4_PRICE, IPV4_COST, IPV6_PRICE, IPV6_COST, LB_PRICE, LB_COST, DATABASE_PRICE,
     DATABASE_COST, CLUSTER_PRICE, CLUSTER_COST, POOL_PRICE, POOL_COST, REGISTRY_PRICE,
-    REGISTRY_COST, APP_PRICE, APP_COST, FORECAST,
+    REGISTRY_COST, APP_PRICE, APP_COST, APP_UNPRICED, FORECAST,
 )
 INPUTS = ("droplets", "volumes", "snapshots", "reserved_ips", "load_balancers", "databases",
-          "kubernetes", "sizes", "registry", "apps", "billing")
+          "kubernetes", "sizes", "registry", "apps", "app_instance_sizes", "billing")
 BILLED_DROPLET_STATES = frozenset({"new", "active", "off"})  # powered off is still billed
 
 
@@ -215,11 +222,14 @@ class _Costs:
                                   lb.created_at)
 
     def databases(self) -> Iterator[Sample]:
+        per_gib = self.prices.amount("database_storage_gib_month")
         for database in self.data("databases"):
             per_node = self.prices.database_node_month.get(database.size)
             if per_node is None:
                 continue  # a size the price table does not know: add it under pricing:
-            monthly = per_node * (database.num_nodes or 1)
+            # storage_size_mib is storage added beyond the size's own (null: none), on every node
+            added_gib = Decimal(database.storage_mib or 0) / 1024
+            monthly = (per_node + added_gib * per_gib) * (database.num_nodes or 1)
             yield from self.fixed(DATABASE_PRICE, DATABASE_COST, (database.database_id,), monthly,
                                   database.created_at)
 
@@ -251,13 +261,25 @@ class _Costs:
                 yield from self.fixed(REGISTRY_PRICE, REGISTRY_COST, (registry.registry,),
                                       subscription.price_monthly_usd, registry.created_at)
 
+    def app_instance_prices(self) -> Mapping[str, Decimal]:
+        """The API's instance size prices, the price table for the sizes the API does not list."""
+        from_api = {size.slug: size.price_monthly_usd for size in self.data("app_instance_sizes")
+                    if size.price_monthly_usd is not None}
+        return {**self.prices.app_instance_month, **from_api}
+
     def apps(self) -> Iterator[Sample]:
-        prices = self.prices.app_instance_month
+        prices = self.app_instance_prices()
         for app in self.data("apps"):
-            if not app.instances or any(slug not in prices for slug, _ in app.instances):
-                continue  # no billed container, or a size the price table does not know
-            monthly = sum((prices[slug] * count for slug, count in app.instances), Decimal(0))
-            yield from self.fixed(APP_PRICE, APP_COST, (app.app_id,), monthly, app.created_at)
+            if not app.components:
+                continue  # no billed container (static sites, jobs)
+            key = (app.app_id,)
+            priced = [c for c in app.components if c.instance_size in prices]
+            yield APP_UNPRICED.name, key, len(app.components) - len(priced)
+            if not priced:
+                continue  # no price known: not guessed
+            monthly = sum((prices[c.instance_size] * c.billed_instances for c in priced),
+                          Decimal(0))
+            yield from self.fixed(APP_PRICE, APP_COST, key, monthly, app.created_at)
 
     def forecast(self) -> Iterator[Sample]:
         billing = self.inputs.get("billing")

@@ -833,7 +833,7 @@ def inventory(limits: Limits) -> Dashboard:
               [Column("account", "Account"), Column("name", "Cluster"), Column("engine", "Engine"),
                Column("version", "Version"), Column("region", "Region"), Column("size", "Size"),
                Column("status", "Status"), Column(value("B"), "Nodes"),
-               Column(value("C"), "Storage", unit="bytes")],
+               Column(value("C"), "Additional storage", unit="bytes")],
               width=24, height=7),
         table("Apps", "App Platform apps and the phase of their active deployment (an app's "
               "region is an App Platform region, not a Droplet region, so the region filter "

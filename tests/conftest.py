@@ -176,8 +176,9 @@ def example_reader() -> FakeReader:
         ], "links": {}, "meta": {"total": 1}},
         "/v2/cdn/endpoints": spec_example("/v2/cdn/endpoints"),
         "/v2/certificates": spec_example("/v2/certificates", "AllCertificates"),
-        "/v2/registry": {"registry": schema_example("registry_base")},
-        "/v2/registry/subscription": {"subscription": schema_example("subscription")},
+        "/v2/registries": {"registries": [
+            {**schema_example("registry_base"), "subscription": schema_example("subscription")}
+        ]},
         "/v2/uptime/checks": {"checks": [
             {**schema_example("check_base"), **schema_example("check_updatable")}
         ]},
@@ -190,7 +191,10 @@ def example_reader() -> FakeReader:
         "/v2/customers/my/invoices/{invoice_uuid}/summary": spec_example(
             "/v2/customers/my/invoices/{invoice_uuid}/summary"
         ),
-        "/v2/customers/my/billing_history": spec_example("/v2/customers/my/billing_history"),
+        # the example is the first page of three: served here as the only one
+        "/v2/customers/my/billing_history": {
+            **spec_example("/v2/customers/my/billing_history"), "links": {}
+        },
         "/v2/billing/{account_urn}/insights/{start_date}/{end_date}": spec_example(
             "/v2/billing/{account_urn}/insights/{start_date}/{end_date}"
         ),

@@ -14,6 +14,7 @@ from exporter.api import DigitalOceanClient
 from exporter.budget import RequestBudget
 from exporter.clock import SystemClock
 from exporter.collectors import (
+    app_instance_sizes,
     apps,
     billing,
     collector_table,
@@ -29,6 +30,7 @@ from exporter.collectors import (
 from exporter.costs import INPUTS, billed_hours, cost_samples, month_start
 from exporter.pricing import load_price_table
 from exporter.simulator import SimAccount, Simulator, demo_config
+from tests.conftest import spec_example
 
 PRICES = load_price_table()
 
@@ -159,6 +161,17 @@ def test_snapshot_load_balancer_database() -> None:
     assert ("digitalocean_database_price_monthly_usd", ("odd",)) not in got
 
 
+def test_database_additional_storage_is_priced_on_every_node() -> None:
+    got = costs(databases=databases.parse_databases({"databases": [
+        # the spec's example: 61440 MiB (60 GiB) added to a two-node db-s-2vcpu-4gb
+        {"id": "added", "size": "db-s-2vcpu-4gb", "num_nodes": 2, "storage_size_mib": 61440},
+        {"id": "none", "size": "db-s-2vcpu-4gb", "num_nodes": 2, "storage_size_mib": None},
+    ]}))
+    assert PRICES.amount("database_storage_gib_month") == Decimal("0.20")
+    assert got[("digitalocean_database_price_monthly_usd", ("added",))] == (60 + 60 * 0.20) * 2
+    assert got[("digitalocean_database_price_monthly_usd", ("none",))] == 120.0
+
+
 def test_kubernetes_nodes_are_priced_with_their_pool_not_as_droplets() -> None:
     clusters = kubernetes.parse_clusters([{
         "id": "k1", "ha": True, "created_at": iso(at(2026, 1, 1)),
@@ -256,4 +269,55 @@ def test_app_instances_are_priced_from_the_table() -> None:
     assert got[("digitalocean_app_month_to_date_cost_usd", ("a1",))] == pytest.approx(
         float(416 * Decimal(29) / 672), abs=1e-12)
     assert ("digitalocean_app_price_monthly_usd", ("a2",)) not in got  # unknown size: not guessed
+    assert got[("digitalocean_app_unpriced_components", ("a1",))] == 0
+    assert got[("digitalocean_app_unpriced_components", ("a2",))] == 1  # ... but counted
     assert ("digitalocean_app_price_monthly_usd", ("a3",)) not in got  # nothing billed
+    assert ("digitalocean_app_unpriced_components", ("a3",)) not in got
+
+
+def test_an_autoscaled_app_and_one_on_a_dedicated_size_have_costs() -> None:
+    records = apps.parse_apps([
+        {"id": "scaled", "created_at": iso(at(2026, 1, 1)), "spec": {"services": [
+            {"name": "web", "instance_size_slug": "apps-d-2vcpu-8gb",
+             "autoscaling": {"min_instance_count": 2, "max_instance_count": 6}}]}},
+        {"id": "big", "created_at": iso(at(2026, 1, 1)), "spec": {"workers": [
+            {"name": "w", "instance_size_slug": "apps-d-2vcpu-8gb", "instance_count": 1}]}},
+    ])
+    got = costs(apps=records)
+    assert got[("digitalocean_app_price_monthly_usd", ("scaled",))] == 196.0  # 2 x 98, the minimum
+    assert got[("digitalocean_app_price_monthly_usd", ("big",))] == 98.0
+    assert got[("digitalocean_app_month_to_date_cost_usd", ("big",))] == pytest.approx(
+        float(416 * Decimal(98) / 672), abs=1e-12)
+    assert got[("digitalocean_app_unpriced_components", ("scaled",))] == 0
+
+
+def test_every_size_of_the_api_catalogue_is_in_the_fallback_table() -> None:
+    body = spec_example("/v2/apps/tiers/instance_sizes")
+    catalogue = app_instance_sizes.parse_instance_sizes(body)
+    assert {s.slug: s.price_monthly_usd for s in catalogue} == dict(PRICES.app_instance_month)
+
+
+def test_one_unknown_size_prices_the_rest_and_is_counted() -> None:
+    records = apps.parse_apps([{"id": "a", "spec": {"services": [
+        {"name": "web", "instance_size_slug": "apps-s-1vcpu-1gb", "instance_count": 2},
+        {"name": "new", "instance_size_slug": "apps-x-future"},
+    ]}}])
+    got = costs(apps=records)
+    assert got[("digitalocean_app_price_monthly_usd", ("a",))] == 24.0
+    assert got[("digitalocean_app_unpriced_components", ("a",))] == 1
+
+
+def test_the_api_prices_win_over_the_table_which_fills_the_gaps() -> None:
+    records = apps.parse_apps([{"id": "a", "spec": {"services": [
+        {"name": "web", "instance_size_slug": "apps-s-1vcpu-1gb", "instance_count": 2},
+        {"name": "new", "instance_size_slug": "apps-x-future"},
+        {"name": "old", "instance_size_slug": "apps-s-1vcpu-0.5gb"},
+    ]}}])
+    sizes_from_api = app_instance_sizes.parse_instance_sizes({"instance_sizes": [
+        {"slug": "apps-s-1vcpu-1gb", "usd_per_month": "13.00"},
+        {"slug": "apps-x-future", "usd_per_month": "7.50"},
+        {"slug": "apps-s-1vcpu-0.5gb", "usd_per_month": None},  # no price: the table's 5.00
+    ]})
+    got = costs(apps=records, app_instance_sizes=sizes_from_api)
+    assert got[("digitalocean_app_price_monthly_usd", ("a",))] == 2 * 13.0 + 7.5 + 5.0
+    assert got[("digitalocean_app_unpriced_components", ("a",))] == 0

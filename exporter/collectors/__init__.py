@@ -10,6 +10,7 @@ from typing import Any
 
 from exporter.collectors import (
     account,
+    app_instance_sizes,
     apps,
     autoscale_pools,
     billing,
@@ -47,6 +48,7 @@ COLLECTORS: tuple[Collector[Any], ...] = (
     kubernetes.COLLECTOR,
     databases.COLLECTOR,
     apps.COLLECTOR,
+    app_instance_sizes.COLLECTOR,
     domains.COLLECTOR,
     firewalls.COLLECTOR,
     vpcs.COLLECTOR,

@@ -7,6 +7,10 @@ deployment went live. A deployment that fails while in progress shows as
 shows as `last_deployment_created_timestamp_seconds > last_deployment_timestamp_seconds` with no
 in-progress series.
 
+Each service and worker (the components that run billed containers) has its instance size and
+either a fixed instance count or, when autoscaled, a minimum and a maximum (the spec: an
+autoscaled component "must not" set `instance_count`). Static sites and jobs are left out.
+
     digitalocean_app_info{account="production",app_id="4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf",name="sample-php",region="fra",tier="basic"} 1
     digitalocean_app_last_deployment_timestamp_seconds{account="production",app_id="4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf"} 1606783332.0
 """
@@ -65,6 +69,47 @@ UPDATED = Family(
     f"When the app's configuration was last updated, polled from {ENDPOINT}.",
     ("app_id",),
 )
+COMPONENT_INFO = Family(
+    "digitalocean_app_component_info",
+    f"Service or worker of an app: its type and instance size slug (always 1), "
+    f"polled from {ENDPOINT}.",
+    ("app_id", "component", "type", "instance_size"),
+)
+COMPONENT_INSTANCES = Family(
+    "digitalocean_app_component_instances",
+    f"Instances of a service or worker that is not autoscaled, polled from {ENDPOINT}.",
+    ("app_id", "component"),
+)
+COMPONENT_MIN_INSTANCES = Family(
+    "digitalocean_app_component_autoscaling_min_instances",
+    f"Minimum instances of an autoscaled service or worker, polled from {ENDPOINT}.",
+    ("app_id", "component"),
+)
+COMPONENT_MAX_INSTANCES = Family(
+    "digitalocean_app_component_autoscaling_max_instances",
+    f"Maximum instances of an autoscaled service or worker, polled from {ENDPOINT}.",
+    ("app_id", "component"),
+)
+COMPONENT_KINDS = (("services", "service"), ("workers", "worker"))
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentRecord:
+    """A service or worker: the components that run billed containers."""
+
+    name: str
+    type: str  # service | worker
+    instance_size: str  # "" when the spec omits it
+    instance_count: int | None  # None when autoscaled
+    min_instances: int | None = None  # autoscaling only
+    max_instances: int | None = None
+
+    @property
+    def billed_instances(self) -> int:
+        """Instances always running: the count, or the autoscaling minimum (at least one)."""
+        if self.instance_count is not None:
+            return self.instance_count
+        return self.min_instances or 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +124,7 @@ class AppRecord:
     last_deployment_created_at: float | None
     created_at: float | None
     updated_at: float | None
-    # (instance size slug, instance count) of each service and worker, for the cost estimate
-    instances: tuple[tuple[str, int], ...] = ()
+    components: tuple[ComponentRecord, ...] = ()
 
 
 def app_time(obj: Mapping[str, Any], key: str) -> float | None:
@@ -108,21 +152,37 @@ def _went_live(app: Mapping[str, Any]) -> float | None:
     return at
 
 
-def _instances(app: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
-    """Services and workers run billed containers; static sites and jobs are left out."""
+def _count(obj: Mapping[str, Any], key: str) -> int | None:
+    value = obj.get(key)
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    return None
+
+
+def _components(app: Mapping[str, Any]) -> tuple[ComponentRecord, ...]:
     spec = app.get("spec")
     if not isinstance(spec, dict):
         return ()
     found = []
-    for kind in ("services", "workers"):
-        components = spec.get(kind)
+    for key, kind in COMPONENT_KINDS:
+        components = spec.get(key)
         for component in components if isinstance(components, list) else ():
             if not isinstance(component, dict):
                 continue
-            slug = optional_str(component, "instance_size_slug")
-            count = component.get("instance_count", 1)
-            if slug and isinstance(count, int) and not isinstance(count, bool) and count > 0:
-                found.append((slug, count))
+            autoscaling = component.get("autoscaling")
+            name = optional_str(component, "name")
+            size = optional_str(component, "instance_size_slug")
+            if isinstance(autoscaling, dict) and "instance_count" not in component:
+                found.append(ComponentRecord(
+                    name, kind, size, None,
+                    _count(autoscaling, "min_instance_count"),
+                    _count(autoscaling, "max_instance_count"),
+                ))
+            else:
+                # the spec's default is 1 instance
+                count = _count(component, "instance_count") if "instance_count" in component else 1
+                if count is not None:
+                    found.append(ComponentRecord(name, kind, size, count))
     return tuple(found)
 
 
@@ -138,7 +198,7 @@ def parse_app(app: Mapping[str, Any], where: str) -> AppRecord:
         last_deployment_created_at=app_time(app, "last_deployment_created_at"),
         created_at=app_time(app, "created_at"),
         updated_at=app_time(app, "updated_at"),
-        instances=_instances(app),
+        components=_components(app),
     )
 
 
@@ -168,6 +228,14 @@ def samples(apps: tuple[AppRecord, ...]) -> Iterator[Sample]:
             (CREATED, a.created_at),
             (UPDATED, a.updated_at),
         ))
+        for c in a.components:
+            component = (*key, c.name)
+            yield COMPONENT_INFO.name, (*component, c.type, c.instance_size), 1
+            yield from known_values(component, (
+                (COMPONENT_INSTANCES, c.instance_count),
+                (COMPONENT_MIN_INSTANCES, c.min_instances),
+                (COMPONENT_MAX_INSTANCES, c.max_instances),
+            ))
 
 
 COLLECTOR: Collector[tuple[AppRecord, ...]] = Collector(
@@ -179,7 +247,8 @@ COLLECTOR: Collector[tuple[AppRecord, ...]] = Collector(
     scope="app:read",
     interval=60.0,
     families=(INFO, ACTIVE_STATUS, IN_PROGRESS_STATUS, LAST_DEPLOYMENT, LAST_DEPLOYMENT_CREATED,
-              CREATED, UPDATED),
+              CREATED, UPDATED, COMPONENT_INFO, COMPONENT_INSTANCES, COMPONENT_MIN_INSTANCES,
+              COMPONENT_MAX_INSTANCES),
     fetch=fetch,
     samples=samples,
 )

@@ -12,6 +12,12 @@ at every resize or scale. A description that is only a count and a size (the spe
 `group_description` (`group`, such as the Kubernetes cluster of the nodes) says whose it is.
 Points with the same labels are summed. Series are bounded by the billed resources.
 
+The insights are asked for by account URN, a team's (`do:team:<uuid>`) or an organisation's
+(`do:teamgroup:<uuid>`). The spec makes `account.team` optional ("when authorized in a team
+context"): an account without one has no URN to ask with, so the poll succeeds with
+`digitalocean_billing_insight_available` 0 and no costs, instead of failing every time. A team
+`uuid` that is already a URN (`do:...`, such as an organisation's) is used as it is.
+
     digitalocean_billing_insight_cost_usd{account="production",sku="1-DO-DROP-0109",region="nyc3",resource="droplet name",group=""} 0.86
     digitalocean_billing_insight_day_timestamp_seconds{account="production"} 1735689600
 """
@@ -43,18 +49,31 @@ DAY = Family(
     "digitalocean_billing_insight_day_timestamp_seconds",
     f"Start (00:00 UTC) of the day the insight costs are for, polled from {_SOURCE}.",
 )
+AVAILABLE = Family(
+    "digitalocean_billing_insight_available",
+    f"1 if Billing Insights could be asked for, 0 if the account has no team (so no account URN "
+    f"to ask with), polled from {ACCOUNT_ENDPOINT} and {_SOURCE}.",
+)
 
 
 @dataclass(frozen=True, slots=True)
 class InsightRecord:
-    day: date
+    day: date | None  # None: not asked, the account has no team
     costs: tuple[tuple[tuple[str, str, str, str], Decimal], ...]  # sorted by their labels
 
 
-def team_urn(body: dict[str, Any]) -> str:
+NO_TEAM = InsightRecord(None, ())
+
+
+def account_urn(body: dict[str, Any]) -> str | None:
+    """The URN to ask Billing Insights with; None when the account has no team."""
     account = as_object(body.get("account"), f"{ACCOUNT_ENDPOINT} account")
-    team = as_object(account.get("team"), f"{ACCOUNT_ENDPOINT} account.team")
-    return "do:team:" + required_str(team, "uuid", f"{ACCOUNT_ENDPOINT} account.team")
+    team = account.get("team")
+    if team is None:
+        return None  # optional in the spec: not authorized in a team context
+    where = f"{ACCOUNT_ENDPOINT} account.team"
+    uuid = required_str(as_object(team, where), "uuid", where)
+    return uuid if uuid.startswith("do:") else "do:team:" + uuid
 
 
 def last_complete_day(now: float) -> date:
@@ -112,7 +131,9 @@ def summed(day: date, points: list[Cost]) -> InsightRecord:
 
 
 async def fetch(reader: ResourceReader) -> InsightRecord:
-    urn = team_urn(await reader.get(ACCOUNT_ENDPOINT))
+    urn = account_urn(await reader.get(ACCOUNT_ENDPOINT))
+    if urn is None:
+        return NO_TEAM
     day = last_complete_day(reader.now())
     # end_date is the day after, so the range covers the whole of `day` whether the API reads
     # the end as inclusive or exclusive; page_costs keeps `day` only.
@@ -126,6 +147,9 @@ async def fetch(reader: ResourceReader) -> InsightRecord:
 
 
 def samples(record: InsightRecord) -> Iterator[Sample]:
+    yield AVAILABLE.name, (), int(record.day is not None)
+    if record.day is None:
+        return
     yield DAY.name, (), int(datetime(record.day.year, record.day.month, record.day.day,
                                      tzinfo=UTC).timestamp())
     for labels, amount in record.costs:
@@ -139,7 +163,7 @@ COLLECTOR: Collector[InsightRecord] = Collector(
     id_label="",
     scope="billing:read account:read",
     interval=6 * 3600.0,
-    families=(COST, DAY),
+    families=(COST, DAY, AVAILABLE),
     fetch=fetch,
     samples=samples,
 )

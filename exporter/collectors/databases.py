@@ -1,7 +1,8 @@
 """Databases: GET /v2/databases (scope database:read, default every 1m).
 
-Managed database clusters: engine, version, size and state, node count, storage in bytes
-(`storage_size_mib` * 2^20) and the end of life of the engine version. The list is not paged; the
+Managed database clusters: engine, version, size and state, node count, additional storage in
+bytes (`storage_size_mib` * 2^20: the spec's "additional storage added to the cluster", beyond
+what the size includes; null means none) and the end of life of the engine version. The list is not paged; the
 API answers `"databases": null` when there are none. Tokens with `database:view_credentials` also
 receive connection URIs and passwords: only named, non-secret fields are read, so no credential
 ever reaches a record, a label or a log line.
@@ -57,8 +58,8 @@ NODES = Family(
 )
 STORAGE = Family(
     "digitalocean_database_storage_bytes",
-    f"Storage of the database cluster as the API reports it (storage_size_mib), "
-    f"polled from {ENDPOINT}.",
+    f"Additional storage added to the database cluster beyond the base storage of its size "
+    f"(storage_size_mib; absent when null, which means none), polled from {ENDPOINT}.",
     ("database_id",),
 )
 CREATED = Family(

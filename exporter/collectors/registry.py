@@ -1,11 +1,10 @@
-"""Container registry: GET /v2/registry and GET /v2/registry/subscription (scope registry:read,
-default every 1h).
+"""Container registries: GET /v2/registries (scope registry:read, default every 1h).
 
-The account's container registry: region on `_info`, storage used against what the subscription
-tier includes, and the tier's monthly price (cents in the API, dollars here). An account without
-a registry answers 404, which is an empty result, not a failed poll; then the subscription is not
-requested. Both endpoints are deprecated in favour of `/v2/registries` but still served; an
-account with several registries gets 412 from them, which fails the poll visibly.
+Every container registry of the account, each with its subscription: region on `_info`, storage
+used against what the subscription tier includes, and the tier's monthly price (cents in the API,
+dollars here). An account without a registry answers an empty list. The older `/v2/registry` and
+`/v2/registry/subscription` are deprecated and answer 412 on an account with several registries,
+so they are not read.
 
     digitalocean_registry_info{account="production",registry="example",region="fra1"} 1
     digitalocean_registry_storage_usage_bytes{account="production",registry="example"} 29393920
@@ -14,56 +13,55 @@ account with several registries gets 412 from them, which fails the poll visibly
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values
-from exporter.collectors.fields import as_object, optional_int, optional_str, required_str, timestamp
+from exporter.collectors.fields import objects, optional_int, optional_str, required_str, timestamp
 
-ENDPOINT = "/v2/registry"
-SUBSCRIPTION_ENDPOINT = "/v2/registry/subscription"
+ENDPOINT = "/v2/registries"
 CENTS_PER_DOLLAR = Decimal(100)
 
 INFO = Family(
     "digitalocean_registry_info",
-    "Container registry region (always 1), polled from /v2/registry.",
+    "Container registry region (always 1), polled from /v2/registries.",
     ("registry", "region"),
 )
 STORAGE_USAGE = Family(
     "digitalocean_registry_storage_usage_bytes",
-    "Storage used by the container registry, polled from /v2/registry.",
+    "Storage used by the container registry, polled from /v2/registries.",
     ("registry",),
 )
 STORAGE_USAGE_UPDATED = Family(
     "digitalocean_registry_storage_usage_updated_timestamp_seconds",
-    "When DigitalOcean last computed the storage usage, polled from /v2/registry.",
+    "When DigitalOcean last computed the storage usage, polled from /v2/registries.",
     ("registry",),
 )
 CREATED = Family(
     "digitalocean_registry_created_timestamp_seconds",
-    "When the container registry was created, polled from /v2/registry.",
+    "When the container registry was created, polled from /v2/registries.",
     ("registry",),
 )
 SUBSCRIPTION = Family(
     "digitalocean_registry_subscription_info",
-    "Container registry subscription tier slug (always 1), polled from /v2/registry/subscription.",
+    "Container registry subscription tier slug (always 1), polled from /v2/registries.",
     ("registry", "tier"),
 )
 INCLUDED_STORAGE = Family(
     "digitalocean_registry_subscription_included_storage_bytes",
-    "Storage included in the subscription tier, polled from /v2/registry/subscription.",
+    "Storage included in the subscription tier, polled from /v2/registries.",
     ("registry",),
 )
 INCLUDED_REPOSITORIES = Family(
     "digitalocean_registry_subscription_included_repositories",
     "Repositories included in the subscription tier (0 means unlimited), "
-    "polled from /v2/registry/subscription.",
+    "polled from /v2/registries.",
     ("registry",),
 )
 PRICE_MONTHLY = Family(
     "digitalocean_registry_subscription_price_monthly_usd",
-    "Monthly price of the subscription tier, polled from /v2/registry/subscription.",
+    "Monthly price of the subscription tier, polled from /v2/registries.",
     ("registry",),
 )
 
@@ -86,18 +84,22 @@ class RegistryRecord:
     subscription: SubscriptionRecord | None
 
 
-def parse_registry(body: Mapping[str, Any]) -> RegistryRecord:
-    """The registry without its subscription."""
-    where = f"{ENDPOINT} registry"
-    registry = as_object(body.get("registry"), where)
+def parse_registry(registry: Mapping[str, Any], where: str) -> RegistryRecord:
+    """One registry of the list, with its subscription when the answer has one."""
     return RegistryRecord(
         registry=required_str(registry, "name", where),
         region=optional_str(registry, "region"),
         storage_usage_bytes=optional_int(registry, "storage_usage_bytes"),
         storage_usage_updated_at=timestamp(registry, "storage_usage_bytes_updated_at"),
         created_at=timestamp(registry, "created_at"),
-        subscription=None,
+        subscription=parse_subscription(registry),
     )
+
+
+def parse_registries(body: Mapping[str, Any]) -> tuple[RegistryRecord, ...]:
+    where = f"{ENDPOINT} registries"
+    return tuple(parse_registry(registry, path)
+                 for path, registry in objects(body.get("registries"), where))
 
 
 def parse_subscription(body: Mapping[str, Any]) -> SubscriptionRecord | None:
@@ -117,13 +119,8 @@ def parse_subscription(body: Mapping[str, Any]) -> SubscriptionRecord | None:
 
 
 async def fetch(reader: ResourceReader) -> tuple[RegistryRecord, ...]:
-    registry_body = await reader.get_or_none(ENDPOINT)
-    if registry_body is None:  # no registry configured
-        return ()
-    registry = parse_registry(registry_body)
-    subscription_body = await reader.get_or_none(SUBSCRIPTION_ENDPOINT)
-    subscription = None if subscription_body is None else parse_subscription(subscription_body)
-    return (replace(registry, subscription=subscription),)
+    # not paged: the spec declares no parameters for this list
+    return parse_registries(await reader.get(ENDPOINT))
 
 
 def samples(registries: tuple[RegistryRecord, ...]) -> Iterator[Sample]:
@@ -150,7 +147,7 @@ def samples(registries: tuple[RegistryRecord, ...]) -> Iterator[Sample]:
 COLLECTOR: Collector[tuple[RegistryRecord, ...]] = Collector(
     name="registry",
     summary="container registry: storage used, subscription tier, included storage and price",
-    endpoints=(ENDPOINT, SUBSCRIPTION_ENDPOINT),
+    endpoints=(ENDPOINT,),
     id_label="registry",
     scope="registry:read",
     interval=3600.0,

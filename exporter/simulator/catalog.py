@@ -360,10 +360,55 @@ DATABASE_ENGINES: tuple[DatabaseEngine, ...] = (
 )
 DATABASE_ENGINE_WEIGHTS = (5, 3, 2, 1)
 
+ADDED_STORAGE_MIB = 10240
+"""Storage added to some database clusters beyond what their size includes (10 GiB)."""
+
+
+def database_monthly(size: str, nodes: int, added_storage_mib: int) -> Decimal:
+    """A database cluster's monthly price: every node at its size's price plus the storage
+    added beyond the size's own, also on every node (the price table's rules)."""
+    per_node = PRICES.database_node_month[size]
+    added = Decimal(added_storage_mib) / 1024 * PRICES.amount("database_storage_gib_month")
+    return (per_node + added) * nodes
+
+
 APP_INSTANCE_PRICES: Mapping[str, float] = MappingProxyType(
     {slug: float(price) for slug, price in PRICES.app_instance_month.items()}
 )
 """Monthly price per instance; `apps-s-*` is the basic tier, `apps-d-*` professional."""
+
+
+def app_instance_sizes_catalog() -> tuple[dict[str, Any], ...]:
+    """`/v2/apps/tiers/instance_sizes`: every priced size, shaped like the spec's example
+    (int64 and money as strings; `usd_per_second` is the monthly price over 672 hours;
+    bandwidth grows by 50 GiB per shared size and 100 GiB per dedicated one, as there)."""
+    sizes = []
+    rank = {"s": 0, "d": 0}
+    for slug, price in PRICES.app_instance_month.items():
+        _, kind, cpus, memory, *fixed = slug.split("-")
+        vcpus = int(cpus.removesuffix("vcpu"))
+        memory_bytes = int(Decimal(memory.removesuffix("gb")) * 2**30)
+        dedicated = kind == "d"
+        rank[kind] += 1
+        basic = bool(fixed) or (not dedicated and (vcpus, memory_bytes) == (1, 2**29))
+        size: dict[str, Any] = {
+            "name": f"{'Dedicated' if dedicated else 'Shared'} {vcpus}VCPU "
+                    f"{memory.removesuffix('gb')}GB{' Fixed' if fixed else ''}",
+            "slug": slug,
+            "cpu_type": "DEDICATED" if dedicated else "SHARED",
+            "cpus": str(vcpus),
+            "memory_bytes": str(memory_bytes),
+            "usd_per_month": f"{price:.2f}",
+            "usd_per_second": f"{price / (PRICES.hours_per_month * 3600):.12f}",
+            "tier_slug": "basic" if basic else "professional",
+            "bandwidth_allowance_gib": str(rank[kind] * (100 if dedicated else 50)),
+        }
+        if basic:
+            size["single_instance_only"] = True
+        if dedicated:
+            size["scalable"] = True
+        sizes.append(size)
+    return tuple(sizes)
 
 
 @dataclass(frozen=True)

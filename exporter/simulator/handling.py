@@ -66,6 +66,7 @@ ERROR_TEXT: Mapping[int, tuple[str, str]] = MappingProxyType(
         403: ("forbidden", "You are not authorized to perform this operation."),
         404: ("not_found", "The resource you were accessing could not be found."),
         405: ("method_not_allowed", "This method is not allowed on this resource."),
+        412: ("precondition_failed", "The request's precondition does not hold."),
         429: ("too_many_requests", "API rate limit exceeded."),
         500: ("server_error", "Unexpected server-side error"),
         502: ("bad_gateway", "The server received an invalid response from upstream."),
@@ -87,6 +88,11 @@ class ApiError(Exception):
         self.message = message or default_message
 
 
+API_READ_GRANTS = frozenset({"block_storage:read"})
+"""The scopes `api:read` stands in for: those of the only GET whose `security` lists `api:read`
+in the full spec (`/v2/volumes`). It grants no other GET."""
+
+
 @dataclass(frozen=True)
 class Caller:
     """The authenticated token behind a request."""
@@ -100,8 +106,15 @@ class Caller:
     application_uid: str
 
     def may_read(self, scope: str) -> bool:
-        """Legacy `read`, `api:read` or the resource's own read scope grant a GET."""
-        return "read" in self.scopes or "api:read" in self.scopes or scope in self.scopes
+        """Legacy `read` grants every GET. Otherwise every scope of `scope` (space-separated,
+        as the spec's `security` lists them: `/v2/sizes` needs `sizes:read regions:read`) must
+        be held; `api:read` stands in only where the spec lists it (`GET /v2/volumes`)."""
+        if "read" in self.scopes:
+            return True
+        return all(
+            needed in self.scopes or (needed in API_READ_GRANTS and "api:read" in self.scopes)
+            for needed in scope.split()
+        )
 
     def may_view_database_credentials(self) -> bool:
         """`database:view_credentials` or a legacy full-access (`write`) token."""

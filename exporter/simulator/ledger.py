@@ -54,6 +54,7 @@ from exporter.simulator.catalog import (
     SIZES_BY_SLUG,
     SNAPSHOT_PRICE_PER_GIB_MONTH,
     VOLUME_PRICE_PER_GIB_MONTH,
+    database_monthly,
 )
 from exporter.simulator.determinism import stable_int
 from exporter.simulator.items import DropletRef, Item, Stamp
@@ -574,6 +575,8 @@ def database_charges(databases: Iterable[Item]) -> list[Charge]:
             continue  # a size the price table does not know: the exporter skips it too
         nodes = body.get("num_nodes")
         count = nodes if isinstance(nodes, int) and not isinstance(nodes, bool) and nodes > 0 else 1
+        added = body.get("storage_size_mib")
+        added_mib = added if isinstance(added, int) and not isinstance(added, bool) else 0
         engine = str(body.get("engine") or "db").upper()
         charges.append(
             _fixed(
@@ -582,23 +585,23 @@ def database_charges(databases: Iterable[Item]) -> list[Charge]:
                 size,
                 f"{body.get('name')} ({size} x {count})",
                 region=_region(body.get("region")),
-                monthly=per_node * count,
+                monthly=database_monthly(size, count, added_mib),
                 created=optional_unix(body.get("created_at")),
             )
         )
     return charges
 
 
-def registry_charges(registry: Item | None) -> list[Charge]:
-    if registry is None:
-        return []
-    body = _json(registry).get("registry") or {}
-    tier = ((body.get("subscription") or {}).get("tier")) or {}
-    cents_per_month = tier.get("monthly_price_in_cents")
-    if not isinstance(cents_per_month, int) or cents_per_month <= 0:
-        return []
-    return [
-        _fixed(
+def registry_charges(registries: Iterable[Item]) -> list[Charge]:
+    """Each registry's subscription tier."""
+    charges = []
+    for registry in registries:
+        body = _json(registry)
+        tier = ((body.get("subscription") or {}).get("tier")) or {}
+        cents_per_month = tier.get("monthly_price_in_cents")
+        if not isinstance(cents_per_month, int) or cents_per_month <= 0:
+            continue
+        charges.append(_fixed(
             REGISTRY,
             "CR-REG",
             tier.get("slug"),
@@ -606,12 +609,12 @@ def registry_charges(registry: Item | None) -> list[Charge]:
             region=str(body.get("region") or ""),
             monthly=Decimal(cents_per_month) / 100,
             created=optional_unix(body.get("created_at")),
-        )
-    ]
+        ))
+    return charges
 
 
 def app_charges(apps: Iterable[Item]) -> list[Charge]:
-    """Every service and worker at its instance price."""
+    """Every service and worker at its instance price; an autoscaled one at its minimum."""
     charges = []
     for item in apps:
         body = _json(item)
@@ -620,7 +623,11 @@ def app_charges(apps: Iterable[Item]) -> list[Charge]:
         sizes = []
         for component in (*(spec.get("services") or ()), *(spec.get("workers") or ())):
             slug = str(component.get("instance_size_slug") or "")
-            count = component.get("instance_count") or 1
+            scaling = component.get("autoscaling")
+            if isinstance(scaling, dict) and "instance_count" not in component:
+                count = scaling.get("min_instance_count") or 1
+            else:
+                count = component.get("instance_count") or 1
             if slug in APP_INSTANCE_PRICES and isinstance(count, int):
                 monthly += Decimal(repr(APP_INSTANCE_PRICES[slug])) * count
                 sizes.append(f"{slug} x {count}")
@@ -679,7 +686,7 @@ def build_ledger(
         ),
         *load_balancer_charges(resources.objects("load_balancers")),
         *database_charges(resources.objects("databases")),
-        *registry_charges(next(iter(resources.objects("registry")), None)),
+        *registry_charges(resources.objects("registry")),
         *app_charges(resources.objects("apps")),
         *spaces_charges(resources.objects("spaces_buckets")),
     ]

@@ -62,7 +62,51 @@ async def test_values_from_the_official_example() -> None:
         ("digitalocean_app_last_deployment_created_timestamp_seconds", key, 1606783205.0),  # 00:40:05Z
         ("digitalocean_app_created_timestamp_seconds", key, 1605817638.0),
         ("digitalocean_app_updated_timestamp_seconds", key, 1606783336.0),
+        # its one service, with no instance_count: the spec's default of 1
+        ("digitalocean_app_component_info", (*key, "sample-php", "service", "apps-s-1vcpu-0.5gb"), 1),
+        ("digitalocean_app_component_instances", (*key, "sample-php"), 1),
     ]
+
+
+def test_components_fixed_autoscaled_and_left_out() -> None:
+    record = one({"spec": {
+        "services": [
+            {"name": "web", "instance_size_slug": "apps-d-2vcpu-8gb", "instance_count": 3},
+            # autoscaled: the spec says instance_count "must not be set if autoscaling is used"
+            {"name": "api", "instance_size_slug": "apps-d-1vcpu-1gb",
+             "autoscaling": {"min_instance_count": 2, "max_instance_count": 5,
+                             "metrics": {"cpu": {"percent": 80}}}},
+            {"name": "broken", "instance_count": 0},  # not a count: left out
+            "not an object",
+        ],
+        "workers": [{"name": "queue"}],  # no size, no count: the default of 1 instance
+        "static_sites": [{"name": "docs"}],
+        "jobs": [{"name": "migrate", "instance_size_slug": "apps-s-1vcpu-1gb"}],
+    }})
+    assert record.components == (
+        apps.ComponentRecord("web", "service", "apps-d-2vcpu-8gb", 3),
+        apps.ComponentRecord("api", "service", "apps-d-1vcpu-1gb", None, 2, 5),
+        apps.ComponentRecord("queue", "worker", "", 1),
+    )
+    assert [c.billed_instances for c in record.components] == [3, 2, 1]
+    samples = sample_map((record,))
+    assert {k: v for k, v in samples.items() if k[0].startswith("digitalocean_app_component")} == {
+        ("digitalocean_app_component_info", ("a", "web", "service", "apps-d-2vcpu-8gb")): 1,
+        ("digitalocean_app_component_instances", ("a", "web")): 3,
+        ("digitalocean_app_component_info", ("a", "api", "service", "apps-d-1vcpu-1gb")): 1,
+        ("digitalocean_app_component_autoscaling_min_instances", ("a", "api")): 2,
+        ("digitalocean_app_component_autoscaling_max_instances", ("a", "api")): 5,
+        ("digitalocean_app_component_info", ("a", "queue", "worker", "")): 1,
+        ("digitalocean_app_component_instances", ("a", "queue")): 1,
+    }
+
+
+def test_autoscaling_without_a_minimum_is_billed_as_one_instance() -> None:
+    record = one({"spec": {"services": [
+        {"name": "web", "instance_size_slug": "apps-s-1vcpu-1gb", "autoscaling": {"max_instance_count": 3}}
+    ]}})
+    [component] = record.components
+    assert (component.min_instances, component.max_instances, component.billed_instances) == (None, 3, 1)
 
 
 def test_a_deployment_failing_in_progress_shows_error() -> None:

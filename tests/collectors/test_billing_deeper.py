@@ -52,16 +52,54 @@ def test_summary_items_of_the_same_product_add_up_exactly() -> None:
 
 
 async def test_billing_history_latest_entry_per_type() -> None:
+    history = "/v2/customers/my/billing_history"
+    # The example is the first of three pages (its links name pages 2 and 3, per_page=2)
     reader = FakeReader({
-        "/v2/customers/my/billing_history": spec_example("/v2/customers/my/billing_history"),
+        history: spec_example(history),
+        f"{history}?page=2&per_page=2": {"billing_history": [], "links": {"pages": {
+            "next": "https://api.digitalocean.com/v2/customers/my/billing_history?page=3&per_page=2"}}},
+        f"{history}?page=3&per_page=2": {"billing_history": [], "links": {}},
     })
     entries = await billing_history.fetch(reader)
+    # The spec declares no parameters for this list: the first request sends none, the next
+    # ones the query of the link the answer gives.
+    assert [(r.method, r.route) for r in reader.requests] == [
+        ("get", history), ("get", f"{history}?page=2&per_page=2"), ("get", f"{history}?page=3&per_page=2"),
+    ]
     assert list(billing_history.samples(entries)) == [
         ("digitalocean_billing_history_last_amount_usd", ("Invoice",), 12.34),
         ("digitalocean_billing_history_last_timestamp_seconds", ("Invoice",), 1527842678.0),
         ("digitalocean_billing_history_last_amount_usd", ("Payment",), -12.34),
         ("digitalocean_billing_history_last_timestamp_seconds", ("Payment",), 1527929078.0),
     ]
+
+
+async def test_billing_history_follows_the_next_links_with_their_own_query() -> None:
+    history = "/v2/customers/my/billing_history"
+
+    def page(amount: str, following: str | None) -> dict[str, object]:
+        links = {"pages": {"next": following}} if following else {}
+        return {"billing_history": [{"type": "Payment", "amount": amount,
+                                     "date": f"2026-0{amount[-1]}-01T00:00:00Z"}],
+                "links": links, "meta": {"total": 3}}
+
+    reader = FakeReader({
+        history: page("-1", "https://elsewhere.example/v2/customers/my/billing_history?page=2"),
+        f"{history}?page=2": page("-3", "https://api.digitalocean.com/v2/customers/my/billing_history?page=3"),
+        f"{history}?page=3": page("-2", None),
+    })
+    [latest] = await billing_history.fetch(reader)
+    assert (latest.type, latest.amount) == ("Payment", Decimal("-3"))
+    assert [r.route for r in reader.requests] == [history, f"{history}?page=2", f"{history}?page=3"]
+
+
+async def test_billing_history_links_going_round_fail_the_poll() -> None:
+    history = "/v2/customers/my/billing_history"
+    looping = {"billing_history": [], "links": {"pages": {"next": f"https://x{history}?page=2"}}}
+    reader = FakeReader({history: looping, f"{history}?page=2": looping})
+    with pytest.raises(ShapeError) as caught:
+        await billing_history.fetch(reader)
+    assert str(caught.value) == f"{history} links.pages.next: paging does not advance ({{'page': '2'}})"
 
 
 def test_billing_history_keeps_the_newest_whatever_the_order() -> None:
@@ -96,6 +134,7 @@ async def test_billing_insights_for_the_last_complete_day() -> None:
                                 "start_date": "2025-01-01", "end_date": "2025-01-02"}
     assert record.day == date(2025, 1, 1)
     assert list(billing_insights.samples(record)) == [
+        ("digitalocean_billing_insight_available", (), 1),
         ("digitalocean_billing_insight_day_timestamp_seconds", (), 1735689600),
         # the resource's name only: the SKU names the size, and a size or count in a label
         # would start a new series at every resize or scale
@@ -135,13 +174,35 @@ def test_a_resource_scaled_during_the_day_is_one_stable_series() -> None:
     ]
     record = billing_insights.summed(day, billing_insights.page_costs(points, 0, day))
     assert list(billing_insights.samples(record)) == [
+        ("digitalocean_billing_insight_available", (), 1),
         ("digitalocean_billing_insight_day_timestamp_seconds", (), 1735689600),
         ("digitalocean_billing_insight_cost_usd", ("1-APPS-D-1", "nyc3", "docs", ""), 1.75),
     ]
 
 
-async def test_billing_insights_needs_the_team() -> None:
-    reader = FakeReader({"/v2/account": {"account": {"status": "active"}}})
+@pytest.mark.parametrize("account", [{"status": "active"}, {"status": "active", "team": None}])
+async def test_an_account_without_a_team_is_not_asked_and_says_so(account: dict[str, object]) -> None:
+    # `team` is optional in the spec ("when authorized in a team context")
+    reader = FakeReader({"/v2/account": {"account": account}})
+    record = await billing_insights.fetch(reader)
+    assert record == billing_insights.InsightRecord(None, ())
+    assert [r.endpoint for r in reader.requests] == ["/v2/account"]
+    assert list(billing_insights.samples(record)) == [("digitalocean_billing_insight_available", (), 0)]
+
+
+@pytest.mark.parametrize(("uuid", "urn"), [
+    ("5df3e300", "do:team:5df3e300"),
+    ("do:teamgroup:1b2c", "do:teamgroup:1b2c"),  # an organisation's URN, used as it is
+])
+def test_the_account_urn_of_a_team_or_an_organisation(uuid: str, urn: str) -> None:
+    assert billing_insights.account_urn({"account": {"team": {"uuid": uuid, "name": "t"}}}) == urn
+
+
+@pytest.mark.parametrize(("account", "message"), [
+    ({"team": "t"}, "/v2/account account.team: expected an object, got the string 't'"),
+    ({"team": {"name": "t"}}, "/v2/account account.team.uuid: expected a non-empty string, got null"),
+])
+def test_a_malformed_team_fails_the_poll(account: dict[str, object], message: str) -> None:
     with pytest.raises(ShapeError) as caught:
-        await billing_insights.fetch(reader)
-    assert str(caught.value) == "/v2/account account.team: expected an object, got null"
+        billing_insights.account_urn({"account": account})
+    assert str(caught.value) == message

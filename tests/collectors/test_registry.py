@@ -1,5 +1,5 @@
-"""Container registry against the schema examples (the spec has no 200 example): storage,
-subscription tier and price; 404 means no registry."""
+"""Container registries against the schema examples (the spec has no 200 example): every
+registry of `/v2/registries` with its storage, subscription tier and price."""
 
 from __future__ import annotations
 
@@ -12,32 +12,28 @@ from exporter.api import ApiError
 from exporter.collectors import registry
 from exporter.collectors.fields import ShapeError
 from tests.collectors.fakes import FakeReader
-from tests.conftest import schema_example, spec
+from tests.conftest import full_spec, schema_example
 
 
-def registry_body() -> dict[str, Any]:
-    # the `registry` schema is registry_base plus a read-only `subscription`
-    return {"registry": {**schema_example("registry_base"), "subscription": schema_example("subscription")}}
+def registry_object(name: str = "example") -> dict[str, Any]:
+    # each registry is registry_base plus a read-only `subscription`
+    return {**schema_example("registry_base"), "name": name, "subscription": schema_example("subscription")}
 
 
-def subscription_body() -> dict[str, Any]:
-    return {"subscription": schema_example("subscription")}
+EXAMPLE = registry.RegistryRecord(
+    registry="example",
+    region="fra1",
+    storage_usage_bytes=29393920,
+    storage_usage_updated_at=1604525989.530562,  # nanoseconds in the API, microseconds here
+    created_at=1584806557.0,
+    subscription=registry.SubscriptionRecord("basic", 5368709120, 5, Decimal("5")),
+)
 
 
 async def test_values_from_the_schema_examples() -> None:
-    reader = FakeReader({
-        "/v2/registry": registry_body(),
-        "/v2/registry/subscription": subscription_body(),
-    })
+    reader = FakeReader({"/v2/registries": {"registries": [registry_object()]}})
     records = await registry.fetch(reader)
-    assert records == (registry.RegistryRecord(
-        registry="example",
-        region="fra1",
-        storage_usage_bytes=29393920,
-        storage_usage_updated_at=1604525989.530562,  # nanoseconds in the API, microseconds here
-        created_at=1584806557.0,
-        subscription=registry.SubscriptionRecord("basic", 5368709120, 5, Decimal("5")),
-    ),)
+    assert records == (EXAMPLE,)
     assert list(registry.samples(records)) == [
         ("digitalocean_registry_info", ("example", "fra1"), 1),
         ("digitalocean_registry_storage_usage_bytes", ("example",), 29393920),
@@ -48,33 +44,37 @@ async def test_values_from_the_schema_examples() -> None:
         ("digitalocean_registry_subscription_included_repositories", ("example",), 5),
         ("digitalocean_registry_subscription_price_monthly_usd", ("example",), 5.0),
     ]
-    assert [(r.method, r.endpoint) for r in reader.requests] == [
-        ("get_or_none", "/v2/registry"), ("get_or_none", "/v2/registry/subscription"),
-    ]
+    # one request, without paging parameters: the spec declares none for this list
+    assert [(r.method, r.route) for r in reader.requests] == [("get", "/v2/registries")]
 
 
-async def test_no_registry_is_an_empty_result_and_the_subscription_is_not_asked() -> None:
-    reader = FakeReader({"/v2/registry": 404})
+async def test_a_two_registry_account_has_both_registries() -> None:
+    reader = FakeReader({"/v2/registries": {"registries": [
+        registry_object("images"), {**registry_object("builds"), "region": "sfo3"},
+    ]}})
+    records = await registry.fetch(reader)
+    assert [(r.registry, r.region) for r in records] == [("images", "fra1"), ("builds", "sfo3")]
+    info = [values for name, values, _ in registry.samples(records) if name == "digitalocean_registry_info"]
+    assert info == [("images", "fra1"), ("builds", "sfo3")]
+
+
+async def test_no_registry_is_an_empty_result() -> None:
+    reader = FakeReader({"/v2/registries": {"registries": []}})
     assert await registry.fetch(reader) == ()
-    assert [(r.method, r.endpoint) for r in reader.requests] == [("get_or_none", "/v2/registry")]
 
 
 async def test_registry_without_subscription() -> None:
-    reader = FakeReader({
-        "/v2/registry": registry_body(),
-        "/v2/registry/subscription": 404,
-    })
-    [record] = await registry.fetch(reader)
+    body = {"registries": [{**registry_object(), "subscription": None}]}
+    [record] = await registry.fetch(FakeReader({"/v2/registries": body}))
     assert record.subscription is None
     names = [n for n, _, _ in registry.samples((record,))]
     assert not [n for n in names if "subscription" in n]
 
 
-@pytest.mark.parametrize("status", [412, 500])
-async def test_other_errors_fail_the_poll(status: int) -> None:
-    # 412: more than one registry in the account, which this endpoint cannot describe
-    error = ApiError(f"/v2/registry: HTTP {status}", endpoint="/v2/registry", status=status)
-    reader = FakeReader({"/v2/registry": error})
+@pytest.mark.parametrize("status", [404, 500])
+async def test_errors_fail_the_poll(status: int) -> None:
+    error = ApiError(f"/v2/registries: HTTP {status}", endpoint="/v2/registries", status=status)
+    reader = FakeReader({"/v2/registries": error})
     with pytest.raises(ApiError) as caught:
         await registry.fetch(reader)
     assert caught.value is error
@@ -106,8 +106,9 @@ def test_lenient_subscription(body: dict[str, Any], expected: registry.Subscript
 
 
 def test_missing_descriptive_fields_are_tolerated() -> None:
-    record = registry.parse_registry({"registry": {"name": "r", "region": None,
-                                                   "storage_usage_bytes": "12", "created_at": None}})
+    [record] = registry.parse_registries({"registries": [
+        {"name": "r", "region": None, "storage_usage_bytes": "12", "created_at": None}
+    ]})
     assert record == registry.RegistryRecord("r", "", None, None, None, None)
     assert list(registry.samples((record,))) == [("digitalocean_registry_info", ("r", ""), 1)]
 
@@ -115,26 +116,29 @@ def test_missing_descriptive_fields_are_tolerated() -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({}, "/v2/registry registry: expected an object, got null"),
-        ({"registry": []}, "/v2/registry registry: expected an object, got a list"),
-        ({"registry": {"region": "fra1"}},
-         "/v2/registry registry.name: expected a non-empty string, got null"),
+        ({}, "/v2/registries registries: expected a list, got null"),
+        ({"registries": {}}, "/v2/registries registries: expected a list, got an object"),
+        ({"registries": [None]}, "/v2/registries registries[0]: expected an object, got null"),
+        ({"registries": [{"name": "a"}, {"region": "fra1"}]},
+         "/v2/registries registries[1].name: expected a non-empty string, got null"),
     ],
 )
 def test_shape_errors_name_the_place(body: dict[str, Any], message: str) -> None:
     with pytest.raises(ShapeError) as caught:
-        registry.parse_registry(body)
+        registry.parse_registries(body)
     assert str(caught.value) == message
 
 
 def test_collector_contract() -> None:
     c = registry.COLLECTOR
-    assert (c.name, c.scope, c.interval) == ("registry", "registry:read", 3600.0)
-    for endpoint in c.endpoints:
-        assert spec()["paths"][endpoint]["get"]["security"] == [{"bearer_auth": [c.scope]}]
+    assert (c.name, c.scope, c.interval, c.endpoints) == (
+        "registry", "registry:read", 3600.0, ("/v2/registries",))
+    operation = full_spec()["paths"]["/v2/registries"]["get"]
+    assert operation["security"] == [{"bearer_auth": [c.scope]}]
+    assert "parameters" not in operation  # so the collector sends none
     for family in c.families:
         assert family.name.startswith("digitalocean_registry_")
-        assert any(family.help.endswith(f", polled from {e}.") for e in c.endpoints), family.help
+        assert family.help.endswith(", polled from /v2/registries."), family.help
         assert '"' not in family.help
         assert "\\" not in family.help
     labels = {f.name: len(f.labels) for f in c.families}

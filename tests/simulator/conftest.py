@@ -215,7 +215,7 @@ def alert_worthy(simulator: Simulator, account: str, now: float) -> dict[str, li
         "registry_almost_full": [],
     }
     for registry in resources.objects("registry"):
-        registry_object = registry.as_json(now)["registry"]
+        registry_object = registry.as_json(now)
         included = registry_object["subscription"]["tier"]["included_storage_bytes"]
         if registry_object["storage_usage_bytes"] > 0.9 * included:
             found["registry_almost_full"].append(registry_object["name"])

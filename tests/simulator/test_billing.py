@@ -375,18 +375,19 @@ def compute_storage_and_network(
 def compute_services(client: httpx.Client, start: int, until: int) -> list[tuple[str, Decimal]]:
     out: list[tuple[str, Decimal]] = []
     for db in client.get("/v2/databases").json()["databases"] or ():
-        monthly = PRICES.database_node_month[db["size"]] * db["num_nodes"]
+        added_gib = D(db["storage_size_mib"] or 0) / 1024
+        monthly = (PRICES.database_node_month[db["size"]]
+                   + added_gib * PRICES.amount("database_storage_gib_month")) * db["num_nodes"]
         cost = accrued(monthly, monthly / 672, db["created_at"], start, until)
         out.append(("Database Clusters", cost))
-    registry = client.get("/v2/registry")
-    if registry.status_code == 200:
-        body = registry.json()["registry"]
+    for body in client.get("/v2/registries").json()["registries"]:
         monthly = D(body["subscription"]["tier"]["monthly_price_in_cents"]) / 100
         cost = accrued(monthly, monthly / 672, body["created_at"], start, until)
         out.append(("Container Registry", cost))
     for app in listing(client, "/v2/apps", "apps"):
         monthly = sum(
-            (number(APP_INSTANCE_PRICES[s["instance_size_slug"]]) * s["instance_count"]
+            (number(APP_INSTANCE_PRICES[s["instance_size_slug"]])
+             * (s.get("instance_count") or s["autoscaling"]["min_instance_count"])
              for s in app["spec"]["services"]),
             D(0),
         )
@@ -811,8 +812,12 @@ def test_every_generated_database_size_is_priced_by_the_exporters_table() -> Non
     assert len(databases) == 12
     charges = [c for c in fleet.ledger().charges if c.product == "Database Clusters"]
     assert len(charges) == len(databases)
+    added_gib_month = PRICES.amount("database_storage_gib_month") * 10  # 10 GiB added on some
+    assert [d["storage_size_mib"] for d in databases] == [0, 0, 10240] * 4
     for database, charge in zip(databases, charges, strict=True):
-        assert charge.monthly == PRICES.database_node_month[database["size"]] * database["num_nodes"]
+        added = added_gib_month if database["storage_size_mib"] else 0
+        assert charge.monthly == (
+            PRICES.database_node_month[database["size"]] + added) * database["num_nodes"]
 
 
 def test_kubernetes_nodes_are_billed_once_in_a_generated_fleet() -> None:

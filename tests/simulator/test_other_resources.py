@@ -23,6 +23,7 @@ from exporter.simulator.catalog import (
 from exporter.simulator.fleet import Fleet
 from exporter.simulator.kinds import KINDS, resource_counts
 from exporter.simulator.ledger import PRODUCTS
+from tests.conftest import spec_example
 
 from .conftest import (
     API_READ,
@@ -390,7 +391,8 @@ def test_database_credentials_only_for_tokens_allowed_to_see_them(everything: Si
         )
 
     secret = {"connection", "private_connection", "users"}
-    for token in (READ_ONLY, API_READ, DATABASES_ONLY):
+    assert databases(API_READ).status_code == 403  # api:read is on GET /v2/volumes only
+    for token in (READ_ONLY, DATABASES_ONLY):
         response = databases(token)
         assert response.status_code == 200
         assert set(response.json()) == {"databases"}, "not paged: no links, no meta"
@@ -430,6 +432,7 @@ def test_no_databases_is_null_not_an_empty_list(
     response = client.get("/v2/databases")
     assert response.status_code == 200
     assert response.content == b'{"databases":null}'
+    assert client.get("/v2/registries").json() == {"registries": []}
     registry = client.get("/v2/registry")
     assert registry.status_code == 404
     assert registry.json()["id"] == "not_found"
@@ -461,6 +464,27 @@ def test_apps_show_their_deployments(client: httpx.Client) -> None:
     with_projects = listing(client, "/v2/apps", "apps", with_projects="true")
     projects = {p["id"] for p in listing(client, "/v2/projects", "projects")}
     assert all(app["project_id"] in projects for app in with_projects)
+
+
+def test_some_apps_autoscale_as_the_spec_says(client: httpx.Client) -> None:
+    services = [app["spec"]["services"][0] for app in listing(client, "/v2/apps", "apps")]
+    scaled = [s for s in services if "autoscaling" in s]
+    assert len(scaled) == 2  # the third and the eighth of 12
+    for service in scaled:
+        assert "instance_count" not in service  # "must not be set if autoscaling is used"
+        assert service["instance_size_slug"] == "apps-d-2vcpu-8gb"
+        assert service["autoscaling"]["min_instance_count"] == 2
+        assert service["autoscaling"]["max_instance_count"] == 4
+    assert all(isinstance(s["instance_count"], int) for s in services if s not in scaled)
+
+
+def test_the_app_instance_size_catalogue_is_the_spec_example(client: httpx.Client) -> None:
+    response = client.get("/v2/apps/tiers/instance_sizes")
+    assert response.status_code == 200
+    assert response.json() == spec_example("/v2/apps/tiers/instance_sizes")  # one page, no links
+    refused = client.get("/v2/apps/tiers/instance_sizes",
+                         headers={"Authorization": f"Bearer {DATABASES_ONLY.token}"})
+    assert refused.status_code == 403
 
 
 def test_domains_have_records_that_agree(client: httpx.Client) -> None:
@@ -520,12 +544,36 @@ def test_certificates_cdn_and_uptime(client: httpx.Client) -> None:
 
 
 def test_the_registry(client: httpx.Client) -> None:
+    [listed] = client.get("/v2/registries").json()["registries"]
     registry = client.get("/v2/registry").json()["registry"]
     subscription = client.get("/v2/registry/subscription").json()["subscription"]
+    assert listed == registry
     assert registry["subscription"] == subscription
     assert subscription["tier"]["slug"] == "professional"
     assert registry["name"] == "acme"
     assert 0 < registry["storage_usage_bytes"] < subscription["tier"]["included_storage_bytes"]
+
+
+def test_several_registries_are_listed_and_the_deprecated_routes_answer_412(
+    start_simulator: Callable[[SimulatorConfig], Simulator], connect: Connect
+) -> None:
+    tier = {"slug": "basic", "name": "Basic", "monthly_price_in_cents": 500}
+    created = "2026-01-01T00:00:00Z"
+    fleet = Fleet.from_objects(registries=[
+        {"name": "images", "region": "fra1", "created_at": created, "subscription": {"tier": tier}},
+        {"name": "builds", "region": "sfo3", "created_at": created, "subscription": {"tier": tier}},
+    ])
+    simulator = start_simulator(
+        SimulatorConfig(accounts=(SimAccount(name="acme", tokens=(READ_ONLY,), fleet=fleet),))
+    )
+    client = connect(simulator, READ_ONLY)
+    listed = client.get("/v2/registries").json()["registries"]
+    assert [(r["name"], r["region"]) for r in listed] == [("images", "fra1"), ("builds", "sfo3")]
+    for path in ("/v2/registry", "/v2/registry/subscription"):
+        response = client.get(path)
+        assert response.status_code == 412
+        assert response.json()["id"] == "precondition_failed"
+    assert [c.description for c in fleet.ledger().charges] == ["images (Basic)", "builds (Basic)"]
 
 
 # -- projects and tags -------------------------------------------------------------------------

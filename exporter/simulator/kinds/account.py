@@ -21,15 +21,15 @@ def get_account(request: ApiRequest, fleet: FleetView, caller: Caller) -> bytes:
 
 def get_token_info(request: ApiRequest, fleet: FleetView, caller: Caller) -> bytes:
     """`/v1/oauth/token/info`, undocumented, as doctl reads it from cloud.digitalocean.com."""
-    return encode_json(
-        {
-            "resource_owner_id": caller.resource_owner_id,
-            "scopes": list(caller.scopes),
-            "expires_in_seconds": caller.expires_in_seconds,
-            "application": {"uid": caller.application_uid},
-            "created_at": caller.created_at,
-        }
-    )
+    info: dict[str, object] = {
+        "resource_owner_id": caller.resource_owner_id,
+        "scopes": list(caller.scopes),
+        "application": {"uid": caller.application_uid},
+        "created_at": caller.created_at,
+    }
+    if caller.expires_in_seconds is not None:
+        info["expires_in_seconds"] = caller.expires_in_seconds  # an integer, or absent: never null
+    return encode_json(info)
 
 
 KIND = Kind(

@@ -1,8 +1,13 @@
-"""App Platform apps (`/v2/apps`).
+"""App Platform apps (`/v2/apps`) and the instance size catalogue
+(`/v2/apps/tiers/instance_sizes`, the same for every account).
+
+Every fifth app (the third, eighth, ...) is autoscaled on a dedicated size: its service has
+`autoscaling` and, as the spec requires, no `instance_count`; it is billed at its minimum.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from exporter.simulator.building import (
@@ -15,7 +20,7 @@ from exporter.simulator.building import (
     monthly,
     text,
 )
-from exporter.simulator.catalog import APP_INSTANCE_PRICES, app_region_for
+from exporter.simulator.catalog import APP_INSTANCE_PRICES, app_instance_sizes_catalog, app_region_for
 from exporter.simulator.determinism import stable_hex, stable_int, stable_uuid
 from exporter.simulator.handling import (
     ApiRequest,
@@ -56,6 +61,37 @@ def list_apps(request: ApiRequest, fleet: FleetView, caller: Caller) -> bytes:
     return paged_items(request, "apps", apps(fleet.resources), fleet, private=with_projects)
 
 
+INSTANCE_SIZES = json.dumps(
+    {"instance_sizes": app_instance_sizes_catalog()}, separators=(",", ":")
+).encode()
+AUTOSCALED_SIZE = "apps-d-2vcpu-8gb"
+
+
+def list_instance_sizes(request: ApiRequest, fleet: FleetView, caller: Caller) -> bytes:
+    """Not paged: the spec declares no parameters for it."""
+    return INSTANCE_SIZES
+
+
+def web_service(index: int, repo: str) -> tuple[JsonObject, str, int]:
+    """The app's one service, its instance size and the instances it is billed for."""
+    size = ("apps-s-1vcpu-0.5gb", "apps-s-1vcpu-1gb", "apps-d-1vcpu-2gb")[index % 3]
+    instances = 1 + (index % 4 == 3)
+    scaling: JsonObject = {"instance_count": instances}
+    if index % 5 == 2:
+        size, instances = AUTOSCALED_SIZE, 2
+        scaling = {"autoscaling": {"min_instance_count": instances, "max_instance_count": 4,
+                                   "metrics": {"cpu": {"percent": 70}}}}
+    service: JsonObject = {
+        "name": "web",
+        "github": {"repo": repo, "branch": "main", "deploy_on_push": True},
+        "instance_size_slug": size,
+        **scaling,
+        "http_port": 8080,
+        "routes": [{"path": "/"}],
+    }
+    return service, size, instances
+
+
 def build_apps(context: BuildContext) -> Built:
     domains = domain_names(context)
     count = context.counts.apps
@@ -72,8 +108,7 @@ def build_apps(context: BuildContext) -> Built:
         name = word if index < len(APP_WORDS) else f"{word}-{index // len(APP_WORDS) + 1}"
         app_id = context.uuid("app", index)
         region = app_region_for(context.region_at(index, vpc=False))
-        size = ("apps-s-1vcpu-0.5gb", "apps-s-1vcpu-1gb", "apps-d-1vcpu-2gb")[index % 3]
-        instances = 1 + (index % 4 == 3)
+        service, size, instances = web_service(index, f"{context.slug}/{name}")
         tier = "professional" if size.startswith("apps-d-") else "basic"
         created = context.created("app", index, count)
         ingress = f"https://{name}-{base36(stable_int(app_id))[-5:]}.ondigitalocean.app"
@@ -81,20 +116,7 @@ def build_apps(context: BuildContext) -> Built:
         spec: JsonObject = {
             "name": name,
             "region": region.slug,
-            "services": [
-                {
-                    "name": "web",
-                    "github": {
-                        "repo": f"{context.slug}/{name}",
-                        "branch": "main",
-                        "deploy_on_push": True,
-                    },
-                    "instance_size_slug": size,
-                    "instance_count": instances,
-                    "http_port": 8080,
-                    "routes": [{"path": "/"}],
-                }
-            ],
+            "services": [service],
         }
         if domain:
             spec["domains"] = [
@@ -212,7 +234,10 @@ def given_apps(context: GivenContext) -> Built:
 
 KIND = Kind(
     name="apps",
-    routes=(Endpoint("/v2/apps", "app:read", list_apps, paged=True),),
+    routes=(
+        Endpoint("/v2/apps", "app:read", list_apps, paged=True),
+        Endpoint("/v2/apps/tiers/instance_sizes", "app:read", list_instance_sizes, in_spec=False),
+    ),
     list_endpoint="/v2/apps",
     count=Count(derive=lambda droplets, _: droplets // 50, problems_minimum=3),
     build=build_apps,

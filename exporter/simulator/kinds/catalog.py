@@ -61,9 +61,9 @@ def given_catalog(context: GivenContext) -> Built:
 
 KIND = Kind(
     name="catalog",
-    # The spec's requirement lists `sizes:read regions:read`; `sizes:read` suffices here.
+    # The spec's requirement lists `sizes:read regions:read`: both are needed.
     routes=(
-        Endpoint("/v2/sizes", "sizes:read", list_sizes, paged=True),
+        Endpoint("/v2/sizes", "sizes:read regions:read", list_sizes, paged=True),
         Endpoint("/v2/regions", "regions:read", list_regions, paged=True),
     ),
     list_endpoint="/v2/sizes",

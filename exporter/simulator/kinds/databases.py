@@ -8,10 +8,12 @@ from typing import Any
 
 from exporter.simulator.building import BuildContext, GivenContext, JsonObject, given_item, monthly, text
 from exporter.simulator.catalog import (
+    ADDED_STORAGE_MIB,
     DATABASE_ENGINE_WEIGHTS,
     DATABASE_ENGINES,
     DATABASE_SIZE_WEIGHTS,
     DATABASE_SIZES,
+    database_monthly,
 )
 from exporter.simulator.determinism import stable_hex
 from exporter.simulator.handling import (
@@ -120,7 +122,8 @@ def build_databases(context: BuildContext) -> Built:
                 "description": ["Update to the latest minor version"] if index % 4 == 1 else [],
             },
             "project_id": project,
-            "storage_size_mib": size.storage_gib * 1024,
+            # storage added beyond the size's own (the spec's meaning): 10 GiB on every third
+            "storage_size_mib": ADDED_STORAGE_MIB if index % 3 == 2 else 0,
             "metrics_endpoints": [{"host": host, "port": 9273}],
         }
         secret = dict(body)
@@ -131,7 +134,7 @@ def build_databases(context: BuildContext) -> Built:
             "tags": tuple(tags),
             "created_at": iso_utc(created),
             "urn": f"do:dbaas:{database_id}",
-            "hourly_cost": monthly(size.price_monthly * nodes),
+            "hourly_cost": monthly(database_monthly(size.slug, nodes, body["storage_size_mib"])),
             "extra": body["status"],
         }
         private = make_item(secret, id=database_id, **facts)
