@@ -189,8 +189,8 @@ def run_exporter(command: str, workspace: Workspace) -> None:
 
 RUNNERS: dict[str, Callable[[str, Workspace], None]] = {
     "make demo": run_make_demo,
-    ("umask 077; read -rs -p 'DigitalOcean token: ' token; "
-     "printf '%s\\n' \"$token\" > config/production.token"): run_token_prompt,
+    ("(umask 077; read -rs -p 'DigitalOcean token: ' token; echo; "
+     "printf '%s\\n' \"$token\" > config/production.token)"): run_token_prompt,
     ".venv/bin/digitalocean-exporter --config.file config/minimal.yml --config.check": run_config_check,
     ".venv/bin/digitalocean-exporter --config.file config/minimal.yml": run_exporter,
 }
