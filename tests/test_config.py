@@ -161,23 +161,36 @@ def test_invalid_config_exact_message(name: str) -> None:
     assert str(caught.value).splitlines() == expected
 
 
-def test_example_config_is_valid(tmp_path: Path) -> None:
+def test_example_config_is_valid_as_shipped() -> None:
+    """config/example.yml works as it is once its two variables are set (the daemon's own
+    check of it is in tests/test_readme_commands.py)."""
+    example = Path(__file__).parent.parent / "config" / "example.yml"
+    settings = load(example, {"DO_TOKEN_PRODUCTION": "dop_v1_" + "4" * 64,
+                              "DO_TOKEN_STAGING": OTHER_TOKEN})
+    assert [a.name for a in settings.accounts] == ["production", "staging"]
+    assert [a.token for a in settings.accounts] == [EnvToken("DO_TOKEN_PRODUCTION"),
+                                                    EnvToken("DO_TOKEN_STAGING")]
+    assert settings.collectors["droplets"].interval == 60
+    assert settings.collectors["billing"].interval == 3600
+
+
+def test_example_config_commented_sources_are_valid(tmp_path: Path) -> None:
+    """The token sources the example shows commented out work when uncommented."""
     example = Path(__file__).parent.parent / "config" / "example.yml"
     text = example.read_text()
-    # point the example's secret paths at real files
-    token = tmp_path / "production"
+    token = tmp_path / "sandbox"
     token.write_text("dop_v1_" + "4" * 64)
+    token.chmod(0o600)
     secrets = tmp_path / "secrets"
     secrets.mkdir()
     (secrets / "team-b").write_text("dop_v1_" + "5" * 64)
-    text = text.replace("/var/run/secrets/digitalocean/production", str(token))
-    text = text.replace("/var/run/secrets/digitalocean-accounts", str(secrets))
+    text = text.replace("  # - name: sandbox\n  #   token_file: /var/run/secrets/digitalocean/sandbox",
+                        f"  - name: sandbox\n    token_file: {token}")
+    text = text.replace("# tokens_dir: /var/run/secrets/digitalocean-accounts", f"tokens_dir: {secrets}")
     config = tmp_path / "config.yml"
     config.write_text(text)
-    settings = load(config, {"DO_TOKEN_STAGING": OTHER_TOKEN})
-    assert [a.name for a in settings.accounts] == ["production", "staging", "team-b"]
-    assert settings.collectors["droplets"].interval == 60
-    assert settings.collectors["billing"].interval == 3600
+    settings = load(config, {"DO_TOKEN_PRODUCTION": "dop_v1_" + "6" * 64, "DO_TOKEN_STAGING": OTHER_TOKEN})
+    assert [a.name for a in settings.accounts] == ["production", "staging", "sandbox", "team-b"]
 
 
 def test_all_token_sources_and_defaults(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
-"""The README cannot drift from the code: its metric, collector and flag tables are generated
-from the collector table, the self-metric specs and the argument parser, and checked here.
+"""The docs cannot drift from the code: the metric table (docs/metrics.md), the collector and
+flag tables (docs/configuration.md) are generated from the collector table, the self-metric
+specs and the argument parser, and checked here; so is the config key table.
 
 Regenerate after an intended change with `UPDATE_README=1 make test`.
 """
@@ -10,13 +11,18 @@ import os
 import re
 from pathlib import Path
 
+import pytest
+
 from exporter.cli import build_parser
 from exporter.collectors import COLLECTORS
 from exporter.costs import FAMILIES as COST_FAMILIES
 from exporter.selfmetrics import SELF_FAMILIES
 from exporter.strictyaml import format_duration
 
-README = Path(__file__).parent.parent / "README.md"
+ROOT = Path(__file__).parent.parent
+README = ROOT / "README.md"
+METRICS_DOC = ROOT / "docs" / "metrics.md"
+CONFIGURATION_DOC = ROOT / "docs" / "configuration.md"
 
 
 def metrics_table() -> str:
@@ -59,21 +65,35 @@ def flags_table() -> str:
     return "\n".join(rows)
 
 
-SECTIONS = {"metrics": metrics_table, "collectors": collectors_table, "flags": flags_table}
+# the generated sections, by the file they live in
+SECTIONS = {
+    METRICS_DOC: {"metrics": metrics_table},
+    CONFIGURATION_DOC: {"collectors": collectors_table, "flags": flags_table},
+}
 
 
-def test_generated_readme_sections_are_current() -> None:
-    text = README.read_text()
-    for name, build in SECTIONS.items():
+@pytest.mark.parametrize("path", SECTIONS, ids=lambda p: p.name)
+def test_generated_doc_sections_are_current(path: Path) -> None:
+    text = path.read_text()
+    for name, build in SECTIONS[path].items():
         pattern = re.compile(
             rf"<!-- generated:{name} -->\n(.*?)\n<!-- end:{name} -->", re.DOTALL
         )
         section = pattern.search(text)
-        assert section, f"README has no generated:{name} section"
+        assert section, f"{path.name} has no generated:{name} section"
         text = text[:section.start(1)] + build() + text[section.end(1):]
     if os.environ.get("UPDATE_README") == "1":
-        README.write_text(text)
-    assert README.read_text() == text, "README tables are stale: run UPDATE_README=1 make test"
+        path.write_text(text)
+    assert path.read_text() == text, f"{path.name} tables are stale: run UPDATE_README=1 make test"
+
+
+def test_the_generated_sections_are_in_no_other_file() -> None:
+    """One copy of each table: a stale copy left in the README would never be checked."""
+    names = {name for sections in SECTIONS.values() for name in sections}
+    for path in [README, *sorted((ROOT / "docs").glob("*.md"))]:
+        own = SECTIONS.get(path, {})
+        for name in names - set(own):
+            assert f"<!-- generated:{name} -->" not in path.read_text(), (path.name, name)
 
 
 def test_readme_shows_the_two_setup_commands() -> None:
@@ -83,7 +103,7 @@ def test_readme_shows_the_two_setup_commands() -> None:
 
 
 def test_every_config_key_has_a_row_in_the_reference() -> None:
-    text = README.read_text()
+    text = CONFIGURATION_DOC.read_text()
     for key in ("accounts", "accounts[].token_file", "accounts[].token_env", "accounts[].token",
                 "tokens_dir", "token_policy.write_scopes", "token_policy.unverifiable",
                 "token_policy.secret_scopes", "token_policy.excess_scopes", "api.url",
@@ -92,3 +112,29 @@ def test_every_config_key_has_a_row_in_the_reference() -> None:
                 "collectors.<name>.interval", "collectors.<name>.stale_after",
                 "collectors.<name>.enabled"):
         assert f"| `{key}` |" in text, key
+
+
+def github_anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    text = re.sub(r"^```.*?^```", "", path.read_text(), flags=re.DOTALL | re.MULTILINE)
+    return {github_anchor(h) for h in re.findall(r"^#{1,6} (.+)$", text, re.MULTILINE)}
+
+
+@pytest.mark.parametrize("path", [README, *sorted((ROOT / "docs").glob("*.md"))], ids=lambda p: p.name)
+def test_relative_links_reach_a_file_and_its_heading(path: Path) -> None:
+    """The README and the docs link each other by path and anchor: moving a section must not
+    leave a link behind."""
+    text = re.sub(r"^```.*?^```", "", path.read_text(), flags=re.DOTALL | re.MULTILINE)
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if target.startswith(("http://", "https://", "mailto:")):
+            continue
+        file_part, _, anchor = target.partition("#")
+        linked = (path.parent / file_part).resolve() if file_part else path
+        assert linked.exists(), (path.name, target)
+        if anchor and linked.suffix == ".md":
+            assert anchor in anchors(linked), (path.name, target)

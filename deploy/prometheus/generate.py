@@ -26,7 +26,7 @@ from typing import Literal
 HERE = Path(__file__).resolve().parent
 THRESHOLDS_PATH = HERE / "thresholds.json"
 ALERTS_PATH = HERE / "alerts.yml"
-RUNBOOK_BASE = "https://github.com/digitalocean-exporter/digitalocean-exporter/blob/main/README.md"
+RUNBOOK_BASE = "https://github.com/digitalocean-exporter/digitalocean-exporter/blob/main/docs/alerts.md"
 
 Severity = Literal["critical", "warning", "info"]
 ThresholdValue = str | int | float
@@ -862,7 +862,7 @@ HEADER = """\
 # the definitions in that file and the thresholds in thresholds.json: edit those and run
 # `python deploy/prometheus/generate.py`, not this file. Unit tests: tests/alerts*_test.yml.
 # Every alert has `severity` (critical, warning or info) and `summary`, `description` and
-# `runbook_url` annotations; the runbooks are in the README. Load with recording.yml (the
+# `runbook_url` annotations; the runbooks are in docs/alerts.md. Load with recording.yml (the
 # cost dashboards need it) and budgets.yml (DigitalOceanForecastOverBudget needs it).
 """
 

@@ -1,5 +1,6 @@
 """The alerting rules: generated from one place, named and annotated alike, unit-tested both
-ways, documented in the README, and reading only metrics the exporter serves."""
+ways, documented with a runbook each in docs/alerts.md, and reading only metrics the exporter
+serves."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ ALERTS_PATH = PROMETHEUS_DIR / "alerts.yml"
 RULES = yaml.safe_load(ALERTS_PATH.read_text())
 ALERTS = [rule for group in RULES["groups"] for rule in group["rules"] if "alert" in rule]
 NAMES = [alert["alert"] for alert in ALERTS]
-RUNBOOK = "https://github.com/digitalocean-exporter/digitalocean-exporter/blob/main/README.md#"
+REPOSITORY = "https://github.com/digitalocean-exporter/digitalocean-exporter/blob/main/"
+ALERTS_DOC = ROOT / "docs" / "alerts.md"
+RUNBOOK = REPOSITORY + "docs/alerts.md#"
 
 
 def test_alerts_yml_is_what_the_generator_writes() -> None:
@@ -110,16 +113,25 @@ def test_unit_tests_name_only_existing_alerts() -> None:
     assert set(UNIT_TESTS) <= set(NAMES)
 
 
-def test_the_readme_documents_every_alert_and_threshold() -> None:
-    """The README's generated alert sections: `python deploy/prometheus/generate.py --readme`
+def test_the_alerts_doc_documents_every_alert_and_threshold() -> None:
+    """docs/alerts.md's generated alert sections: `python deploy/prometheus/generate.py --readme`
     prints them, to paste between their markers."""
     generator = alerts_generator()
-    readme = (ROOT / "README.md").read_text()
+    doc = ALERTS_DOC.read_text()
     for name, text in generator.readme_sections(generator.load_thresholds()).items():
-        block = re.search(rf"<!-- generated:{name} -->\n(.*?)\n<!-- end:{name} -->", readme, re.DOTALL)
-        assert block, (f"README has no generated:{name} section: paste it from "
+        block = re.search(rf"<!-- generated:{name} -->\n(.*?)\n<!-- end:{name} -->", doc, re.DOTALL)
+        assert block, (f"docs/alerts.md has no generated:{name} section: paste it from "
                        "python deploy/prometheus/generate.py --readme")
-        assert block.group(1) == text, f"README section {name} is stale: paste it again"
+        assert block.group(1) == text, f"docs/alerts.md section {name} is stale: paste it again"
     for alert in ALERTS:
         # the heading GitHub turns into the runbook_url anchor
-        assert f"\n#### {alert['alert']}\n" in readme
+        assert f"\n#### {alert['alert']}\n" in doc
+
+
+def test_the_runbook_urls_point_at_the_alerts_doc() -> None:
+    """Every runbook_url names a file of this repository that holds the alert's heading."""
+    for alert in ALERTS:
+        url = alert["annotations"]["runbook_url"]
+        path, anchor = url.removeprefix(REPOSITORY).split("#", 1)
+        assert ROOT / path == ALERTS_DOC, url
+        assert anchor == alert["alert"].lower(), url

@@ -228,6 +228,8 @@ def built_wheel(directory: Path) -> Path:
         cwd=context, capture_output=True, text=True, check=False, timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    # what `pip install .` (and so `make demo`) prints while building: no deprecation warning
+    assert "warning" not in (result.stdout + result.stderr).lower(), result.stdout + result.stderr
     [wheel] = out.glob("*.whl")
     return wheel
 

@@ -124,7 +124,7 @@ def exporter_containers() -> Iterator[tuple[str, str, dict[str, Any], dict[str, 
 def test_the_layout_has_the_three_deployments() -> None:
     assert OVERLAYS == ["sidecar-operator", "sidecar-plain", "standalone"]
     assert {"standalone", "sidecar-operator", "sidecar-plain", "exporter-config",
-            "prometheus-rules", "grafana-dashboards"} <= set(BASES)
+            "prometheus-rules", "grafana-dashboards", "namespace"} <= set(BASES)
 
 
 @pytest.mark.parametrize("path", [*(f"base/{b}" for b in BASES), *(f"overlays/{o}" for o in OVERLAYS)])
@@ -136,8 +136,30 @@ def test_renders(path: str) -> None:
 
 
 @pytest.mark.parametrize("name", OVERLAYS)
-def test_overlays_put_everything_in_one_namespace(name: str) -> None:
-    assert {o["metadata"].get("namespace") for o in overlay(name)} == {"monitoring"}
+def test_overlays_put_everything_in_one_namespace_they_create(name: str) -> None:
+    objects = overlay(name)
+    [namespace] = of_kind(objects, "Namespace")
+    assert namespace["metadata"]["name"] == "monitoring"
+    assert "labels" not in namespace["metadata"], "the namespace may be shared: no Pod Security labels"
+    assert {o["metadata"].get("namespace") for o in objects if o["kind"] != "Namespace"} == {"monitoring"}
+    # the Namespace comes first, so a plain `kubectl apply -f` of the rendering works too
+    assert objects[0] == namespace
+
+
+@pytest.mark.parametrize("name", OVERLAYS)
+def test_no_overlay_creates_a_secret(name: str) -> None:
+    """Applying an overlay must never replace the user's token Secret (with placeholders, as
+    it did when the overlays included the example Secret)."""
+    assert of_kind(overlay(name), "Secret") == []
+    kustomization = yaml.safe_load((K8S / "overlays" / name / "kustomization.yaml").read_text())
+    assert "components" not in kustomization
+
+
+@pytest.mark.parametrize("name", OVERLAYS)
+def test_each_overlay_says_the_image_is_not_published(name: str) -> None:
+    text = (K8S / "overlays" / name / "kustomization.yaml").read_text()
+    assert "The image below is NOT published: build it from the Dockerfile" in text
+    assert "No Secret is created here" in text
 
 
 def generator() -> ModuleType:
@@ -204,7 +226,13 @@ def test_kubernetes_objects_are_valid_strictly(name: str, version: str) -> None:
             pytest.fail(f"{object_id(obj)} is invalid for Kubernetes {version}: {exc.message} "
                         f"at {'.'.join(map(str, exc.path))}")
         checked.append(obj["kind"])
-    assert {"ConfigMap", "Secret"} <= set(checked)
+    assert {"ConfigMap", "Namespace"} <= set(checked)
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_the_example_secret_is_valid_strictly(version: str) -> None:
+    validate = require_module("kubernetes_validate")
+    validate.validate(example_secret_object(), version, strict=True)
 
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
@@ -415,10 +443,39 @@ def exporter_config(name: str) -> dict[str, Any]:
     return config
 
 
-def example_secret(name: str) -> dict[str, str]:
-    [secret] = [o for o in of_kind(overlay(name), "Secret") if o["metadata"]["name"] == TOKENS_SECRET]
+EXAMPLE_SECRET = K8S / "components" / "example-secret"
+
+
+def example_secret_object() -> dict[str, Any]:
+    """The opt-in example Secret (components/example-secret), as a kustomization that adds it
+    to an overlay renders it."""
+    secret: dict[str, Any] = yaml.safe_load((EXAMPLE_SECRET / "secret.yaml").read_text())
+    return secret
+
+
+def example_secret() -> dict[str, str]:
+    secret = example_secret_object()
+    assert secret["metadata"]["name"] == TOKENS_SECRET
     data = {k: base64.b64decode(v).decode() for k, v in secret.get("data", {}).items()}
     return {**data, **secret.get("stringData", {})}
+
+
+def test_the_example_secret_is_opt_in_and_renders_into_an_overlay(tmp_path: Path) -> None:
+    """What the overlays' comments tell a user trying the manifests: add the component (here
+    in an overlay of one's own, as docs/deploy.md shows)."""
+    kustomization = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+        "namespace": "monitoring",
+        "resources": [os.path.relpath(K8S / "overlays" / "standalone", tmp_path)],
+        "components": [os.path.relpath(EXAMPLE_SECRET, tmp_path)],
+    }
+    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+    result = subprocess.run([require_tool("kubectl"), "kustomize", str(tmp_path)],
+                            capture_output=True, text=True, check=False, timeout=120)
+    assert result.returncode == 0, result.stderr
+    [secret] = of_kind([d for d in yaml.safe_load_all(result.stdout) if d], "Secret")
+    assert (secret["metadata"]["name"], secret["metadata"]["namespace"]) == (TOKENS_SECRET, "monitoring")
+    assert set(secret["stringData"]) == {"production", "staging"}
 
 
 @pytest.mark.parametrize("name", OVERLAYS)
@@ -427,7 +484,7 @@ def test_the_config_reads_the_mounted_secret_and_passes_config_check(name: str, 
     assert config["tokens_dir"] == "/var/run/secrets/digitalocean"
     assert config["token_policy"]["write_scopes"] == "refuse"
     # the same check with the Secret's keys as files in a directory of our own, holding tokens
-    secret = example_secret(name)
+    secret = example_secret()
     tokens = dict.fromkeys(secret, "dop_v1_" + "0" * 64)
     result = config_check(config, tokens, 0o440, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -445,8 +502,7 @@ def test_the_config_reads_the_mounted_secret_and_passes_config_check(name: str, 
 
 def test_no_secret_holds_anything_shaped_like_a_token() -> None:
     secrets = [obj for _, obj in every_object() if obj["kind"] == "Secret"]
-    assert secrets
-    for secret in secrets:
+    for secret in [*secrets, example_secret_object()]:
         values = [base64.b64decode(v).decode() for v in secret.get("data", {}).values()]
         values += list(secret.get("stringData", {}).values())
         for value in values:
