@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from exporter.simulator import demo_config
 from tests.deploy.catalog import PROMETHEUS_DIR, ROOT, alerts_generator, unknown_names
 from tests.deploy.promql import metric_names
 
@@ -159,3 +160,14 @@ def test_the_exporter_target_alerts_watch_the_configured_job() -> None:
 ])
 def test_severity(name: str, severity: str) -> None:
     assert {a["alert"]: a["labels"]["severity"] for a in ALERTS}[name] == severity
+
+
+def test_the_demo_has_a_token_that_expires_within_the_warning() -> None:
+    """The demo shows the token-expiry panel and DigitalOceanTokenExpiringSoon: one of its tokens
+    expires within token_expiry_warning of the demo's start (scenarios/demo.yml)."""
+    generator = alerts_generator()
+    warning = generator.duration_seconds(generator.load_thresholds()["token_expiry_warning"].value)
+    expiring = {(account.name, token.expires_in_seconds) for account in demo_config().accounts
+                for token in account.tokens if token.expires_in_seconds is not None}
+    assert expiring == {("staging", 10 * 86400)}
+    assert 10 * 86400 < warning

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from exporter.simulator import Simulator, SimulatorConfig, demo_config
+from exporter.simulator import Simulator, demo_config
 from tests.conftest import ExporterProcess, write_config, write_token
 from tests.e2e.conftest import Prometheus
 
@@ -45,8 +45,9 @@ groups:
         labels: {account: staging}
 """
 
-# What the demo fleet is built to trigger (exporter/simulator/demo.py): production holds one of
-# each broken or wasteful thing, staging only a Droplet that is off and an unattached volume.
+# What the demo fleet is built to trigger (exporter/simulator/scenarios/demo.yml): production
+# holds one of each broken or wasteful thing, staging only a Droplet that is off, an unattached
+# volume and a token that expires soon.
 PRODUCTION_PROBLEMS = {
     "DigitalOceanDropletOff",
     "DigitalOceanVolumeUnattached",
@@ -63,16 +64,10 @@ PRODUCTION_PROBLEMS = {
     # 3 reserved IPs against the simulator's limit of 3
     "DigitalOceanAccountLimitNearlyReached",
 }
-STAGING_PROBLEMS = {"DigitalOceanDropletOff", "DigitalOceanVolumeUnattached"}
-
-
-def simulator_config() -> SimulatorConfig:
-    """The demo fleet, with staging's token expiring in 90 days: the dashboards show a token's
-    expiry, and the demo's tokens never expire. 90 days is far from the 14-day alert."""
-    config = demo_config()
-    production, staging = config.accounts
-    token = replace(staging.tokens[0], expires_in_seconds=90 * 86400)
-    return replace(config, accounts=(production, replace(staging, tokens=(token,))))
+# staging's token expires 10 days after the demo starts (scenarios/demo.yml): the token-expiry
+# panel has data and DigitalOceanTokenExpiringSoon fires.
+STAGING_PROBLEMS = {"DigitalOceanDropletOff", "DigitalOceanVolumeUnattached",
+                    "DigitalOceanTokenExpiringSoon"}
 
 
 @dataclass
@@ -85,7 +80,7 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("dashboards-and-alerts")
-    with Simulator(simulator_config()) as simulator:
+    with Simulator(demo_config()) as simulator:
         lines = ["accounts:"]
         for account in simulator.config.accounts:
             token_file = write_token(workdir, account.name, account.tokens[0].token)
@@ -231,6 +226,9 @@ def test_problems_are_reported_for_the_right_objects(stack: Stack) -> None:
     assert [a["status"] for a in by_name["DigitalOceanKubernetesClusterUnhealthy"]] == ["degraded"]
     assert [a["status"] for a in by_name["DigitalOceanDatabaseNotOnline"]] == ["migrating"]
     assert [a["resource"] for a in by_name["DigitalOceanAccountLimitNearlyReached"]] == ["reserved IPs"]
+    # old snapshots are one alert for the account, its value the count
+    [snapshots] = by_name["DigitalOceanSnapshotOld"]
+    assert set(snapshots) == {"alertname", "severity", "account"}
     for name in ("DigitalOceanDropletOff", "DigitalOceanVolumeUnattached",
                  "DigitalOceanReservedIPUnassigned", "DigitalOceanAppDeploymentFailed",
                  "DigitalOceanCertificateExpiringSoon", "DigitalOceanUptimeCheckDown",
