@@ -29,7 +29,11 @@ ROOT = Path(__file__).parent.parent.parent
 RULES = ROOT / "deploy" / "prometheus"
 DASHBOARDS = sorted((ROOT / "grafana" / "dashboards").glob("*.json"))
 # What Grafana puts in place of its variables; All of a multi-value variable is its allValue.
-GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__range": "1h", "$account": ".*", "$region": ".*"}
+# A 30-day range: on the demo, staging has a snapshot taken 25 days before the simulator starts
+# (the demo's newest object), so "created in the time range" has a row. `$__range_s` before
+# `$__range`, which is its prefix. All of job and instance is the list of the values found.
+GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__range_s": str(30 * 86400), "$__range": "30d",
+                     "$account": ".*", "$region": ".*", "$job": "digitalocean", "$instance": ".+"}
 
 # Budgets for the test: production's forecast (a full month of its fleet, thousands of dollars)
 # is over 1,000 on any day; staging's never reaches a billion.
@@ -148,6 +152,34 @@ def test_every_dashboard_variable_has_values(stack: Stack) -> None:
                 assert values == {"production", "staging"}
             else:
                 assert values, f"{path.name}: variable {variable['name']} has no values"
+
+
+def instant(stack: Stack, dashboard: str, title: str, ref: str = "A") -> list[dict[str, Any]]:
+    """The result of one panel query of a committed dashboard, as Grafana would ask it."""
+    panels = json.loads((ROOT / "grafana" / "dashboards" / dashboard).read_text())["panels"]
+    panel = next(p for p in panels if p["title"] == title and p["type"] != "row")
+    expr = next(t["expr"] for t in panel["targets"] if t["refId"] == ref)
+    result: list[dict[str, Any]] = stack.prometheus.query(grafana_expr(expr))
+    return result
+
+
+def test_the_new_panels_show_the_demo(stack: Stack) -> None:
+    """Scrape health, token expiry and what was created: each shows the demo's own facts."""
+    [up] = instant(stack, "digitalocean-exporter.json", "Scrape health")
+    assert up["metric"]["job"] == "digitalocean"
+    assert float(up["value"][1]) == 1
+    [down] = instant(stack, "digitalocean-exporter.json", "Targets down")
+    assert float(down["value"][1]) == 0
+    [succeeding] = instant(stack, "digitalocean-exporter.json", "Collectors succeeding")
+    assert float(succeeding["value"][1]) == 1
+    assert instant(stack, "digitalocean-exporter.json", "Scrape duration")
+    # staging's token expires 10 days after the demo starts; production's never does
+    expiry = instant(stack, "digitalocean-exporter.json", "Tokens", "C")
+    assert [e["metric"]["account"] for e in expiry] == ["staging"]
+    assert 9 * 86400 < float(expiry[0]["value"][1]) <= 10 * 86400
+    created = instant(stack, "digitalocean-inventory.json", "Created in the time range")
+    assert {(c["metric"]["account"], c["metric"]["kind"]) for c in created} == {("staging", "Snapshot")}
+    assert all(c["metric"]["name"] for c in created)
 
 
 def previous_month(now: datetime) -> str:
