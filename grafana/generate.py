@@ -55,6 +55,8 @@ class Limits:
     budget_used_ratio: float
     data_stale_intervals: float
     balance_owed_usd: float
+    waste_ignore_tag: str
+    snapshot_keep_name: str
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -79,6 +81,8 @@ def load_limits(path: Path = THRESHOLDS_PATH) -> Limits:
         budget_used_ratio=float(values["api_budget_used_ratio"]),
         data_stale_intervals=float(values["data_stale_intervals"]),
         balance_owed_usd=float(values["balance_owed_usd"]),
+        waste_ignore_tag=str(values["waste_ignore_tag"]),
+        snapshot_keep_name=str(values["snapshot_keep_name"]),
     )
 
 
@@ -628,15 +632,21 @@ def overview(limits: Limits) -> Dashboard:
              links=[dashboard_link("Inventory: every resource and its state", INVENTORY_UID)]),
         stat("Paying for nothing", "Billed resources nobody uses: Droplets powered off, volumes "
              f"attached to nothing, unassigned reserved IPv4 addresses, snapshots older than {days} "
-             "days. Click a tile for the Cost dashboard, which lists them with their price.",
-             "none",
-             Query(f'sum(digitalocean_droplet_status{{{ACCOUNT},status="off"}}) or vector(0)',
+             "days. Like the alerts, the tiles leave out Droplets tagged "
+             f"{limits.waste_ignore_tag} and snapshots named {limits.snapshot_keep_name} "
+             "(kept on purpose). Click a tile for the Cost dashboard, which lists everything "
+             "billed with its price.", "none",
+             Query(f'sum(digitalocean_droplet_status{{{ACCOUNT},status="off"}} '
+                   "unless on (account, droplet_id) "
+                   f'digitalocean_droplet_tag_info{{tag="{limits.waste_ignore_tag}"}}) or vector(0)',
                    "Droplets off", instant=True),
              Query(count_or_zero(unattached_volumes()), "Unattached volumes", instant=True),
              Query(count_or_zero(f"digitalocean_reserved_ip_assigned{{{ACCOUNT}}} == 0"),
                    "Unassigned reserved IPs", instant=True),
-             Query(count_or_zero(f"time() - digitalocean_snapshot_created_timestamp_seconds{{{ACCOUNT}}} "
-                                 f"> {limits.snapshot_max_age_seconds}"),
+             Query(count_or_zero(f"(time() - digitalocean_snapshot_created_timestamp_seconds{{{ACCOUNT}}} "
+                                 f"> {limits.snapshot_max_age_seconds}) "
+                                 "unless on (account, snapshot_id) "
+                                 f'digitalocean_snapshot_info{{name=~"{limits.snapshot_keep_name}"}}'),
                    f"Snapshots older than {days} days", instant=True),
              width=14, height=4, thresholds=ORANGE_FROM_ONE, background=True,
              links=[dashboard_link("Cost: what is billed but unused, with its price", COST_UID)]),

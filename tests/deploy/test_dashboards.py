@@ -318,3 +318,15 @@ def test_the_token_expiry_colours_follow_the_alert_threshold() -> None:
                if prop["id"] == "thresholds"]
     assert steps == [{"color": "red", "value": None}, {"color": "orange", "value": 3 * 86400},
                      {"color": "green", "value": limits.token_expiry_seconds}]
+
+
+def test_the_overview_waste_tiles_honour_the_alerts_opt_outs() -> None:
+    """A Droplet tagged `keep` or a snapshot named `...-keep` is left out of the alert, and so of
+    the tile that would otherwise stay orange for it forever."""
+    generator = grafana_generator()
+    limits = generator.load_limits()
+    tiles = panels_by_title(DASHBOARDS["digitalocean-overview.json"])["Paying for nothing"]
+    exprs = {t["legendFormat"]: t["expr"] for t in tiles["targets"]}
+    assert f'digitalocean_droplet_tag_info{{tag="{limits.waste_ignore_tag}"}}' in exprs["Droplets off"]
+    [snapshots] = [e for legend, e in exprs.items() if legend.startswith("Snapshots older")]
+    assert f'digitalocean_snapshot_info{{name=~"{limits.snapshot_keep_name}"}}' in snapshots
