@@ -1036,10 +1036,13 @@ The waste alerts report what is billed but unused; some of it is kept on purpose
 - A Droplet kept powered off on purpose (a standby, a seasonal job): give it the DigitalOcean
   tag `[[waste_ignore_tag]]` and DigitalOceanDropletOff leaves it out (the exporter sees tags
   only with the token's `tag:read` scope).
-- A snapshot kept on purpose (a golden image, a yearly archive): put `keep` in its name (any
-  name matching `[[snapshot_keep_name]]`) and DigitalOceanSnapshotOld leaves it out. Old
-  snapshots are reported as one alert per account, with their count, not one per snapshot.
+- A snapshot kept on purpose (a golden image, a yearly archive): rename it so that its name
+  matches `[[snapshot_keep_name]]` and DigitalOceanSnapshotOld leaves it out. Old snapshots
+  are reported as one alert per account, with their count, not one per snapshot.
 - Anything else: change the threshold below, or add a silence in Alertmanager.
+
+The Overview dashboard's "Paying for nothing" tiles leave out the same Droplets and snapshots;
+the Cost dashboard's Waste row still lists everything billed.
 
 ## Thresholds
 
