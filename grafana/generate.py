@@ -7,8 +7,10 @@ The dashboards use Grafana's classic dashboard JSON model, pinned at schemaVersi
 version Grafana 12 writes): Grafana migrates older models up when it loads them, never newer
 ones down, so pinning the newest we validate against keeps the files importable as they are.
 Every panel queries the Prometheus picked in the `datasource` variable and filters by the
-`account` variable; thresholds come from deploy/prometheus/thresholds.json, the same file the
-alerts are generated from, so a dashboard turns red where an alert fires.
+`account` variable (Prometheus' own series about the exporter's target, `up` and `scrape_*`, by
+the `job` and `instance` variables instead); thresholds come from
+deploy/prometheus/thresholds.json, the same file the alerts are generated from, so a dashboard
+turns orange or red where an alert fires.
 
 The builders below (stat, timeseries, bargauge, table, row) produce plain dicts; `layout` places
 panels on Grafana's 24-column grid row by row. Standard library only.
@@ -31,6 +33,7 @@ SCHEMA_VERSION = 41  # Grafana 12
 GRID_WIDTH = 24
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 ACCOUNT = 'account=~"$account"'
+TARGET = 'job=~"$job",instance=~"$instance"'
 TAGS = ["digitalocean", "digitalocean-exporter"]
 
 JSON = dict[str, Any]
@@ -52,6 +55,8 @@ class Limits:
     budget_used_ratio: float
     data_stale_intervals: float
     balance_owed_usd: float
+    waste_ignore_tag: str
+    snapshot_keep_name: str
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -76,6 +81,8 @@ def load_limits(path: Path = THRESHOLDS_PATH) -> Limits:
         budget_used_ratio=float(values["api_budget_used_ratio"]),
         data_stale_intervals=float(values["data_stale_intervals"]),
         balance_owed_usd=float(values["balance_owed_usd"]),
+        waste_ignore_tag=str(values["waste_ignore_tag"]),
+        snapshot_keep_name=str(values["snapshot_keep_name"]),
     )
 
 
@@ -118,6 +125,37 @@ def steps(*pairs: Step) -> JSON:
 OK_ONLY = steps(("green", None))
 RED_FROM_ONE = steps(("green", None), ("red", 1))
 ORANGE_FROM_ONE = steps(("green", None), ("orange", 1))
+# An expiry (a token's, a certificate's): red within 3 days, orange within the alert's warning.
+CRITICAL_EXPIRY_SECONDS = 3 * 86400
+
+
+def expiry_steps(warning_seconds: int) -> JSON:
+    return steps(("red", None), ("orange", min(CRITICAL_EXPIRY_SECONDS, warning_seconds)),
+                 ("green", warning_seconds))
+
+
+def text_colours(*pairs: tuple[str, str], otherwise: str | None = None) -> list[JSON]:
+    """Value mappings for a text column (a state label): (text, colour) pairs, and the colour of
+    any other text."""
+    mappings: list[JSON] = [{"type": "value", "options": {
+        text: {"color": color, "index": index} for index, (text, color) in enumerate(pairs)
+    }}]
+    if otherwise is not None:
+        mappings.append({"type": "regex", "options": {
+            "pattern": ".+", "result": {"color": otherwise, "index": len(pairs)}}})
+    return mappings
+
+
+def by_name(name: str, thresholds: JSON) -> JSON:
+    """A field override: the series (bar, line) named `name` colours by `thresholds`."""
+    return {"matcher": {"id": "byName", "options": name},
+            "properties": [{"id": "thresholds", "value": thresholds}]}
+
+
+def dashboard_link(title: str, uid: str) -> JSON:
+    """A link to another dashboard of ours, keeping the time range, data source and accounts."""
+    return {"title": title, "targetBlank": False,
+            "url": f"/d/{uid}?${{__url_time_range}}&${{datasource:queryparam}}&${{account:queryparam}}"}
 
 
 def value_map(*pairs: tuple[int, str, str]) -> list[JSON]:
@@ -147,7 +185,7 @@ def _targets(queries: Sequence[Query]) -> list[JSON]:
 def _panel(kind: str, title: str, description: str, unit: str, queries: Sequence[Query],
            *, thresholds: JSON, options: JSON, custom: JSON | None = None,
            extra_defaults: JSON | None = None, overrides: Sequence[JSON] = (),
-           transformations: Sequence[JSON] = ()) -> JSON:
+           transformations: Sequence[JSON] = (), links: Sequence[JSON] = ()) -> JSON:
     defaults: JSON = {
         "unit": unit,
         "color": {"mode": "thresholds"},
@@ -156,6 +194,9 @@ def _panel(kind: str, title: str, description: str, unit: str, queries: Sequence
     }
     if custom is not None:
         defaults["custom"] = custom
+    if links:
+        # data links: a click on a value opens the detail; the panel links say the same in its header
+        defaults["links"] = list(links)
     defaults.update(extra_defaults or {})
     body: JSON = {
         "type": kind,
@@ -168,6 +209,8 @@ def _panel(kind: str, title: str, description: str, unit: str, queries: Sequence
     }
     if transformations:
         body["transformations"] = list(transformations)
+    if links:
+        body["links"] = list(links)
     return body
 
 
@@ -176,12 +219,14 @@ _REDUCE_LAST = {"calcs": ["lastNotNull"], "fields": "", "values": False}
 
 def stat(title: str, description: str, unit: str, *queries: Query, width: int = 6,
          height: int = 4, thresholds: JSON = OK_ONLY, mappings: Sequence[JSON] = (),
-         decimals: int | None = None, background: bool = False) -> Panel:
+         decimals: int | None = None, background: bool = False,
+         links: Sequence[JSON] = ()) -> Panel:
     extra: JSON = {"mappings": list(mappings)}
     if decimals is not None:
         extra["decimals"] = decimals
     body = _panel(
         "stat", title, description, unit, queries, thresholds=thresholds, extra_defaults=extra,
+        links=links,
         options={
             "reduceOptions": _REDUCE_LAST,
             "orientation": "auto",
@@ -225,7 +270,7 @@ def timeseries(title: str, description: str, unit: str, *queries: Query, width: 
 
 def bargauge(title: str, description: str, unit: str, *queries: Query, width: int = 8,
              height: int = 8, thresholds: JSON = OK_ONLY, minimum: float | None = 0,
-             maximum: float | None = None) -> Panel:
+             maximum: float | None = None, overrides: Sequence[JSON] = ()) -> Panel:
     extra: JSON = {}
     if minimum is not None:
         extra["min"] = minimum
@@ -233,7 +278,7 @@ def bargauge(title: str, description: str, unit: str, *queries: Query, width: in
         extra["max"] = maximum
     body = _panel(
         "bargauge", title, description, unit, queries, thresholds=thresholds,
-        extra_defaults=extra,
+        extra_defaults=extra, overrides=overrides,
         options={
             "reduceOptions": _REDUCE_LAST,
             "orientation": "horizontal",
@@ -284,6 +329,8 @@ def table(title: str, description: str, unit: str, queries: Sequence[Query],
                            {"id": "custom.cellOptions", "value": {"type": "color-text"}}]
         if column.mappings:
             properties.append({"id": "mappings", "value": list(column.mappings)})
+            if column.thresholds is None:
+                properties.append({"id": "custom.cellOptions", "value": {"type": "color-text"}})
         if properties:
             overrides.append({"matcher": {"id": "byName", "options": column.title},
                               "properties": properties})
@@ -346,12 +393,15 @@ def datasource_variable() -> JSON:
             "refresh": 1, "regex": "", "skipUrlSync": False}
 
 
-def query_variable(name: str, label: str, query: str, description: str) -> JSON:
+def query_variable(name: str, label: str, query: str, description: str,
+                   all_value: str | None = ".*") -> JSON:
+    """A multi-value variable with All; `all_value` None makes All the list of the values found
+    (for a label such as `job`, where `.*` would also match every other target)."""
     return {
         "type": "query", "name": name, "label": label, "description": description,
         "datasource": DATASOURCE, "definition": query,
         "query": {"qryType": 1, "query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
-        "refresh": 2, "multi": True, "includeAll": True, "allValue": ".*",
+        "refresh": 2, "multi": True, "includeAll": True, "allValue": all_value,
         "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
         "options": [], "regex": "", "sort": 1, "hide": 0, "skipUrlSync": False,
     }
@@ -361,6 +411,17 @@ def query_variable(name: str, label: str, query: str, description: str) -> JSON:
 ACCOUNT_VARIABLE = query_variable(
     "account", "Account", "label_values(digitalocean_token_valid, account)",
     "Accounts of the exporter (the `name` of each account in its configuration).",
+)
+# The jobs and instances that scrape an exporter: build_info is served whatever the accounts.
+JOB_VARIABLE = query_variable(
+    "job", "Job", "label_values(digitalocean_exporter_build_info, job)",
+    "Prometheus scrape jobs of the exporter (thresholds.json `exporter_job`, `digitalocean` by "
+    "default).", all_value=None,
+)
+INSTANCE_VARIABLE = query_variable(
+    "instance", "Instance", 'label_values(digitalocean_exporter_build_info{job=~"$job"}, instance)',
+    "Exporter targets of the selected jobs (an HA pair, or one exporter per Prometheus replica).",
+    all_value=None,
 )
 REGION_VARIABLE = query_variable(
     "region", "Region", 'label_values(digitalocean_droplet_info{account=~"$account"}, region)',
@@ -410,6 +471,11 @@ class Dashboard:
 
 # --- the dashboards -----------------------------------------------------------------------------
 
+OVERVIEW_UID = "digitalocean-overview"
+COST_UID = "digitalocean-cost"
+INVENTORY_UID = "digitalocean-inventory"
+EXPORTER_UID = "digitalocean-exporter"
+
 USD = "currencyUSD"
 
 
@@ -439,6 +505,36 @@ def limit_ratio(resource: str, info: str, limit: str) -> Query:
     return Query(f"count by (account) ({info}{{{ACCOUNT}}}) "
                  f"/ on (account) max by (account) ({limit}{{{ACCOUNT}}} > 0)",
                  f"{{{{account}}}} {resource}", instant=True)
+
+
+# Resources with a creation time and a name: (what the panels call them, metric prefix, id label).
+CREATED_KINDS = (
+    ("Droplet", "digitalocean_droplet", "droplet_id"),
+    ("Autoscale pool", "digitalocean_droplet_autoscale_pool", "autoscale_pool_id"),
+    ("Volume", "digitalocean_volume", "volume_id"),
+    ("Snapshot", "digitalocean_snapshot", "snapshot_id"),
+    ("Load balancer", "digitalocean_load_balancer", "load_balancer_id"),
+    ("Kubernetes cluster", "digitalocean_kubernetes_cluster", "kubernetes_cluster_id"),
+    ("Database", "digitalocean_database", "database_id"),
+    ("App", "digitalocean_app", "app_id"),
+    ("Firewall", "digitalocean_firewall", "firewall_id"),
+    ("VPC", "digitalocean_vpc", "vpc_id"),
+    ("Certificate", "digitalocean_certificate", "certificate_id"),
+    ("Project", "digitalocean_project", "project_id"),
+)
+
+
+def created_in_range() -> str:
+    """Every object created in the dashboard's time range, labelled with its `kind` and `name`;
+    the value is its creation time in milliseconds (Grafana's time unit)."""
+    parts = []
+    for kind, prefix, id_label in CREATED_KINDS:
+        parts.append(
+            f'label_replace(max by (account, {id_label}) ({prefix}_created_timestamp_seconds{{{ACCOUNT}}} '
+            f"> time() - $__range_s) * on (account, {id_label}) group_left (name) "
+            f'max by (account, {id_label}, name) ({prefix}_info{{{ACCOUNT}}}), "kind", "{kind}", "", "")'
+        )
+    return "1000 * (\n  " + "\nor\n  ".join(parts) + "\n)"
 
 
 def overview(limits: Limits) -> Dashboard:
@@ -512,7 +608,8 @@ def overview(limits: Limits) -> Dashboard:
     days = limits.snapshot_max_age_seconds // 86400
     attention = row(
         "Needs attention",
-        stat("Broken", "Resources in a state that has an alert: each tile counts them (0 is good).",
+        stat("Broken", "Resources in a state that has an alert: each tile counts them (0 is good). "
+             "Click a tile for the Inventory dashboard, which lists them.",
              "none",
              Query(f'sum(digitalocean_load_balancer_status{{{ACCOUNT},status="errored"}}) or vector(0)',
                    "Load balancers errored", instant=True),
@@ -531,22 +628,31 @@ def overview(limits: Limits) -> Dashboard:
                    "Certificates in error", instant=True),
              Query(count_or_zero(f"digitalocean_uptime_check_up{{{ACCOUNT}}} == 0"),
                    "Uptime checks down (by region)", instant=True),
-             width=24, height=4, thresholds=RED_FROM_ONE, background=True),
+             width=24, height=4, thresholds=RED_FROM_ONE, background=True,
+             links=[dashboard_link("Inventory: every resource and its state", INVENTORY_UID)]),
         stat("Paying for nothing", "Billed resources nobody uses: Droplets powered off, volumes "
              f"attached to nothing, unassigned reserved IPv4 addresses, snapshots older than {days} "
-             "days. The Cost dashboard lists them with their price.", "none",
-             Query(f'sum(digitalocean_droplet_status{{{ACCOUNT},status="off"}}) or vector(0)',
+             "days. Like the alerts, the tiles leave out Droplets tagged "
+             f"{limits.waste_ignore_tag} and snapshots named {limits.snapshot_keep_name} "
+             "(kept on purpose). Click a tile for the Cost dashboard, which lists everything "
+             "billed with its price.", "none",
+             Query(f'sum(digitalocean_droplet_status{{{ACCOUNT},status="off"}} '
+                   "unless on (account, droplet_id) "
+                   f'digitalocean_droplet_tag_info{{tag="{limits.waste_ignore_tag}"}}) or vector(0)',
                    "Droplets off", instant=True),
              Query(count_or_zero(unattached_volumes()), "Unattached volumes", instant=True),
              Query(count_or_zero(f"digitalocean_reserved_ip_assigned{{{ACCOUNT}}} == 0"),
                    "Unassigned reserved IPs", instant=True),
-             Query(count_or_zero(f"time() - digitalocean_snapshot_created_timestamp_seconds{{{ACCOUNT}}} "
-                                 f"> {limits.snapshot_max_age_seconds}"),
+             Query(count_or_zero(f"(time() - digitalocean_snapshot_created_timestamp_seconds{{{ACCOUNT}}} "
+                                 f"> {limits.snapshot_max_age_seconds}) "
+                                 "unless on (account, snapshot_id) "
+                                 f'digitalocean_snapshot_info{{name=~"{limits.snapshot_keep_name}"}}'),
                    f"Snapshots older than {days} days", instant=True),
-             width=14, height=4, thresholds=ORANGE_FROM_ONE, background=True),
+             width=14, height=4, thresholds=ORANGE_FROM_ONE, background=True,
+             links=[dashboard_link("Cost: what is billed but unused, with its price", COST_UID)]),
         stat("Exporter", "Collectors failing (enabled ones only), collectors disabled for a missing "
-             "read scope, and tokens DigitalOcean rejected. The Exporter health dashboard has "
-             "the details.", "none",
+             "read scope, and tokens DigitalOcean rejected. Click a tile for the Exporter health "
+             "dashboard, which has the details.", "none",
              Query(count_or_zero(f"(digitalocean_collector_success{{{ACCOUNT}}} == 0) "
                                  "and on (account, collector) (digitalocean_collector_enabled == 1)"),
                    "Collectors failing", instant=True),
@@ -554,10 +660,11 @@ def overview(limits: Limits) -> Dashboard:
                    "Collectors disabled", instant=True),
              Query(count_or_zero(f"digitalocean_token_valid{{{ACCOUNT}}} == 0"),
                    "Tokens rejected", instant=True),
-             width=10, height=4, thresholds=RED_FROM_ONE, background=True),
+             width=10, height=4, thresholds=RED_FROM_ONE, background=True,
+             links=[dashboard_link("Exporter health: collectors, API and tokens", EXPORTER_UID)]),
     )
     return Dashboard(
-        uid="digitalocean-overview",
+        uid=OVERVIEW_UID,
         title="DigitalOcean / Overview",
         description="Per account: spend against forecast, last invoice and budget, what runs, "
                     "and anything broken or billed for nothing.",
@@ -720,7 +827,7 @@ def cost(limits: Limits) -> Dashboard:
               width=14, height=8, sort_by="Price per month"),
     )
     return Dashboard(
-        uid="digitalocean-cost",
+        uid=COST_UID,
         title="DigitalOcean / Cost",
         description="This month's cost by product, region, project and tag, the most expensive "
                     "Droplets, and what is billed but unused.",
@@ -745,12 +852,12 @@ def inventory(limits: Limits) -> Dashboard:
              Query(f"sum(digitalocean_droplet_memory_bytes{{{ACCOUNT}}} "
                    f"* on (account, droplet_id) group_left () {droplet_in_region}) or vector(0)",
                    "Memory", instant=True), width=4),
-        bargauge("By status", "Droplets by status: off Droplets are still billed, archived ones "
-                 "are not.", "none",
+        bargauge("By status", "Droplets by status: off Droplets are still billed (orange), "
+                 "archived ones are not.", "none",
                  Query(f"sum by (status) (digitalocean_droplet_status{{{ACCOUNT}}} "
                        f"* on (account, droplet_id) group_left () {droplet_in_region})",
                        "{{status}}", instant=True),
-                 width=12, height=4),
+                 width=12, height=4, overrides=[by_name("off", ORANGE_FROM_ONE)]),
         bargauge("By region", "Droplets per region.", "none",
                  Query(f"sort_desc(count by (region) ({droplet_in_region}))", "{{region}}",
                        instant=True), width=8),
@@ -787,7 +894,8 @@ def inventory(limits: Limits) -> Dashboard:
                  Query(count_or_zero(f"time() - digitalocean_snapshot_created_timestamp_seconds"
                                      f"{{{ACCOUNT}}} >= {limits.snapshot_max_age_seconds}"),
                        f"over {limits.snapshot_max_age_seconds // 86400} days", instant=True),
-                 thresholds=OK_ONLY),
+                 thresholds=OK_ONLY, overrides=[by_name(
+                     f"over {limits.snapshot_max_age_seconds // 86400} days", ORANGE_FROM_ONE)]),
     )
     cluster_in_region = f"digitalocean_kubernetes_cluster_info{{{ACCOUNT},{region}}}"
     kubernetes = row(
@@ -799,7 +907,9 @@ def inventory(limits: Limits) -> Dashboard:
                      f"{cluster_in_region}"),
                Query(f"digitalocean_kubernetes_cluster_ha{{{ACCOUNT}}}")],
               [Column("account", "Account"), Column("name", "Cluster"), Column("region", "Region"),
-               Column("version", "Version"), Column("status", "State"),
+               Column("version", "Version"),
+               Column("status", "State", mappings=text_colours(
+                   ("running", "green"), ("degraded", "red"), ("error", "red"), otherwise="orange")),
                Column(value("B"), "HA", mappings=value_map((1, "yes", "green"), (0, "no", "text")))],
               width=12, height=7),
         table("Node pools", "Nodes each pool is set to run, with the autoscaler's bounds (empty "
@@ -812,14 +922,20 @@ def inventory(limits: Limits) -> Dashboard:
               [Column("account", "Account"), Column("name", "Pool"), Column("size", "Size"),
                Column(value("A"), "Nodes"), Column(value("B"), "Min"), Column(value("C"), "Max")],
               width=12, height=7),
-        bargauge("Nodes by state", "Kubernetes worker nodes by state.", "none",
+        bargauge("Nodes by state", "Kubernetes worker nodes by state: running is green, any "
+                 "other state orange.", "none",
                  Query(f"sum by (status) (digitalocean_kubernetes_node_status{{{ACCOUNT}}})",
-                       "{{status}}", instant=True), width=12, height=5),
-        bargauge("Clusters by state", "Kubernetes clusters by state.", "none",
+                       "{{status}}", instant=True), width=12, height=5,
+                 thresholds=ORANGE_FROM_ONE, overrides=[by_name("running", OK_ONLY)]),
+        bargauge("Clusters by state", "Kubernetes clusters by state: running is green, degraded "
+                 "and error red (DigitalOceanKubernetesClusterUnhealthy), any other state orange.",
+                 "none",
                  Query(f"sum by (status) (digitalocean_kubernetes_cluster_status{{{ACCOUNT}}} "
                        f"* on (account, kubernetes_cluster_id) group_left () {cluster_in_region})",
                        "{{status}}", instant=True), width=12, height=5,
-                 thresholds=OK_ONLY),
+                 thresholds=ORANGE_FROM_ONE,
+                 overrides=[by_name("running", OK_ONLY), by_name("degraded", RED_FROM_ONE),
+                            by_name("error", RED_FROM_ONE)]),
     )
     databases = row(
         "Databases, apps and load balancers",
@@ -832,7 +948,9 @@ def inventory(limits: Limits) -> Dashboard:
                Query(f"digitalocean_database_storage_bytes{{{ACCOUNT}}}")],
               [Column("account", "Account"), Column("name", "Cluster"), Column("engine", "Engine"),
                Column("version", "Version"), Column("region", "Region"), Column("size", "Size"),
-               Column("status", "Status"), Column(value("B"), "Nodes"),
+               Column("status", "Status", mappings=text_colours(("online", "green"),
+                                                                otherwise="orange")),
+               Column(value("B"), "Nodes"),
                Column(value("C"), "Additional storage", unit="bytes")],
               width=24, height=7),
         table("Apps", "App Platform apps and the phase of their active deployment (an app's "
@@ -852,26 +970,32 @@ def inventory(limits: Limits) -> Dashboard:
                Query(f"digitalocean_load_balancer_nodes{{{ACCOUNT}}}"),
                Query(f"digitalocean_load_balancer_droplets{{{ACCOUNT}}}")],
               [Column("account", "Account"), Column("name", "Load balancer"),
-               Column("region", "Region"), Column("type", "Type"), Column("status", "Status"),
+               Column("region", "Region"), Column("type", "Type"),
+               Column("status", "Status", mappings=text_colours(
+                   ("active", "green"), ("errored", "red"), otherwise="orange")),
                Column(value("B"), "Nodes"), Column(value("C"), "Droplets")],
               width=12, height=7),
     )
     edges = row(
         "Certificates and uptime checks",
-        table("Certificates", "TLS certificates and the time left before they expire; red within "
-              f"{limits.certificate_expiry_seconds // 86400} days "
-              "(DigitalOceanCertificateExpiringSoon).", "dtdurations",
+        table("Certificates", "TLS certificates and the time left before they expire; orange "
+              f"within {limits.certificate_expiry_seconds // 86400} days "
+              "(DigitalOceanCertificateExpiringSoon), red within "
+              f"{min(CRITICAL_EXPIRY_SECONDS, limits.certificate_expiry_seconds) // 86400} days; "
+              "a state of error is red (DigitalOceanCertificateError).", "dtdurations",
               [Query(f"digitalocean_certificate_expiry_timestamp_seconds{{{ACCOUNT}}} - time()"),
                Query(f"(digitalocean_certificate_status{{{ACCOUNT}}} == 1) "
                      "* on (account, certificate_id) group_left (name, type) "
                      "digitalocean_certificate_info")],
               [Column("account", "Account"), Column("name", "Certificate"), Column("type", "Type"),
-               Column("status", "State"),
-               Column(value("A"), "Expires in", thresholds=steps(
-                   ("red", None), ("green", limits.certificate_expiry_seconds)))],
+               Column("status", "State", mappings=text_colours(
+                   ("verified", "green"), ("error", "red"), otherwise="orange")),
+               Column(value("A"), "Expires in",
+                      thresholds=expiry_steps(limits.certificate_expiry_seconds))],
               width=12, height=7, sort_by="Expires in", descending=False),
-        table("Uptime checks", "DigitalOcean uptime checks: up or down from each region, and the "
-              "share of the last 30 days the target was up.", "none",
+        table("Uptime checks", "DigitalOcean uptime checks: up or down from each region "
+              "(DigitalOceanUptimeCheckDown), and the share of the last 30 days the target was "
+              "up: orange below 99.9 %, red below 99 %.", "none",
               [Query(f"digitalocean_uptime_check_up{{{ACCOUNT}}} "
                      "* on (account, uptime_check_id) group_left (name, target) "
                      "digitalocean_uptime_check_info"),
@@ -879,31 +1003,86 @@ def inventory(limits: Limits) -> Dashboard:
               [Column("account", "Account"), Column("name", "Check"), Column("target", "Target"),
                Column("region", "From"),
                Column(value("A"), "Now", mappings=value_map((1, "up", "green"), (0, "down", "red"))),
-               Column(value("B"), "30-day uptime", unit="percentunit")],
+               Column(value("B"), "30-day uptime", unit="percentunit", thresholds=steps(
+                   ("red", None), ("orange", 0.99), ("green", 0.999)))],
               width=12, height=7, sort_by="Now", descending=False),
     )
+    changes = row(
+        "What changed in the time range",
+        stat("Created", "Objects created in the dashboard's time range, by kind (widen the time "
+             "range to look further back). The region filter does not apply.", "none",
+             Query(f"count by (kind) ({created_in_range()})", "{{kind}}", instant=True),
+             Query(count_or_zero(created_in_range()), "Total", instant=True),
+             width=8, height=8),
+        table("Created in the time range", "Every Droplet, autoscale pool, volume, snapshot, "
+              "load balancer, Kubernetes cluster, database, app, firewall, VPC, certificate and "
+              "project created in the dashboard's time range, newest first. The region filter "
+              "does not apply.",
+              "dateTimeAsIso",
+              [Query(created_in_range())],
+              [Column("account", "Account"), Column("kind", "Kind"), Column("name", "Name"),
+               Column(value("A"), "Created", unit="dateTimeAsIso")],
+              width=16, height=8, sort_by="Created"),
+    )
     return Dashboard(
-        uid="digitalocean-inventory",
+        uid=INVENTORY_UID,
         title="DigitalOcean / Inventory",
         description="What runs: Droplets by region, size and status, volumes, snapshots by age, "
-                    "Kubernetes, databases, apps, load balancers, certificates and uptime checks.",
-        rows=(droplets, volumes, kubernetes, databases, edges),
+                    "Kubernetes, databases, apps, load balancers, certificates and uptime checks, "
+                    "and what was created in the time range.",
+        rows=(droplets, volumes, kubernetes, databases, edges, changes),
         variables=(ACCOUNT_VARIABLE, REGION_VARIABLE),
     )
 
 
 def exporter_health(limits: Limits) -> Dashboard:
+    # The exporter's own series of the selected accounts, served by the selected targets.
+    selected = f"{ACCOUNT},{TARGET}"
+    up = f"up{{{TARGET}}}"
+    scrape = row(
+        "Scrape",
+        stat("Targets down", "Exporter targets of the selected jobs and instances that Prometheus "
+             "cannot scrape now (DigitalOceanExporterDown). A target Prometheus does not scrape "
+             "at all has no series: DigitalOceanExporterAbsent covers that.", "none",
+             Query(count_or_zero(f"{up} == 0"), "Down", instant=True),
+             width=4, height=7, thresholds=RED_FROM_ONE, background=True),
+        timeseries("Scrape health", "`up` of each exporter target: 1 when Prometheus scraped it, "
+                   "0 when the scrape failed.", "none",
+                   Query(up, "{{instance}}"),
+                   width=6, height=7, minimum=0,
+                   thresholds=steps(("red", None), ("green", 1)), threshold_lines=True),
+        timeseries("Scrape duration", "How long Prometheus' scrape of each exporter target took. "
+                   "The exporter serves cached bytes, so a scrape takes milliseconds; orange from "
+                   "1 s, red from 10 s (Prometheus' default scrape timeout).", "s",
+                   Query(f"scrape_duration_seconds{{{TARGET}}}", "{{instance}}"),
+                   width=7, height=7, minimum=0,
+                   thresholds=steps(("green", None), ("orange", 1), ("red", 10)),
+                   threshold_lines=True),
+        timeseries("Collectors succeeding", "Share of the enabled collectors of the selected "
+                   "accounts whose last poll succeeded (digitalocean_collector_success), per "
+                   "exporter target: below 1, a collector fails (DigitalOceanCollectorFailing).",
+                   "percentunit",
+                   Query(f"sum by (instance) (digitalocean_collector_success{{{selected}}} "
+                         "and on (job, instance, account, collector) "
+                         "(digitalocean_collector_enabled == 1)) "
+                         f"/ count by (instance) (digitalocean_collector_enabled{{{selected}}} == 1)",
+                         "{{instance}}"),
+                   width=7, height=7, minimum=0,
+                   thresholds=steps(("red", None), ("orange", 0.5), ("green", 1)),
+                   threshold_lines=True),
+    )
     collectors = row(
         "Collectors",
         table("Collectors", "Every collector of every selected account: whether its last poll "
               "succeeded, whether it is enabled (0: the token lacks its read scope), how long "
               "the last poll took, its interval in effect and the age of its data in intervals "
-              f"(DigitalOceanDataStale fires above {limits.data_stale_intervals:g}).", "none",
-              [Query(f"digitalocean_collector_success{{{ACCOUNT}}}"),
-               Query(f"digitalocean_collector_enabled{{{ACCOUNT}}}"),
-               Query(f"digitalocean_collector_duration_seconds{{{ACCOUNT}}}"),
-               Query(f"digitalocean_collector_interval_seconds{{{ACCOUNT}}}"),
-               Query(f"(time() - digitalocean_collector_last_success_timestamp_seconds{{{ACCOUNT}}}) "
+              f"(orange once a poll is missed, red above {limits.data_stale_intervals:g}, where "
+              "DigitalOceanDataStale starts).", "none",
+              [Query(f"digitalocean_collector_success{{{selected}}}"),
+               Query(f"digitalocean_collector_enabled{{{selected}}}"),
+               Query(f"digitalocean_collector_duration_seconds{{{selected}}}"),
+               Query(f"digitalocean_collector_interval_seconds{{{selected}}}"),
+               Query(f"(time() - digitalocean_collector_last_success_timestamp_seconds{{{selected}}}) "
                      "/ digitalocean_collector_interval_seconds")],
               [Column("account", "Account"), Column("collector", "Collector"),
                Column(value("A"), "Last poll", mappings=value_map((1, "ok", "green"),
@@ -913,58 +1092,63 @@ def exporter_health(limits: Limits) -> Dashboard:
                Column(value("C"), "Poll took", unit="s"),
                Column(value("D"), "Interval", unit="dtdurations"),
                Column(value("E"), "Data age (intervals)", thresholds=steps(
-                   ("green", None), ("red", limits.data_stale_intervals)))],
+                   ("green", None), ("orange", (1 + limits.data_stale_intervals) / 2),
+                   ("red", limits.data_stale_intervals)))],
               width=24, height=10, sort_by="Last poll", descending=False),
         timeseries("Poll duration", "How long each collector's last poll took.", "s",
-                   Query(f"digitalocean_collector_duration_seconds{{{ACCOUNT}}}",
+                   Query(f"digitalocean_collector_duration_seconds{{{selected}}}",
                          "{{account}} {{collector}}")),
         timeseries("Data age", "Seconds since each collector's last successful poll; it drops to "
                    "0 at every successful poll.", "s",
-                   Query(f"time() - digitalocean_collector_last_success_timestamp_seconds{{{ACCOUNT}}}",
+                   Query(f"time() - digitalocean_collector_last_success_timestamp_seconds{{{selected}}}",
                          "{{account}} {{collector}}"), minimum=0),
     )
     api = row(
         "DigitalOcean API",
         timeseries("Requests by status code", "Requests per second to the DigitalOcean API by "
                    "account and HTTP status (timeout or error when no answer came).", "reqps",
-                   Query(f"sum by (account, code) (rate(digitalocean_api_requests_total{{{ACCOUNT}}}"
+                   Query(f"sum by (account, code) (rate(digitalocean_api_requests_total{{{selected}}}"
                          "[$__rate_interval]))", "{{account}} {{code}}"),
                    stacked=True, minimum=0),
         timeseries("Request duration (95th percentile)", "95th percentile of the duration of API "
-                   "requests, by endpoint.", "s",
+                   "requests, by endpoint: orange from 2 s, red from 10 s (the default "
+                   "api.timeout).", "s",
                    Query("histogram_quantile(0.95, sum by (account, endpoint, le) "
-                         f"(rate(digitalocean_api_request_duration_seconds_bucket{{{ACCOUNT}}}"
+                         f"(rate(digitalocean_api_request_duration_seconds_bucket{{{selected}}}"
                          "[$__rate_interval])))", "{{account}} {{endpoint}}"),
-                   minimum=0),
+                   minimum=0, thresholds=steps(("green", None), ("orange", 2), ("red", 10)),
+                   threshold_lines=True),
         timeseries("Rate limit and budget", "DigitalOcean's hourly limit for the token and what is "
                    "left of it (shared by everything using the token), next to the exporter's own "
                    "budget (api.requests_per_hour), the requests it made in the last hour and the "
                    "requests its intervals plan for.", "short",
-                   Query(f"digitalocean_api_rate_limit_remaining{{{ACCOUNT}}}", "{{account}} remaining"),
-                   Query(f"digitalocean_api_rate_limit_limit{{{ACCOUNT}}}", "{{account}} limit"),
-                   Query(f"digitalocean_api_budget_requests_per_hour{{{ACCOUNT}}}", "{{account}} budget"),
-                   Query(f"digitalocean_api_budget_used_requests{{{ACCOUNT}}}", "{{account}} used"),
-                   Query(f"digitalocean_api_planned_requests_per_hour{{{ACCOUNT}}}",
+                   Query(f"digitalocean_api_rate_limit_remaining{{{selected}}}", "{{account}} remaining"),
+                   Query(f"digitalocean_api_rate_limit_limit{{{selected}}}", "{{account}} limit"),
+                   Query(f"digitalocean_api_budget_requests_per_hour{{{selected}}}", "{{account}} budget"),
+                   Query(f"digitalocean_api_budget_used_requests{{{selected}}}", "{{account}} used"),
+                   Query(f"digitalocean_api_planned_requests_per_hour{{{selected}}}",
                          "{{account}} planned"),
                    minimum=0),
         bargauge("Budget used", "Requests the exporter made in the last hour as a share of its own "
                  f"budget; DigitalOceanApiBudgetNearlySpent fires above {limits.budget_used_ratio:.0%}.",
                  "percentunit",
-                 Query(f"digitalocean_api_budget_used_requests{{{ACCOUNT}}} "
+                 Query(f"digitalocean_api_budget_used_requests{{{selected}}} "
                        "/ digitalocean_api_budget_requests_per_hour", "{{account}}", instant=True),
                  width=6, maximum=1,
                  thresholds=steps(("green", None), ("orange", limits.budget_used_ratio), ("red", 1))),
         bargauge("Rate limit left", "Share of the token's hourly DigitalOcean rate limit that is "
                  "left; DigitalOceanApiRateLimitLow fires below "
-                 f"{limits.rate_limit_remaining_ratio:.0%}.", "percentunit",
-                 Query(f"digitalocean_api_rate_limit_remaining{{{ACCOUNT}}} "
+                 f"{limits.rate_limit_remaining_ratio:.0%} (red), orange below twice that.",
+                 "percentunit",
+                 Query(f"digitalocean_api_rate_limit_remaining{{{selected}}} "
                        "/ digitalocean_api_rate_limit_limit", "{{account}}", instant=True),
                  width=6, maximum=1,
-                 thresholds=steps(("red", None), ("green", limits.rate_limit_remaining_ratio))),
+                 thresholds=steps(("red", None), ("orange", limits.rate_limit_remaining_ratio),
+                                  ("green", min(1.0, 2 * limits.rate_limit_remaining_ratio)))),
         table("Requests in the time range", "Requests to the DigitalOcean API in the dashboard's "
               "time range, by account, endpoint and status.", "short",
               [Query(f"sum by (account, endpoint, code) (increase(digitalocean_api_requests_total"
-                     f"{{{ACCOUNT}}}[$__range]))")],
+                     f"{{{selected}}}[$__range]))")],
               [Column("account", "Account"), Column("endpoint", "Endpoint"), Column("code", "Status"),
                Column(value("A"), "Requests", unit="short")],
               width=12, height=8, sort_by="Requests"),
@@ -973,33 +1157,36 @@ def exporter_health(limits: Limits) -> Dashboard:
         "Tokens",
         table("Tokens", "Per account: whether DigitalOcean accepts the token, whether token/info "
               "verified it read-only, and the time left before it expires (empty for tokens that "
-              f"never expire; red within {limits.token_expiry_seconds // 86400} days).", "none",
-              [Query(f"digitalocean_token_valid{{{ACCOUNT}}}"),
-               Query(f"digitalocean_token_read_only{{{ACCOUNT}}}"),
-               Query(f"digitalocean_token_expiry_timestamp_seconds{{{ACCOUNT}}} - time()")],
+              f"never expire; orange within {limits.token_expiry_seconds // 86400} days, "
+              "DigitalOceanTokenExpiringSoon, red within "
+              f"{min(CRITICAL_EXPIRY_SECONDS, limits.token_expiry_seconds) // 86400} days).", "none",
+              [Query(f"digitalocean_token_valid{{{selected}}}"),
+               Query(f"digitalocean_token_read_only{{{selected}}}"),
+               Query(f"digitalocean_token_expiry_timestamp_seconds{{{selected}}} - time()")],
               [Column("account", "Account"),
                Column(value("A"), "Accepted", mappings=value_map((1, "yes", "green"),
                                                                  (0, "rejected (401)", "red"))),
                Column(value("B"), "Read-only", mappings=value_map((1, "verified", "green"),
                                                                   (0, "NOT verified", "red"))),
-               Column(value("C"), "Expires in", unit="dtdurations", thresholds=steps(
-                   ("red", None), ("green", limits.token_expiry_seconds)))],
+               Column(value("C"), "Expires in", unit="dtdurations",
+                      thresholds=expiry_steps(limits.token_expiry_seconds))],
               width=16, height=6),
         table("Exporter", "The version of the exporters that serve the selected accounts, and the "
               "Python they run on.", "none",
               [Query("count by (version, python_version) (digitalocean_exporter_build_info "
-                     f"and on (job, instance) digitalocean_token_valid{{{ACCOUNT}}})")],
+                     f"and on (job, instance) digitalocean_token_valid{{{selected}}})")],
               [Column("version", "Version"), Column("python_version", "Python"),
                Column(value("A"), "Exporters")],
               width=8, height=6),
     )
     return Dashboard(
-        uid="digitalocean-exporter",
+        uid=EXPORTER_UID,
         title="DigitalOcean / Exporter health",
-        description="Is the exporter collecting: collector success and duration, API requests "
-                    "by status, rate limit and budget, tokens.",
-        rows=(collectors, api, tokens),
+        description="Is the exporter collecting: scrape health, collector success and "
+                    "duration, API requests by status, rate limit and budget, tokens.",
+        rows=(scrape, collectors, api, tokens),
         time_from="now-6h",
+        variables=(ACCOUNT_VARIABLE, JOB_VARIABLE, INSTANCE_VARIABLE),
     )
 
 

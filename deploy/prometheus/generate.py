@@ -1,13 +1,14 @@
-"""Writes deploy/prometheus/alerts.yml from the alert definitions below and thresholds.json.
+"""Writes deploy/prometheus/alerts.yml and docs/alerts.md (the alert list and the runbooks
+every `runbook_url` points at) from the alert definitions below and thresholds.json.
 
-    python deploy/prometheus/generate.py            # rewrite alerts.yml
-    python deploy/prometheus/generate.py --readme   # print the README's alert sections
+    python deploy/prometheus/generate.py            # rewrite alerts.yml and docs/alerts.md
 
 Thresholds live in thresholds.json only; an expression or a text names one as `[[name]]`
 (its value as written), `[[name:seconds]]` (a duration in seconds, for PromQL, which has no
 duration literals), `[[name:human]]` ("7 days") or `[[name:percent]]` ("80%"). The `for:` of
 most alerts is a debounce against a poll that sees a resource mid-change, not a threshold, so
-it is written with the alert. tests/deploy/test_alerts.py fails when alerts.yml is out of date.
+it is written with the alert. tests/deploy/test_alerts.py fails when alerts.yml or
+docs/alerts.md is out of date.
 
 Standard library only, so the generator runs anywhere Python does.
 """
@@ -26,6 +27,7 @@ from typing import Literal
 HERE = Path(__file__).resolve().parent
 THRESHOLDS_PATH = HERE / "thresholds.json"
 ALERTS_PATH = HERE / "alerts.yml"
+DOC_PATH = HERE.parent.parent / "docs" / "alerts.md"
 RUNBOOK_BASE = "https://github.com/digitalocean-exporter/digitalocean-exporter/blob/main/docs/alerts.md"
 
 Severity = Literal["critical", "warning", "info"]
@@ -42,11 +44,11 @@ class Threshold:
 @dataclass(frozen=True)
 class Alert:
     """One alerting rule. `summary` and `description` are Prometheus templates; `runbook` is the
-    README text under the alert's heading (what it means, what to do)."""
+    text under the alert's heading in docs/alerts.md (what it means, what to do)."""
 
     name: str
     severity: Severity
-    when: str  # in words, for the README's table
+    when: str  # in words, for the table in docs/alerts.md
     expr: str
     for_: str
     summary: str
@@ -167,6 +169,31 @@ EXPORTER = (
         ),
     ),
     Alert(
+        name="DigitalOceanExporterAbsent",
+        severity="critical",
+        when="Prometheus has no target of job `[[exporter_job]]` at all (no `up` series)",
+        expr='absent(up{job="[[exporter_job]]"})',
+        for_="10m",
+        summary="Prometheus scrapes no DigitalOcean exporter (job [[exporter_job]])",
+        description=(
+            "Prometheus has had no target of job [[exporter_job]] for 10 minutes: the exporter "
+            "is not scraped at all, so no DigitalOcean metric is collected and no other "
+            "DigitalOcean alert can fire. DigitalOceanExporterDown cannot see this: it needs "
+            "a target that fails."
+        ),
+        runbook=(
+            "Prometheus loads these alerts but has no scrape target in job `[[exporter_job]]`. "
+            "With the Prometheus Operator (kube-prometheus-stack), a ServiceMonitor is only "
+            "selected when it carries the labels of the Prometheus' `serviceMonitorSelector`, "
+            "usually `release: <your release>`: add it to `deploy/kubernetes/base/standalone/"
+            "servicemonitor.yaml` (or with a kustomize patch), and check that the Service has "
+            "endpoints (`kubectl get endpoints`). Otherwise check that the Prometheus "
+            "configuration has the scrape job and that the job is named `[[exporter_job]]`, or "
+            "set `exporter_job` in `deploy/prometheus/thresholds.json` to the job name you use "
+            "and regenerate the alerts. Status > Targets in the Prometheus UI lists the jobs."
+        ),
+    ),
+    Alert(
         name="DigitalOceanCollectorFailing",
         severity="warning",
         when="an enabled collector's polls fail (`digitalocean_collector_success` is 0)",
@@ -208,8 +235,8 @@ digitalocean_collector_success == 0
             "{{ $labels.account }}, so it stopped polling; the other collectors keep running."
         ),
         runbook=(
-            "The token has no read scope for this collector (the collector table above names it; "
-            "the exporter's log names it too). Either add the scope to the token (custom scopes, "
+            "The token has no read scope for this collector (the exporter's log names the scope). "
+            "Either add the scope to the token (custom scopes, "
             "all ending in `:read`) and replace the token, after which the collector resumes, or "
             "turn the collector off for good with `collectors.<name>.enabled: false` (or "
             "`--no-collector.<name>`), which also ends this alert."
@@ -226,7 +253,10 @@ digitalocean_collector_success == 0
 time() - digitalocean_collector_last_success_timestamp_seconds
   > [[data_stale_intervals]] * digitalocean_collector_interval_seconds
 and on (account, collector) digitalocean_collector_enabled == 1""",
-        for_="5m",
+        # Longer than DigitalOceanCollectorFailing's 15m: a failing collector's data turns stale
+        # one interval after its first failed poll, so with 20m CollectorFailing always fires
+        # first (by at least one interval plus 5 minutes) and Alertmanager inhibits this one.
+        for_="20m",
         summary="Data of collector {{ $labels.collector }} for account {{ $labels.account }} is stale",
         description=(
             "The last successful poll of {{ $labels.collector }} for account {{ $labels.account }} "
@@ -239,12 +269,15 @@ and on (account, collector) digitalocean_collector_enabled == 1""",
             "does not, polls are not happening at all: the account's token was rejected (see "
             "DigitalOceanTokenInvalid), or requests wait for the budget (see "
             "DigitalOceanApiBudgetNearlySpent). `digitalocean_collector_interval_seconds` shows "
-            "the interval in effect, which the exporter stretches when the budget is too small."
+            "the interval in effect, which the exporter stretches when the budget is too small. "
+            "It waits 20 minutes, longer than DigitalOceanCollectorFailing, so that for a failing "
+            "collector that alert fires first and the example Alertmanager configuration "
+            "inhibits this one."
         ),
     ),
     Alert(
         name="DigitalOceanTokenInvalid",
-        severity="critical",
+        severity="warning",
         when="DigitalOcean rejected the token with a 401 (`digitalocean_token_valid` is 0)",
         expr="digitalocean_token_valid == 0",
         for_="0m",
@@ -254,6 +287,9 @@ and on (account, collector) digitalocean_collector_enabled == 1""",
             "revoked, deleted or has expired, and polling of the account stopped."
         ),
         runbook=(
+            "A warning, not a page: nothing in the account broke, only its monitoring is blind "
+            "(it inhibits DigitalOceanCollectorFailing and DigitalOceanDataStale of the account "
+            "in the example Alertmanager configuration). "
             "Create a new read-only token (API > Tokens > Generate New Token, scope Read Only) "
             "and put it where the account's token comes from. A token file is re-read within "
             "seconds and polling resumes; for a token in an environment variable or inline in "
@@ -445,9 +481,12 @@ WASTE = (
     Alert(
         name="DigitalOceanDropletOff",
         severity="info",
-        when="a Droplet is powered off (and still billed)",
+        when="a Droplet without the tag `[[waste_ignore_tag]]` is powered off (and still billed)",
         expr="""\
-(digitalocean_droplet_status{status="off"} == 1)
+(
+    (digitalocean_droplet_status{status="off"} == 1)
+  unless on (account, droplet_id) digitalocean_droplet_tag_info{tag="[[waste_ignore_tag]]"}
+)
   * on (account, droplet_id) group_left (name, region, size) digitalocean_droplet_info""",
         for_="[[droplet_off_for]]",
         summary="Droplet {{ $labels.name }} of account {{ $labels.account }} is off but still billed",
@@ -460,7 +499,10 @@ WASTE = (
             "A powered-off Droplet still reserves its disk, memory and IP, and is billed in "
             "full. If it is not needed, take a snapshot (billed by the GiB, far cheaper) and "
             "destroy it; otherwise power it on. The Cost dashboard's Waste row lists these "
-            "Droplets with their monthly price."
+            "Droplets with their monthly price. A Droplet kept off on purpose (a standby, a "
+            "seasonal job) is left out once it carries the DigitalOcean tag "
+            "`[[waste_ignore_tag]]` (set `waste_ignore_tag` in thresholds.json to use another "
+            "tag); the tag needs the token's `tag:read` scope to be seen."
         ),
     ),
     Alert(
@@ -508,24 +550,33 @@ digitalocean_reserved_ip_info
     Alert(
         name="DigitalOceanSnapshotOld",
         severity="info",
-        when="a snapshot is older than [[snapshot_max_age:human]]",
+        when=(
+            "an account has snapshots older than [[snapshot_max_age:human]] (one alert per "
+            "account; names matching `[[snapshot_keep_name]]` left out)"
+        ),
         expr="""\
-(time() - digitalocean_snapshot_created_timestamp_seconds > [[snapshot_max_age:seconds]])
-  * on (account, snapshot_id) group_left (name, resource_type, resource_id) digitalocean_snapshot_info""",
+count by (account) (
+    (time() - digitalocean_snapshot_created_timestamp_seconds > [[snapshot_max_age:seconds]])
+  unless on (account, snapshot_id) digitalocean_snapshot_info{name=~"[[snapshot_keep_name]]"}
+)""",
         for_="0m",
         summary=(
-            "Snapshot {{ $labels.name }} of account {{ $labels.account }} is older than "
+            "Account {{ $labels.account }} has {{ $value }} snapshot(s) older than "
             "[[snapshot_max_age:human]]"
         ),
         description=(
-            "Snapshot {{ $labels.name }} (id {{ $labels.snapshot_id }}, of {{ $labels.resource_type }} "
-            "{{ $labels.resource_id }}) of account {{ $labels.account }} was taken "
-            "{{ $value | humanizeDuration }} ago. Snapshots are billed by the GiB every month."
+            "{{ $value }} snapshot(s) of account {{ $labels.account }} were taken more than "
+            "[[snapshot_max_age:human]] ago. Snapshots are billed by the GiB every month; the "
+            "Cost dashboard's Waste row lists them with their age and price."
         ),
         runbook=(
             "Old snapshots are often forgotten backups, or outlive the Droplet they were taken "
             "of. Delete the ones nobody will restore. The Cost dashboard's Waste row lists old "
-            "snapshots with their monthly price."
+            "snapshots with their age and monthly price. The alert counts them per account, so "
+            "a dozen forgotten snapshots are one alert, not twelve. A snapshot kept on purpose "
+            "(a golden image, a yearly archive) is left out when its name matches the regular "
+            "expression `[[snapshot_keep_name]]` (`snapshot_keep_name` in thresholds.json): "
+            "rename it in the control panel, for example to `base-image-keep`."
         ),
     ),
 )
@@ -629,7 +680,7 @@ RESOURCES = (
         when="an app's latest deployment failed, or was dropped without going live",
         expr="""\
 (
-    (digitalocean_app_in_progress_deployment_status{status="error"} == 1)
+    (digitalocean_app_in_progress_deployment_status{status="ERROR"} == 1)
   or
     (
       (digitalocean_app_last_deployment_created_timestamp_seconds
@@ -750,12 +801,19 @@ label_replace(
         ),
         description=(
             "Account {{ $labels.account }} has used {{ $value | humanizePercentage }} of the "
-            "{{ $labels.resource }} it may have, more than [[account_limit_ratio:percent]]; at "
-            "the limit, creating more fails (Kubernetes node pools cannot scale up)."
+            "{{ $labels.resource }} it may have, more than [[account_limit_ratio:percent]]. At "
+            "the limit, {{ if eq $labels.resource \"droplets\" }}creating Droplets fails, and "
+            "Kubernetes node pools and Droplet autoscale pools cannot scale up (their nodes are "
+            "Droplets){{ else if eq $labels.resource \"volumes\" }}creating volumes fails, and "
+            "Kubernetes persistent volume claims stay pending (each is a volume){{ else }}"
+            "reserving more IPv4 addresses fails{{ end }}."
         ),
         runbook=(
             "Clean up what is unused (see the Waste row of the Cost dashboard), or ask "
-            "DigitalOcean support for a higher limit. Kubernetes worker nodes count as Droplets."
+            "DigitalOcean support for a higher limit. The `resource` label says which limit: "
+            "`droplets` (Kubernetes worker nodes and autoscale pool members count as "
+            "Droplets), `volumes` (Kubernetes persistent volumes count as volumes) or "
+            "`reserved IPs`."
         ),
     ),
     Alert(
@@ -895,7 +953,7 @@ def render_yaml(thresholds: Mapping[str, Threshold]) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-# --- README --------------------------------------------------------------------------------
+# --- docs/alerts.md ------------------------------------------------------------------------
 
 
 def _cell(text: str) -> str:
@@ -933,7 +991,7 @@ def runbooks(thresholds: Mapping[str, Threshold]) -> str:
         for_ = render(alert.for_, thresholds)
         expr = render(alert.expr, thresholds)
         parts.append(
-            f"#### {alert.name}\n\n"
+            f"### {alert.name}\n\n"
             f"**{alert.severity}**: fires when {render(alert.when, thresholds)}"
             f"{'' if for_ == '0m' else f' for {for_}'}.\n\n"
             f"```promql\n{expr}\n```\n\n"
@@ -942,25 +1000,85 @@ def runbooks(thresholds: Mapping[str, Threshold]) -> str:
     return "\n\n".join(parts)
 
 
-def readme_sections(thresholds: Mapping[str, Threshold]) -> dict[str, str]:
-    """The README's generated blocks, by name (`<!-- generated:NAME -->`)."""
-    return {
-        "alert-thresholds": thresholds_table(thresholds),
-        "alerts": alerts_table(thresholds) + "\n\n" + runbooks(thresholds),
-    }
+DOC_INTRO = """\
+# Alerts
+
+<!-- GENERATED by deploy/prometheus/generate.py from its alert definitions and
+deploy/prometheus/thresholds.json: edit those and run `python deploy/prometheus/generate.py`. -->
+
+The alerting rules are [`deploy/prometheus/alerts.yml`](../deploy/prometheus/alerts.yml); load
+them with [`recording.yml`](../deploy/prometheus/recording.yml) (the cost dashboards and one
+alert read it) and [`budgets.yml`](../deploy/prometheus/budgets.yml) (your monthly budget per
+account, for DigitalOceanForecastOverBudget). Every alert is unit-tested firing and not firing
+(`promtool test rules deploy/prometheus/tests/*.yml`).
+
+Every alert carries a `severity` label and `summary`, `description` and `runbook_url`
+annotations; the runbook URL points at the alert's heading below. Every alert but the two
+about the scrape target (DigitalOceanExporterDown, DigitalOceanExporterAbsent) carries the
+`account` label. Severities:
+
+- `critical`: page. Prometheus cannot see the exporter at all, or something customer-facing is
+  broken (an errored load balancer).
+- `warning`: act soon, during working hours: a token DigitalOcean rejects or that expires soon,
+  failing collectors, stale data, a limit nearly reached, a resource in a bad state.
+- `info`: money spent on nothing, worth a look; a daily reminder is enough.
+
+[`deploy/alertmanager/alertmanager.yml`](../deploy/alertmanager/alertmanager.yml) is an example
+Alertmanager configuration: grouped by account and alert name, one receiver per severity, and
+two inhibitions: a rejected token silences the collector failures and stale data of its
+account, and a failing collector silences its own stale data (DigitalOceanDataStale waits
+longer than DigitalOceanCollectorFailing, so the failure is always reported first).
+
+## Opting out
+
+The waste alerts report what is billed but unused; some of it is kept on purpose:
+
+- A Droplet kept powered off on purpose (a standby, a seasonal job): give it the DigitalOcean
+  tag `[[waste_ignore_tag]]` and DigitalOceanDropletOff leaves it out (the exporter sees tags
+  only with the token's `tag:read` scope).
+- A snapshot kept on purpose (a golden image, a yearly archive): rename it so that its name
+  matches `[[snapshot_keep_name]]` and DigitalOceanSnapshotOld leaves it out. Old snapshots
+  are reported as one alert per account, with their count, not one per snapshot.
+- Anything else: change the threshold below, or add a silence in Alertmanager.
+
+The Overview dashboard's "Paying for nothing" tiles leave out the same Droplets and snapshots;
+the Cost dashboard's Waste row still lists everything billed.
+
+## Thresholds
+
+Thresholds live in one place,
+[`deploy/prometheus/thresholds.json`](../deploy/prometheus/thresholds.json). After changing
+one, run `python deploy/prometheus/generate.py` (it writes `alerts.yml` and this page) and
+`python grafana/generate.py` (the dashboards colour by the same values), then
+`python deploy/kubernetes/generate.py` (the Kubernetes copies). The alerts themselves are
+defined in `deploy/prometheus/generate.py`; `alerts.yml` is never edited by hand.
+`exporter_job` is the job name Prometheus scrapes the exporter as; the Kubernetes manifests
+and `deploy/prometheus/prometheus.yml` use it.
+"""
+
+
+def alerts_doc(thresholds: Mapping[str, Threshold]) -> str:
+    """docs/alerts.md: how to load and tune the alerts, the threshold table, the alert list and
+    one runbook per alert (the heading each `runbook_url` points at)."""
+    return (
+        f"{render(DOC_INTRO, thresholds)}\n"
+        f"{thresholds_table(thresholds)}\n\n"
+        "## Alert list\n\n"
+        f"{alerts_table(thresholds)}\n\n"
+        "## Runbooks\n\n"
+        f"{runbooks(thresholds)}\n"
+    )
 
 
 def main(argv: Sequence[str]) -> int:
-    thresholds = load_thresholds()
-    if list(argv) == ["--readme"]:
-        for name, text in readme_sections(thresholds).items():
-            print(f"<!-- generated:{name} -->\n{text}\n<!-- end:{name} -->\n")
-        return 0
     if argv:
         print(__doc__, file=sys.stderr)
         return 2
+    thresholds = load_thresholds()
     ALERTS_PATH.write_text(render_yaml(thresholds))
     print(f"wrote {ALERTS_PATH}")
+    DOC_PATH.write_text(alerts_doc(thresholds))
+    print(f"wrote {DOC_PATH}")
     return 0
 
 

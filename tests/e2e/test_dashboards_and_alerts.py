@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from exporter.simulator import Simulator, SimulatorConfig, demo_config
+from exporter.simulator import Simulator, demo_config
 from tests.conftest import ExporterProcess, write_config, write_token
 from tests.e2e.conftest import Prometheus
 
@@ -29,7 +29,11 @@ ROOT = Path(__file__).parent.parent.parent
 RULES = ROOT / "deploy" / "prometheus"
 DASHBOARDS = sorted((ROOT / "grafana" / "dashboards").glob("*.json"))
 # What Grafana puts in place of its variables; All of a multi-value variable is its allValue.
-GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__range": "1h", "$account": ".*", "$region": ".*"}
+# A 30-day range: on the demo, staging has a snapshot taken 25 days before the simulator starts
+# (the demo's newest object), so "created in the time range" has a row. `$__range_s` before
+# `$__range`, which is its prefix. All of job and instance is the list of the values found.
+GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__range_s": str(30 * 86400), "$__range": "30d",
+                     "$account": ".*", "$region": ".*", "$job": "digitalocean", "$instance": ".+"}
 
 # Budgets for the test: production's forecast (a full month of its fleet, thousands of dollars)
 # is over 1,000 on any day; staging's never reaches a billion.
@@ -45,8 +49,9 @@ groups:
         labels: {account: staging}
 """
 
-# What the demo fleet is built to trigger (exporter/simulator/demo.py): production holds one of
-# each broken or wasteful thing, staging only a Droplet that is off and an unattached volume.
+# What the demo fleet is built to trigger (exporter/simulator/scenarios/demo.yml): production
+# holds one of each broken or wasteful thing, staging only a Droplet that is off, an unattached
+# volume and a token that expires soon.
 PRODUCTION_PROBLEMS = {
     "DigitalOceanDropletOff",
     "DigitalOceanVolumeUnattached",
@@ -63,16 +68,10 @@ PRODUCTION_PROBLEMS = {
     # 3 reserved IPs against the simulator's limit of 3
     "DigitalOceanAccountLimitNearlyReached",
 }
-STAGING_PROBLEMS = {"DigitalOceanDropletOff", "DigitalOceanVolumeUnattached"}
-
-
-def simulator_config() -> SimulatorConfig:
-    """The demo fleet, with staging's token expiring in 90 days: the dashboards show a token's
-    expiry, and the demo's tokens never expire. 90 days is far from the 14-day alert."""
-    config = demo_config()
-    production, staging = config.accounts
-    token = replace(staging.tokens[0], expires_in_seconds=90 * 86400)
-    return replace(config, accounts=(production, replace(staging, tokens=(token,))))
+# staging's token expires 10 days after the demo starts (scenarios/demo.yml): the token-expiry
+# panel has data and DigitalOceanTokenExpiringSoon fires.
+STAGING_PROBLEMS = {"DigitalOceanDropletOff", "DigitalOceanVolumeUnattached",
+                    "DigitalOceanTokenExpiringSoon"}
 
 
 @dataclass
@@ -85,7 +84,7 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("dashboards-and-alerts")
-    with Simulator(simulator_config()) as simulator:
+    with Simulator(demo_config()) as simulator:
         lines = ["accounts:"]
         for account in simulator.config.accounts:
             token_file = write_token(workdir, account.name, account.tokens[0].token)
@@ -153,6 +152,34 @@ def test_every_dashboard_variable_has_values(stack: Stack) -> None:
                 assert values == {"production", "staging"}
             else:
                 assert values, f"{path.name}: variable {variable['name']} has no values"
+
+
+def instant(stack: Stack, dashboard: str, title: str, ref: str = "A") -> list[dict[str, Any]]:
+    """The result of one panel query of a committed dashboard, as Grafana would ask it."""
+    panels = json.loads((ROOT / "grafana" / "dashboards" / dashboard).read_text())["panels"]
+    panel = next(p for p in panels if p["title"] == title and p["type"] != "row")
+    expr = next(t["expr"] for t in panel["targets"] if t["refId"] == ref)
+    result: list[dict[str, Any]] = stack.prometheus.query(grafana_expr(expr))
+    return result
+
+
+def test_the_new_panels_show_the_demo(stack: Stack) -> None:
+    """Scrape health, token expiry and what was created: each shows the demo's own facts."""
+    [up] = instant(stack, "digitalocean-exporter.json", "Scrape health")
+    assert up["metric"]["job"] == "digitalocean"
+    assert float(up["value"][1]) == 1
+    [down] = instant(stack, "digitalocean-exporter.json", "Targets down")
+    assert float(down["value"][1]) == 0
+    [succeeding] = instant(stack, "digitalocean-exporter.json", "Collectors succeeding")
+    assert float(succeeding["value"][1]) == 1
+    assert instant(stack, "digitalocean-exporter.json", "Scrape duration")
+    # staging's token expires 10 days after the demo starts; production's never does
+    expiry = instant(stack, "digitalocean-exporter.json", "Tokens", "C")
+    assert [e["metric"]["account"] for e in expiry] == ["staging"]
+    assert 9 * 86400 < float(expiry[0]["value"][1]) <= 10 * 86400
+    created = instant(stack, "digitalocean-inventory.json", "Created in the time range")
+    assert {(c["metric"]["account"], c["metric"]["kind"]) for c in created} == {("staging", "Snapshot")}
+    assert all(c["metric"]["name"] for c in created)
 
 
 def previous_month(now: datetime) -> str:
@@ -231,6 +258,9 @@ def test_problems_are_reported_for_the_right_objects(stack: Stack) -> None:
     assert [a["status"] for a in by_name["DigitalOceanKubernetesClusterUnhealthy"]] == ["degraded"]
     assert [a["status"] for a in by_name["DigitalOceanDatabaseNotOnline"]] == ["migrating"]
     assert [a["resource"] for a in by_name["DigitalOceanAccountLimitNearlyReached"]] == ["reserved IPs"]
+    # old snapshots are one alert for the account, its value the count
+    [snapshots] = by_name["DigitalOceanSnapshotOld"]
+    assert set(snapshots) == {"alertname", "severity", "account"}
     for name in ("DigitalOceanDropletOff", "DigitalOceanVolumeUnattached",
                  "DigitalOceanReservedIPUnassigned", "DigitalOceanAppDeploymentFailed",
                  "DigitalOceanCertificateExpiringSoon", "DigitalOceanUptimeCheckDown",
