@@ -205,6 +205,8 @@ class Endpoint:
     paged: bool = False
     in_spec: bool = True
     """False: the vendored spec subset does not describe it (its real shape is tested directly)."""
+    field_scopes: tuple[tuple[str, str], ...] = ()
+    """(path, scope): fields left out for a caller without that scope (see `fieldscopes`)."""
 
 
 def error_body(error_id: str, message: str, request_id: str) -> bytes:

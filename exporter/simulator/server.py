@@ -31,6 +31,7 @@ from exporter.simulator.control import control_answer
 from exporter.simulator.determinism import stable_hex
 from exporter.simulator.endpoints import endpoint_router
 from exporter.simulator.faults import FaultPlan, RequestFacts
+from exporter.simulator.fieldscopes import withhold_fields
 from exporter.simulator.fleet import Fleet, default_owner_id
 from exporter.simulator.handling import (
     ERROR_TEXT,
@@ -397,6 +398,9 @@ class Simulator:
             return answered
         try:
             body = endpoint.handler(request, fleet, caller)
+            hidden = [path for path, scope in endpoint.field_scopes if not caller.may_read(scope)]
+            if hidden:
+                body = withhold_fields(body, hidden)
             status = 200
         except ApiError as error:
             if malformed is None:

@@ -210,7 +210,10 @@ def given_databases(context: GivenContext) -> Built:
 
 KIND = Kind(
     name="databases",
-    routes=(Endpoint("/v2/databases", "database:read", list_databases),),
+    routes=(Endpoint("/v2/databases", "database:read", list_databases, field_scopes=(
+        ("databases[].project_id", "project:read"),
+        ("databases[].private_network_uuid", "vpc:read"),
+    )),),
     list_endpoint="/v2/databases",
     count=Count(derive=lambda droplets, _: droplets // 50, problems_minimum=2),
     build=build_databases,

@@ -46,7 +46,9 @@ def get_droplet(request: ApiRequest, fleet: FleetView, caller: Caller) -> bytes:
 KIND = Kind(
     name="droplets",
     routes=(
-        Endpoint("/v2/droplets", "droplet:read", list_droplets, paged=True),
+        Endpoint("/v2/droplets", "droplet:read", list_droplets, paged=True, field_scopes=(
+            ("droplets[].tags", "tag:read"), ("droplets[].vpc_uuid", "vpc:read"),
+        )),
         Endpoint("/v2/droplets/{droplet_id}", "droplet:read", get_droplet),
     ),
     list_endpoint="/v2/droplets",

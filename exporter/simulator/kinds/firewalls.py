@@ -113,7 +113,10 @@ def forget_droplets(firewall: JsonObject, gone: set[int]) -> None:
 
 KIND = Kind(
     name="firewalls",
-    routes=(Endpoint("/v2/firewalls", "firewall:read", list_firewalls, paged=True),),
+    routes=(Endpoint("/v2/firewalls", "firewall:read", list_firewalls, paged=True, field_scopes=(
+        ("firewalls[].droplet_ids", "droplet:read"), ("firewalls[].tags", "tag:create"),
+        ("firewalls[].tags", "tag:read"),
+    )),),
     list_endpoint="/v2/firewalls",
     count=Count(derive=lambda droplets, _: min(5, 1 + droplets // 100) if droplets else 0),
     build=build_firewalls,

@@ -329,7 +329,8 @@ KIND = Kind(
     name="kubernetes_clusters",
     routes=(
         Endpoint(
-            "/v2/kubernetes/clusters", "kubernetes:read", list_kubernetes_clusters, paged=True
+            "/v2/kubernetes/clusters", "kubernetes:read", list_kubernetes_clusters, paged=True,
+            field_scopes=(("kubernetes_clusters[].vpc_uuid", "vpc:read"),),
         ),
     ),
     list_endpoint="/v2/kubernetes/clusters",

@@ -89,7 +89,9 @@ def given_reserved_ips(context: GivenContext) -> Built:
 KIND = Kind(
     name="reserved_ips",
     routes=(
-        Endpoint("/v2/reserved_ips", "reserved_ip:read", list_reserved_ips, paged=True),
+        Endpoint("/v2/reserved_ips", "reserved_ip:read", list_reserved_ips, paged=True,
+                 field_scopes=(("reserved_ips[].droplet", "droplet:read"),
+                               ("reserved_ips[].project_id", "project:read"))),
         Endpoint("/v2/floating_ips", "reserved_ip:read", list_floating_ips, paged=True),
     ),
     list_endpoint="/v2/reserved_ips",

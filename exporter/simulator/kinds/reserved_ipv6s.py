@@ -60,7 +60,8 @@ def given_reserved_ipv6s(context: GivenContext) -> Built:
 KIND = Kind(
     name="reserved_ipv6s",
     routes=(
-        Endpoint("/v2/reserved_ipv6", "reserved_ip:read", list_reserved_ipv6s, paged=True),
+        Endpoint("/v2/reserved_ipv6", "reserved_ip:read", list_reserved_ipv6s, paged=True,
+                 field_scopes=(("reserved_ipv6s[].droplet", "droplet:read"),)),
     ),
     list_endpoint="/v2/reserved_ipv6",
     count=Count(derive=lambda droplets, _: droplets // 100),
