@@ -4,6 +4,7 @@ build's own output is checked in tests/deploy/test_dockerfile.py)."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import tomllib
@@ -25,8 +26,12 @@ def requirement_name(requirement: str) -> str:
 
 
 def make_dry_run(target: str, venv: Path) -> str:
-    """The commands `make TARGET` would run on a fresh clone (no virtualenv yet)."""
-    result = subprocess.run([require_tool("make"), "-n", target, f"VENV={venv}"], cwd=ROOT,
+    """The commands `make TARGET` would run on a fresh clone (no virtualenv yet). Run from
+    `make test` too, so the outer make's settings are dropped (a sub-make prints "Entering
+    directory" lines)."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    result = subprocess.run([require_tool("make"), "--no-print-directory", "-n", target,
+                             f"VENV={venv}"], cwd=ROOT, env=environ,
                             capture_output=True, text=True, check=False, timeout=60)
     assert result.returncode == 0, result.stderr
     return result.stdout
