@@ -151,6 +151,12 @@ def single(query: Mapping[str, Sequence[str]], name: str) -> str | None:
     return values[-1] if values else None
 
 
+def named_as_asked(request: ApiRequest, items: tuple[Item, ...]) -> tuple[Item, ...]:
+    """A list endpoint's `?name=` filter: the items of that name, or every item without one."""
+    name = single(request.query, "name")
+    return tuple(item for item in items if item.name == name) if name else items
+
+
 def body_of(item: Encoded) -> bytes:
     return item.body
 

@@ -8,7 +8,14 @@ its maximum and the third is in `error`, so the dashboards have something to sho
 from __future__ import annotations
 
 from exporter.simulator.building import HOUR, BuildContext, GivenContext, JsonObject, given_item, text
-from exporter.simulator.handling import ApiRequest, Caller, Endpoint, FleetView, paged_items, single
+from exporter.simulator.handling import (
+    ApiRequest,
+    Caller,
+    Endpoint,
+    FleetView,
+    named_as_asked,
+    paged_items,
+)
 from exporter.simulator.items import Item, make_item
 from exporter.simulator.kind import Count, Kind
 from exporter.simulator.resources import Built, Resources
@@ -23,11 +30,8 @@ def autoscale_pools(resources: Resources) -> tuple[Item, ...]:
 
 
 def list_autoscale_pools(request: ApiRequest, fleet: FleetView, caller: Caller) -> bytes:
-    items = autoscale_pools(fleet.resources)
-    name = single(request.query, "name")
-    if name:
-        items = tuple(item for item in items if item.name == name)
-    return paged_items(request, "autoscale_pools", items, fleet)
+    pools = named_as_asked(request, autoscale_pools(fleet.resources))
+    return paged_items(request, "autoscale_pools", pools, fleet)
 
 
 def build_autoscale_pools(context: BuildContext) -> Built:

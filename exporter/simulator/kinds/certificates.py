@@ -10,8 +10,8 @@ from exporter.simulator.handling import (
     Caller,
     Endpoint,
     FleetView,
+    named_as_asked,
     paged_items,
-    single,
 )
 from exporter.simulator.items import DAY, Item, Stamp, make_item
 from exporter.simulator.kind import Count, Kind
@@ -24,11 +24,7 @@ def certificates(resources: Resources) -> tuple[Item, ...]:
 
 
 def list_certificates(request: ApiRequest, fleet: FleetView, caller: Caller) -> bytes:
-    items = certificates(fleet.resources)
-    name = single(request.query, "name")
-    if name:
-        items = tuple(item for item in items if item.name == name)
-    return paged_items(request, "certificates", items, fleet)
+    return paged_items(request, "certificates", named_as_asked(request, certificates(fleet.resources)), fleet)
 
 
 def build_certificates(context: BuildContext) -> Built:
