@@ -716,7 +716,7 @@ def report_polls(results: Sequence[SizeResult]) -> None:
                              f"{p.seconds:.2f}", f"{p.seconds / r.polls.single_page:.1f}",
                              f"{p.cpu:.2f}"))
         total = r.polls.results
-        rows.append((r.size, "all 23", sum(p.requests for p in total),
+        rows.append((r.size, f"all {len(total)}", sum(p.requests for p in total),
                      sum(p.minimum for p in total), f"{sum(p.seconds for p in total):.2f}", "",
                      f"{sum(p.cpu for p in total):.2f}"))
     print_table("polls (collectors with more than one request or over 0.5 s; the rest are one "
