@@ -1,8 +1,8 @@
 """The running exporter: verifies tokens, runs the poller, renders on change, serves, reloads.
 
 Threads: the event loop (polls, token checks, the self-metrics refresh, signals), one render
-worker (the data part, so a large render never stalls the loop) and the HTTP server's threads
-(which only read the cached exposition).
+worker (each poll's encoding and the join of the data part, so a large fleet never stalls the
+loop) and the HTTP server's threads (which only read the cached exposition).
 """
 
 from __future__ import annotations

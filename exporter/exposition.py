@@ -1,8 +1,10 @@
 """Rendering: every family, once per change, into the cached bytes `/metrics` serves.
 
-The exposition has two parts. The *data part* (every collector's families for every fresh
-snapshot) is rendered only when a snapshot's data changes or goes stale, off the event loop; text
-is cached per snapshot so one changed account does not re-render the others. The *self part*
+The exposition has two parts. The *data part* is made of fragments: each poll encodes its own
+samples (`encode_collector`, inside the poll's error boundary, off the event loop), so a changed
+account never re-renders the others and bad data never reaches the renderer, which only joins
+the fresh snapshots' fragments and adds the derived families (costs) per account, each account
+in a boundary of its own. The *self part*
 (the exporter's own metrics, from a prometheus_client registry) is small and re-rendered about once
 a second. Both formats share the data part: its lines are valid in the Prometheus text format and
 in OpenMetrics alike. Gzip is prepared ahead too: the data part is compressed once with a sync
@@ -87,20 +89,6 @@ def encode_fragment(
     cannot be written raises SampleError naming the source, the family and the object (the first
     label value, the object's id). Text is UTF-8; a lone surrogate in an API string is replaced,
     never allowed to fail the whole page."""
-    return {
-        name: text.encode("utf-8", "replace")
-        for name, text in _render_lines(account, source, families, samples).items()
-    }
-
-
-def render_samples(account: str, collector: Collector[Any], data: Any) -> dict[str, str]:
-    """One collector's sample lines for one account's data, grouped by family."""
-    return _render_lines(account, collector.name, collector.families, collector.samples(data))
-
-
-def _render_lines(
-    account: str, source: str, families: Sequence[Family], samples: Iterable[Sample]
-) -> dict[str, str]:
     prefix = {f.name: (_line_start(f, account), f.labels, f.per_account) for f in families}
     chunks: dict[str, list[str]] = {f.name: [] for f in families}
     for name, values, value in samples:
@@ -124,7 +112,8 @@ def _render_lines(
         else:  # no account label: no comma before the first pair, no braces without one
             chunks[name].append(f"{start}{{{pairs[1:]}}} {written}\n" if pairs
                                 else f"{start} {written}\n")
-    return {name: "".join(lines) for name, lines in chunks.items() if lines}
+    return {name: "".join(lines).encode("utf-8", "replace")
+            for name, lines in chunks.items() if lines}
 
 
 def _line_start(family: Family, account: str) -> str:

@@ -31,7 +31,7 @@ from exporter.collectors import COLLECTORS
 from exporter.collectors.base import Collector, ResourceReader
 from exporter.collectors.fields import ShapeError
 from exporter.config import ConfigError, Settings, describe_settings, load_settings
-from exporter.exposition import render_samples
+from exporter.exposition import encode_collector
 from exporter.pricing import load_price_table
 from exporter.webconfig import WebConfig, WebConfigError, load_web_config
 from tests.collectors.fakes import FakeReader
@@ -181,10 +181,10 @@ def check_collector(collector: Collector[Any], data: st.DataObject) -> None:
         assert isinstance(name, str)
         assert all(isinstance(label, str) for label in labels), labels
         assert isinstance(value, int | float), value
-    lines = render_samples("fuzz", collector, records)  # label arity and values render
+    lines = encode_collector("fuzz", collector, records)  # label arity and values render
     # a raw carriage return is allowed in a label value; only "\n" ends a sample line
     assert all(line.startswith(family + "{") for family, text in lines.items()
-               for line in text.split("\n")[:-1])
+               for line in text.decode().split("\n")[:-1])
 
 
 @pytest.mark.parametrize("collector", COLLECTORS, ids=lambda c: c.name)

@@ -9,7 +9,7 @@ import pytest
 
 from exporter.collectors import apps
 from exporter.collectors.fields import ShapeError
-from exporter.exposition import render_samples
+from exporter.exposition import encode_collector
 from tests.collectors.fakes import FakeReader
 from tests.conftest import spec, spec_example
 
@@ -207,7 +207,8 @@ def test_shape_errors_name_the_place(items: object, message: str) -> None:
 
 
 async def test_docstring_lines_are_real_exposition() -> None:
-    rendered = "".join(render_samples("production", apps.COLLECTOR, await example_records()).values())
+    fragment = encode_collector("production", apps.COLLECTOR, await example_records())
+    rendered = b"".join(fragment.values()).decode()
     documented = [line.strip() for line in (apps.__doc__ or "").splitlines()
                   if line.startswith("    digitalocean_")]
     assert len(documented) == 2

@@ -9,7 +9,7 @@ import pytest
 
 from exporter.collectors import databases
 from exporter.collectors.fields import ShapeError
-from exporter.exposition import render_samples
+from exporter.exposition import encode_collector
 from tests.collectors.fakes import FakeReader
 from tests.conftest import spec, spec_example
 
@@ -103,7 +103,8 @@ async def test_no_credential_reaches_a_record_or_a_label() -> None:
     for secret in secrets:
         assert secret not in text
         assert not any(secret in label for label in labels)
-    rendered = "".join(render_samples("production", databases.COLLECTOR, records).values())
+    fragment = encode_collector("production", databases.COLLECTOR, records)
+    rendered = b"".join(fragment.values()).decode()
     assert PASSWORD not in rendered
     assert "postgres://" not in rendered
 
@@ -175,7 +176,8 @@ def test_clusters_are_sorted_by_id() -> None:
 
 async def test_docstring_lines_are_real_exposition() -> None:
     records = await fetch_example(example_body())
-    rendered = "".join(render_samples("production", databases.COLLECTOR, records).values())
+    fragment = encode_collector("production", databases.COLLECTOR, records)
+    rendered = b"".join(fragment.values()).decode()
     documented = [line.strip() for line in (databases.__doc__ or "").splitlines()
                   if line.startswith("    digitalocean_")]
     assert len(documented) == 2

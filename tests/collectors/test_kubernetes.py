@@ -8,7 +8,7 @@ import pytest
 
 from exporter.collectors import kubernetes
 from exporter.collectors.fields import ShapeError
-from exporter.exposition import render_samples
+from exporter.exposition import encode_collector
 from tests.collectors.fakes import FakeReader
 from tests.conftest import spec, spec_example
 
@@ -106,7 +106,8 @@ async def test_node_series_from_the_official_example() -> None:
 
 
 async def test_docstring_lines_are_real_exposition() -> None:
-    rendered = "".join(render_samples("production", kubernetes.COLLECTOR, await example_records()).values())
+    fragment = encode_collector("production", kubernetes.COLLECTOR, await example_records())
+    rendered = b"".join(fragment.values()).decode()
     documented = [line.strip() for line in (kubernetes.__doc__ or "").splitlines()
                   if line.startswith("    digitalocean_")]
     assert len(documented) == 2
