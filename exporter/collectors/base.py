@@ -7,8 +7,9 @@ parsed, immutable records. `samples()` is a pure function from those records to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Generic, Literal, Protocol, TypeVar, overload
 
@@ -117,6 +118,84 @@ class FieldScope:
         return " and ".join(parts)
 
 
+FILTER_KEYS = ("tag", "region", "name", "id")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which objects a collector keeps: the config's `filter:` of one (account, collector).
+
+    An object is kept when it matches every key given: one of `tags`, one of `regions`, a name
+    the `name` pattern matches whole (like a Prometheus regex), one of `ids`. Nothing given keeps
+    everything. A collector applies it itself before exporting (it knows its records' fields),
+    and asks the API to filter where it can (`server_tag()` for `?tag_name=`)."""
+
+    tags: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    name: re.Pattern[str] | None = None
+    ids: tuple[str, ...] = ()
+
+    @property
+    def everything(self) -> bool:
+        return not (self.tags or self.regions or self.name is not None or self.ids)
+
+    def keys(self) -> tuple[str, ...]:
+        """The filter keys given, in FILTER_KEYS order."""
+        given = (bool(self.tags), bool(self.regions), self.name is not None, bool(self.ids))
+        return tuple(key for key, on in zip(FILTER_KEYS, given, strict=True) if on)
+
+    def matches(
+        self,
+        *,
+        object_id: object = None,  # the object's id, as the API spells it
+        name: str | None = None,
+        region: str | None = None,
+        tags: Iterable[str] = (),
+    ) -> bool:
+        if self.ids and (object_id is None or str(object_id) not in self.ids):
+            return False
+        if self.regions and region not in self.regions:
+            return False
+        if self.name is not None and (name is None or self.name.fullmatch(name) is None):
+            return False
+        return not self.tags or any(tag in self.tags for tag in tags)
+
+    def server_tag(self) -> str | None:
+        """The one tag the API can filter by (`?tag_name=`), when the selection names exactly
+        one; the other keys are still applied to what comes back."""
+        return self.tags[0] if len(self.tags) == 1 else None
+
+    def describe(self) -> str:
+        parts = []
+        if self.tags:
+            parts.append("tag " + "|".join(self.tags))
+        if self.regions:
+            parts.append("region " + "|".join(self.regions))
+        if self.name is not None:
+            parts.append(f"name ~ {self.name.pattern}")
+        if self.ids:
+            parts.append(f"{len(self.ids)} id(s)")
+        return ", ".join(parts) or "everything"
+
+
+EVERYTHING = Selection()
+
+
+@dataclass(frozen=True)
+class PollContext:
+    """What one poll of one (account, collector) knows besides the API: its settings and the
+    data it builds on. Collectors that need none of it implement `fetch(reader)` only."""
+
+    selection: Selection = EVERYTHING
+    # Monitoring collectors: the metric groups chosen (`metrics:`), never empty for them.
+    metrics: tuple[str, ...] = ()
+    # The last good data of each collector named in `Collector.inputs` that has some, by name.
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    # This collector's own last good data, for incremental reads (None on the first poll).
+    previous: Any = None
+    interval: float = 60.0  # the interval this poll runs at (stretched by the plan, if it is)
+
+
 @dataclass(frozen=True)
 class Collector(Generic[T]):
     """One resource: one module in `collectors/`, one entry in the collector table."""
@@ -140,6 +219,36 @@ class Collector(Generic[T]):
     enabled_by_default: bool = True
     # Fields that need a scope beyond `scope` (from the API description): wanted, not required.
     field_scopes: tuple[FieldScope, ...] = ()
+    # The `filter:` keys it honours (a subset of FILTER_KEYS); any other is a config error.
+    filters: tuple[str, ...] = ()
+    # Collectors whose last good data `fetch_with` reads (`PollContext.inputs`), never calling
+    # the API for what they already have; each must be enabled where this one is.
+    inputs: tuple[str, ...] = ()
+    # Monitoring API collectors: the metric groups `metrics:` may choose; not empty marks a
+    # collector whose requests scale with its selection, planned (and stretched) first.
+    metric_groups: tuple[str, ...] = ()
+    # The metric groups used when `metrics:` is not given (default: all of them).
+    default_metrics: tuple[str, ...] | None = None
+    # Requests one poll will make, known before it runs (monitoring: groups x selected objects);
+    # None for collectors whose cost is only measured.
+    requests_for: Callable[[PollContext], int] | None = None
+    # The poll itself when it needs its context (filters, inputs, previous data); otherwise
+    # `fetch(reader)` is called.
+    fetch_with: Callable[[ResourceReader, PollContext], Awaitable[T]] | None = None
+
+    async def collect(self, reader: ResourceReader, context: PollContext) -> T:
+        """One poll's data: `fetch_with(reader, context)` when the collector has it."""
+        if self.fetch_with is not None:
+            return await self.fetch_with(reader, context)
+        return await self.fetch(reader)
+
+    @property
+    def monitoring(self) -> bool:
+        return bool(self.metric_groups)
+
+    @property
+    def chosen_metrics(self) -> tuple[str, ...]:
+        return self.metric_groups if self.default_metrics is None else self.default_metrics
 
 
 @dataclass(frozen=True)
