@@ -186,11 +186,14 @@ class Query:
     scale: float = 1.0
     combine: Literal["each", "sum", "max"] = "each"
     kinds: tuple[str, ...] | None = None  # only resources of these kinds; None: all
+    not_kinds: tuple[str, ...] = ()  # never resources of these kinds
     # Integrated since the month's start into this family (bandwidth): the request then
     # reads from the month's start, or from the last point the previous poll integrated.
     month_to_date: Family | None = None
 
     def applies(self, resource: Resource) -> bool:
+        if resource.kind in self.not_kinds:
+            return False
         return self.kinds is None or resource.kind in self.kinds
 
 
@@ -333,23 +336,22 @@ class Product(Generic[R]):
 
 
 def combine(query: Query, resource_id: str, series: Sequence[Series]) -> list[Reading]:
-    """The readings one answer gives: the newest finite point of each series, scaled."""
-    newest: dict[tuple[str, ...], tuple[float, float]] = {}
-    for s in series:
-        latest = s.latest
-        if latest is None:
-            continue
-        key = (resource_id, *query.fixed, *(s.labels.get(source, "") for _, source in query.labels))
-        if key not in newest or newest[key][0] < latest[0]:
-            newest[key] = latest
-    if not newest:
-        return []
+    """The readings one answer gives, scaled: the newest finite point of each series ("each":
+    one per label set, the newest if two have the same), or their sum or maximum."""
     name = query.family.name
-    if query.combine == "each":
-        return [Reading(name, key, value * query.scale) for key, (_, value) in newest.items()]
-    values = [value for _, value in newest.values()]
-    value = sum(values) if query.combine == "sum" else max(values)
-    return [Reading(name, (resource_id, *query.fixed), value * query.scale)]
+    latest = [(s, point) for s in series if (point := s.latest) is not None]
+    if query.combine != "each":
+        if not latest:
+            return []
+        values = [value for _, (_, value) in latest]
+        value = sum(values) if query.combine == "sum" else max(values)
+        return [Reading(name, (resource_id, *query.fixed), value * query.scale)]
+    newest: dict[tuple[str, ...], tuple[float, float]] = {}
+    for s, point in latest:
+        key = (resource_id, *query.fixed, *(s.labels.get(source, "") for _, source in query.labels))
+        if key not in newest or newest[key][0] < point[0]:
+            newest[key] = point
+    return [Reading(name, key, value * query.scale) for key, (_, value) in newest.items()]
 
 
 def _month_to_date(family: str, resource_id: str, month: int, series: Sequence[Series], *,
