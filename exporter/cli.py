@@ -156,7 +156,13 @@ def collector_overrides(args: argparse.Namespace) -> dict[str, bool]:
 
 
 def collector_defaults() -> dict[str, CollectorDefaults]:
-    return {c.name: CollectorDefaults(c.interval, c.enabled_by_default) for c in COLLECTORS}
+    return {
+        c.name: CollectorDefaults(
+            c.interval, c.enabled_by_default, filters=c.filters, metric_groups=c.metric_groups,
+            default_metrics=c.default_metrics, inputs=c.inputs,
+        )
+        for c in COLLECTORS
+    }
 
 
 def demo_settings(simulator: Simulator, overrides: dict[str, bool] | None = None) -> Settings:
@@ -174,7 +180,8 @@ def demo_settings(simulator: Simulator, overrides: dict[str, bool] | None = None
         accounts=accounts,
         collectors={
             name: CollectorSettings(
-                (overrides or {}).get(name, d.enabled), d.interval, STALE_AFTER_INTERVALS * d.interval
+                (overrides or {}).get(name, d.enabled), d.interval, STALE_AFTER_INTERVALS * d.interval,
+                metrics=d.metric_groups if d.default_metrics is None else d.default_metrics,
             )
             for name, d in defaults.items()
         },

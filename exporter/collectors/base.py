@@ -232,6 +232,9 @@ class Collector(Generic[T]):
     # Requests one poll will make, known before it runs (monitoring: groups x selected objects);
     # None for collectors whose cost is only measured.
     requests_for: Callable[[PollContext], int] | None = None
+    # Monitoring: requests one selected object costs per poll with the context's metrics, so a
+    # selection that does not fit can say how many objects would.
+    requests_per_object: Callable[[PollContext], int] | None = None
     # The poll itself when it needs its context (filters, inputs, previous data); otherwise
     # `fetch(reader)` is called.
     fetch_with: Callable[[ResourceReader, PollContext], Awaitable[T]] | None = None
