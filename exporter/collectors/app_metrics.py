@@ -86,5 +86,6 @@ COLLECTOR: Collector[MonitoringData] = Collector(
     metric_groups=PRODUCT.groups,
     default_metrics=PRODUCT.default_metrics,
     requests_for=PRODUCT.requests_for,
+    requests_per_object=PRODUCT.requests_per_object,
     fetch_with=PRODUCT.fetch_with,
 )

@@ -270,6 +270,16 @@ class Product(Generic[R]):
         """The requests `fetch_with` makes for this context: one per job, no more."""
         return len(self.jobs(context))
 
+    def requests_per_object(self, context: PollContext) -> int:
+        """The requests one selected resource costs with the context's metrics: the average
+        over the selected resources (their kinds may differ), rounded up; with none selected,
+        what a resource of no particular kind would cost."""
+        resources = self.resources(context)
+        if resources:
+            return math.ceil(len(self.jobs(context)) / len(resources))
+        groups = set(context.metrics or (self.default_metrics or self.groups))
+        return sum(1 for q in self.queries if q.group in groups and q.applies(Resource("")))
+
     async def fetch_with(self, reader: ResourceReader, context: PollContext) -> MonitoringData:
         jobs = self.jobs(context)
         end = int(reader.now())

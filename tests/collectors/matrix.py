@@ -1,5 +1,5 @@
-"""Monitoring API answers for collector tests: the spec's own examples where it has them, and
-matrices of the shape the spec documents where it has none."""
+"""Monitoring API answers for collector tests: matrices of the shape the spec documents, and
+the spec's own examples (`spec_matrix`, from tests.conftest)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 
 from exporter.collectors.base import Collector, PollContext
 from tests.collectors.fakes import Answer, FakeReader, Request
-from tests.conftest import full_spec, official_example, spec_example
 
 JSON = dict[str, Any]
 
@@ -18,17 +17,6 @@ def matrix(*series: tuple[Mapping[str, str], Sequence[Sequence[Any]]]) -> JSON:
     return {"status": "success", "data": {"resultType": "matrix", "result": [
         {"metric": dict(labels), "values": [list(v) for v in values]} for labels, values in series
     ]}}
-
-
-def spec_matrix(endpoint: str, name: str | None = None) -> JSON:
-    """The spec's example answer of a monitoring endpoint; where it has none, one series made
-    of the schema's own `metric` and `values` examples."""
-    if name is not None or official_example(endpoint) is not None:
-        body: JSON = spec_example(endpoint, name)
-        return body
-    content = full_spec()["paths"][endpoint]["get"]["responses"]["200"]["content"]
-    item = content["application/json"]["schema"]["properties"]["data"]["properties"]["result"]["items"]
-    return matrix((item["properties"]["metric"]["example"], item["properties"]["values"]["example"]))
 
 
 def reader_for(respond: Callable[[str, Mapping[str, str]], Answer | None], now: float) -> FakeReader:

@@ -15,8 +15,8 @@ from exporter.collectors import app_metrics, apps
 from exporter.collectors.apps import AppRecord
 from exporter.collectors.base import EVERYTHING, PollContext, Selection
 from tests.collectors.fakes import Answer
-from tests.collectors.matrix import made, matrix, poll, reader_for, spec_matrix
-from tests.conftest import example_reader, full_spec
+from tests.collectors.matrix import made, matrix, poll, reader_for
+from tests.conftest import example_reader, full_spec, spec_matrix
 
 BASE = "/v2/monitoring/metrics/apps"
 NOW = 1_634_052_800.0  # after the example's newest point

@@ -14,8 +14,8 @@ from exporter.collectors import autoscale_metrics, autoscale_pools
 from exporter.collectors.autoscale_pools import AutoscalePoolRecord
 from exporter.collectors.base import EVERYTHING, PollContext, Selection
 from tests.collectors.fakes import Answer
-from tests.collectors.matrix import made, matrix, poll, reader_for, spec_matrix
-from tests.conftest import full_spec, spec_example
+from tests.collectors.matrix import made, matrix, poll, reader_for
+from tests.conftest import full_spec, spec_example, spec_matrix
 
 BASE = "/v2/monitoring/metrics/droplet_autoscale"
 NOW = 1_790_000_000.0

@@ -15,8 +15,8 @@ from exporter.collectors import database_metrics, databases
 from exporter.collectors.base import EVERYTHING, PollContext, Selection
 from exporter.collectors.databases import DatabaseRecord
 from tests.collectors.fakes import Answer
-from tests.collectors.matrix import made, matrix, poll, reader_for, spec_matrix
-from tests.conftest import full_spec, spec_example
+from tests.collectors.matrix import made, matrix, poll, reader_for
+from tests.conftest import full_spec, spec_example, spec_matrix
 
 BASE = "/v2/monitoring/metrics/database/mysql"
 NOW = 1_790_000_000.0

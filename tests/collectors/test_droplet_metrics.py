@@ -22,20 +22,12 @@ from exporter.collectors.monitoring import MonitoringData, MonthToDate, Reading,
 from exporter.exposition import DataRenderer, encode_collector
 from exporter.snapshot import Snapshot
 from tests.collectors.fakes import Answer
-from tests.collectors.matrix import made, matrix, poll, reader_for, spec_matrix
-from tests.conftest import example_reader, full_spec, require_tool
+from tests.collectors.matrix import made, matrix, poll, reader_for
+from tests.conftest import BANDWIDTH_EXAMPLES, example_reader, full_spec, require_tool, spec_matrix
 
 BASE = "/v2/monitoring/metrics/droplet"
 NOW = 1_635_387_200.0  # after the newest point of the CPU and filesystem examples
 COLLECTOR = droplet_metrics.COLLECTOR
-BANDWIDTH_EXAMPLES = {
-    ("private", "inbound"): "Inbound Private Bandwidth",
-    ("public", "inbound"): "Inbound Public Bandwidth",
-    ("private", "outbound"): "Outbound Private Bandwidth",
-    ("public", "outbound"): "Outbound Public Bandwidth",
-}
-
-
 # the Droplets of the official examples, as the droplets collector reads them
 DROPLETS: tuple[DropletRecord, ...] = asyncio.run(droplets.fetch(example_reader()))
 

@@ -15,8 +15,8 @@ from exporter.collectors import load_balancer_metrics, load_balancers
 from exporter.collectors.base import EVERYTHING, PollContext, Selection
 from exporter.collectors.load_balancers import LoadBalancerRecord
 from tests.collectors.fakes import Answer
-from tests.collectors.matrix import made, matrix, poll, reader_for, spec_matrix
-from tests.conftest import full_spec, spec_example
+from tests.collectors.matrix import made, matrix, poll, reader_for
+from tests.conftest import full_spec, spec_example, spec_matrix
 
 BASE = "/v2/monitoring/metrics/load_balancer"
 NOW = 1_790_000_000.0
