@@ -24,7 +24,10 @@ import httpx
 import pytest
 import structlog
 
+from exporter.collectors import databases, load_balancers
 from exporter.collectors.base import Collector
+from exporter.collectors.databases import DatabaseRecord
+from exporter.collectors.load_balancers import LoadBalancerRecord
 from exporter.daemon import Daemon
 from exporter.logs import Redactor, configure_logging
 from exporter.poller import AccountRuntime
@@ -239,6 +242,29 @@ def example_reader() -> FakeReader:
         "/v2/customers/my/balance": spec_example("/v2/customers/my/balance"),
         "/v2/customers/my/invoices?per_page=12": spec_example("/v2/customers/my/invoices"),
     })
+
+
+def network_twin() -> LoadBalancerRecord:
+    """The spec's load balancer examples are not network load balancers; a twin of the first
+    that is (another id) shows the metrics only they have."""
+    example = spec_example("/v2/load_balancers", "All Load Balancers")["load_balancers"][0]
+    twin = {**example, "type": "REGIONAL_NETWORK", "id": "4de7ac8b-495b-4884-9a69-1050c6793cd7"}
+    [record] = load_balancers.parse_load_balancers([twin])
+    return record
+
+
+def mysql_twin() -> DatabaseRecord:
+    """The spec's only database example is a PostgreSQL cluster; its MySQL twin (another id)
+    is given to the MySQL metrics collector so the golden file shows them too."""
+    [example] = spec_example("/v2/databases")["databases"]
+    twin = {**example, "engine": "mysql", "id": "9cc10173-e9ea-4176-9dbc-a4cee4c4ff31"}
+    return databases.parse_database(twin, "mysql twin")
+
+
+def example_twins() -> dict[str, tuple[Any, ...]]:
+    """Records added to the examples' inputs so the Monitoring API collectors show every family
+    they have: what the examples lack (a MySQL cluster, a network load balancer)."""
+    return {"databases": (mysql_twin(),), "load_balancers": (network_twin(),)}
 
 
 def object_ids(collector: Collector[Any], data: Any) -> set[str]:

@@ -22,8 +22,6 @@ from exporter.budget import RequestBudget
 from exporter.clock import SystemClock
 from exporter.collectors import COLLECTORS
 from exporter.collectors.base import Collector, DerivedFamilies, Family, PollContext, Sample
-from exporter.collectors.databases import DatabaseRecord, parse_database
-from exporter.collectors.load_balancers import LoadBalancerRecord, parse_load_balancers
 from exporter.costs import FAMILIES as COST_FAMILIES
 from exporter.costs import cost_families
 from exporter.exposition import (
@@ -39,7 +37,7 @@ from exporter.exposition import (
 from exporter.pricing import load_price_table
 from exporter.simulator import SimAccount, Simulator, demo_config
 from exporter.snapshot import Snapshot
-from tests.conftest import example_reader, require_tool, spec_example
+from tests.conftest import example_reader, example_twins, require_tool
 
 GOLDEN = Path(__file__).parent / "golden" / "examples.prom"
 DEMO_GOLDEN = Path(__file__).parent / "golden" / "demo.prom"
@@ -101,28 +99,10 @@ async def poll_all(reader: Any, extra: Mapping[str, Sequence[Any]] | None = None
     return found
 
 
-def network_twin() -> LoadBalancerRecord:
-    """The spec's load balancer examples are not network load balancers; a twin of the first
-    that is (another id) shows the metrics only they have."""
-    example = spec_example("/v2/load_balancers", "All Load Balancers")["load_balancers"][0]
-    twin = {**example, "type": "REGIONAL_NETWORK", "id": "4de7ac8b-495b-4884-9a69-1050c6793cd7"}
-    [record] = parse_load_balancers([twin])
-    return record
-
-
-def mysql_twin() -> DatabaseRecord:
-    """The spec's only database example is a PostgreSQL cluster; its MySQL twin (another id)
-    is given to the MySQL metrics collector so the golden file shows them too."""
-    [example] = spec_example("/v2/databases")["databases"]
-    twin = {**example, "engine": "mysql", "id": "9cc10173-e9ea-4176-9dbc-a4cee4c4ff31"}
-    return parse_database(twin, "mysql twin")
-
-
 async def example_snapshots(accounts: tuple[str, ...] = ("production",)) -> list[tuple[str, str, Snapshot]]:
     result = []
     for account in accounts:
-        data = await poll_all(example_reader(), {"databases": (mysql_twin(),),
-                                                 "load_balancers": (network_twin(),)})
+        data = await poll_all(example_reader(), example_twins())
         for collector in COLLECTORS:
             result.append((account, collector.name, polled(account, collector,
                                                            data[collector.name])))

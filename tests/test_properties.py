@@ -27,15 +27,15 @@ from hypothesis import strategies as st
 
 from exporter.api import ApiError, ResponseError
 from exporter.cli import collector_defaults
-from exporter.collectors import COLLECTORS
-from exporter.collectors.base import Collector, ResourceReader
+from exporter.collectors import COLLECTORS, collector_table
+from exporter.collectors.base import Collector, PollContext, ResourceReader
 from exporter.collectors.fields import ShapeError
 from exporter.config import ConfigError, Settings, describe_settings, load_settings
 from exporter.exposition import encode_collector
 from exporter.pricing import load_price_table
 from exporter.webconfig import WebConfig, WebConfigError, load_web_config
 from tests.collectors.fakes import FakeReader
-from tests.conftest import READ_TOKEN, example_reader
+from tests.conftest import READ_TOKEN, example_reader, example_twins
 
 PROPERTY_SETTINGS = settings(
     max_examples=200,
@@ -159,8 +159,14 @@ class FuzzReader:
 
 
 async def fetch(collector: Collector[Any], reader: ResourceReader) -> Any:
-    """`collector.fetch` as a coroutine, which asyncio.run needs (fetch is any awaitable)."""
-    return await collector.fetch(reader)
+    """One poll as a coroutine, which asyncio.run needs. A collector that reads others' data
+    gets the official examples' records of them (and their twins, see `example_twins`), and
+    reads every metric group it has."""
+    twins = example_twins()
+    inputs = {name: (*await collector_table()[name].fetch(example_reader()), *twins.get(name, ()))
+              for name in collector.inputs}
+    return await collector.collect(reader, PollContext(inputs=inputs,
+                                                       metrics=collector.metric_groups))
 
 
 def check_collector(collector: Collector[Any], data: st.DataObject) -> None:
