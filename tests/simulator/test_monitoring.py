@@ -586,3 +586,30 @@ def test_answers_repeat_byte_for_byte(connect: Connect) -> None:
             bodies.append(get(client, template, **params).content)
     assert bodies[0] == bodies[1]
     assert b'"values":[[' in bodies[0]
+
+
+def test_label_names_are_those_of_the_specs_examples(simulator: Simulator, connect: Connect) -> None:
+    """Where the description shows an example answer, the simulator's series carry exactly its
+    label names (and the CPU example's modes)."""
+    client = connect(simulator, token_of(simulator, "production"))
+    paths = full_spec()["paths"]
+    compared = []
+    for template in monitoring_templates():
+        content = paths[template]["get"]["responses"]["200"]["content"]["application/json"]
+        for example in (content.get("examples") or {}).values():
+            expected = [sorted(s["metric"]) for s in example["value"]["data"]["result"]]
+            params = queries(simulator, "production", template)
+            labels = {
+                s["metric"].get("direction", "") + s["metric"].get("interface", ""):
+                    sorted(s["metric"])
+                for p in params for s in get(client, template, **p).json()["data"]["result"]
+            }
+            assert all(names in labels.values() for names in expected), template
+            if template.endswith("/cpu"):
+                modes = {s["metric"]["mode"] for s in example["value"]["data"]["result"]}
+                answer = get(client, template, **params[0]).json()["data"]["result"]
+                assert [s["metric"]["mode"] for s in answer] == sorted(modes)
+            compared.append(template.removeprefix(PREFIX))
+    assert sorted(set(compared)) == [
+        "apps/cpu_percentage", "apps/memory_percentage", "apps/restart_count", "droplet/bandwidth",
+        "droplet/cpu", "droplet/filesystem_free", "droplet/filesystem_size"]

@@ -76,7 +76,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from exporter.simulator.building import BuildContext, unix
@@ -257,9 +257,12 @@ class Window:
         return range(first, last + 1, step)
 
 
-def step_of(start: float, end: float) -> int:
-    """The step the simulator answers `start`..`end` with (the shared contract's rule)."""
-    return Window(start, end, end).step
+def created_of(value: Mapping[str, Any]) -> float:
+    """An object's `created_at` in Unix seconds; 0 (always there) when it has none."""
+    try:
+        return float(unix(str(value.get("created_at"))))
+    except ValueError:
+        return 0.0
 
 
 def number(value: float, integer: bool) -> str:
@@ -354,7 +357,7 @@ def droplet_profile(droplet: Mapping[str, Any], plan: MonitoringPlan) -> Droplet
         vcpus=int(droplet.get("vcpus") or 1),
         memory_bytes=int(droplet.get("memory") or 0) * MEBIBYTE,
         disk_bytes=int(droplet.get("disk") or 0) * GIBIBYTE,
-        created=float(unix(str(droplet.get("created_at")))),
+        created=created_of(droplet),
         busy=busy,
         used=wave(key, "memory", 0.25, 0.6 if key != plan.busy else 0.62, 0.1),
         cached=wave(key, "cached", 0.08, 0.2, 0.1, period=6 * 3600),
@@ -364,11 +367,22 @@ def droplet_profile(droplet: Mapping[str, Any], plan: MonitoringPlan) -> Droplet
     )
 
 
-def cpu_seconds(profile: DropletProfile, mode: str, share: float, t: float) -> float:
-    busy = profile.vcpus * profile.busy.integral(profile.created, t)
-    if mode == "idle":
-        return profile.vcpus * (t - profile.created) - busy
-    return share * busy
+def cpu_series(profile: DropletProfile, host: Labels) -> list[Series]:
+    """Cumulative seconds per mode; the busy time at a point is worked out once for all modes."""
+
+    @cache
+    def busy(t: int) -> float:
+        return profile.vcpus * profile.busy.integral(profile.created, t)
+
+    def seconds(mode: str, share: float, t: int) -> float:
+        if mode == "idle":
+            return profile.vcpus * (t - profile.created) - busy(t)
+        return share * busy(t)
+
+    return [
+        Series({**host, "mode": mode}, partial(seconds, mode, share), since=profile.created)
+        for mode, share in CPU_MODES
+    ]
 
 
 def load(profile: DropletProfile, minutes: int, t: float) -> float:
@@ -442,10 +456,7 @@ def droplet_series(
     host = {"host_id": str(profile.id)}
     since = profile.created
     if metric == "cpu":
-        return [
-            Series({**host, "mode": mode}, partial(cpu_seconds, profile, mode, share), since=since)
-            for mode, share in CPU_MODES
-        ]
+        return cpu_series(profile, host)
     if metric.startswith("load_"):
         minutes = int(metric.removeprefix("load_"))
         return [Series(host, lambda t: load(profile, minutes, t), since=since)]
@@ -524,7 +535,7 @@ def balancer_of(request: ApiRequest, fleet: FleetView) -> Balancer:
     targets = tuple(int(d) for d in lb.get("droplet_ids") or () if fleet.find_droplet(int(d)))
     return Balancer(
         id=lb_id,
-        created=float(unix(str(lb.get("created_at")))),
+        created=created_of(lb),
         units=int(lb.get("size_unit") or 1),
         https=any(r.get("entry_protocol") == "https" for r in lb.get("forwarding_rules") or ()),
         failing=failing,
@@ -638,7 +649,7 @@ def app_series(
     if found is None:
         raise ApiError(404)
     app = found.as_json(request.now, fleet.droplet_lookup)
-    created = float(unix(str(app.get("created_at"))))
+    created = created_of(app)
     restarting = app_id == monitoring_plan(fleet.resources).restarting_app
     out: list[Series] = []
     first = True
@@ -692,7 +703,7 @@ def database_series(
     db = None if found is None else found.as_json(request.now)
     if db is None or db.get("engine") != "mysql":
         raise ApiError(404)
-    created = float(unix(str(db.get("created_at"))))
+    created = created_of(db)
     labels = {"db_id": db_id}
     key = f"db:{db_id}"
     factor = AGGREGATES[aggregate]
@@ -743,7 +754,7 @@ def autoscale_series(
     if found is None:
         raise ApiError(404)
     pool = found.as_json(request.now)
-    created = float(unix(str(pool.get("created_at"))))
+    created = created_of(pool)
     config = pool.get("config") or {}
     current = int(pool.get("active_resources_count") or 0)
     utilization = pool.get("current_utilization") or {}
