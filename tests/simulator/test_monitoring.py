@@ -78,7 +78,7 @@ def simulator() -> Iterator[Simulator]:
             *(SimAccount(name=a.name, fleet=a.fleet, tokens=(*a.tokens, *tokens[:1]) if
                          a.name == "production" else a.tokens) for a in demo.accounts),
             SimAccount(name="mysql", fleet=MYSQL, tokens=(
-                SimToken(name="mysql", token="sim-secret-mysql", scopes=["read"]), DROPLET_READ)),
+                SimToken(name="mysql", token="sim-secret-mysql", scopes=["read", "write"]), DROPLET_READ)),
         ),
         requests_per_minute=100_000,
         requests_per_hour=100_000,
@@ -613,3 +613,42 @@ def test_label_names_are_those_of_the_specs_examples(simulator: Simulator, conne
     assert sorted(set(compared)) == [
         "apps/cpu_percentage", "apps/memory_percentage", "apps/restart_count", "droplet/bandwidth",
         "droplet/cpu", "droplet/filesystem_free", "droplet/filesystem_size"]
+
+
+def test_series_follow_the_fleet_as_droplets_come_and_go(
+    start_simulator: Callable[[SimulatorConfig], Simulator], connect: Connect, clock: ManualClock
+) -> None:
+    simulator = start_simulator(demo_config(seed=0))
+    client = connect(simulator, token_of(simulator, "production"))
+    fleet = simulator.fleet("production")
+    targets = {str(i.id): set(i.droplet_ids) for i in fleet.resources.objects("load_balancers")}
+    created, destroyed = simulator.mutate_fleet("production", create_droplets=1,
+                                                destroy_droplets=12)
+    assert set(destroyed) & set().union(*targets.values())  # some targets went away
+    clock.advance(HOUR)
+    window = {"start": int(clock.now) - HOUR, "end": int(clock.now)}
+    for droplet in destroyed:
+        assert get(client, PREFIX + "droplet/cpu", host_id=droplet, **window).status_code == 404
+    for lb_id, before in targets.items():
+        health = series(client, "load_balancer/droplets_health_checks", lb_id=lb_id, **window)
+        assert {int(s["metric"]["droplet_id"]) for s in health} == before - set(destroyed)
+    (new,) = created
+    status = simulator.fleet("production").find_droplet(new)
+    assert status is not None
+    memory = series(client, "droplet/memory_total", host_id=new, **window)
+    assert len(memory) == (1 if status.status == "active" else 0)
+
+
+def test_no_answer_carries_a_database_secret(simulator: Simulator, connect: Connect) -> None:
+    """The MySQL routes read the cluster without its credentials, even for a full-access token."""
+    client = connect(simulator, token_of(simulator, "mysql"))
+    answers = b"".join(
+        get(client, template, **params).content
+        for template in monitoring_templates() if "/database/" in template
+        for params in queries(simulator, "mysql", template)
+    )
+    assert b'"values":[[' in answers
+    listed = connect(simulator, token_of(simulator, "mysql")).get("/v2/databases").content
+    assert b"AVNS_" in listed  # this token is allowed to see them in /v2/databases
+    assert b"AVNS_" not in answers
+    assert b"password" not in answers
