@@ -17,6 +17,7 @@ from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
 from exporter.simulator import (
+    Fleet,
     FleetSpec,
     SimAccount,
     SimToken,
@@ -33,7 +34,7 @@ from exporter.simulator.kinds.monitoring import (
     month_start,
     public_outbound_month_to_date_bytes,
 )
-from tests.conftest import full_spec
+from tests.conftest import full_spec, spec_example
 
 from .conftest import START, ManualClock, parse_time
 
@@ -652,3 +653,22 @@ def test_no_answer_carries_a_database_secret(simulator: Simulator, connect: Conn
     assert b"AVNS_" in listed  # this token is allowed to see them in /v2/databases
     assert b"AVNS_" not in answers
     assert b"password" not in answers
+
+
+def test_a_fleet_given_verbatim_answers_too(connect: Connect) -> None:
+    """The spec's own Droplet example, served by `Fleet.from_objects`: no busy, heavy or filling
+    Droplet there, but its series are answered like any other."""
+    (droplet,) = spec_example("/v2/droplets", "All Droplets")["droplets"][:1]
+    fleet = Fleet.from_objects(droplets=[droplet])
+    token = SimToken(name="given", token="sim-secret-given", scopes=["monitoring:read"])
+    config = SimulatorConfig(accounts=(SimAccount(name="given", fleet=fleet, tokens=(token,)),))
+    with Simulator(config, clock=ManualClock()) as simulator:
+        assert monitoring_plan(simulator.fleet("given").resources) == NO_PLAN
+        client = connect(simulator, token)
+        modes = series(client, "droplet/cpu", host_id=droplet["id"], start=int(START) - 600,
+                       end=int(START))
+        total = values(client, "droplet/memory_total", host_id=droplet["id"],
+                       start=int(START) - 600, end=int(START))
+    assert droplet["status"] == "active"
+    assert len(modes) == 8
+    assert {v for _, v in total} == {droplet["memory"] * 2**20}

@@ -48,9 +48,11 @@ closed-form integrals, so a day of 1-minute points costs O(points):
 Who is what (`MonitoringPlan`, built with the fleet; `monitoring_plan(resources)`): among
 the active Droplets that are not Kubernetes nodes, the busy one prefers the `worker` role tag,
 the heavy one `web` and the filling one `db` (by id otherwise). The heavy Droplet's public
-outbound rate averages 1.25 x the account's pooled transfer allowance (every Droplet's
-`size.transfer` TiB for a whole month) over 28 days, so its month-to-date outbound transfer
-(`public_outbound_month_to_date_bytes`) exceeds the pool by the end of any month. The failing
+outbound rate averages 1.25 x the account's pooled transfer allowance over 28 days, the pool
+taken at its largest (every Droplet, archived ones too, its `size.transfer` for a whole month,
+read as TiB: more than DigitalOcean's TB of 1,000 GiB), so its month-to-date outbound transfer
+(`public_outbound_month_to_date_bytes`) exceeds the pool by the end of any month, however the
+pool is prorated. The failing
 load balancer is the `errored` one (else the first with two targets), its last target the
 unhealthy one; the restarting app is the one whose deployment failed (the second, else the
 first). As with the other alert-worthy states (`FleetSpec.problems`): `true` all of them,
