@@ -361,7 +361,7 @@ def droplet_profile(droplet: Mapping[str, Any], plan: MonitoringPlan) -> Droplet
         disk_bytes=int(droplet.get("disk") or 0) * GIBIBYTE,
         created=created_of(droplet),
         busy=busy,
-        used=wave(key, "memory", 0.25, 0.6 if key != plan.busy else 0.62, 0.1),
+        used=wave(key, "memory", 0.25, 0.6, 0.1),
         cached=wave(key, "cached", 0.08, 0.2, 0.1, period=6 * 3600),
         free_disk_share=0.4 + 0.45 * stable_fraction("monitoring", key, "disk"),
         filling=key == plan.filling,
@@ -577,14 +577,18 @@ def downtime(lb: Balancer) -> list[Series]:
 def backend_timing(lb: Balancer, what: str, low: float, high: float, quantile: str) -> list[Series]:
     """Response times or session durations (seconds) of the healthy targets."""
 
+    shapes = {d: wave(lb.key(what, d), what, low, high, 0.3) for d in lb.healthy}
+
     def seconds(droplet: int, t: int) -> float:
-        return QUANTILES[quantile] * wave(lb.key(what, droplet), what, low, high, 0.3).at(t)
+        return QUANTILES[quantile] * shapes[droplet].at(t)
 
     return lb.per_target(seconds, every=False)
 
 
-def dropped(lb: Balancer, per: float, t: int) -> float:
-    return wave(lb.key("dropped"), "dropped", 100, 2000, 0.5).at(t) / per
+def dropped(lb: Balancer, per: float) -> list[Series]:
+    """Firewall drops: bytes per second, or packets (`per` bytes each)."""
+    shape = wave(lb.key("dropped"), "dropped", 100, 2000, 0.5)
+    return lb.frontend(lambda t: shape.at(t) / per)
 
 
 BALANCER_METRICS: Mapping[str, Callable[[Balancer], list[Series]]] = {
@@ -601,8 +605,8 @@ BALANCER_METRICS: Mapping[str, Callable[[Balancer], list[Series]]] = {
     "frontend_tls_connections_exceeding_rate_limit": lambda lb: lb.frontend(lambda t: 0.0),
     "frontend_cpu_utilization": lambda lb: lb.frontend(
         wave(lb.key("cpu"), "cpu", 5, 40, 0.3).at),
-    "frontend_firewall_dropped_bytes": lambda lb: lb.frontend(partial(dropped, lb, 1.0)),
-    "frontend_firewall_dropped_packets": lambda lb: lb.frontend(partial(dropped, lb, 60.0)),
+    "frontend_firewall_dropped_bytes": partial(dropped, per=1.0),
+    "frontend_firewall_dropped_packets": partial(dropped, per=60.0),
     "frontend_network_throughput_http": lambda lb: lb.frontend(
         lambda t: 15_000 * lb.rps.at(t)),
     "frontend_network_throughput_tcp": lambda lb: lb.frontend(
