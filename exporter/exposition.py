@@ -7,9 +7,12 @@ the fresh snapshots' fragments and adds the derived families (costs) per account
 in a boundary of its own. The *self part*
 (the exporter's own metrics, from a prometheus_client registry) is small and re-rendered about once
 a second. Both formats share the data part: its lines are valid in the Prometheus text format and
-in OpenMetrics alike. Gzip is prepared ahead too: the data part is compressed once with a sync
-flush, and each self part is appended from a copy of that compressor, giving one valid gzip stream
-without recompressing megabytes every second.
+in OpenMetrics alike, but for one thing: a counter's HELP and TYPE lines name the family with
+`_total` in the text format and without it in OpenMetrics, so a data part holding counters has
+an OpenMetrics twin with those two lines rewritten (and compressed on its own). Gzip is
+prepared ahead too: the data part is compressed once with a sync flush, and each self part is
+appended from a copy of that compressor, giving one valid gzip stream without recompressing
+megabytes every second.
 
 A scrape therefore only picks a ready-made `Exposition` and writes its byte strings.
 """
@@ -17,6 +20,7 @@ A scrape therefore only picks a ready-made `Exposition` and writes its byte stri
 from __future__ import annotations
 
 import math
+import re
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -296,15 +300,51 @@ def render_registry(registry: CollectorRegistry) -> tuple[bytes, bytes]:
     return generate_latest(registry), openmetrics
 
 
+# A counter's header as the text format writes it, for its OpenMetrics twin
+_COUNTER_HEADER = re.compile(rb"^# HELP (\S+)_total (.*)\n# TYPE \1_total counter$", re.MULTILINE)
+_COUNTER_MARK = b"_total counter\n"
+
+
+def openmetrics_chunks(chunks: tuple[bytes, ...]) -> tuple[bytes, ...]:
+    """The chunks with every counter's HELP and TYPE lines naming the family without `_total`,
+    as OpenMetrics wants; the same tuple when no chunk holds a counter."""
+    if not any(_COUNTER_MARK in chunk for chunk in chunks):
+        return chunks
+    return tuple(_COUNTER_HEADER.sub(rb"# HELP \1 \2\n# TYPE \1 counter", chunk)
+                 if _COUNTER_MARK in chunk else chunk for chunk in chunks)
+
+
+@dataclass(frozen=True)
+class _Compressed:
+    """Chunks compressed once with a sync flush, and the compressor to append a suffix with."""
+
+    prefix: bytes
+    compressor: Any  # zlib.Compress after a sync flush; only ever copied
+
+    @classmethod
+    def of(cls, chunks: Sequence[bytes]) -> _Compressed:
+        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
+        compressed = [compressor.compress(chunk) for chunk in chunks]
+        compressed.append(compressor.flush(zlib.Z_SYNC_FLUSH))
+        return cls(b"".join(compressed), compressor)
+
+    def tail(self, suffix: bytes) -> bytes:
+        compressor = self.compressor.copy()
+        return bytes(compressor.compress(suffix) + compressor.flush())
+
+
 @dataclass(frozen=True)
 class DataPart:
     """The rendered data part, with a gzip compressor primed on it for appending a self part.
 
-    `chunks` are written back to back; they are the renderer's cached fragments, not a copy."""
+    `chunks` are written back to back; they are the renderer's cached fragments, not a copy.
+    `openmetrics` is the same tuple unless counters make the OpenMetrics twin differ."""
 
     chunks: tuple[bytes, ...]
     gzip_prefix: bytes
-    _compressor: Any = field(repr=False)  # zlib.Compress after a sync flush; only ever copied
+    _compressed: _Compressed = field(repr=False)
+    openmetrics: tuple[bytes, ...] = ()
+    _openmetrics_compressed: _Compressed | None = field(default=None, repr=False)
 
     @property
     def plain(self) -> bytes:
@@ -317,15 +357,21 @@ class DataPart:
 
     @classmethod
     def from_chunks(cls, chunks: Sequence[bytes]) -> DataPart:
-        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
-        compressed = [compressor.compress(chunk) for chunk in chunks]
-        compressed.append(compressor.flush(zlib.Z_SYNC_FLUSH))
-        return cls(tuple(chunks), b"".join(compressed), compressor)
+        chunks = tuple(chunks)
+        compressed = _Compressed.of(chunks)
+        twin = openmetrics_chunks(chunks)
+        return cls(chunks, compressed.prefix, compressed, twin,
+                   None if twin is chunks else _Compressed.of(twin))
 
     def gzip_tail(self, suffix: bytes) -> bytes:
         """The rest of a gzip stream that starts with `gzip_prefix` and ends after `suffix`."""
-        compressor = self._compressor.copy()
-        return bytes(compressor.compress(suffix) + compressor.flush())
+        return self._compressed.tail(suffix)
+
+    def openmetrics_gzip(self, suffix: bytes) -> tuple[bytes, ...]:
+        """The OpenMetrics data part and `suffix` as one gzip stream, in pieces."""
+        if self._openmetrics_compressed is None:
+            return (self.gzip_prefix, self.gzip_tail(suffix))
+        return (self._openmetrics_compressed.prefix, self._openmetrics_compressed.tail(suffix))
 
 
 @dataclass(frozen=True)
@@ -341,9 +387,9 @@ class Exposition:
     def compose(cls, data: DataPart, self_text: bytes, self_openmetrics: bytes) -> Exposition:
         return cls(
             text=(*data.chunks, self_text),
-            openmetrics=(*data.chunks, self_openmetrics),
+            openmetrics=(*data.openmetrics, self_openmetrics),
             text_gzip=(data.gzip_prefix, data.gzip_tail(self_text)),
-            openmetrics_gzip=(data.gzip_prefix, data.gzip_tail(self_openmetrics)),
+            openmetrics_gzip=data.openmetrics_gzip(self_openmetrics),
         )
 
     def body(self, openmetrics: bool, gzip: bool) -> tuple[bytes, ...]:

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -150,14 +150,48 @@ def require_tool(name: str) -> str:
     pytest.skip(f"{name} is not installed")
 
 
+BANDWIDTH_EXAMPLES = {
+    ("private", "inbound"): "Inbound Private Bandwidth",
+    ("public", "inbound"): "Inbound Public Bandwidth",
+    ("private", "outbound"): "Outbound Private Bandwidth",
+    ("public", "outbound"): "Outbound Public Bandwidth",
+}
+
+
+def spec_matrix(endpoint: str, name: str | None = None) -> dict[str, Any]:
+    """The spec's example answer of a Monitoring API endpoint; where it has none, one series
+    made of the schema's own `metric` and `values` examples."""
+    if name is not None or official_example(endpoint) is not None:
+        body: dict[str, Any] = spec_example(endpoint, name)
+        return body
+    content = full_spec()["paths"][endpoint]["get"]["responses"]["200"]["content"]
+    item = content["application/json"]["schema"]["properties"]["data"]["properties"]["result"]["items"]
+    return {"status": "success", "data": {"resultType": "matrix", "result": [{
+        "metric": item["properties"]["metric"]["example"],
+        "values": item["properties"]["values"]["example"],
+    }]}}
+
+
+def monitoring_example(endpoint: str, params: Mapping[str, str]) -> dict[str, Any] | None:
+    """The example answer of a Monitoring API request (the bandwidth example named by its
+    interface and direction), None for any other endpoint."""
+    if not endpoint.startswith("/v2/monitoring/metrics/"):
+        return None
+    if endpoint.endswith("/droplet/bandwidth"):
+        return spec_matrix(endpoint, BANDWIDTH_EXAMPLES[params["interface"], params["direction"]])
+    return spec_matrix(endpoint)
+
+
 def example_reader() -> FakeReader:
     """Every endpoint of every collector answered with the official examples.
 
-    Where the spec has no example (registry, uptime, the two endpoints outside the subset) the
-    body is built from the schema's property examples or from the documented shape.
+    Where the spec has no example (registry, uptime, the two endpoints outside the subset,
+    most Monitoring API endpoints) the body is built from the schema's property examples or
+    from the documented shape.
     """
     # "now" is the day after the Billing Insights example's day, so yesterday has its costs
-    return FakeReader(now=1735779600.0, fallback=official_example, answers={
+    return FakeReader(now=1735779600.0, fallback=official_example, respond=monitoring_example,
+                      answers={
         "/v2/snapshots": spec_example("/v2/snapshots", "All Snapshots"),
         "/v2/reserved_ips": spec_example("/v2/reserved_ips"),
         "/v2/reserved_ipv6": spec_example("/v2/reserved_ipv6"),

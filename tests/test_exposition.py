@@ -7,7 +7,7 @@ import os
 import random
 import subprocess
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,9 @@ from exporter.api import DigitalOceanClient
 from exporter.budget import RequestBudget
 from exporter.clock import SystemClock
 from exporter.collectors import COLLECTORS
-from exporter.collectors.base import Collector, DerivedFamilies, Family, Sample
+from exporter.collectors.base import Collector, DerivedFamilies, Family, PollContext, Sample
+from exporter.collectors.databases import DatabaseRecord, parse_database
+from exporter.collectors.load_balancers import LoadBalancerRecord, parse_load_balancers
 from exporter.costs import FAMILIES as COST_FAMILIES
 from exporter.costs import cost_families
 from exporter.exposition import (
@@ -37,7 +39,7 @@ from exporter.exposition import (
 from exporter.pricing import load_price_table
 from exporter.simulator import SimAccount, Simulator, demo_config
 from exporter.snapshot import Snapshot
-from tests.conftest import example_reader, require_tool
+from tests.conftest import example_reader, require_tool, spec_example
 
 GOLDEN = Path(__file__).parent / "golden" / "examples.prom"
 DEMO_GOLDEN = Path(__file__).parent / "golden" / "demo.prom"
@@ -65,6 +67,8 @@ async def demo_snapshots() -> list[tuple[str, str, Snapshot]]:
             for account in sim.config.accounts:
                 reader = client.account(account.name, first_token(account),
                                         RequestBudget(5000, _Frozen(), 5000))
+                # without inputs the Monitoring API collectors read nothing: their demo
+                # series wait for the simulator's monitoring routes (branch wip-simmon)
                 for collector in COLLECTORS:
                     data = await collector.fetch(reader)
                     result.append((account.name, collector.name,
@@ -84,12 +88,44 @@ class _Frozen(SystemClock):
         return DEMO_TIME
 
 
+async def poll_all(reader: Any, extra: Mapping[str, Sequence[Any]] | None = None) -> dict[str, Any]:
+    """Every collector's data from one poll each, in table order: a collector that reads
+    others' data (`inputs`) gets theirs, with `extra` records added to them, and a Monitoring
+    API collector reads every metric group it has."""
+    found: dict[str, Any] = {}
+    for collector in COLLECTORS:
+        inputs = {name: (*found[name], *(extra or {}).get(name, ()))
+                  for name in collector.inputs if name in found}
+        context = PollContext(inputs=inputs, metrics=collector.metric_groups)
+        found[collector.name] = await collector.collect(reader, context)
+    return found
+
+
+def network_twin() -> LoadBalancerRecord:
+    """The spec's load balancer examples are not network load balancers; a twin of the first
+    that is (another id) shows the metrics only they have."""
+    example = spec_example("/v2/load_balancers", "All Load Balancers")["load_balancers"][0]
+    twin = {**example, "type": "REGIONAL_NETWORK", "id": "4de7ac8b-495b-4884-9a69-1050c6793cd7"}
+    [record] = parse_load_balancers([twin])
+    return record
+
+
+def mysql_twin() -> DatabaseRecord:
+    """The spec's only database example is a PostgreSQL cluster; its MySQL twin (another id)
+    is given to the MySQL metrics collector so the golden file shows them too."""
+    [example] = spec_example("/v2/databases")["databases"]
+    twin = {**example, "engine": "mysql", "id": "9cc10173-e9ea-4176-9dbc-a4cee4c4ff31"}
+    return parse_database(twin, "mysql twin")
+
+
 async def example_snapshots(accounts: tuple[str, ...] = ("production",)) -> list[tuple[str, str, Snapshot]]:
     result = []
     for account in accounts:
+        data = await poll_all(example_reader(), {"databases": (mysql_twin(),),
+                                                 "load_balancers": (network_twin(),)})
         for collector in COLLECTORS:
-            data = await collector.fetch(example_reader())
-            result.append((account, collector.name, polled(account, collector, data)))
+            result.append((account, collector.name, polled(account, collector,
+                                                           data[collector.name])))
     return result
 
 
@@ -208,10 +244,46 @@ async def _never(reader: Any) -> Any:
 
 
 async def test_data_part_is_valid_openmetrics_too() -> None:
-    data = DataRenderer(COLLECTORS).render(await example_snapshots()).decode()
+    part = DataPart.from_chunks(DataRenderer(COLLECTORS).render_chunks(await example_snapshots()))
+    data = b"".join(part.openmetrics).decode()
     # prometheus_client's OpenMetrics parser has no annotations
     families = list(parse_openmetrics(data + "# EOF\n"))  # type: ignore[no-untyped-call]
     assert {f.name for f in families} >= {"digitalocean_droplet_info", "digitalocean_volume_info"}
+    # a counter is named without _total in OpenMetrics, its samples with it
+    [cpu] = [f for f in families if f.name == "digitalocean_droplet_cpu_seconds"]
+    assert cpu.type == "counter"
+    assert {s.name for s in cpu.samples} == {"digitalocean_droplet_cpu_seconds_total"}
+
+
+COUNTERS = (b"# HELP a gauge\n# TYPE a gauge\na 1\n"
+            b"# HELP c_seconds_total Seconds, polled from /v2/x.\n# TYPE c_seconds_total counter\n"
+            b'c_seconds_total{mode="idle"} 5\n', b"# HELP b x\n# TYPE b gauge\nb 2\n")
+
+
+def test_counters_have_an_openmetrics_twin_in_both_encodings() -> None:
+    data = DataPart.from_chunks(COUNTERS)
+    exposition = Exposition.compose(data, b"s 1\n", b"s 1\n# EOF\n")
+    text = b"".join(exposition.text)
+    openmetrics = b"".join(exposition.openmetrics)
+    assert text == b"".join(COUNTERS) + b"s 1\n"
+    assert openmetrics == (
+        b"# HELP a gauge\n# TYPE a gauge\na 1\n"
+        b"# HELP c_seconds Seconds, polled from /v2/x.\n# TYPE c_seconds counter\n"
+        b'c_seconds_total{mode="idle"} 5\n# HELP b x\n# TYPE b gauge\nb 2\n'
+        b"s 1\n# EOF\n")
+    assert gzip.decompress(b"".join(exposition.text_gzip)) == text
+    assert gzip.decompress(b"".join(exposition.openmetrics_gzip)) == openmetrics
+    [counter] = [f for f in parse_openmetrics(openmetrics.decode())  # type: ignore[no-untyped-call]
+                 if f.type == "counter"]
+    assert counter.name == "c_seconds"
+    [counter] = [f for f in parse_text(text.decode()) if f.type == "counter"]
+    assert counter.name == "c_seconds"
+
+
+def test_without_counters_both_formats_share_the_data_part() -> None:
+    data = DataPart.from_chunks((b"# HELP a x\n# TYPE a gauge\na 1\n",))
+    assert data.openmetrics is data.chunks
+    assert data.openmetrics_gzip(b"# EOF\n")[0] is data.gzip_prefix
 
 
 def test_gzip_parts_make_one_valid_stream() -> None:

@@ -86,9 +86,13 @@ class FakeReader:
 
     def __init__(self, answers: Mapping[str, Answer], *, now: float = 1_790_000_000.0,
                  page_size: int = PER_PAGE,
-                 fallback: Callable[[str], Answer | None] | None = None) -> None:
+                 fallback: Callable[[str], Answer | None] | None = None,
+                 respond: Callable[[str, Mapping[str, str]], Answer | None] | None = None) -> None:
         self.answers = dict(answers)
         self.fallback = fallback  # answers an endpoint template that no route names
+        # answers any request no route names, from its endpoint and query parameters (the
+        # Monitoring API's start/end move with the clock)
+        self.respond = respond
         self.wall = now
         self.page_size = page_size
         self.requests: list[Request] = []
@@ -106,6 +110,8 @@ class FakeReader:
             found = self.answers.get(route(endpoint, None, params))
         if found is None and self.fallback is not None and not params:
             found = self.fallback(endpoint)
+        if found is None and self.respond is not None:
+            found = self.respond(endpoint, dict(params or {}))
         return found
 
     async def _answer(self, request: Request) -> Any:

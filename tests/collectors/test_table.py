@@ -24,6 +24,7 @@ FREE_TEXT_LABELS = {
     "name", "tag", "team", "target", "custom_domain", "origin", "endpoint", "purpose", "environment",
     "resource", "group", "product",
 }
+MEMINFO = re.compile(r"(?<=_memory)_(MemTotal|MemAvailable|MemFree|Cached)(?=_bytes$)")
 FORBIDDEN_LABELS = {"id", "description", "message", "email", "token", "request_id", "error", "url"}
 
 
@@ -38,8 +39,12 @@ def test_family_names_are_unique_across_the_exporter() -> None:
 
 @pytest.mark.parametrize(("collector", "family"), families(), ids=lambda x: getattr(x, "name", ""))
 def test_family_naming(collector: Collector[Any], family: Any) -> None:
-    assert re.fullmatch(r"digitalocean_[a-z0-9_]+", family.name)
-    assert not family.name.endswith("_total"), "gauges never end in _total"
+    # lower case, but for /proc/meminfo's field names, spelt as node_exporter spells them
+    assert re.fullmatch(r"digitalocean_[a-z0-9_]+", MEMINFO.sub("", family.name))
+    if family.kind == "counter":
+        assert family.name.endswith("_total"), "a counter's name ends in _total"
+    else:
+        assert not family.name.endswith("_total"), "gauges never end in _total"
     assert family.help.endswith(".")
     assert "polled from /v" in family.help
     assert '"' not in family.help
@@ -84,7 +89,11 @@ def test_free_text_labels_are_documented_in_the_metrics_doc() -> None:
 @pytest.mark.parametrize("collector", COLLECTORS, ids=lambda c: c.name)
 def test_id_label_names_the_objects_of_the_info_family(collector: Collector[Any]) -> None:
     id_labels = {c.id_label for c in COLLECTORS if c.id_label}
-    if collector.id_label:
+    if collector.monitoring:  # its objects are its input's: their _info is there
+        [source] = [c for c in COLLECTORS if c.name in collector.inputs]
+        assert collector.id_label == source.id_label
+        assert all(f.labels[0] == collector.id_label for f in collector.families)
+    elif collector.id_label:
         info = next(f for f in collector.families if f.name.endswith("_info"))
         assert info.labels[0] == collector.id_label, info
     else:  # facts about the account: no family is keyed by any object's id label
