@@ -287,7 +287,7 @@ async def test_a_poll_that_never_ends_fails_at_its_deadline(setup: Setup) -> Non
     async def forever(reader: Any) -> Any:
         await asyncio.Event().wait()
 
-    stuck = dataclasses.replace(droplets.COLLECTOR, fetch=forever)
+    stuck = dataclasses.replace(droplets.COLLECTOR, fetch=forever, fetch_with=None)
     setup.poller.deadline_bounds = (0.05, 0.1)
     snapshot = await asyncio.wait_for(setup.poller.poll_once(setup.account, stuck), 5)
     assert snapshot.error == (
