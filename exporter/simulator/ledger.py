@@ -405,7 +405,7 @@ def droplet_charges(
                 Charge(
                     product=BACKUPS,
                     sku=sku("DO-BKUP", droplet.size_slug),
-                    description=f"{droplet.name} {'daily' if daily_plan else 'weekly'} backups "
+                    description=f"{droplet.name} {'daily ' if daily_plan else ''}backups "
                                 f"({droplet.size_slug})",
                     region=droplet.region,
                     monthly=monthly * ratio,

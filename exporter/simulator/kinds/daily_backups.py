@@ -109,7 +109,8 @@ def given_daily_backups(context: GivenContext) -> Built:
 
 KIND = Kind(
     name="daily_backups",
-    routes=(Endpoint("/v2/droplets/backups/policies", "droplet:read", list_policies, paged=True),),
+    routes=(Endpoint("/v2/droplets/backups/policies", "droplet:read", list_policies, paged=True,
+                     in_spec=False),),
     # No list endpoint of its own objects: the policies are every Droplet's.
     count=Count(derive=lambda droplets, _: droplets // 20),
     build=build_daily_backups,

@@ -116,8 +116,8 @@ def given_nfs_shares(context: GivenContext) -> Built:
 KIND = Kind(
     name="nfs_shares",
     routes=(
-        Endpoint("/v2/nfs", "nfs:list", list_shares),
-        Endpoint("/v2/nfs/snapshots", "nfs:list", list_snapshots),
+        Endpoint("/v2/nfs", "nfs:list", list_shares, in_spec=False),
+        Endpoint("/v2/nfs/snapshots", "nfs:list", list_snapshots, in_spec=False),
     ),
     list_endpoint="/v2/nfs",
     count=Count(derive=lambda droplets, _: droplets // 25, problems_minimum=2),
