@@ -336,7 +336,8 @@ async def test_demo_estimate_with_the_storage_products_is_within_one_percent() -
                 for family in ("image", "nfs_share", "nfs_snapshot"):
                     values = [v for n, _, v in got
                               if n == f"digitalocean_{family}_month_to_date_cost_usd"]
-                    assert values and all(v > 0 for v in values), (account.name, family)
+                    assert values, (account.name, family)
+                    assert all(v > 0 for v in values), (account.name, family)
                 daily = [p.droplet_id for p in inputs["droplet_backups"] if p.plan == "daily"]
                 assert daily, account.name
                 ratios = {labels: v for n, labels, v in got

@@ -15,6 +15,7 @@ from exporter.api import DigitalOceanClient
 from exporter.budget import RequestBudget
 from exporter.clock import SystemClock
 from exporter.collectors import droplet_backups, images, nfs
+from exporter.collectors.base import Collector
 from exporter.simulator import Fleet, FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
 from exporter.simulator.ledger import CUSTOM_IMAGES, NFS, NFS_SNAPSHOTS
 from tests.collectors.fakes import FakeReader
@@ -48,7 +49,8 @@ def test_nfs_shares_by_count_filtered_by_region_and_share() -> None:
     assert len(shares) == 3
     assert [s["status"] for s in shares].count("FAILED") == 1  # problems: one to alert on
     assert in_fra1 == [s for s in shares if s["region"] == "fra1"] != []
-    assert len(of_first) == 2 and all(s["share_id"] == shares[0]["id"] for s in of_first)
+    assert len(of_first) == 2
+    assert all(s["share_id"] == shares[0]["id"] for s in of_first)
     assert {s["share_id"] for s in snapshots} <= {s["id"] for s in shares}
     assert all(s["size_gib"] <= next(x["size_gib"] for x in shares if x["id"] == s["share_id"])
                for s in snapshots)
@@ -107,7 +109,8 @@ def test_the_ledger_bills_storage_and_daily_backups_at_thirty_percent() -> None:
                  and c.description.startswith(daily.description.split(" daily backups")[0] + " (")]
     assert daily.monthly == droplet.monthly * Decimal("0.30")
     weekly = [c for c in charges if c.product == "Droplet Backups" and c is not daily]
-    assert weekly and all("daily" not in c.description for c in weekly)
+    assert weekly
+    assert all("daily" not in c.description for c in weekly)
 
 
 class Quiet:
@@ -138,7 +141,9 @@ async def test_the_specs_examples_round_trip_into_the_same_series() -> None:
         try:
             reader = client.account("examples", lambda: TOKEN.token,
                                     RequestBudget(5000, SystemClock(), 5000))
-            for collector in (images.COLLECTOR, nfs.COLLECTOR, droplet_backups.COLLECTOR):
+            collectors: tuple[Collector[Any], ...] = (
+                images.COLLECTOR, nfs.COLLECTOR, droplet_backups.COLLECTOR)
+            for collector in collectors:
                 served = list(collector.samples(await collector.fetch(reader)))
                 expected = list(collector.samples(await collector.fetch(expected_reader)))
                 assert served == expected, collector.name

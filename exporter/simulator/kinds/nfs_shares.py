@@ -3,7 +3,8 @@
 Neither list pages (the spec declares no `page`/`per_page` and no `links`/`meta`); both take
 an optional `?region=`, and the snapshot list a `?share_id=`. Each share is reachable from the
 default VPC of its region (the VPC of a Droplet there) or, where the account runs no Droplet
-in that region, from none (`INACTIVE`); the first share has two snapshots, every other one.
+in that region, from none (`INACTIVE`); the first share has two snapshots, the 3rd, 5th, ...
+one each.
 With problems on, the second share is `FAILED`.
 """
 
