@@ -136,6 +136,29 @@ def schema_example(schema: str) -> Any:
     return build(components[schema])
 
 
+def response_schema_example(path: str) -> Any:
+    """A 200 answer to GET `path` built from its schema's per-property `example` values, from
+    the full description, for operations with no example of their own (`/v2/nfs`); not an
+    official example. An array without an example of its own holds one item."""
+
+    def build(node: dict[str, Any]) -> Any:
+        if "example" in node:
+            return node["example"]
+        if node.get("type") == "array" and "items" in node:
+            return [build(node["items"])]
+        if "allOf" in node or "properties" in node:
+            merged: dict[str, Any] = {k: build(v) for k, v in node.get("properties", {}).items()}
+            for part in node.get("allOf", []):
+                built = build(part)
+                if isinstance(built, dict):
+                    merged.update(built)
+            return merged
+        return node.get("example")
+
+    content = full_spec()["paths"][path]["get"]["responses"]["200"]["content"]
+    return json.loads(json.dumps(build(content["application/json"]["schema"])))
+
+
 def require_tool(name: str) -> str:
     """The path of an external tool; under CI=true a missing tool fails instead of skipping.
 
@@ -236,6 +259,9 @@ def example_reader() -> FakeReader:
         "/v2/droplets": spec_example("/v2/droplets", "All Droplets"),
         "/v2/droplets?type=gpus": spec_example("/v2/droplets", "GPU Droplets"),
         "/v2/volumes": spec_example("/v2/volumes", "All Volumes"),
+        "/v2/images?private=true": spec_example("/v2/images", "All"),
+        "/v2/nfs": response_schema_example("/v2/nfs"),
+        "/v2/nfs/snapshots": response_schema_example("/v2/nfs/snapshots"),
         "/v2/customers/my/balance": spec_example("/v2/customers/my/balance"),
         "/v2/customers/my/invoices?per_page=12": spec_example("/v2/customers/my/invoices"),
     })

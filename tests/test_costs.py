@@ -19,9 +19,12 @@ from exporter.collectors import (
     billing,
     collector_table,
     databases,
+    droplet_backups,
     droplets,
+    images,
     kubernetes,
     load_balancers,
+    nfs,
     reserved_ips,
     sizes,
     snapshots,
@@ -114,6 +117,52 @@ def test_backups_add_twenty_percent_and_archived_or_off_droplets() -> None:
     assert ("digitalocean_droplet_month_to_date_cost_usd", ("6",)) in got  # off is billed
     assert ("digitalocean_droplet_month_to_date_cost_usd", ("7",)) not in got
     assert ("digitalocean_droplet_backups_price_monthly_usd", ("6",)) not in got
+
+
+def test_daily_backups_add_thirty_percent_weekly_twenty() -> None:
+    """The plan comes from the backup policies; a Droplet without a policy stays weekly."""
+    records = droplets.parse_droplets(([
+        droplet(5, at(2026, 1, 1), features=["backups"]),
+        droplet(6, at(2026, 1, 1), features=["backups"]),
+        droplet(8, at(2026, 1, 1), features=["backups"]),
+    ], "x"))
+    policies = droplet_backups.parse_policies([
+        {"droplet_id": 5, "backup_enabled": True, "backup_policy": {"plan": "daily", "hour": 0}},
+        {"droplet_id": 6, "backup_enabled": True,
+         "backup_policy": {"plan": "weekly", "weekday": "SUN", "hour": 0}},
+    ])
+    got = costs(droplets=records, droplet_backups=policies)
+    assert got[("digitalocean_droplet_backups_price_monthly_usd", ("5",))] == pytest.approx(1.8)
+    assert got[("digitalocean_droplet_backups_month_to_date_cost_usd", ("5",))] == pytest.approx(
+        416 * 0.00893 * 0.3, abs=1e-9)
+    assert got[("digitalocean_droplet_backups_price_monthly_usd", ("6",))] == pytest.approx(1.2)
+    assert got[("digitalocean_droplet_backups_price_monthly_usd", ("8",))] == pytest.approx(1.2)
+    assert PRICES.amount("droplet_backups_daily_ratio") == Decimal("0.30")
+
+
+def test_custom_images_and_nfs_are_priced_per_gib_month() -> None:
+    got = costs(
+        images=images.parse_images([
+            {"id": 1, "type": "custom", "size_gigabytes": 10, "created_at": iso(at(2026, 11, 17))},
+            {"id": 2, "type": "snapshot", "size_gigabytes": 10},  # priced as a snapshot, not here
+        ]),
+        nfs=nfs.NfsData(
+            shares=nfs.parse_shares([{"id": "share", "size_gib": 100,
+                                      "created_at": iso(at(2026, 1, 1))}]),
+            snapshots=nfs.parse_snapshots([{"id": "snap", "size_gib": 40, "share_id": "share",
+                                            "created_at": iso(at(2026, 11, 18, 5))}]),
+        ),
+    )
+    assert got[("digitalocean_image_price_monthly_usd", ("1",))] == pytest.approx(0.6)
+    assert got[("digitalocean_image_month_to_date_cost_usd", ("1",))] == pytest.approx(
+        float(32 * Decimal("0.6") / 672), abs=1e-12)  # 31 hours and a bit: 32 started hours
+    assert ("digitalocean_image_price_monthly_usd", ("2",)) not in got
+    assert got[("digitalocean_nfs_share_price_monthly_usd", ("share",))] == pytest.approx(30.0)
+    assert got[("digitalocean_nfs_share_month_to_date_cost_usd", ("share",))] == pytest.approx(
+        float(416 * Decimal(30) / 672), abs=1e-12)
+    assert got[("digitalocean_nfs_snapshot_price_monthly_usd", ("snap",))] == pytest.approx(2.4)
+    assert got[("digitalocean_nfs_snapshot_month_to_date_cost_usd", ("snap",))] == pytest.approx(
+        float(3 * Decimal("2.4") / 672), abs=1e-12)
 
 
 def test_unassigned_reserved_ip_is_charged_from_the_month_start() -> None:
@@ -253,6 +302,58 @@ async def test_demo_estimate_is_within_one_percent_of_the_invoice_preview(now: f
         preview = float(inputs["billing"].preview.amount)
         assert preview > 0
         assert abs(estimate - preview) <= 0.01 * preview, (account_name, estimate, preview)
+
+
+async def test_demo_estimate_with_the_storage_products_is_within_one_percent() -> None:
+    """Issue 17: custom images, NFS shares and snapshots and daily backups are on the demo's
+    invoice preview and in the estimate, and the sum stays within 1 % of the preview."""
+    now = DEMO_CLOCKS[1]
+    storage = ("Custom Images", "Network File Storage", "NFS Snapshots")
+    with Simulator(demo_config(), clock=lambda: now) as sim:
+
+        class Frozen(SystemClock):
+            def time(self) -> float:
+                return now
+
+        class Quiet:
+            def observe(self, *args: object) -> None:
+                pass
+
+        client = DigitalOceanClient(api_url=sim.url, auth_url=sim.url, timeout=10,
+                                    user_agent="t", observer=Quiet(), clock=Frozen())
+        try:
+            for account in sim.config.accounts:
+                reader = client.account(account.name, first_token(account),
+                                        RequestBudget(5000, Frozen(), 5000))
+                inputs = {name: await collector.fetch(reader)
+                          for name, collector in collector_table().items() if name in INPUTS}
+                charges = sim.fleet(account.name).ledger().charges
+                generated = inputs["billing"].generated_at
+                got = list(cost_samples(inputs, PRICES, generated))
+                billed = {c.product for c in charges}
+                assert set(storage) <= billed, account.name
+                assert any("daily backups" in c.description for c in charges), account.name
+                for family in ("image", "nfs_share", "nfs_snapshot"):
+                    values = [v for n, _, v in got
+                              if n == f"digitalocean_{family}_month_to_date_cost_usd"]
+                    assert values, (account.name, family)
+                    assert all(v > 0 for v in values), (account.name, family)
+                daily = [p.droplet_id for p in inputs["droplet_backups"] if p.plan == "daily"]
+                assert daily, account.name
+                ratios = {labels: v for n, labels, v in got
+                          if n == "digitalocean_droplet_backups_price_monthly_usd"}
+                monthly = {str(d.droplet_id): d.price_monthly for d in inputs["droplets"]}
+                for droplet_id in daily:
+                    key = (str(droplet_id),)
+                    assert ratios[key] == pytest.approx(0.3 * monthly[key[0]]), droplet_id
+                estimate = sum(v for n, _, v in got if n.endswith("_month_to_date_cost_usd"))
+                preview = float(inputs["billing"].preview.amount)
+                storage_cost = sum(v for n, _, v in got if n.endswith("_month_to_date_cost_usd")
+                                   and n.split("_")[1] in ("image", "nfs"))
+                assert storage_cost > 0
+                assert abs(estimate - preview) <= 0.01 * preview, (account.name, estimate, preview)
+        finally:
+            await client.aclose()
 
 
 def test_app_instances_are_priced_from_the_table() -> None:

@@ -647,6 +647,9 @@ def test_tags_count_exactly_the_tagged_objects(client: httpx.Client) -> None:
     for database in databases:
         for tag in database["tags"]:
             expected.setdefault(tag, Counter())["databases"] += 1
+    for image in listing(client, "/v2/images", "images", private="true"):  # custom images
+        for tag in image["tags"]:
+            expected.setdefault(tag, Counter())["images"] += 1
     assert set(tags) == set(expected)
     for name, counts in expected.items():
         kinds = ("droplets", "images", "volumes", "volume_snapshots", "databases")
