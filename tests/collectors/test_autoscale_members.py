@@ -10,7 +10,7 @@ from exporter.collectors import autoscale_members, autoscale_pools
 from exporter.collectors.autoscale_members import COLLECTOR, HISTORY, MEMBERS
 from exporter.collectors.base import PollContext, Selection
 from exporter.collectors.fields import ShapeError
-from tests.collectors.fakes import FakeReader
+from tests.collectors.fakes import Answer, FakeReader
 from tests.conftest import example_reader, spec_example
 
 POOL = "0d3db13e-a604-4944-9827-7ec2642d32ac"  # the pool of the official pool list example
@@ -24,10 +24,10 @@ def pool(pool_id: str, region: str = "nyc3", name: str = "") -> autoscale_pools.
     return record
 
 
-def answers(*pool_ids: str) -> dict[str, object]:
+def answers(*pool_ids: str) -> dict[str, Answer]:
     members = spec_example(MEMBERS, "All members")
     history = spec_example(HISTORY, "All History Events")
-    out: dict[str, object] = {}
+    out: dict[str, Answer] = {}
     for pool_id in pool_ids:
         out[f"/v2/droplets/autoscale/{pool_id}/members"] = members
         out[f"/v2/droplets/autoscale/{pool_id}/history"] = history
@@ -89,7 +89,8 @@ async def test_the_newest_event_sets_the_time_and_status_and_every_reason_is_cou
                          "/v2/droplets/autoscale/p/history": history})
     records = await COLLECTOR.collect(reader, PollContext(inputs={"autoscale_pools": (pool("p"),)}))
     samples = {(n, lab): v for n, lab, v in autoscale_members.samples(records)}
-    assert samples[(f"{PREFIX}_last_scaling_event_timestamp_seconds", ("p",))] == 1793613600.0  # 2026-11-02T10:00Z
+    newest = 1793613600.0  # 2026-11-02T10:00Z
+    assert samples[(f"{PREFIX}_last_scaling_event_timestamp_seconds", ("p",))] == newest
     assert samples[(f"{PREFIX}_last_scaling_event_status", ("p", "error"))] == 1
     assert samples[(f"{PREFIX}_scaling_events", ("p", "scale_up"))] == 2
     assert samples[(f"{PREFIX}_scaling_events", ("p", "scale_down"))] == 1

@@ -14,7 +14,7 @@ from exporter.collectors.base import PollContext, Selection
 from exporter.collectors.fields import ShapeError
 from exporter.exposition import encode_collector
 from exporter.simulator import FleetSpec
-from tests.collectors.fakes import FakeReader, InTurn
+from tests.collectors.fakes import Answer, FakeReader, InTurn
 from tests.collectors.forbidden import assert_disabled_naming, poll_without
 from tests.conftest import captured_logs, example_reader, response_example
 
@@ -88,7 +88,7 @@ async def test_only_the_selected_namespaces_are_asked_about() -> None:
 async def test_a_namespace_deleted_since_the_list_is_left_out_and_a_listed_one_fails() -> None:
     listed = {"namespaces": [namespace("fn-a"), namespace("fn-gone")]}
     after = {"namespaces": [namespace("fn-a")]}
-    answers = {"/v2/functions/namespaces/fn-a/triggers": {"triggers": []},
+    answers: dict[str, Answer] = {"/v2/functions/namespaces/fn-a/triggers": {"triggers": []},
                "/v2/functions/namespaces/fn-gone/triggers": 404}
     records = await functions.fetch(FakeReader({**answers, ENDPOINT: InTurn(listed, after)}))
     assert [r.namespace_id for r in records] == ["fn-a"]

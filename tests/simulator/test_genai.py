@@ -4,13 +4,21 @@ and what the exporter makes of a whole demo account."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from exporter.collectors import dedicated_inferences, genai_agents
 from exporter.exposition import encode_collector
-from exporter.simulator import FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
+from exporter.simulator import (
+    FleetSpec,
+    SimAccount,
+    SimToken,
+    Simulator,
+    SimulatorConfig,
+    demo_config,
+)
 from exporter.simulator.kinds.dedicated_inferences import GPU_PRICES
 from tests.collectors.fakes import FakeReader
 
@@ -87,3 +95,24 @@ def test_each_route_needs_its_scope() -> None:
                      "/v2/dedicated-inferences", "/v2/dedicated-inferences/sizes"):
             answer = httpx.get(f"{sim.url}{path}", headers={"Authorization": f"Bearer {other.token}"})
             assert answer.status_code == 403, path
+
+
+def test_the_demo_exposition_holds_none_of_the_demo_fleets_credentials() -> None:
+    """The golden demo exposition (what /metrics shows for the demo) against the credentials
+    the demo's answers carry: MCP server headers of agents and Functions namespace keys."""
+    config = demo_config(0)
+    secrets: list[str] = []
+    with Simulator(config) as sim:
+        for account in config.accounts:
+            headers = {"Authorization": f"Bearer {account.tokens[0].token}"}
+            agents = httpx.get(f"{sim.url}/v2/gen-ai/agents", headers=headers).json()["agents"]
+            for agent in agents:
+                for server in agent.get("mcp_servers", []):
+                    secrets += [server["authorization"], *server["headers"].values()]
+            namespaces = httpx.get(f"{sim.url}/v2/functions/namespaces", headers=headers).json()
+            secrets += [n["key"] for n in namespaces["namespaces"]]
+    assert len(secrets) >= 5
+    exposition = (Path(__file__).parent.parent / "golden" / "demo.prom").read_text()
+    assert "digitalocean_genai_agent_info{" in exposition
+    assert "digitalocean_functions_namespace_info{" in exposition
+    assert [s for s in secrets if s in exposition] == []

@@ -8,7 +8,6 @@ the first namespace is disabled.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 
 from exporter.simulator.building import HOUR, BuildContext, GivenContext, JsonObject, given_item, text
