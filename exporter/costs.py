@@ -71,6 +71,9 @@ REGISTRY_PRICE, REGISTRY_COST = _pair("registry", "container registry subscripti
 APP_PRICE, APP_COST = _pair("app", "App Platform app (its service and worker instances, "
                             "an autoscaled one at its minimum; sizes without a known price "
                             "left out)", ("app_id",))
+INFERENCE_PRICE, INFERENCE_COST = _pair(
+    "dedicated_inference", "dedicated inference endpoint (its GPUs at the hourly price "
+    "/v2/dedicated-inferences/sizes gives, for 672 hours)", ("dedicated_inference_id",))
 APP_UNPRICED = Family(
     "digitalocean_app_unpriced_components",
     "Services and workers of an app whose instance size has no known price, so they are missing "
@@ -87,10 +90,11 @@ FAMILIES = (
     DROPLET_COST, BACKUPS_PRICE, BACKUPS_COST, VOLUME_PRICE, VOLUME_COST, SNAPSHOT_PRICE,
     SNAPSHOT_COST, IPV4_PRICE, IPV4_COST, IPV6_PRICE, IPV6_COST, LB_PRICE, LB_COST, DATABASE_PRICE,
     DATABASE_COST, CLUSTER_PRICE, CLUSTER_COST, POOL_PRICE, POOL_COST, REGISTRY_PRICE,
-    REGISTRY_COST, APP_PRICE, APP_COST, APP_UNPRICED, FORECAST,
+    REGISTRY_COST, APP_PRICE, APP_COST, APP_UNPRICED, INFERENCE_PRICE, INFERENCE_COST, FORECAST,
 )
 INPUTS = ("droplets", "volumes", "snapshots", "reserved_ips", "load_balancers", "databases",
-          "kubernetes", "sizes", "registry", "apps", "app_instance_sizes", "billing")
+          "kubernetes", "sizes", "registry", "apps", "app_instance_sizes", "dedicated_inferences",
+          "billing")
 BILLED_DROPLET_STATES = frozenset({"new", "active", "off"})  # powered off is still billed
 
 
@@ -152,6 +156,7 @@ class _Costs:
         yield from self.kubernetes()
         yield from self.registry()
         yield from self.apps()
+        yield from self.dedicated_inferences()
         yield from self.forecast()
 
     def kubernetes_droplets(self) -> set[str]:
@@ -280,6 +285,17 @@ class _Costs:
             monthly = sum((prices[c.instance_size] * c.billed_instances for c in priced),
                           Decimal(0))
             yield from self.fixed(APP_PRICE, APP_COST, key, monthly, app.created_at)
+
+    def dedicated_inferences(self) -> Iterator[Sample]:
+        """GPUs at the API's hourly price. DigitalOcean prices them by the hour only; that a
+        month is capped at 672 hours, as for every other resource, is UNVERIFIED (see
+        data/prices.yml)."""
+        for inference in self.data("dedicated_inferences"):
+            if inference.price_hourly is None:
+                continue  # no GPUs, or a slug without a price in its region: not guessed
+            monthly = inference.price_hourly * self.prices.hours_per_month
+            yield from self.fixed(INFERENCE_PRICE, INFERENCE_COST, (inference.inference_id,),
+                                  monthly, inference.created_at)
 
     def forecast(self) -> Iterator[Sample]:
         billing = self.inputs.get("billing")

@@ -85,6 +85,7 @@ LOAD_BALANCERS = "Load Balancers"
 DATABASES = "Database Clusters"
 REGISTRY = "Container Registry"
 APPS = "App Platform"
+DEDICATED_INFERENCE = "Dedicated Inference"
 SPACES = "Spaces Subscription"
 PRODUCTS: tuple[str, ...] = (
     DROPLETS,
@@ -97,6 +98,7 @@ PRODUCTS: tuple[str, ...] = (
     DATABASES,
     REGISTRY,
     APPS,
+    DEDICATED_INFERENCE,
     SPACES,
 )
 """Invoice summary product names, in the order summaries list them."""
@@ -648,6 +650,26 @@ def app_charges(apps: Iterable[Item]) -> list[Charge]:
     return charges
 
 
+def dedicated_inference_charges(inferences: Iterable[Item]) -> list[Charge]:
+    """Each endpoint's GPUs at the hourly price its kind gives them (`Item.hourly_cost`, what
+    /v2/dedicated-inferences/sizes lists), capped like every charge at 672 hours a month."""
+    charges = []
+    for item in inferences:
+        if item.hourly_cost <= 0:
+            continue
+        body = _json(item)
+        charges.append(_fixed(
+            DEDICATED_INFERENCE,
+            "DI-GPU",
+            item.hourly_cost,
+            f"{item.name or item.id} (dedicated inference)",
+            region=str(body.get("region") or ""),
+            monthly=item.hourly_cost * HOURS,
+            created=optional_unix(body.get("created_at")),
+        ))
+    return charges
+
+
 def spaces_charges(buckets: Sequence[Item]) -> list[Charge]:
     """Not estimated by the exporter: the flat Spaces subscription, from the first bucket."""
     if not buckets:
@@ -688,6 +710,7 @@ def build_ledger(
         *database_charges(resources.objects("databases")),
         *registry_charges(resources.objects("registry")),
         *app_charges(resources.objects("apps")),
+        *dedicated_inference_charges(resources.objects("dedicated_inferences")),
         *spaces_charges(resources.objects("spaces_buckets")),
     ]
     return Ledger(tuple(charges))

@@ -81,9 +81,9 @@ async def test_dedicated_inferences_priced_by_the_sizes_list() -> None:
                          "/v2/dedicated-inferences/sizes": sizes})
     records = await dedicated_inferences.fetch(reader)
     by_name = {r.name: r.price_hourly for r in records}
-    # the first runs one H100, the second two MI300X
-    assert by_name == {"inference-atl1-01": GPU_PRICES["gpu-h100x1-80gb"],
-                       "inference-nyc2-02": 2 * GPU_PRICES["gpu-mi300x1-192gb"]}
+    # the first runs one MI300X, the second two H100
+    assert by_name == {"inference-atl1-01": GPU_PRICES["gpu-mi300x1-192gb"],
+                       "inference-nyc2-02": 2 * GPU_PRICES["gpu-h100x1-80gb"]}
 
 
 def test_each_route_needs_its_scope() -> None:

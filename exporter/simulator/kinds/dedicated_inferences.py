@@ -3,7 +3,8 @@
 
 Endpoints in the regions the product runs in (atl1, nyc2, tor1: the spec's enum, whatever the
 account's regions), each serving one Hugging Face model on one or two GPUs; with problems on,
-the second one is in `error`. The sizes list prices every GPU slug in every region.
+the second one is in `error`. The sizes list prices every GPU slug in every region, and the
+ledger bills each endpoint's GPUs at those prices (`hourly_cost`), in `error` or not.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from exporter.simulator.resources import Built, Resources
 from exporter.simulator.timefmt import iso_utc
 
 REGIONS = ("atl1", "nyc2", "tor1")
-GPU_PRICES = {"gpu-h100x1-80gb": Decimal("3.39"), "gpu-mi300x1-192gb": Decimal("1.99")}
+GPU_PRICES = {"gpu-mi300x1-192gb": Decimal("1.99"), "gpu-h100x1-80gb": Decimal("3.39")}
 """USD per GPU hour the sizes list gives (the simulator's, in every region)."""
 MODELS = ("mistral/mistral-7b-instruct-v3", "meta-llama/Llama-3.1-8B-Instruct")
 
@@ -80,7 +81,8 @@ def build_dedicated_inferences(context: BuildContext) -> Built:
             "created_at": iso_utc(created),
             "updated_at": iso_utc(created + HOUR),
         }
-        items.append(make_item(body, id=inference_id, name=name, region=region))
+        items.append(make_item(body, id=inference_id, name=name, region=region,
+                               hourly_cost=GPU_PRICES[slug] * gpus))
     return Built(items=tuple(items))
 
 
