@@ -652,6 +652,52 @@ RESOURCES = (
         ),
     ),
     Alert(
+        name="DigitalOceanAutoscalePoolMemberUnhealthy",
+        severity="warning",
+        when="a Droplet autoscale pool has members whose health check fails",
+        expr="""\
+(digitalocean_droplet_autoscale_pool_member_health_droplets{health="unhealthy"} > 0)
+  * on (account, autoscale_pool_id) group_left (name, region, size)
+    digitalocean_droplet_autoscale_pool_info""",
+        for_="30m",
+        summary=(
+            "Autoscale pool {{ $labels.name }} of account {{ $labels.account }} has unhealthy "
+            "Droplets"
+        ),
+        description=(
+            "{{ $value }} Droplet(s) of autoscale pool {{ $labels.name }} ({{ $labels.size }} in "
+            "{{ $labels.region }}, id {{ $labels.autoscale_pool_id }}) of account "
+            "{{ $labels.account }} have failed their health check for 30 minutes."
+        ),
+        runbook=(
+            "The pool keeps unhealthy members running and counts them towards its size, so it "
+            "serves with fewer working Droplets than it shows. The members and their "
+            "`unhealthy_reason` are on the pool's page in the control panel; the Droplet's agent "
+            "or the service it runs has usually stopped. Fix or destroy the Droplet (the pool "
+            "replaces it)."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanGenAIAgentDeploymentFailed",
+        severity="warning",
+        when="a GenAI agent's deployment failed, or its undeployment did",
+        expr="""\
+(digitalocean_genai_agent_status{status=~"status_failed|status_undeployment_failed"} == 1)
+  * on (account, agent_id) group_left (name, region, model) digitalocean_genai_agent_info""",
+        for_="15m",
+        summary="GenAI agent {{ $labels.name }} of account {{ $labels.account }} is {{ $labels.status }}",
+        description=(
+            "The deployment of GenAI agent {{ $labels.name }} ({{ $labels.model }} in "
+            "{{ $labels.region }}, id {{ $labels.agent_id }}) of account {{ $labels.account }} "
+            "has been {{ $labels.status }} for 15 minutes: its endpoint does not answer."
+        ),
+        runbook=(
+            "Open the agent in the GenAI Platform section of the control panel: a failed "
+            "deployment usually follows a model that is no longer offered or a knowledge base "
+            "or function route that could not be attached. Redeploy the agent once fixed."
+        ),
+    ),
+    Alert(
         name="DigitalOceanDatabaseNotOnline",
         severity="warning",
         when="a database cluster's status is not `online`",
