@@ -338,9 +338,10 @@ and on (account, collector) digitalocean_collector_enabled == 1""",
             "`genai:read` (agent and model API keys), `app:read` (log destinations' keys and "
             "passwords in app specs), `monitoring:read` (alert sinks' credentials), "
             "`registry:read` (docker credentials), or the legacy `read` scope, which grants them "
-            "all. Replace the token with one whose custom scopes leave them out; the `apps` and "
-            "`registry` collectors need `app:read` and `registry:read`, so disable them if their "
-            "metrics are not worth that. `digitalocean_token_scopes{needed=\"false\"}` lists the "
+            "all. Replace the token with one whose custom scopes leave them out; the `apps`, "
+            "`registry`, `genai_agents` and `genai_knowledge_bases` collectors need `app:read`, "
+            "`registry:read` and `genai:read`, so disable them if their metrics are not worth "
+            "that. `digitalocean_token_scopes{needed=\"false\"}` lists the "
             "scopes no enabled collector needs. `token_policy.secret_scopes: refuse` makes the "
             "exporter refuse such tokens."
         ),
