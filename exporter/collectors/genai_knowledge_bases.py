@@ -5,7 +5,7 @@ Each knowledge base's name, region and the OpenSearch database that holds it (`d
 the id the databases collector uses), and how its last indexing job went, so a knowledge base
 that stopped indexing or failed is visible.
 
-    digitalocean_genai_knowledge_base_info{account="production",knowledge_base_id="123e4567-e89b-12d3-a456-426614174000",name="docs",region="tor1",database_id="123e4567-e89b-12d3-a456-426614174000",embedding_model_uuid="..."} 1
+    digitalocean_genai_knowledge_base_info{account="production",knowledge_base_id="123e4567-e89b-12d3-a456-426614174000",name="docs",region="tor1",database_id="123e4567-e89b-12d3-a456-426614174000",embedding_model_uuid="123e4567-e89b-12d3-a456-426614174000"} 1
     digitalocean_genai_knowledge_base_last_indexing_status{account="production",knowledge_base_id="123e4567-e89b-12d3-a456-426614174000",status="index_job_status_completed"} 1
 """
 
