@@ -71,6 +71,9 @@ REGISTRY_PRICE, REGISTRY_COST = _pair("registry", "container registry subscripti
 APP_PRICE, APP_COST = _pair("app", "App Platform app (its service and worker instances, "
                             "an autoscaled one at its minimum; sizes without a known price "
                             "left out)", ("app_id",))
+INFERENCE_PRICE, INFERENCE_COST = _pair(
+    "dedicated_inference", "dedicated inference endpoint (its GPUs at the hourly price "
+    "/v2/dedicated-inferences/sizes gives, for 672 hours)", ("dedicated_inference_id",))
 APP_UNPRICED = Family(
     "digitalocean_app_unpriced_components",
     "Services and workers of an app whose instance size has no known price, so they are missing "
@@ -93,11 +96,11 @@ FAMILIES = (
     DATABASE_COST, CLUSTER_PRICE, CLUSTER_COST, POOL_PRICE, POOL_COST, REGISTRY_PRICE,
     REGISTRY_COST, APP_PRICE, APP_COST, APP_UNPRICED,
     IMAGE_PRICE, IMAGE_COST, NFS_PRICE, NFS_COST, NFS_SNAPSHOT_PRICE, NFS_SNAPSHOT_COST,
-    FORECAST,
+    INFERENCE_PRICE, INFERENCE_COST, FORECAST,
 )
 INPUTS = ("droplets", "volumes", "snapshots", "reserved_ips", "load_balancers", "databases",
           "kubernetes", "sizes", "registry", "apps", "app_instance_sizes", "billing",
-          "images", "nfs", "droplet_backups")
+          "images", "nfs", "droplet_backups", "dedicated_inferences")
 BILLED_DROPLET_STATES = frozenset({"new", "active", "off"})  # powered off is still billed
 
 
@@ -160,6 +163,7 @@ class _Costs:
         yield from self.registry()
         yield from self.apps()
         yield from self.storage()
+        yield from self.dedicated_inferences()
         yield from self.forecast()
 
     def kubernetes_droplets(self) -> set[str]:
@@ -314,6 +318,17 @@ class _Costs:
             if snapshot.size_gib is not None:
                 yield from self.fixed(NFS_SNAPSHOT_PRICE, NFS_SNAPSHOT_COST, (snapshot.snapshot_id,),
                                       snapshot.size_gib * snapshot_gib, snapshot.created_at)
+
+    def dedicated_inferences(self) -> Iterator[Sample]:
+        """GPUs at the API's hourly price. DigitalOcean prices them by the hour only; that a
+        month is capped at 672 hours, as for every other resource, is UNVERIFIED (see
+        data/prices.yml)."""
+        for inference in self.data("dedicated_inferences"):
+            if inference.price_hourly is None:
+                continue  # no GPUs, or a slug without a price in its region: not guessed
+            monthly = inference.price_hourly * self.prices.hours_per_month
+            yield from self.fixed(INFERENCE_PRICE, INFERENCE_COST, (inference.inference_id,),
+                                  monthly, inference.created_at)
 
     def forecast(self) -> Iterator[Sample]:
         billing = self.inputs.get("billing")

@@ -538,6 +538,9 @@ CREATED_KINDS = (
     ("VPC", "digitalocean_vpc", "vpc_id"),
     ("Certificate", "digitalocean_certificate", "certificate_id"),
     ("Project", "digitalocean_project", "project_id"),
+    ("GenAI agent", "digitalocean_genai_agent", "agent_id"),
+    ("Knowledge base", "digitalocean_genai_knowledge_base", "knowledge_base_id"),
+    ("Dedicated inference", "digitalocean_dedicated_inference", "dedicated_inference_id"),
 )
 
 
@@ -1034,9 +1037,9 @@ def inventory(limits: Limits) -> Dashboard:
              Query(count_or_zero(created_in_range()), "Total", instant=True),
              width=8, height=8),
         table("Created in the time range", "Every Droplet, autoscale pool, volume, snapshot, "
-              "load balancer, Kubernetes cluster, database, app, firewall, VPC, certificate and "
-              "project created in the dashboard's time range, newest first. The region filter "
-              "does not apply.",
+              "load balancer, Kubernetes cluster, database, app, firewall, VPC, certificate, "
+              "project, GenAI agent, knowledge base and dedicated inference endpoint created in "
+              "the dashboard's time range, newest first. The region filter does not apply.",
               "dateTimeAsIso",
               [Query(created_in_range())],
               [Column("account", "Account"), Column("kind", "Kind"), Column("name", "Name"),

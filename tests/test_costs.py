@@ -19,6 +19,7 @@ from exporter.collectors import (
     billing,
     collector_table,
     databases,
+    dedicated_inferences,
     droplet_backups,
     droplets,
     images,
@@ -33,6 +34,7 @@ from exporter.collectors import (
 from exporter.costs import INPUTS, billed_hours, cost_samples, month_start
 from exporter.pricing import load_price_table
 from exporter.simulator import SimAccount, Simulator, demo_config
+from tests.collectors.fakes import FakeReader
 from tests.conftest import spec_example
 
 PRICES = load_price_table()
@@ -422,3 +424,24 @@ def test_the_api_prices_win_over_the_table_which_fills_the_gaps() -> None:
     got = costs(apps=records, app_instance_sizes=sizes_from_api)
     assert got[("digitalocean_app_price_monthly_usd", ("a",))] == 2 * 13.0 + 7.5 + 5.0
     assert got[("digitalocean_app_unpriced_components", ("a",))] == 0
+
+
+async def test_dedicated_inference_gpus_at_the_api_price_for_the_hours_this_month() -> None:
+    listed = {"dedicated_inferences": [
+        {"id": "di1", "region": "nyc2", "status": "active", "created_at": iso(at(2026, 11, 10, 8)),
+         "spec": {"model_deployments": [{"model_slug": "m", "accelerators": [
+             {"scale": 2, "type": "prefill_decode", "accelerator_slug": "gpu-mi300x1-192gb"}]}]}},
+        {"id": "di2", "region": "atl1", "status": "new"},  # no GPUs yet: nothing to price
+    ]}
+    sizes = {"sizes": [{"gpu_slug": "gpu-mi300x1-192gb", "region": "nyc2", "price_per_hour": "1.99",
+                        "currency": "USD"}]}
+    records = await dedicated_inferences.fetch(FakeReader({
+        "/v2/dedicated-inferences": listed, "/v2/dedicated-inferences/sizes": sizes}))
+    got = costs(dedicated_inferences=records)
+    # from Nov 10 08:00 to Nov 18 07:06:40: 7 days, 23 hours and a bit, 192 started hours
+    assert billed_hours(at(2026, 11, 10, 8), NOW) == 192
+    assert got[("digitalocean_dedicated_inference_month_to_date_cost_usd", ("di1",))] == float(
+        Decimal(192) * Decimal("3.98"))
+    assert got[("digitalocean_dedicated_inference_price_monthly_usd", ("di1",))] == float(
+        Decimal("3.98") * 672)
+    assert not [key for key in got if key[1] == ("di2",)]

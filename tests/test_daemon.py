@@ -247,7 +247,9 @@ NEEDED = sorted({s for c in COLLECTORS for s in c.scope.split()})
 async def test_a_token_that_reveals_secrets_is_warned_about_then_refused_under_refuse(
     tmp_path: Path,
 ) -> None:
-    code, events = await start_with_scopes(tmp_path, [*NEEDED, "genai:read"])
+    # the GenAI collectors need genai:read: with them off, no enabled collector does
+    genai_off = "collectors:\n  genai_agents: {enabled: false}\n  genai_knowledge_bases: {enabled: false}\n"
+    code, events = await start_with_scopes(tmp_path, NEEDED, genai_off)
     assert code is None
     [secrets] = [e for e in events if "can read secrets" in str(e["event"])]
     assert secrets["level"] == "warning"
@@ -256,8 +258,8 @@ async def test_a_token_that_reveals_secrets_is_warned_about_then_refused_under_r
                 and e["level"] == "warning"]  # the info-level report names it too
     assert excess["scope"] == "genai:read"
 
-    code, events = await start_with_scopes(tmp_path, [*NEEDED, "genai:read"],
-                                           "token_policy: {secret_scopes: refuse}\n")
+    code, events = await start_with_scopes(tmp_path, NEEDED,
+                                           genai_off + "token_policy: {secret_scopes: refuse}\n")
     assert code == 2
     [refused] = [e for e in events if e["level"] == "error"]
     assert "the token can read secrets: " in str(refused["event"])

@@ -338,9 +338,10 @@ and on (account, collector) digitalocean_collector_enabled == 1""",
             "`genai:read` (agent and model API keys), `app:read` (log destinations' keys and "
             "passwords in app specs), `monitoring:read` (alert sinks' credentials), "
             "`registry:read` (docker credentials), or the legacy `read` scope, which grants them "
-            "all. Replace the token with one whose custom scopes leave them out; the `apps` and "
-            "`registry` collectors need `app:read` and `registry:read`, so disable them if their "
-            "metrics are not worth that. `digitalocean_token_scopes{needed=\"false\"}` lists the "
+            "all. Replace the token with one whose custom scopes leave them out; the `apps`, "
+            "`registry`, `genai_agents` and `genai_knowledge_bases` collectors need `app:read`, "
+            "`registry:read` and `genai:read`, so disable them if their metrics are not worth "
+            "that. `digitalocean_token_scopes{needed=\"false\"}` lists the "
             "scopes no enabled collector needs. `token_policy.secret_scopes: refuse` makes the "
             "exporter refuse such tokens."
         ),
@@ -649,6 +650,52 @@ RESOURCES = (
             "usually means nodes could not be created (Droplet limit reached, see "
             "DigitalOceanAccountLimitNearlyReached, or no capacity for the size in the region). "
             "Check the cluster's events in the control panel."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanAutoscalePoolMemberUnhealthy",
+        severity="warning",
+        when="a Droplet autoscale pool has members whose health check fails",
+        expr="""\
+(digitalocean_droplet_autoscale_pool_member_health_droplets{health="unhealthy"} > 0)
+  * on (account, autoscale_pool_id) group_left (name, region, size)
+    digitalocean_droplet_autoscale_pool_info""",
+        for_="30m",
+        summary=(
+            "Autoscale pool {{ $labels.name }} of account {{ $labels.account }} has unhealthy "
+            "Droplets"
+        ),
+        description=(
+            "{{ $value }} Droplet(s) of autoscale pool {{ $labels.name }} ({{ $labels.size }} in "
+            "{{ $labels.region }}, id {{ $labels.autoscale_pool_id }}) of account "
+            "{{ $labels.account }} have failed their health check for 30 minutes."
+        ),
+        runbook=(
+            "The pool keeps unhealthy members running and counts them towards its size, so it "
+            "serves with fewer working Droplets than it shows. The members and their "
+            "`unhealthy_reason` are on the pool's page in the control panel; the Droplet's agent "
+            "or the service it runs has usually stopped. Fix or destroy the Droplet (the pool "
+            "replaces it)."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanGenAIAgentDeploymentFailed",
+        severity="warning",
+        when="a GenAI agent's deployment failed, or its undeployment did",
+        expr="""\
+(digitalocean_genai_agent_status{status=~"status_failed|status_undeployment_failed"} == 1)
+  * on (account, agent_id) group_left (name, region, model) digitalocean_genai_agent_info""",
+        for_="15m",
+        summary="GenAI agent {{ $labels.name }} of account {{ $labels.account }} is {{ $labels.status }}",
+        description=(
+            "The deployment of GenAI agent {{ $labels.name }} ({{ $labels.model }} in "
+            "{{ $labels.region }}, id {{ $labels.agent_id }}) of account {{ $labels.account }} "
+            "has been {{ $labels.status }} for 15 minutes: its endpoint does not answer."
+        ),
+        runbook=(
+            "Open the agent in the GenAI Platform section of the control panel: a failed "
+            "deployment usually follows a model that is no longer offered or a knowledge base "
+            "or function route that could not be attached. Redeploy the agent once fixed."
         ),
     ),
     Alert(

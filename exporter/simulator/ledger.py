@@ -90,6 +90,7 @@ LOAD_BALANCERS = "Load Balancers"
 DATABASES = "Database Clusters"
 REGISTRY = "Container Registry"
 APPS = "App Platform"
+DEDICATED_INFERENCE = "Dedicated Inference"
 SPACES = "Spaces Subscription"
 CUSTOM_IMAGES = "Custom Images"
 NFS = "Network File Storage"
@@ -108,6 +109,7 @@ PRODUCTS: tuple[str, ...] = (
     CUSTOM_IMAGES,
     NFS,
     NFS_SNAPSHOTS,
+    DEDICATED_INFERENCE,
     SPACES,
 )
 """Invoice summary product names, in the order summaries list them."""
@@ -719,6 +721,26 @@ def storage_charges(images: Iterable[Item], shares: Iterable[Item],
     return charges
 
 
+def dedicated_inference_charges(inferences: Iterable[Item]) -> list[Charge]:
+    """Each endpoint's GPUs at the hourly price its kind gives them (`Item.hourly_cost`, what
+    /v2/dedicated-inferences/sizes lists), capped like every charge at 672 hours a month."""
+    charges = []
+    for item in inferences:
+        if item.hourly_cost <= 0:
+            continue
+        body = _json(item)
+        charges.append(_fixed(
+            DEDICATED_INFERENCE,
+            "DI-GPU",
+            item.hourly_cost,
+            f"{item.name or item.id} (dedicated inference)",
+            region=str(body.get("region") or ""),
+            monthly=item.hourly_cost * HOURS,
+            created=optional_unix(body.get("created_at")),
+        ))
+    return charges
+
+
 def spaces_charges(buckets: Sequence[Item]) -> list[Charge]:
     """Not estimated by the exporter: the flat Spaces subscription, from the first bucket."""
     if not buckets:
@@ -762,6 +784,7 @@ def build_ledger(
         *app_charges(resources.objects("apps")),
         *storage_charges(resources.objects("custom_images"), resources.objects("nfs_shares"),
                          resources.related("nfs_shares", "snapshots") or ()),
+        *dedicated_inference_charges(resources.objects("dedicated_inferences")),
         *spaces_charges(resources.objects("spaces_buckets")),
     ]
     return Ledger(tuple(charges))

@@ -12,7 +12,7 @@ from exporter.collectors import nfs
 from exporter.collectors.base import PollContext, Selection
 from exporter.collectors.fields import ShapeError
 from tests.collectors.fakes import FakeReader
-from tests.conftest import example_reader, response_schema_example
+from tests.conftest import example_reader, response_example
 
 SHARE = "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
 SNAPSHOT = "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"  # the spec reuses the id in both examples
@@ -48,8 +48,8 @@ async def test_the_schema_examples_become_exact_series() -> None:
 
 
 async def test_a_region_filter_asks_per_region_and_keeps_the_selected_shares_snapshots() -> None:
-    share = response_schema_example("/v2/nfs")["shares"][0]
-    snapshot = response_schema_example("/v2/nfs/snapshots")["snapshots"][0]
+    share = response_example("/v2/nfs")["shares"][0]
+    snapshot = response_example("/v2/nfs/snapshots")["snapshots"][0]
     other = {**share, "id": "s2", "name": "scratch", "region": "nyc3"}
     reader = FakeReader({
         "/v2/nfs?region=atl1": {"shares": [share]},

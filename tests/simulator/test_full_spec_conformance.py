@@ -56,6 +56,9 @@ UNNAMED: dict[str, list[str]] = {"registries": [
     "/v2/domains/{domain_name}/records",
     "/v2/uptime/checks/{check_id}/state",
     "/v2/vpcs/{vpc_id}/members",
+    "/v2/droplets/autoscale/{autoscale_pool_id}/members",
+    "/v2/droplets/autoscale/{autoscale_pool_id}/history",
+    "/v2/functions/namespaces/{namespace_id}/triggers",
 ]}
 """Per account, the templated routes its fleet has no object to name with (not checked)."""
 
@@ -147,6 +150,8 @@ def concrete(simulator: Simulator, account: str, template: str) -> str | None:
         "{domain_name}": lambda: first("domains"),
         "{vpc_id}": lambda: first("custom_vpcs"),
         "{droplet_id}": lambda: str(fleet.droplets[0].id) if fleet.droplets else None,
+        "{autoscale_pool_id}": lambda: first("autoscale_pools"),
+        "{namespace_id}": lambda: first("functions_namespaces"),
     }
     if "{invoice_uuid}" in template:
         invoices, preview = fleet.billing.invoices(START)

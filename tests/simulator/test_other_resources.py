@@ -726,9 +726,11 @@ def test_destroyed_droplets_leave_everything_they_were_part_of(
 
 
 def test_the_run_rate_counts_every_billed_resource() -> None:
-    fleet = Fleet.generate(FleetSpec(seed=3, droplets=300, gpu_droplets=1, volumes=5), "acme")
+    fleet = Fleet.generate(FleetSpec(seed=3, droplets=300, gpu_droplets=1, volumes=5,
+                                     dedicated_inferences=1), "acme")
     r = fleet.resources
-    billed = (*r.objects("snapshots"), *r.objects("databases"), *r.objects("apps"))
+    billed = (*r.objects("snapshots"), *r.objects("databases"), *r.objects("apps"),
+              *r.objects("dedicated_inferences"))
     assert all(item.hourly_cost > 0 for item in billed)
     assert r.objects("registry") != ()
     idle = sum(

@@ -19,7 +19,7 @@ from exporter.collectors.base import Collector
 from exporter.simulator import Fleet, FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
 from exporter.simulator.ledger import CUSTOM_IMAGES, NFS, NFS_SNAPSHOTS
 from tests.collectors.fakes import FakeReader
-from tests.conftest import response_schema_example, spec_example
+from tests.conftest import response_example, spec_example
 
 from .conftest import START
 
@@ -123,8 +123,8 @@ async def test_the_specs_examples_round_trip_into_the_same_series() -> None:
     the public one) and read back through the real client into exactly the series the
     examples themselves give."""
     all_images = spec_example("/v2/images", "All")["images"]
-    share = response_schema_example("/v2/nfs")["shares"]
-    nfs_snapshots = response_schema_example("/v2/nfs/snapshots")["snapshots"]
+    share = response_example("/v2/nfs")["shares"]
+    nfs_snapshots = response_example("/v2/nfs/snapshots")["snapshots"]
     policies = spec_example("/v2/droplets/backups/policies")
     fleet = Fleet.from_objects(images=all_images, nfs_shares=share, nfs_snapshots=nfs_snapshots,
                                backup_policies=list(policies["policies"].values()))
