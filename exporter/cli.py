@@ -13,6 +13,7 @@ import os
 import platform
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -22,7 +23,7 @@ from exporter.api import AccountApi, DigitalOceanClient
 from exporter.budget import RequestBudget
 from exporter.clock import SystemClock
 from exporter.collectors import COLLECTORS
-from exporter.collectors.base import Collector
+from exporter.collectors.base import EVERYTHING, Collector, Selection
 from exporter.config import (
     ENV_CONFIG_FILE,
     STALE_AFTER_INTERVALS,
@@ -166,29 +167,70 @@ def collector_defaults() -> dict[str, CollectorDefaults]:
     }
 
 
+DEMO_WATCH_INTERVAL = 60.0  # the demo's droplet_metrics: CPU rates show within minutes
+DEMO_REQUESTS_PER_HOUR = 5000  # the most a config may give: the demo shows the planner stretch
+
+
 def demo_settings(simulator: Simulator, overrides: dict[str, bool] | None = None) -> Settings:
-    """Settings for `--demo`: every simulated account, with its read-only token, on loopback."""
+    """Settings for `--demo`: every simulated account, with its read-only token, on loopback.
+
+    An account whose simulated fleet has Monitoring API stories (a busy Droplet, a heavy one, a
+    disk filling up, a failing load balancer backend, a restarting app: the simulator's
+    `monitoring_plan`) also watches them, each with its own `filter:`, the way a user would
+    select what to watch; the others run only what is on by default."""
+    defaults = collector_defaults()
+    collectors = {
+        name: CollectorSettings(
+            (overrides or {}).get(name, d.enabled), d.interval, STALE_AFTER_INTERVALS * d.interval,
+            metrics=d.metric_groups if d.default_metrics is None else d.default_metrics,
+        )
+        for name, d in defaults.items()
+    }
     accounts = tuple(
         AccountSettings(
             name=account.name,
             token=InlineToken(account.tokens[0].token),
             origin=f"--demo account {account.name}",
+            collectors=_demo_watching(simulator, account.name, collectors, overrides or {}),
         )
         for account in simulator.config.accounts
     )
-    defaults = collector_defaults()
     return Settings(
         accounts=accounts,
-        collectors={
-            name: CollectorSettings(
-                (overrides or {}).get(name, d.enabled), d.interval, STALE_AFTER_INTERVALS * d.interval,
-                metrics=d.metric_groups if d.default_metrics is None else d.default_metrics,
-            )
-            for name, d in defaults.items()
-        },
-        api=ApiSettings(url=simulator.url, auth_url=simulator.url),
+        collectors=collectors,
+        api=ApiSettings(url=simulator.url, auth_url=simulator.url,
+                        requests_per_hour=DEMO_REQUESTS_PER_HOUR),
         source="--demo",
     )
+
+
+def _demo_watching(
+    simulator: Simulator, account: str, collectors: dict[str, CollectorSettings],
+    overrides: dict[str, bool],
+) -> dict[str, CollectorSettings] | None:
+    """The account's own Monitoring API selections, or None when its fleet has no stories."""
+    from exporter.simulator.kinds.monitoring import monitoring_plan  # noqa: PLC0415  # --demo only
+
+    plan = monitoring_plan(simulator.fleet(account).resources)
+    droplets = tuple(str(d) for d in (plan.busy, plan.heavy, plan.filling, plan.unhealthy_droplet)
+                     if d is not None)
+    if not droplets:
+        return None
+
+    def watch(name: str, selection: Selection, interval: float | None = None) -> CollectorSettings:
+        base = collectors[name]
+        every = interval or base.interval
+        return replace(base, enabled=overrides.get(name, True), selection=selection,
+                       interval=every, stale_after=STALE_AFTER_INTERVALS * every)
+
+    own = dict(collectors)
+    own["droplet_metrics"] = watch("droplet_metrics", Selection(ids=droplets), DEMO_WATCH_INTERVAL)
+    if plan.failing_load_balancer is not None:
+        own["load_balancer_metrics"] = watch("load_balancer_metrics",
+                                             Selection(ids=(plan.failing_load_balancer,)))
+    own["app_metrics"] = watch("app_metrics", EVERYTHING)
+    own["autoscale_metrics"] = watch("autoscale_metrics", EVERYTHING)
+    return own
 
 
 class _Refused(Exception):

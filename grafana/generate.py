@@ -1087,8 +1087,8 @@ def droplet_resources(limits: Limits) -> Dashboard:
     newest = f"digitalocean_droplet_metric_timestamp_seconds{{{ACCOUNT}}}"
     received = f"digitalocean_droplet_network_receive_bytes_per_second{{{ACCOUNT}}}"
     sent = f"digitalocean_droplet_public_transmit_month_to_date_bytes{{{ACCOUNT}}}"
-    memory_used = (f"1 - digitalocean_droplet_memory_MemAvailable_bytes{{{ACCOUNT}}} "
-                   f"/ digitalocean_droplet_memory_MemTotal_bytes{{{ACCOUNT}}}")
+    memory_used = (f"1 - digitalocean_droplet_memory_available_bytes{{{ACCOUNT}}} "
+                   f"/ digitalocean_droplet_memory_total_bytes{{{ACCOUNT}}}")
     disk_used = (f"1 - digitalocean_droplet_filesystem_free_bytes{{{ACCOUNT}}} "
                  f"/ digitalocean_droplet_filesystem_size_bytes{{{ACCOUNT}}}")
     cpu_limit = limits.droplet_cpu_busy_ratio
@@ -1145,7 +1145,7 @@ def droplet_resources(limits: Limits) -> Dashboard:
                    Query(per_droplet(memory_used), "{{name}}"), minimum=0,
                    thresholds=steps(("green", None), ("orange", memory_limit)), threshold_lines=True),
         timeseries("Page cache", "Memory the kernel uses to cache files (freed when needed).",
-                   "bytes", Query(per_droplet(f"digitalocean_droplet_memory_Cached_bytes{{{ACCOUNT}}}"),
+                   "bytes", Query(per_droplet(f"digitalocean_droplet_memory_cached_bytes{{{ACCOUNT}}}"),
                                   "{{name}}"), minimum=0),
         timeseries("Filesystem used", "Share of each filesystem in use.", "percentunit",
                    Query(per_droplet(disk_used), "{{name}} {{mountpoint}}"), minimum=0),

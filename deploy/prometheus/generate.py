@@ -934,7 +934,7 @@ WORKLOAD = (
         ),
         expr=f"""\
 (
-    digitalocean_droplet_memory_MemAvailable_bytes / digitalocean_droplet_memory_MemTotal_bytes
+    digitalocean_droplet_memory_available_bytes / digitalocean_droplet_memory_total_bytes
       < [[droplet_memory_available_ratio]]
 )
   * {DROPLET_LABELS}""",
