@@ -760,7 +760,11 @@ def _listing_key(
 
 
 def _page_items(body: JSONObject, key: str, endpoint: str, number: int) -> list[Any]:
+    """A page's items: its list, or the values of its map keyed by id (a page of
+    `/v2/droplets/backups/policies` maps each Droplet id to its policy), in order."""
     items = body.get(key)
+    if isinstance(items, dict):
+        return list(items.values())
     if not isinstance(items, list):
         raise ResponseError(
             f"{endpoint}: page {number} has no {key!r} list", endpoint=endpoint

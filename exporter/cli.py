@@ -13,16 +13,17 @@ import os
 import platform
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from exporter import __version__
-from exporter.api import DigitalOceanClient
+from exporter import __version__, planreport
+from exporter.api import AccountApi, DigitalOceanClient
 from exporter.budget import RequestBudget
 from exporter.clock import SystemClock
 from exporter.collectors import COLLECTORS
-from exporter.collectors.base import Collector
+from exporter.collectors.base import EVERYTHING, Collector, Selection
 from exporter.config import (
     ENV_CONFIG_FILE,
     STALE_AFTER_INTERVALS,
@@ -45,6 +46,7 @@ from exporter.daemon import (
     ServeOptions,
 )
 from exporter.logs import LogFormat, Redactor, configure_logging, get_logger, looks_like_secret
+from exporter.poller import overflow_message
 from exporter.scopes import ScopeReport, decide, least_privilege_report, needed_scopes, verify_token
 from exporter.server import DEFAULT_MAX_CONNECTIONS, parse_listen_address, raise_open_files_limit
 from exporter.tokens import InlineToken, TokenSource, TokenSourceError, source_name
@@ -165,29 +167,70 @@ def collector_defaults() -> dict[str, CollectorDefaults]:
     }
 
 
+DEMO_WATCH_INTERVAL = 60.0  # the demo's droplet_metrics: CPU rates show within minutes
+DEMO_REQUESTS_PER_HOUR = 5000  # the most a config may give: the demo shows the planner stretch
+
+
 def demo_settings(simulator: Simulator, overrides: dict[str, bool] | None = None) -> Settings:
-    """Settings for `--demo`: every simulated account, with its read-only token, on loopback."""
+    """Settings for `--demo`: every simulated account, with its read-only token, on loopback.
+
+    An account whose simulated fleet has Monitoring API stories (a busy Droplet, a heavy one, a
+    disk filling up, a failing load balancer backend, a restarting app: the simulator's
+    `monitoring_plan`) also watches them, each with its own `filter:`, the way a user would
+    select what to watch; the others run only what is on by default."""
+    defaults = collector_defaults()
+    collectors = {
+        name: CollectorSettings(
+            (overrides or {}).get(name, d.enabled), d.interval, STALE_AFTER_INTERVALS * d.interval,
+            metrics=d.metric_groups if d.default_metrics is None else d.default_metrics,
+        )
+        for name, d in defaults.items()
+    }
     accounts = tuple(
         AccountSettings(
             name=account.name,
             token=InlineToken(account.tokens[0].token),
             origin=f"--demo account {account.name}",
+            collectors=_demo_watching(simulator, account.name, collectors, overrides or {}),
         )
         for account in simulator.config.accounts
     )
-    defaults = collector_defaults()
     return Settings(
         accounts=accounts,
-        collectors={
-            name: CollectorSettings(
-                (overrides or {}).get(name, d.enabled), d.interval, STALE_AFTER_INTERVALS * d.interval,
-                metrics=d.metric_groups if d.default_metrics is None else d.default_metrics,
-            )
-            for name, d in defaults.items()
-        },
-        api=ApiSettings(url=simulator.url, auth_url=simulator.url),
+        collectors=collectors,
+        api=ApiSettings(url=simulator.url, auth_url=simulator.url,
+                        requests_per_hour=DEMO_REQUESTS_PER_HOUR),
         source="--demo",
     )
+
+
+def _demo_watching(
+    simulator: Simulator, account: str, collectors: dict[str, CollectorSettings],
+    overrides: dict[str, bool],
+) -> dict[str, CollectorSettings] | None:
+    """The account's own Monitoring API selections, or None when its fleet has no stories."""
+    from exporter.simulator.kinds.monitoring import monitoring_plan  # noqa: PLC0415  # --demo only
+
+    plan = monitoring_plan(simulator.fleet(account).resources)
+    droplets = tuple(str(d) for d in (plan.busy, plan.heavy, plan.filling, plan.unhealthy_droplet)
+                     if d is not None)
+    if not droplets:
+        return None
+
+    def watch(name: str, selection: Selection, interval: float | None = None) -> CollectorSettings:
+        base = collectors[name]
+        every = interval or base.interval
+        return replace(base, enabled=overrides.get(name, True), selection=selection,
+                       interval=every, stale_after=STALE_AFTER_INTERVALS * every)
+
+    own = dict(collectors)
+    own["droplet_metrics"] = watch("droplet_metrics", Selection(ids=droplets), DEMO_WATCH_INTERVAL)
+    if plan.failing_load_balancer is not None:
+        own["load_balancer_metrics"] = watch("load_balancer_metrics",
+                                             Selection(ids=(plan.failing_load_balancer,)))
+    own["app_metrics"] = watch("app_metrics", EVERYTHING)
+    own["autoscale_metrics"] = watch("autoscale_metrics", EVERYTHING)
+    return own
 
 
 class _Refused(Exception):
@@ -289,7 +332,9 @@ class _Unobserved:
 
 async def _check_tokens(settings: Settings, environ: dict[str, str], redactor: Redactor) -> int:
     """`--config.check` online: ask token/info about every token, apply the token policy as the
-    daemon would, and print each account's least-privilege report. 2 if any token is refused."""
+    daemon would, print each account's least-privilege report and request plan (one poll of
+    each inventory collector measures it). 2 if any token is refused or any Monitoring API
+    selection cannot fit the budget."""
     clock = SystemClock()
     client = DigitalOceanClient(
         api_url=settings.api.url, auth_url=settings.api.auth_url, timeout=settings.api.timeout,
@@ -304,23 +349,45 @@ async def _check_tokens(settings: Settings, environ: dict[str, str], redactor: R
         except TokenSourceError as exc:
             return str(exc)
         redactor.add(source.token)
-        budget = RequestBudget(settings.api.requests_per_hour, clock)
-        return await verify_token(client.account(account.name, lambda: source.token, budget),
-                                  clock.time)
+        apis[account.name] = client.account(account.name, lambda: source.token,
+                                            RequestBudget(settings.api.requests_per_hour, clock))
+        return await verify_token(apis[account.name], clock.time)
 
+    apis: dict[str, AccountApi] = {}
+    plans: dict[str, list[str]] = {}
+    over: list[str] = []
     try:
         results = await asyncio.gather(*(verify(a) for a in settings.accounts))
+        refused = [
+            account.name for account, result in zip(settings.accounts, results, strict=True)
+            if not _print_token_check(
+                settings, account, result,
+                [c for c in COLLECTORS if settings.collectors_of(account)[c.name].enabled],
+                redactor)
+        ]
+        for account in settings.accounts:  # the plan of every token the daemon would use
+            if account.name in refused:
+                continue
+            budget = settings.api.requests_per_hour
+            planned, rows = await planreport.measure(
+                apis[account.name], COLLECTORS, settings.collectors_of(account), budget)
+            plans[account.name] = planreport.describe(account.name, budget, planned, rows)
+            over += [f'account "{account.name}": {overflow_message(name, overflow)}'
+                     for name, overflow in planned.overflow.items()]
     finally:
         await client.aclose()
-    enabled = [c for c in COLLECTORS if settings.collectors[c.name].enabled]
-    refused = [
-        account.name for account, result in zip(settings.accounts, results, strict=True)
-        if not _print_token_check(settings, account, result, enabled, redactor)
-    ]
+    for lines in plans.values():
+        _say("\n" + "\n".join(lines), redactor=redactor)
+    for line in over:
+        _say(line, sys.stderr, redactor=redactor)
     if refused:
         _say(f"token check failed for {len(refused)} of {len(settings.accounts)} "
              f"{'account' if len(settings.accounts) == 1 else 'accounts'}: {', '.join(refused)}; "
              "the exporter would exit 2 at startup", sys.stderr, redactor=redactor)
+        return EXIT_REFUSED
+    if over:
+        _say(f"{_count_text(len(over), 'Monitoring API selection')} cannot fit the request "
+             "budget (see above)", sys.stderr, redactor=redactor)
         return EXIT_REFUSED
     _say(f"tokens OK ({len(settings.accounts)} verified with DigitalOcean)", redactor=redactor)
     return EXIT_OK
@@ -407,3 +474,7 @@ def _run(daemon: Daemon) -> int:
     except ListenError as exc:
         get_logger("exporter").error(str(exc))
         return exc.exit_code
+
+
+def _count_text(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")

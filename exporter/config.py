@@ -718,6 +718,17 @@ class _Parser(StrictReader):
         return tuple(g for g in default.metric_groups if g in chosen)
 
 
+def _describe_collector(c: CollectorSettings) -> str:
+    if not c.enabled:
+        return "disabled"
+    text = f"every {format_duration(c.interval)}, stale after {format_duration(c.stale_after)}"
+    if not c.selection.everything:
+        text += f", filter: {c.selection.describe()}"
+    if c.metrics:
+        text += f", metrics: {', '.join(c.metrics)}"
+    return text
+
+
 def _token_not_path(key: str) -> str:
     """The problem with a token given where its path (or variable's name) belongs. The value
     is not quoted: it is most likely the token itself."""
@@ -775,12 +786,13 @@ def describe_settings(settings: Settings) -> str:
     width = max(len(a.name) for a in settings.accounts)
     lines += [f"  {a.name:<{width}}  {a.token.describe()}" for a in settings.accounts]
     lines.append("collectors:")
-    for name, c in settings.collectors.items():
-        state = (
-            f"every {format_duration(c.interval)}, stale after {format_duration(c.stale_after)}"
-            if c.enabled else "disabled"
-        )
-        lines.append(f"  {name}: {state}")
+    lines += [f"  {name}: {_describe_collector(c)}" for name, c in settings.collectors.items()]
+    for account in settings.accounts:
+        own = settings.collectors_of(account)
+        changed = [name for name, c in own.items() if c != settings.collectors[name]]
+        if changed:
+            lines.append(f'collectors of account "{account.name}" ({account.origin}.collectors):')
+            lines += [f"  {name}: {_describe_collector(own[name])}" for name in changed]
     api = settings.api
     lines.append(
         f"api: {api.url} (token check at {api.auth_url}), timeout {format_duration(api.timeout)}, "

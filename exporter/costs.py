@@ -71,12 +71,19 @@ REGISTRY_PRICE, REGISTRY_COST = _pair("registry", "container registry subscripti
 APP_PRICE, APP_COST = _pair("app", "App Platform app (its service and worker instances, "
                             "an autoscaled one at its minimum; sizes without a known price "
                             "left out)", ("app_id",))
+INFERENCE_PRICE, INFERENCE_COST = _pair(
+    "dedicated_inference", "dedicated inference endpoint (its GPUs at the hourly price "
+    "/v2/dedicated-inferences/sizes gives, for 672 hours)", ("dedicated_inference_id",))
 APP_UNPRICED = Family(
     "digitalocean_app_unpriced_components",
     "Services and workers of an app whose instance size has no known price, so they are missing "
     f"from its price and cost, {_ESTIMATE}.",
     ("app_id",),
 )
+# Storage products (issue 17): custom images, NFS shares and their snapshots.
+IMAGE_PRICE, IMAGE_COST = _pair("image", "custom image", ("image_id",))
+NFS_PRICE, NFS_COST = _pair("nfs_share", "NFS share (its provisioned size)", ("nfs_share_id",))
+NFS_SNAPSHOT_PRICE, NFS_SNAPSHOT_COST = _pair("nfs_snapshot", "NFS snapshot", ("nfs_snapshot_id",))
 FORECAST = Family(
     "digitalocean_month_forecast_usd",
     "Month-end forecast: month-to-date usage from the balance (polled from "
@@ -87,10 +94,13 @@ FAMILIES = (
     DROPLET_COST, BACKUPS_PRICE, BACKUPS_COST, VOLUME_PRICE, VOLUME_COST, SNAPSHOT_PRICE,
     SNAPSHOT_COST, IPV4_PRICE, IPV4_COST, IPV6_PRICE, IPV6_COST, LB_PRICE, LB_COST, DATABASE_PRICE,
     DATABASE_COST, CLUSTER_PRICE, CLUSTER_COST, POOL_PRICE, POOL_COST, REGISTRY_PRICE,
-    REGISTRY_COST, APP_PRICE, APP_COST, APP_UNPRICED, FORECAST,
+    REGISTRY_COST, APP_PRICE, APP_COST, APP_UNPRICED,
+    IMAGE_PRICE, IMAGE_COST, NFS_PRICE, NFS_COST, NFS_SNAPSHOT_PRICE, NFS_SNAPSHOT_COST,
+    INFERENCE_PRICE, INFERENCE_COST, FORECAST,
 )
 INPUTS = ("droplets", "volumes", "snapshots", "reserved_ips", "load_balancers", "databases",
-          "kubernetes", "sizes", "registry", "apps", "app_instance_sizes", "billing")
+          "kubernetes", "sizes", "registry", "apps", "app_instance_sizes", "billing",
+          "images", "nfs", "droplet_backups", "dedicated_inferences")
 BILLED_DROPLET_STATES = frozenset({"new", "active", "off"})  # powered off is still billed
 
 
@@ -152,6 +162,8 @@ class _Costs:
         yield from self.kubernetes()
         yield from self.registry()
         yield from self.apps()
+        yield from self.storage()
+        yield from self.dedicated_inferences()
         yield from self.forecast()
 
     def kubernetes_droplets(self) -> set[str]:
@@ -165,7 +177,7 @@ class _Costs:
 
     def droplets(self) -> Iterator[Sample]:
         nodes = self.kubernetes_droplets()
-        backups_ratio = self.prices.amount("droplet_backups_ratio")
+        plans = {p.droplet_id: p.plan for p in self.data("droplet_backups") if p.enabled}
         for droplet in self.data("droplets"):
             monthly, hourly = _decimal(droplet.price_monthly), _decimal(droplet.price_hourly)
             if (droplet.status not in BILLED_DROPLET_STATES or str(droplet.droplet_id) in nodes
@@ -174,7 +186,11 @@ class _Costs:
             key = (str(droplet.droplet_id),)
             yield DROPLET_COST.name, key, float(month_to_date(monthly, hourly, droplet.created_at,
                                                               self.now))
-            if droplet.backups:
+            if droplet.backups or droplet.droplet_id in plans:
+                # Weekly unless the backup policies (droplet_backups) say daily.
+                backups_ratio = self.prices.amount(
+                    "droplet_backups_daily_ratio" if plans.get(droplet.droplet_id) == "daily"
+                    else "droplet_backups_ratio")
                 yield BACKUPS_PRICE.name, key, float(monthly * backups_ratio)
                 yield BACKUPS_COST.name, key, float(
                     month_to_date(monthly * backups_ratio, hourly * backups_ratio,
@@ -280,6 +296,39 @@ class _Costs:
             monthly = sum((prices[c.instance_size] * c.billed_instances for c in priced),
                           Decimal(0))
             yield from self.fixed(APP_PRICE, APP_COST, key, monthly, app.created_at)
+
+    def storage(self) -> Iterator[Sample]:
+        """Custom images (snapshots and backups listed as images are priced elsewhere), NFS
+        shares by their provisioned size and NFS snapshots, per GiB and month."""
+        image_gib = self.prices.amount("custom_image_gib_month")
+        for image in self.data("images"):
+            if image.type == "custom" and image.size_bytes is not None:
+                yield from self.fixed(IMAGE_PRICE, IMAGE_COST, (image.image_id,),
+                                      Decimal(image.size_bytes) / GIB * image_gib, image.created_at)
+        nfs = self.inputs.get("nfs")
+        if nfs is None:
+            return
+        share_gib = self.prices.amount("nfs_gib_month")
+        for share in nfs.shares:
+            if share.size_gib is not None:
+                yield from self.fixed(NFS_PRICE, NFS_COST, (share.share_id,),
+                                      share.size_gib * share_gib, share.created_at)
+        snapshot_gib = self.prices.amount("nfs_snapshot_gib_month")
+        for snapshot in nfs.snapshots:
+            if snapshot.size_gib is not None:
+                yield from self.fixed(NFS_SNAPSHOT_PRICE, NFS_SNAPSHOT_COST, (snapshot.snapshot_id,),
+                                      snapshot.size_gib * snapshot_gib, snapshot.created_at)
+
+    def dedicated_inferences(self) -> Iterator[Sample]:
+        """GPUs at the API's hourly price. DigitalOcean prices them by the hour only; that a
+        month is capped at 672 hours, as for every other resource, is UNVERIFIED (see
+        data/prices.yml)."""
+        for inference in self.data("dedicated_inferences"):
+            if inference.price_hourly is None:
+                continue  # no GPUs, or a slug without a price in its region: not guessed
+            monthly = inference.price_hourly * self.prices.hours_per_month
+            yield from self.fixed(INFERENCE_PRICE, INFERENCE_COST, (inference.inference_id,),
+                                  monthly, inference.created_at)
 
     def forecast(self) -> Iterator[Sample]:
         billing = self.inputs.get("billing")

@@ -44,6 +44,7 @@ from exporter.snapshot import Snapshot, SnapshotStore
 from exporter.statuspage import StatusPage
 from exporter.strictyaml import format_duration
 from exporter.tokens import TokenSource, TokenSourceError, fingerprint, source_name
+from exporter.transfer import transfer_families
 from exporter.webconfig import WebConfig
 
 SELF_REFRESH_SECONDS = 1.0
@@ -427,7 +428,7 @@ class Daemon:
         prices = load_price_table().with_overrides(
             settings.pricing.prices, settings.pricing.tables
         )
-        return DataRenderer(self.collectors, (cost_families(prices),))
+        return DataRenderer(self.collectors, (cost_families(prices), transfer_families(prices)))
 
     def _render_state(
         self, fresh: list[tuple[str, str, Snapshot]]

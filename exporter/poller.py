@@ -34,7 +34,7 @@ from exporter.collectors.base import Collector, PollContext
 from exporter.collectors.fields import ShapeError
 from exporter.config import AccountSettings, CollectorSettings, TokenPolicy
 from exporter.exposition import SampleError, encode_collector
-from exporter.planner import MONITORING_MAX_INTERVAL, Overflow, Plan, plan
+from exporter.planner import MONITORING_MAX_INTERVAL, PLANNING_SHARE, Overflow, Plan, plan
 from exporter.scopes import ScopeReport, decide, needed_scopes, unverifiable, verify_token
 from exporter.snapshot import Snapshot, SnapshotStore
 from exporter.tokens import FileToken, TokenSource, TokenSourceError, source_name
@@ -290,7 +290,8 @@ class Poller:
                               or new.monitoring_factor > old.monitoring_factor * 1.1):
             self.log.warning(
                 f"the configured intervals would need {new.planned_per_hour:.0f} requests per "
-                f"hour, above the budget of {account.budget.per_hour}; "
+                f"hour, above the {PLANNING_SHARE:.0%} of the budget of "
+                f"{account.budget.per_hour} that is planned (the rest is kept for retries); "
                 + describe_stretch(new)
                 + ". Raise api.requests_per_hour (up to 5000), narrow the Monitoring API "
                 "selections or lengthen the intervals of the busiest collectors",

@@ -139,6 +139,29 @@ def schema_example(schema: str) -> Any:
     return build(components[schema])
 
 
+def response_example(path: str) -> Any:
+    """GET `path`'s 200 answer built from the per-property `example` values of its schema in
+    the full description, for the operations that have no example answer (GenAI, Functions);
+    not an official example. A list holds one item built the same way."""
+
+    def build(node: dict[str, Any]) -> Any:
+        if "example" in node and node.get("type") not in ("object", "array"):
+            return node["example"]
+        if node.get("type") == "array" and isinstance(node.get("items"), dict):
+            return [build(node["items"])]
+        if "allOf" in node or node.get("type") == "object" or "properties" in node:
+            merged: dict[str, Any] = {k: build(v) for k, v in node.get("properties", {}).items()}
+            for part in node.get("allOf", []):
+                built = build(part)
+                if isinstance(built, dict):
+                    merged.update(built)
+            return merged
+        return node.get("example")
+
+    content = full_spec()["paths"][path]["get"]["responses"]["200"]["content"]
+    return json.loads(json.dumps(build(content["application/json"]["schema"])))
+
+
 def require_tool(name: str) -> str:
     """The path of an external tool; under CI=true a missing tool fails instead of skipping.
 
@@ -239,8 +262,17 @@ def example_reader() -> FakeReader:
         "/v2/droplets": spec_example("/v2/droplets", "All Droplets"),
         "/v2/droplets?type=gpus": spec_example("/v2/droplets", "GPU Droplets"),
         "/v2/volumes": spec_example("/v2/volumes", "All Volumes"),
+        "/v2/images?private=true": spec_example("/v2/images", "All"),
+        "/v2/nfs": response_example("/v2/nfs"),
+        "/v2/nfs/snapshots": response_example("/v2/nfs/snapshots"),
         "/v2/customers/my/balance": spec_example("/v2/customers/my/balance"),
         "/v2/customers/my/invoices?per_page=12": spec_example("/v2/customers/my/invoices"),
+        # no example answers in the spec: built from the schemas' property examples
+        "/v2/gen-ai/agents": response_example("/v2/gen-ai/agents"),
+        "/v2/gen-ai/knowledge_bases": response_example("/v2/gen-ai/knowledge_bases"),
+        "/v2/functions/namespaces": response_example("/v2/functions/namespaces"),
+        "/v2/functions/namespaces/{namespace_id}/triggers": response_example(
+            "/v2/functions/namespaces/{namespace_id}/triggers"),
     })
 
 

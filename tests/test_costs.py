@@ -19,9 +19,13 @@ from exporter.collectors import (
     billing,
     collector_table,
     databases,
+    dedicated_inferences,
+    droplet_backups,
     droplets,
+    images,
     kubernetes,
     load_balancers,
+    nfs,
     reserved_ips,
     sizes,
     snapshots,
@@ -30,6 +34,7 @@ from exporter.collectors import (
 from exporter.costs import INPUTS, billed_hours, cost_samples, month_start
 from exporter.pricing import load_price_table
 from exporter.simulator import SimAccount, Simulator, demo_config
+from tests.collectors.fakes import FakeReader
 from tests.conftest import spec_example
 
 PRICES = load_price_table()
@@ -114,6 +119,52 @@ def test_backups_add_twenty_percent_and_archived_or_off_droplets() -> None:
     assert ("digitalocean_droplet_month_to_date_cost_usd", ("6",)) in got  # off is billed
     assert ("digitalocean_droplet_month_to_date_cost_usd", ("7",)) not in got
     assert ("digitalocean_droplet_backups_price_monthly_usd", ("6",)) not in got
+
+
+def test_daily_backups_add_thirty_percent_weekly_twenty() -> None:
+    """The plan comes from the backup policies; a Droplet without a policy stays weekly."""
+    records = droplets.parse_droplets(([
+        droplet(5, at(2026, 1, 1), features=["backups"]),
+        droplet(6, at(2026, 1, 1), features=["backups"]),
+        droplet(8, at(2026, 1, 1), features=["backups"]),
+    ], "x"))
+    policies = droplet_backups.parse_policies([
+        {"droplet_id": 5, "backup_enabled": True, "backup_policy": {"plan": "daily", "hour": 0}},
+        {"droplet_id": 6, "backup_enabled": True,
+         "backup_policy": {"plan": "weekly", "weekday": "SUN", "hour": 0}},
+    ])
+    got = costs(droplets=records, droplet_backups=policies)
+    assert got[("digitalocean_droplet_backups_price_monthly_usd", ("5",))] == pytest.approx(1.8)
+    assert got[("digitalocean_droplet_backups_month_to_date_cost_usd", ("5",))] == pytest.approx(
+        416 * 0.00893 * 0.3, abs=1e-9)
+    assert got[("digitalocean_droplet_backups_price_monthly_usd", ("6",))] == pytest.approx(1.2)
+    assert got[("digitalocean_droplet_backups_price_monthly_usd", ("8",))] == pytest.approx(1.2)
+    assert PRICES.amount("droplet_backups_daily_ratio") == Decimal("0.30")
+
+
+def test_custom_images_and_nfs_are_priced_per_gib_month() -> None:
+    got = costs(
+        images=images.parse_images([
+            {"id": 1, "type": "custom", "size_gigabytes": 10, "created_at": iso(at(2026, 11, 17))},
+            {"id": 2, "type": "snapshot", "size_gigabytes": 10},  # priced as a snapshot, not here
+        ]),
+        nfs=nfs.NfsData(
+            shares=nfs.parse_shares([{"id": "share", "size_gib": 100,
+                                      "created_at": iso(at(2026, 1, 1))}]),
+            snapshots=nfs.parse_snapshots([{"id": "snap", "size_gib": 40, "share_id": "share",
+                                            "created_at": iso(at(2026, 11, 18, 5))}]),
+        ),
+    )
+    assert got[("digitalocean_image_price_monthly_usd", ("1",))] == pytest.approx(0.6)
+    assert got[("digitalocean_image_month_to_date_cost_usd", ("1",))] == pytest.approx(
+        float(32 * Decimal("0.6") / 672), abs=1e-12)  # 31 hours and a bit: 32 started hours
+    assert ("digitalocean_image_price_monthly_usd", ("2",)) not in got
+    assert got[("digitalocean_nfs_share_price_monthly_usd", ("share",))] == pytest.approx(30.0)
+    assert got[("digitalocean_nfs_share_month_to_date_cost_usd", ("share",))] == pytest.approx(
+        float(416 * Decimal(30) / 672), abs=1e-12)
+    assert got[("digitalocean_nfs_snapshot_price_monthly_usd", ("snap",))] == pytest.approx(2.4)
+    assert got[("digitalocean_nfs_snapshot_month_to_date_cost_usd", ("snap",))] == pytest.approx(
+        float(3 * Decimal("2.4") / 672), abs=1e-12)
 
 
 def test_unassigned_reserved_ip_is_charged_from_the_month_start() -> None:
@@ -255,6 +306,58 @@ async def test_demo_estimate_is_within_one_percent_of_the_invoice_preview(now: f
         assert abs(estimate - preview) <= 0.01 * preview, (account_name, estimate, preview)
 
 
+async def test_demo_estimate_with_the_storage_products_is_within_one_percent() -> None:
+    """Issue 17: custom images, NFS shares and snapshots and daily backups are on the demo's
+    invoice preview and in the estimate, and the sum stays within 1 % of the preview."""
+    now = DEMO_CLOCKS[1]
+    storage = ("Custom Images", "Network File Storage", "NFS Snapshots")
+    with Simulator(demo_config(), clock=lambda: now) as sim:
+
+        class Frozen(SystemClock):
+            def time(self) -> float:
+                return now
+
+        class Quiet:
+            def observe(self, *args: object) -> None:
+                pass
+
+        client = DigitalOceanClient(api_url=sim.url, auth_url=sim.url, timeout=10,
+                                    user_agent="t", observer=Quiet(), clock=Frozen())
+        try:
+            for account in sim.config.accounts:
+                reader = client.account(account.name, first_token(account),
+                                        RequestBudget(5000, Frozen(), 5000))
+                inputs = {name: await collector.fetch(reader)
+                          for name, collector in collector_table().items() if name in INPUTS}
+                charges = sim.fleet(account.name).ledger().charges
+                generated = inputs["billing"].generated_at
+                got = list(cost_samples(inputs, PRICES, generated))
+                billed = {c.product for c in charges}
+                assert set(storage) <= billed, account.name
+                assert any("daily backups" in c.description for c in charges), account.name
+                for family in ("image", "nfs_share", "nfs_snapshot"):
+                    values = [v for n, _, v in got
+                              if n == f"digitalocean_{family}_month_to_date_cost_usd"]
+                    assert values, (account.name, family)
+                    assert all(v > 0 for v in values), (account.name, family)
+                daily = [p.droplet_id for p in inputs["droplet_backups"] if p.plan == "daily"]
+                assert daily, account.name
+                ratios = {labels: v for n, labels, v in got
+                          if n == "digitalocean_droplet_backups_price_monthly_usd"}
+                monthly = {str(d.droplet_id): d.price_monthly for d in inputs["droplets"]}
+                for droplet_id in daily:
+                    key = (str(droplet_id),)
+                    assert ratios[key] == pytest.approx(0.3 * monthly[key[0]]), droplet_id
+                estimate = sum(v for n, _, v in got if n.endswith("_month_to_date_cost_usd"))
+                preview = float(inputs["billing"].preview.amount)
+                storage_cost = sum(v for n, _, v in got if n.endswith("_month_to_date_cost_usd")
+                                   and n.split("_")[1] in ("image", "nfs"))
+                assert storage_cost > 0
+                assert abs(estimate - preview) <= 0.01 * preview, (account.name, estimate, preview)
+        finally:
+            await client.aclose()
+
+
 def test_app_instances_are_priced_from_the_table() -> None:
     records = apps.parse_apps([
         {"id": "a1", "created_at": iso(at(2026, 1, 1)), "spec": {
@@ -321,3 +424,24 @@ def test_the_api_prices_win_over_the_table_which_fills_the_gaps() -> None:
     got = costs(apps=records, app_instance_sizes=sizes_from_api)
     assert got[("digitalocean_app_price_monthly_usd", ("a",))] == 2 * 13.0 + 7.5 + 5.0
     assert got[("digitalocean_app_unpriced_components", ("a",))] == 0
+
+
+async def test_dedicated_inference_gpus_at_the_api_price_for_the_hours_this_month() -> None:
+    listed = {"dedicated_inferences": [
+        {"id": "di1", "region": "nyc2", "status": "active", "created_at": iso(at(2026, 11, 10, 8)),
+         "spec": {"model_deployments": [{"model_slug": "m", "accelerators": [
+             {"scale": 2, "type": "prefill_decode", "accelerator_slug": "gpu-mi300x1-192gb"}]}]}},
+        {"id": "di2", "region": "atl1", "status": "new"},  # no GPUs yet: nothing to price
+    ]}
+    sizes = {"sizes": [{"gpu_slug": "gpu-mi300x1-192gb", "region": "nyc2", "price_per_hour": "1.99",
+                        "currency": "USD"}]}
+    records = await dedicated_inferences.fetch(FakeReader({
+        "/v2/dedicated-inferences": listed, "/v2/dedicated-inferences/sizes": sizes}))
+    got = costs(dedicated_inferences=records)
+    # from Nov 10 08:00 to Nov 18 07:06:40: 7 days, 23 hours and a bit, 192 started hours
+    assert billed_hours(at(2026, 11, 10, 8), NOW) == 192
+    assert got[("digitalocean_dedicated_inference_month_to_date_cost_usd", ("di1",))] == float(
+        Decimal(192) * Decimal("3.98"))
+    assert got[("digitalocean_dedicated_inference_price_monthly_usd", ("di1",))] == float(
+        Decimal("3.98") * 672)
+    assert not [key for key in got if key[1] == ("di2",)]

@@ -19,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families as parse_tex
 
 from exporter.api import DigitalOceanClient
 from exporter.budget import RequestBudget
+from exporter.cli import demo_settings
 from exporter.clock import SystemClock
 from exporter.collectors import COLLECTORS
 from exporter.collectors.base import Collector, DerivedFamilies, Family, PollContext, Sample
@@ -56,19 +57,28 @@ def first_token(account: SimAccount) -> Callable[[], str]:
 
 
 async def demo_snapshots() -> list[tuple[str, str, Snapshot]]:
-    """Every collector's data for both demo accounts, fetched over HTTP from the simulator."""
+    """What `--demo` polls for both demo accounts (its settings: the collectors each account
+    runs, with their filters and metric groups), fetched over HTTP from the simulator."""
     result = []
     with Simulator(demo_config(), clock=lambda: DEMO_TIME) as sim:
+        settings = demo_settings(sim)
         client = DigitalOceanClient(api_url=sim.url, auth_url=sim.url, timeout=10, user_agent="t",
                                     observer=_Quiet(), clock=_Frozen(), rng=random.Random(1))
         try:
-            for account in sim.config.accounts:
+            for account, config in zip(sim.config.accounts, settings.accounts, strict=True):
                 reader = client.account(account.name, first_token(account),
                                         RequestBudget(5000, _Frozen(), 5000))
-                # without inputs the Monitoring API collectors read nothing: their demo
-                # series wait for the simulator's monitoring routes (branch wip-simmon)
+                own = settings.collectors_of(config)
+                found: dict[str, Any] = {}
                 for collector in COLLECTORS:
-                    data = await collector.fetch(reader)
+                    if not own[collector.name].enabled:
+                        continue
+                    context = PollContext(
+                        selection=own[collector.name].selection,
+                        metrics=own[collector.name].metrics,
+                        inputs={name: found[name] for name in collector.inputs},
+                    )
+                    data = found[collector.name] = await collector.collect(reader, context)
                     result.append((account.name, collector.name,
                                    polled(account.name, collector, data, DEMO_TIME)))
         finally:

@@ -17,7 +17,7 @@ import respx
 
 from exporter.api import DigitalOceanClient
 from exporter.budget import RequestBudget
-from exporter.collectors import billing, droplets, volumes
+from exporter.collectors import billing, droplet_backups, droplets, images, nfs, volumes
 from exporter.config import AccountSettings, CollectorSettings, TokenPolicy
 from exporter.exposition import encode_collector
 from exporter.logs import get_logger
@@ -257,6 +257,32 @@ async def test_403_disables_only_that_collector_and_names_the_scope(
     assert [e for e in events(log_stream) if e["level"] == "warning"] == []
 
 
+FORBIDDEN = {"id": "forbidden", "message": "You are not authorized to perform this operation."}
+
+
+@pytest.mark.parametrize("collector", [nfs.COLLECTOR, images.COLLECTOR, droplet_backups.COLLECTOR],
+                         ids=lambda c: c.name)
+@respx.mock
+async def test_403_disables_only_that_storage_collector_and_names_its_scope(
+    setup: Setup, log_stream: io.StringIO, collector: Any
+) -> None:
+    """Issue 17's products: a token without nfs:list, image:read or droplet:read for the
+    backup policies loses that collector alone."""
+    mock_fleet()
+    for endpoint in collector.endpoints:
+        respx.get(f"{API}{endpoint}").mock(return_value=httpx.Response(403, json=FORBIDDEN))
+    respx.get(f"{API}/v2/volumes").mock(return_value=httpx.Response(
+        200, json=spec_example("/v2/volumes", "All Volumes")))
+    assert not (await setup.poller.poll_once(setup.account, collector)).ok
+    assert (await setup.poller.poll_once(setup.account, volumes.COLLECTOR)).ok
+    assert not setup.account.state(collector.name).enabled
+    assert setup.account.state(collector.name).missing_scope == collector.scope
+    assert setup.account.state("volumes").enabled
+    [error] = [e for e in events(log_stream) if e["level"] == "error"]
+    assert (error["collector"], error["scope"]) == (collector.name, collector.scope)
+    assert f"lacks the {collector.scope} scope" in str(error["event"])
+
+
 @respx.mock
 async def test_running_tasks_poll_at_start_and_report_readiness(setup: Setup) -> None:
     mock_fleet()
@@ -287,7 +313,7 @@ async def test_a_poll_that_never_ends_fails_at_its_deadline(setup: Setup) -> Non
     async def forever(reader: Any) -> Any:
         await asyncio.Event().wait()
 
-    stuck = dataclasses.replace(droplets.COLLECTOR, fetch=forever)
+    stuck = dataclasses.replace(droplets.COLLECTOR, fetch=forever, fetch_with=None)
     setup.poller.deadline_bounds = (0.05, 0.1)
     snapshot = await asyncio.wait_for(setup.poller.poll_once(setup.account, stuck), 5)
     assert snapshot.error == (

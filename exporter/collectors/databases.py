@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from exporter.collectors.base import (
+    FILTER_KEYS,
     Collector,
     Family,
     FieldScope,
+    PollContext,
     ResourceReader,
     Sample,
     known_values,
@@ -33,6 +35,7 @@ from exporter.collectors.fields import (
     optional_int,
     optional_str,
     required_str,
+    string_list,
     timestamp,
 )
 
@@ -92,6 +95,7 @@ class DatabaseRecord:
     storage_mib: int | None
     created_at: float | None
     version_end_of_life: float | None
+    tags: tuple[str, ...] = ()  # for `filter:` only; not exported
 
 
 def parse_database(cluster: Mapping[str, Any], where: str) -> DatabaseRecord:
@@ -111,6 +115,7 @@ def parse_database(cluster: Mapping[str, Any], where: str) -> DatabaseRecord:
         storage_mib=optional_int(cluster, "storage_size_mib"),
         created_at=timestamp(cluster, "created_at"),
         version_end_of_life=timestamp(cluster, "version_end_of_life"),
+        tags=string_list(cluster, "tags"),
     )
 
 
@@ -131,8 +136,20 @@ def parse_databases(body: Mapping[str, Any]) -> tuple[DatabaseRecord, ...]:
 
 
 async def fetch(reader: ResourceReader) -> tuple[DatabaseRecord, ...]:
+    return await fetch_selected(reader, PollContext())
+
+
+async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[DatabaseRecord, ...]:
+    """The clusters the `filter:` keeps; one tag is asked of the API (`?tag_name=`)."""
+    selection = context.selection
+    tag = selection.server_tag()
     # One request: the endpoint is not paged, so list_all (which pages) is not used.
-    return parse_databases(await reader.get(ENDPOINT))
+    records = parse_databases(
+        await reader.get(ENDPOINT, params={"tag_name": tag} if tag is not None else None))
+    if selection.everything:
+        return records
+    return tuple(d for d in records if selection.matches(
+        object_id=d.database_id, name=d.name, region=d.region, tags=d.tags))
 
 
 def samples(databases: tuple[DatabaseRecord, ...]) -> Iterator[Sample]:
@@ -162,5 +179,7 @@ COLLECTOR: Collector[tuple[DatabaseRecord, ...]] = Collector(
     interval=60.0,
     families=(INFO, STATUS, NODES, STORAGE, CREATED, END_OF_LIFE),
     fetch=fetch,
+    filters=FILTER_KEYS,
+    fetch_with=fetch_selected,
     samples=samples,
 )

@@ -48,10 +48,12 @@ CPU = _family("cpu_seconds_total", "Seconds the Droplet's CPUs spent in each mod
 MEMORY = {
     key: _family(f"memory_{name}_bytes", what, f"{BASE}/{key}")
     for key, name, what in (
-        ("memory_total", "MemTotal", "Droplet memory in total, as the kernel counts it"),
-        ("memory_available", "MemAvailable", "Droplet memory available for new programs"),
-        ("memory_free", "MemFree", "Droplet memory not used at all"),
-        ("memory_cached", "Cached", "Droplet memory used by the page cache"),
+        # node_exporter's MemTotal, MemAvailable, MemFree and Cached, in snake case (promtool
+        # check metrics refuses camel case)
+        ("memory_total", "total", "Droplet memory in total, as the kernel counts it"),
+        ("memory_available", "available", "Droplet memory available for new programs"),
+        ("memory_free", "free", "Droplet memory not used at all"),
+        ("memory_cached", "cached", "Droplet memory used by the page cache"),
     )
 }
 LOAD = {

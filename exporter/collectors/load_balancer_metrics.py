@@ -71,6 +71,14 @@ SESSION = _family("droplet_http_session_duration_seconds",
                   "Backend Droplets' HTTP session duration: the average and the 50th and 95th "
                   "percentiles (statistic), the longest Droplet's",
                   "droplets_http_session_duration_*", ("statistic",))
+# One series per backend Droplet, so an alert names the one that is down.
+_PER_DROPLET = (("droplet_id", "droplet_id"),)
+HEALTH = _family("droplet_health_checks",
+                 "Each backend Droplet's health check status as DigitalOcean reports it (1 "
+                 "healthy, 0 failing)", "droplets_health_checks", ("droplet_id",))
+DOWNTIME = _family("droplet_downtime",
+                   "Each backend Droplet's downtime as DigitalOcean reports it",
+                   "droplets_downtime", ("droplet_id",))
 TIMESTAMP = Family("digitalocean_load_balancer_metric_timestamp_seconds",
                    late_help("When the newest point of each metric group of the load balancer "
                              "was taken", f"{BASE}/*"), (*_ID, "metric"))
@@ -111,12 +119,8 @@ QUERIES = (
     *_by("session", {"droplets_http_session_duration_avg": "avg",
                      "droplets_http_session_duration_50p": "p50",
                      "droplets_http_session_duration_95p": "p95"}, SESSION, "max"),
-    _one("health", "droplets_health_checks", "droplet_health_checks",
-         "Backend Droplets' health check status as DigitalOcean reports it, summed over "
-         "Droplets", "sum"),
-    _one("health", "droplets_downtime", "droplet_downtime",
-         "Backend Droplets' downtime status as DigitalOcean reports it, the worst Droplet's",
-         "max"),
+    Query(f"{BASE}/droplets_health_checks", "health", HEALTH, labels=_PER_DROPLET),
+    Query(f"{BASE}/droplets_downtime", "health", DOWNTIME, labels=_PER_DROPLET),
     _one("queue", "droplets_queue_size", "droplet_queued_requests",
          "Requests queued for the backend Droplets, summed", "sum"),
     _one("firewall", "frontend_firewall_dropped_bytes", "firewall_dropped_bytes",

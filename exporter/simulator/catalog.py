@@ -295,6 +295,8 @@ def size_region_slugs(size: SizeEntry) -> tuple[str, ...]:
 VOLUME_PRICE_PER_GIB_MONTH: Decimal = PRICES.amount("volume_gib_month")
 SNAPSHOT_PRICE_PER_GIB_MONTH: Decimal = PRICES.amount("snapshot_gib_month")
 DROPLET_BACKUPS_RATIO: Decimal = PRICES.amount("droplet_backups_ratio")
+"""Weekly backups; daily ones cost `DROPLET_BACKUPS_DAILY_RATIO` of the Droplet's price."""
+DROPLET_BACKUPS_DAILY_RATIO: Decimal = PRICES.amount("droplet_backups_daily_ratio")
 RESERVED_IP_UNASSIGNED_MONTHLY: Decimal = PRICES.amount("reserved_ipv4_unassigned_month")
 """Reserved IPv4 addresses cost nothing while assigned, $5 a month while not."""
 RESERVED_IPV6_UNASSIGNED_MONTHLY: Decimal = PRICES.amount("reserved_ipv6_unassigned_month")

@@ -12,7 +12,8 @@ resources it serves. The rules are DigitalOcean's, the same the exporter estimat
   `hourly = monthly / 672` (unrounded).
 * Droplets: their size's `price_monthly` and `price_hourly` (the JSON numbers read as
   `Decimal(repr(x))`); `new`, `active` and `off` are billed, `archive` is not. Backups
-  ("backups" in `features`) add 20 % of both prices. Kubernetes worker nodes are Droplets but
+  ("backups" in `features`) add 20 % of both prices on the weekly plan, 30 % on the daily one
+  (the `daily_backups` kind names those Droplets). Kubernetes worker nodes are Droplets but
   are billed once, as Kubernetes: each node from its own `created_at` at its pool's size
   price (from `/v2/sizes`), and the node Droplets are left out of "Droplets".
 * HA control planes $40/month; volumes `size_gigabytes` x $0.10/month; snapshots
@@ -21,6 +22,9 @@ resources it serves. The rules are DigitalOcean's, the same the exporter estimat
   and reserved IPv6 are free); load balancers $12 x `size_unit`/month (`GLOBAL` $15);
   databases the table's price per node x `num_nodes`; the container registry its tier's price.
 * App Platform apps: the table's price per instance x count of their services and workers.
+* Storage (issue 17): custom images `size_gigabytes` x the custom image price, NFS shares
+  `size_gib` x the NFS price and NFS snapshots `size_gib` x the NFS snapshot price, all per
+  month from their `created_at`.
 * Also billed, and NOT estimated by the exporter (`Charge.estimated` is False), kept small:
   the Spaces subscription ($5/month once the account has a bucket; there is no Spaces API to
   see it). Bandwidth, CDN and overages are not billed.
@@ -34,7 +38,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
@@ -42,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from exporter.simulator.catalog import (
     APP_INSTANCE_PRICES,
+    DROPLET_BACKUPS_DAILY_RATIO,
     DROPLET_BACKUPS_RATIO,
     GLOBAL_LOAD_BALANCER_MONTHLY,
     HOURS_BILLED_PER_MONTH,
@@ -85,7 +90,11 @@ LOAD_BALANCERS = "Load Balancers"
 DATABASES = "Database Clusters"
 REGISTRY = "Container Registry"
 APPS = "App Platform"
+DEDICATED_INFERENCE = "Dedicated Inference"
 SPACES = "Spaces Subscription"
+CUSTOM_IMAGES = "Custom Images"
+NFS = "Network File Storage"
+NFS_SNAPSHOTS = "NFS Snapshots"
 PRODUCTS: tuple[str, ...] = (
     DROPLETS,
     BACKUPS,
@@ -97,6 +106,10 @@ PRODUCTS: tuple[str, ...] = (
     DATABASES,
     REGISTRY,
     APPS,
+    CUSTOM_IMAGES,
+    NFS,
+    NFS_SNAPSHOTS,
+    DEDICATED_INFERENCE,
     SPACES,
 )
 """Invoice summary product names, in the order summaries list them."""
@@ -363,8 +376,11 @@ def _fixed(
     )
 
 
-def droplet_charges(droplets: Iterable[ListedObject], nodes: set[str]) -> list[Charge]:
-    """Droplets (not archived, not Kubernetes nodes) and their backups."""
+def droplet_charges(
+    droplets: Iterable[ListedObject], nodes: set[str], daily: Collection[int] = frozenset()
+) -> list[Charge]:
+    """Droplets (not archived, not Kubernetes nodes) and their backups (`daily`: the Droplets
+    on the daily plan, the others weekly)."""
     charges: list[Charge] = []
     for droplet in droplets:
         if droplet.status == "archive" or str(droplet.id) in nodes:
@@ -385,14 +401,17 @@ def droplet_charges(droplets: Iterable[ListedObject], nodes: set[str]) -> list[C
             )
         )
         if droplet.backups:
+            daily_plan = int(droplet.id) in daily
+            ratio = DROPLET_BACKUPS_DAILY_RATIO if daily_plan else DROPLET_BACKUPS_RATIO
             charges.append(
                 Charge(
                     product=BACKUPS,
                     sku=sku("DO-BKUP", droplet.size_slug),
-                    description=f"{droplet.name} backups ({droplet.size_slug})",
+                    description=f"{droplet.name} {'daily ' if daily_plan else ''}backups "
+                                f"({droplet.size_slug})",
                     region=droplet.region,
-                    monthly=monthly * DROPLET_BACKUPS_RATIO,
-                    hourly=hourly * DROPLET_BACKUPS_RATIO,
+                    monthly=monthly * ratio,
+                    hourly=hourly * ratio,
                     created_at=created,
                 )
             )
@@ -648,6 +667,80 @@ def app_charges(apps: Iterable[Item]) -> list[Charge]:
     return charges
 
 
+DAILY = "daily"
+"""`Item.extra` of a generated `daily_backups` object: its Droplet's backups are daily."""
+GIVEN = "given"
+"""`Item.extra` of a backup policy given verbatim (`backup_policies=`)."""
+
+
+def daily_droplet_ids(policies: Iterable[Item]) -> frozenset[int]:
+    """The Droplets whose backups are on the daily plan, from the `daily_backups` kind's
+    objects (generated, or policies given verbatim)."""
+    ids = set()
+    for item in policies:
+        if item.extra == DAILY:
+            ids.add(int(item.id))
+        elif item.extra == GIVEN:
+            body = _json(item)
+            rule = body.get("backup_policy")
+            if body.get("backup_enabled") is True and isinstance(rule, dict) \
+                    and rule.get("plan") == DAILY:
+                ids.add(int(body["droplet_id"]))
+    return frozenset(ids)
+
+
+def storage_charges(images: Iterable[Item], shares: Iterable[Item],
+                    nfs_snapshots: Iterable[Item]) -> list[Charge]:
+    """Custom images (by `size_gigabytes`), NFS shares and NFS snapshots (by `size_gib`)."""
+    charges = []
+    for items, product, code, field_name, per_gib in (
+        (images, CUSTOM_IMAGES, "DO-IMG", "size_gigabytes", PRICES.amount("custom_image_gib_month")),
+        (shares, NFS, "DO-NFS", "size_gib", PRICES.amount("nfs_gib_month")),
+        (nfs_snapshots, NFS_SNAPSHOTS, "DO-NFSSNAP", "size_gib",
+         PRICES.amount("nfs_snapshot_gib_month")),
+    ):
+        for item in items:
+            body = _json(item)
+            if product == CUSTOM_IMAGES and body.get("type") != "custom":
+                continue  # snapshots and backups listed as images are billed as such
+            gib = price(body.get(field_name))
+            if gib is None:
+                continue
+            regions = body.get("regions")
+            region = str(regions[0]) if isinstance(regions, list) and regions else _region(
+                body.get("region"))
+            charges.append(_fixed(
+                product,
+                code,
+                field_name,
+                f"{body.get('name')} ({body.get(field_name)} GiB)",
+                region=region,
+                monthly=gib * per_gib,
+                created=optional_unix(body.get("created_at")),
+            ))
+    return charges
+
+
+def dedicated_inference_charges(inferences: Iterable[Item]) -> list[Charge]:
+    """Each endpoint's GPUs at the hourly price its kind gives them (`Item.hourly_cost`, what
+    /v2/dedicated-inferences/sizes lists), capped like every charge at 672 hours a month."""
+    charges = []
+    for item in inferences:
+        if item.hourly_cost <= 0:
+            continue
+        body = _json(item)
+        charges.append(_fixed(
+            DEDICATED_INFERENCE,
+            "DI-GPU",
+            item.hourly_cost,
+            f"{item.name or item.id} (dedicated inference)",
+            region=str(body.get("region") or ""),
+            monthly=item.hourly_cost * HOURS,
+            created=optional_unix(body.get("created_at")),
+        ))
+    return charges
+
+
 def spaces_charges(buckets: Sequence[Item]) -> list[Charge]:
     """Not estimated by the exporter: the flat Spaces subscription, from the first bucket."""
     if not buckets:
@@ -677,7 +770,8 @@ def build_ledger(
     clusters = [_json(item) for item in resources.objects("kubernetes_clusters")]
     sizes = _size_prices(resources.objects("catalog"))
     charges = [
-        *droplet_charges(droplets, node_droplet_ids(clusters)),
+        *droplet_charges(droplets, node_droplet_ids(clusters),
+                         daily_droplet_ids(resources.objects("daily_backups"))),
         *kubernetes_charges(clusters, sizes),
         *volume_charges(volumes),
         *snapshot_charges(resources.objects("snapshots")),
@@ -688,6 +782,9 @@ def build_ledger(
         *database_charges(resources.objects("databases")),
         *registry_charges(resources.objects("registry")),
         *app_charges(resources.objects("apps")),
+        *storage_charges(resources.objects("custom_images"), resources.objects("nfs_shares"),
+                         resources.related("nfs_shares", "snapshots") or ()),
+        *dedicated_inference_charges(resources.objects("dedicated_inferences")),
         *spaces_charges(resources.objects("spaces_buckets")),
     ]
     return Ledger(tuple(charges))

@@ -178,6 +178,8 @@ class FakeReader:
                 return None
             raise
         items = body.get(key) if isinstance(body, dict) else None
+        if isinstance(items, dict):  # a map keyed by id (backup policies): its values, in order
+            items = list(items.values())
         if not isinstance(items, list):  # DigitalOceanClient: a page without its list
             raise ResponseError(f"{endpoint}: page 1 has no {key!r} list", endpoint=endpoint)
         if parse is None:

@@ -61,10 +61,10 @@ async def test_the_spec_examples_become_exact_series() -> None:
     expected: dict[tuple[str, tuple[str, ...]], Any] = {
         **{(f"{p}cpu_seconds_total", (d, mode)): value for mode, value in cpu.items()},
         # the memory and load endpoints have no example: the schema's own, value "1"
-        (f"{p}memory_MemTotal_bytes", (d,)): 1.0,
-        (f"{p}memory_MemAvailable_bytes", (d,)): 1.0,
-        (f"{p}memory_MemFree_bytes", (d,)): 1.0,
-        (f"{p}memory_Cached_bytes", (d,)): 1.0,
+        (f"{p}memory_total_bytes", (d,)): 1.0,
+        (f"{p}memory_available_bytes", (d,)): 1.0,
+        (f"{p}memory_free_bytes", (d,)): 1.0,
+        (f"{p}memory_cached_bytes", (d,)): 1.0,
         (f"{p}load1", (d,)): 1.0, (f"{p}load5", (d,)): 1.0, (f"{p}load15", (d,)): 1.0,
         (f"{p}filesystem_size_bytes", fs): 25832407040.0,
         (f"{p}filesystem_free_bytes", fs): 25832407040.0,

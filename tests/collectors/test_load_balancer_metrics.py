@@ -50,10 +50,11 @@ async def test_the_spec_shapes_become_exact_series() -> None:
     p = "digitalocean_load_balancer_"
     ones = ["frontend_connections", "frontend_connections_limit", "droplet_connections",
             "http_requests_per_second", "http_responses_per_second",
-            "droplet_http_responses_per_second", "droplet_health_checks", "droplet_downtime",
-            "droplet_queued_requests"]
+            "droplet_http_responses_per_second", "droplet_queued_requests"]
     expected: dict[tuple[str, tuple[str, ...]], float] = {
         **{(p + name, (LB1,)): 1.0 for name in ones},
+        # one series per backend Droplet: the schema's example names none
+        **{(p + name, (LB1, "")): 1.0 for name in ("droplet_health_checks", "droplet_downtime")},
         **{(p + "network_throughput_bytes_per_second", (LB1, proto)): 1.0
            for proto in ("http", "tcp", "udp")},
         **{(p + "droplet_http_response_time_seconds", (LB1, stat)): 1.0
@@ -64,6 +65,17 @@ async def test_the_spec_shapes_become_exact_series() -> None:
                          "health", "queue", "cpu")},
     }
     assert found == expected
+
+
+async def test_health_is_one_series_per_backend_droplet() -> None:
+    def answer(endpoint: str, params: Mapping[str, str]) -> Answer:
+        return matrix(({"lb_id": LB1, "droplet_id": "1"}, [[NOW - 60, "1"]]),
+                      ({"lb_id": LB1, "droplet_id": "2"}, [[NOW - 120, "1"], [NOW - 60, "0"]]))
+    found = await poll(COLLECTOR, reader_for(answer, NOW),
+                       context(Selection(ids=(LB1,)), ("health",)))
+    p = "digitalocean_load_balancer_droplet_health_checks"
+    assert {k: v for k, v in found.items() if k[0] == p} == {
+        (p, (LB1, "1")): 1.0, (p, (LB1, "2")): 0.0}
 
 
 async def test_several_series_are_summed_where_they_add_up_and_maximised_where_not() -> None:

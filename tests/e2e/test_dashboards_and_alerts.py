@@ -65,6 +65,8 @@ PRODUCTION_PROBLEMS = {
     "DigitalOceanCertificateExpiringSoon",
     "DigitalOceanUptimeCheckDown",
     "DigitalOceanRegistryStorageNearlyFull",
+    "DigitalOceanAutoscalePoolMemberUnhealthy",
+    "DigitalOceanGenAIAgentDeploymentFailed",
     # 3 reserved IPs against the simulator's limit of 3
     "DigitalOceanAccountLimitNearlyReached",
 }
@@ -264,5 +266,6 @@ def test_problems_are_reported_for_the_right_objects(stack: Stack) -> None:
     for name in ("DigitalOceanDropletOff", "DigitalOceanVolumeUnattached",
                  "DigitalOceanReservedIPUnassigned", "DigitalOceanAppDeploymentFailed",
                  "DigitalOceanCertificateExpiringSoon", "DigitalOceanUptimeCheckDown",
-                 "DigitalOceanKubernetesNodePoolBelowMinimum"):
+                 "DigitalOceanKubernetesNodePoolBelowMinimum",
+                 "DigitalOceanAutoscalePoolMemberUnhealthy", "DigitalOceanGenAIAgentDeploymentFailed"):
         assert len(by_name[name]) == 1, (name, by_name[name])

@@ -282,7 +282,8 @@ def listing(client: httpx.Client, path: str, key: str, **params: Any) -> list[di
     query: dict[str, Any] | None = {"per_page": 200, **params}
     while url:
         body = client.get(url, params=query).json()
-        out += body[key]
+        items = body[key]
+        out += list(items.values()) if isinstance(items, dict) else items  # a map: its values
         url, query = body["links"].get("pages", {}).get("next"), None
     return out
 
@@ -323,7 +324,8 @@ def compute_droplets_and_clusters(
     sizes = {s["slug"]: s for s in listing(client, "/v2/sizes", "sizes")}
     clusters = listing(client, "/v2/kubernetes/clusters", "kubernetes_clusters")
     nodes = {n["droplet_id"] for c in clusters for p in c["node_pools"] for n in p["nodes"]}
-    ratio = PRICES.amount("droplet_backups_ratio")
+    daily = {p["droplet_id"] for p in listing(client, "/v2/droplets/backups/policies", "policies")
+             if p["backup_enabled"] and p["backup_policy"]["plan"] == "daily"}
     droplets = listing(client, "/v2/droplets", "droplets")
     droplets += listing(client, "/v2/droplets", "droplets", type="gpus")
     for d in droplets:
@@ -332,6 +334,8 @@ def compute_droplets_and_clusters(
         monthly, hourly = number(d["size"]["price_monthly"]), number(d["size"]["price_hourly"])
         out.append(("Droplets", accrued(monthly, hourly, d["created_at"], start, until)))
         if "backups" in d["features"]:
+            ratio = PRICES.amount("droplet_backups_daily_ratio" if d["id"] in daily
+                                  else "droplet_backups_ratio")
             cost = accrued(monthly * ratio, hourly * ratio, d["created_at"], start, until)
             out.append(("Droplet Backups", cost))
     for cluster in clusters:
@@ -369,6 +373,18 @@ def compute_storage_and_network(
             monthly = PRICES.amount("global_load_balancer_month")
         cost = accrued(monthly, monthly / 672, lb["created_at"], start, until)
         out.append(("Load Balancers", cost))
+    for image in listing(client, "/v2/images", "images", private="true"):
+        if image["type"] == "custom":
+            monthly = number(image["size_gigabytes"]) * PRICES.amount("custom_image_gib_month")
+            cost = accrued(monthly, monthly / 672, image["created_at"], start, until)
+            out.append(("Custom Images", cost))
+    for product, path, key, price_key in (
+        ("Network File Storage", "/v2/nfs", "shares", "nfs_gib_month"),
+        ("NFS Snapshots", "/v2/nfs/snapshots", "snapshots", "nfs_snapshot_gib_month"),
+    ):
+        for item in client.get(path).json()[key]:  # not paged
+            monthly = D(item["size_gib"]) * PRICES.amount(price_key)
+            out.append((product, accrued(monthly, monthly / 672, item["created_at"], start, until)))
     return out
 
 

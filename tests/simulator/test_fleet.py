@@ -70,7 +70,7 @@ def test_run_rate_counts_everything_but_archived_droplets() -> None:
     spec = FleetSpec(
         seed=3, droplets=100, gpu_droplets=1, volumes=5, snapshots=0, reserved_ips=0,
         load_balancers=0, kubernetes_clusters=0, databases=0, apps=0, registry=False,
-        cdn_endpoints=0, spaces_buckets=0,
+        cdn_endpoints=0, spaces_buckets=0, custom_images=0, nfs_shares=0, daily_backups=0,
     )
     fleet = Fleet.generate(spec, "acme")
     billed = [o for o in (*fleet.droplets, *fleet.gpu_droplets) if o.status != "archive"]

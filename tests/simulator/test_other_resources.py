@@ -647,6 +647,9 @@ def test_tags_count_exactly_the_tagged_objects(client: httpx.Client) -> None:
     for database in databases:
         for tag in database["tags"]:
             expected.setdefault(tag, Counter())["databases"] += 1
+    for image in listing(client, "/v2/images", "images", private="true"):  # custom images
+        for tag in image["tags"]:
+            expected.setdefault(tag, Counter())["images"] += 1
     assert set(tags) == set(expected)
     for name, counts in expected.items():
         kinds = ("droplets", "images", "volumes", "volume_snapshots", "databases")
@@ -723,9 +726,11 @@ def test_destroyed_droplets_leave_everything_they_were_part_of(
 
 
 def test_the_run_rate_counts_every_billed_resource() -> None:
-    fleet = Fleet.generate(FleetSpec(seed=3, droplets=300, gpu_droplets=1, volumes=5), "acme")
+    fleet = Fleet.generate(FleetSpec(seed=3, droplets=300, gpu_droplets=1, volumes=5,
+                                     dedicated_inferences=1), "acme")
     r = fleet.resources
-    billed = (*r.objects("snapshots"), *r.objects("databases"), *r.objects("apps"))
+    billed = (*r.objects("snapshots"), *r.objects("databases"), *r.objects("apps"),
+              *r.objects("dedicated_inferences"))
     assert all(item.hourly_cost > 0 for item in billed)
     assert r.objects("registry") != ()
     idle = sum(
