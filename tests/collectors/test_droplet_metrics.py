@@ -289,3 +289,12 @@ def test_the_collector_declares_its_settings() -> None:
     assert COLLECTOR.paged is None
     assert set(COLLECTOR.endpoints) == {
         p for p in full_spec()["paths"] if p.startswith(f"{BASE}/")}
+
+
+@pytest.mark.parametrize(("metrics", "per_droplet"), [
+    ((), 14), (("cpu",), 1), (("memory", "network"), 8), (("load", "filesystem"), 5)])
+def test_requests_per_object_is_what_one_droplet_costs(metrics: tuple[str, ...],
+                                                       per_droplet: int) -> None:
+    assert COLLECTOR.requests_per_object is not None
+    assert COLLECTOR.requests_per_object(context(metrics=metrics)) == per_droplet
+    assert COLLECTOR.requests_per_object(PollContext(metrics=metrics)) == per_droplet

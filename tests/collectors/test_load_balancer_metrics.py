@@ -183,3 +183,21 @@ def test_help_and_settings() -> None:
     assert COLLECTOR.inputs == ("load_balancers",)
     assert COLLECTOR.metric_groups == load_balancer_metrics.GROUPS
     assert set(COLLECTOR.chosen_metrics) == set(load_balancer_metrics.GROUPS) - {"tls", "session"}
+
+
+@pytest.mark.parametrize(("network", "metrics", "per_object"), [
+    (False, (), 17),  # the default groups, for an HTTP load balancer
+    (True, (), 18),  # 17 + 17 + 18 requests over three: 17.33, rounded up
+    (True, ("throughput",), 3),  # 3 + 3 + 2 over three: 2.67, rounded up
+    (False, ("firewall",), 0),  # only network load balancers have firewall metrics
+])
+def test_requests_per_object_is_the_average_cost_rounded_up(
+        network: bool, metrics: tuple[str, ...], per_object: int) -> None:
+    assert COLLECTOR.requests_per_object is not None
+    assert COLLECTOR.requests_per_object(context(metrics=metrics, network=network)) == per_object
+
+
+def test_with_nothing_selected_an_object_costs_what_an_http_load_balancer_would() -> None:
+    assert COLLECTOR.requests_per_object is not None
+    empty = PollContext(metrics=("throughput", "firewall"))
+    assert COLLECTOR.requests_per_object(empty) == 3
