@@ -225,6 +225,10 @@ class MonitoringData:
     newest: tuple[tuple[str, str, float], ...] = ()  # (resource id, group, timestamp)
     month_to_date: tuple[MonthToDate, ...] = ()
 
+    def __bool__(self) -> bool:
+        """False for a poll that found nothing (no resource selected, or no points)."""
+        return bool(self.readings or self.newest or self.month_to_date)
+
 
 @dataclass(frozen=True)
 class Product(Generic[R]):

@@ -139,6 +139,7 @@ async def test_without_inventory_nothing_is_requested() -> None:
     reader = reader_for(examples, NOW)
     data = await droplet_metrics.fetch(reader)
     assert reader.requests == []
+    assert not data
     assert list(COLLECTOR.samples(data)) == []
 
 
