@@ -71,6 +71,15 @@ REGISTRY_PRICE, REGISTRY_COST = _pair("registry", "container registry subscripti
 APP_PRICE, APP_COST = _pair("app", "App Platform app (its service and worker instances, "
                             "an autoscaled one at its minimum; sizes without a known price "
                             "left out)", ("app_id",))
+NAT_PRICE, NAT_COST = _pair("nat_gateway", "VPC NAT gateway (per gateway unit; data transfer not "
+                            "included)", ("nat_gateway_id",))
+ADDON_COST = Family(
+    "digitalocean_addon_month_to_date_cost_usd",
+    "Estimated cost so far this month of each provisioned SaaS add-on (its plan price per month, "
+    "from /v2/add-ons/saas, over the hours of this month, capped at it; the API gives no "
+    f"creation time, so it is counted from the start of the month), {_ESTIMATE}.",
+    ("addon_id",),
+)
 APP_UNPRICED = Family(
     "digitalocean_app_unpriced_components",
     "Services and workers of an app whose instance size has no known price, so they are missing "
@@ -87,10 +96,11 @@ FAMILIES = (
     DROPLET_COST, BACKUPS_PRICE, BACKUPS_COST, VOLUME_PRICE, VOLUME_COST, SNAPSHOT_PRICE,
     SNAPSHOT_COST, IPV4_PRICE, IPV4_COST, IPV6_PRICE, IPV6_COST, LB_PRICE, LB_COST, DATABASE_PRICE,
     DATABASE_COST, CLUSTER_PRICE, CLUSTER_COST, POOL_PRICE, POOL_COST, REGISTRY_PRICE,
-    REGISTRY_COST, APP_PRICE, APP_COST, APP_UNPRICED, FORECAST,
+    REGISTRY_COST, APP_PRICE, APP_COST, APP_UNPRICED, NAT_PRICE, NAT_COST, ADDON_COST, FORECAST,
 )
 INPUTS = ("droplets", "volumes", "snapshots", "reserved_ips", "load_balancers", "databases",
-          "kubernetes", "sizes", "registry", "apps", "app_instance_sizes", "billing")
+          "kubernetes", "sizes", "registry", "apps", "app_instance_sizes", "nat_gateways",
+          "addons", "billing")
 BILLED_DROPLET_STATES = frozenset({"new", "active", "off"})  # powered off is still billed
 
 
@@ -152,6 +162,8 @@ class _Costs:
         yield from self.kubernetes()
         yield from self.registry()
         yield from self.apps()
+        yield from self.nat_gateways()
+        yield from self.addons()
         yield from self.forecast()
 
     def kubernetes_droplets(self) -> set[str]:
@@ -280,6 +292,22 @@ class _Costs:
             monthly = sum((prices[c.instance_size] * c.billed_instances for c in priced),
                           Decimal(0))
             yield from self.fixed(APP_PRICE, APP_COST, key, monthly, app.created_at)
+
+    def nat_gateways(self) -> Iterator[Sample]:
+        per_unit = self.prices.amount("nat_gateway_unit_month")
+        for gateway in self.data("nat_gateways"):
+            units = gateway.size if gateway.size is not None and gateway.size > 0 else 1
+            yield from self.fixed(NAT_PRICE, NAT_COST, (gateway.nat_gateway_id,), per_unit * units,
+                                  gateway.created_at)
+
+    def addons(self) -> Iterator[Sample]:
+        for addon in self.data("addons"):
+            if addon.status != "provisioned" or addon.price_monthly_usd is None:
+                continue  # billed only while provisioned; an unknown price is not guessed
+            monthly = addon.price_monthly_usd
+            # No creation time in the API: counted from the start of the month.
+            cost = month_to_date(monthly, self.prices.hourly(monthly), None, self.now)
+            yield ADDON_COST.name, (addon.addon_id,), float(cost)
 
     def forecast(self) -> Iterator[Sample]:
         billing = self.inputs.get("billing")

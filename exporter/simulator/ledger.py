@@ -21,6 +21,9 @@ resources it serves. The rules are DigitalOcean's, the same the exporter estimat
   and reserved IPv6 are free); load balancers $12 x `size_unit`/month (`GLOBAL` $15);
   databases the table's price per node x `num_nodes`; the container registry its tier's price.
 * App Platform apps: the table's price per instance x count of their services and workers.
+* VPC NAT gateways: `nat_gateway_unit_month` x `size` (gateway units), from `created_at`.
+  SaaS add-ons: `plan_price_per_month` while `provisioned`; their answer has no creation
+  time, so they are billed from the start of every month (as the exporter estimates them).
 * Also billed, and NOT estimated by the exporter (`Charge.estimated` is False), kept small:
   the Spaces subscription ($5/month once the account has a bucket; there is no Spaces API to
   see it). Bandwidth, CDN and overages are not billed.
@@ -48,6 +51,7 @@ from exporter.simulator.catalog import (
     KUBERNETES_HA_CONTROL_PLANE_MONTHLY,
     LEGACY_LOAD_BALANCER_NODES,
     LOAD_BALANCER_MONTHLY_PER_NODE,
+    NAT_GATEWAY_UNIT_MONTHLY,
     PRICES,
     RESERVED_IP_UNASSIGNED_MONTHLY,
     RESERVED_IPV6_UNASSIGNED_MONTHLY,
@@ -86,6 +90,8 @@ DATABASES = "Database Clusters"
 REGISTRY = "Container Registry"
 APPS = "App Platform"
 SPACES = "Spaces Subscription"
+NAT_GATEWAYS = "VPC NAT Gateways"
+ADDONS = "SaaS Add-ons"
 PRODUCTS: tuple[str, ...] = (
     DROPLETS,
     BACKUPS,
@@ -97,6 +103,8 @@ PRODUCTS: tuple[str, ...] = (
     DATABASES,
     REGISTRY,
     APPS,
+    NAT_GATEWAYS,
+    ADDONS,
     SPACES,
 )
 """Invoice summary product names, in the order summaries list them."""
@@ -648,6 +656,46 @@ def app_charges(apps: Iterable[Item]) -> list[Charge]:
     return charges
 
 
+def nat_gateway_charges(gateways: Iterable[Item]) -> list[Charge]:
+    """Each gateway at the unit price times its size (gateway units), from its creation."""
+    charges = []
+    for item in gateways:
+        body = _json(item)
+        size = body.get("size")
+        units = size if isinstance(size, int) and not isinstance(size, bool) and size > 0 else 1
+        charges.append(_fixed(
+            NAT_GATEWAYS,
+            "NET-NAT",
+            units,
+            f"{body.get('name') or body.get('id')} ({units} unit{'s' if units > 1 else ''})",
+            region=_region(body.get("region")),
+            monthly=NAT_GATEWAY_UNIT_MONTHLY * units,
+            created=optional_unix(body.get("created_at")),
+        ))
+    return charges
+
+
+def addon_charges(addons: Iterable[Item]) -> list[Charge]:
+    """Each `provisioned` add-on at its plan's price; no creation time: billed all month."""
+    charges = []
+    for item in addons:
+        body = _json(item)
+        price_value = body.get("plan_price_per_month")
+        if body.get("state") != "provisioned" or not isinstance(price_value, int | float) \
+                or isinstance(price_value, bool) or price_value <= 0:
+            continue
+        charges.append(_fixed(
+            ADDONS,
+            "MP-ADD",
+            body.get("plan_slug"),
+            f"{body.get('name')} ({body.get('app_slug')} {body.get('plan_slug')})",
+            region="",
+            monthly=Decimal(repr(price_value)),
+            created=None,
+        ))
+    return charges
+
+
 def spaces_charges(buckets: Sequence[Item]) -> list[Charge]:
     """Not estimated by the exporter: the flat Spaces subscription, from the first bucket."""
     if not buckets:
@@ -688,6 +736,8 @@ def build_ledger(
         *database_charges(resources.objects("databases")),
         *registry_charges(resources.objects("registry")),
         *app_charges(resources.objects("apps")),
+        *nat_gateway_charges(resources.objects("nat_gateways")),
+        *addon_charges(resources.objects("addons")),
         *spaces_charges(resources.objects("spaces_buckets")),
     ]
     return Ledger(tuple(charges))
