@@ -136,6 +136,31 @@ def schema_example(schema: str) -> Any:
     return build(components[schema])
 
 
+def items_example(path: str, key: str) -> Any:
+    """The answer of GET `path` with one item under `key`, built from the per-property `example`
+    values of its schema in the full description, for operations that have no example answer
+    (`/v2/add-ons/saas`); not an official example."""
+    content = full_spec()["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+
+    def build(node: dict[str, Any]) -> Any:
+        if "example" in node:
+            return node["example"]
+        if node.get("type") == "array" and "items" in node:
+            one = build(node["items"])
+            return [] if one is None else [one]
+        if "allOf" in node or "properties" in node:
+            merged: dict[str, Any] = {k: build(v) for k, v in node.get("properties", {}).items()}
+            for part in node.get("allOf", []):
+                built = build(part)
+                if isinstance(built, dict):
+                    merged.update(built)
+            return merged
+        return None
+
+    item = build(content["schema"]["properties"][key]["items"])
+    return json.loads(json.dumps({key: [item]}))
+
+
 def require_tool(name: str) -> str:
     """The path of an external tool; under CI=true a missing tool fails instead of skipping.
 
@@ -199,6 +224,7 @@ def example_reader() -> FakeReader:
             "/v2/billing/{account_urn}/insights/{start_date}/{end_date}"
         ),
         "/v2/account": {"account": schema_example("account")},
+        "/v2/add-ons/saas": items_example("/v2/add-ons/saas", "resources"),
         "/v2/droplets": spec_example("/v2/droplets", "All Droplets"),
         "/v2/droplets?type=gpus": spec_example("/v2/droplets", "GPU Droplets"),
         "/v2/volumes": spec_example("/v2/volumes", "All Volumes"),
