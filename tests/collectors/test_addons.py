@@ -66,8 +66,10 @@ def test_null_list_is_no_add_ons_and_a_missing_one_is_an_error() -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({"resources": [{"name": "x"}]}, "/v2/add-ons/saas resources[0].uuid: expected a non-empty string, got null"),
-        ({"resources": [{"uuid": "a"}, 3]}, "/v2/add-ons/saas resources[1]: expected an object, got the number 3"),
+        ({"resources": [{"name": "x"}]},
+         "/v2/add-ons/saas resources[0].uuid: expected a non-empty string, got null"),
+        ({"resources": [{"uuid": "a"}, 3]},
+         "/v2/add-ons/saas resources[1]: expected an object, got the number 3"),
         ({"resources": "all"}, "/v2/add-ons/saas resources: expected a list, got the string 'all'"),
     ],
 )
@@ -102,7 +104,8 @@ async def test_configuration_values_reach_no_record_series_log_line_or_error() -
                 results.append(await poller.poll_once(account, addons.COLLECTOR))
         logged = stream.getvalue()
     ok, failed = results
-    assert ok.ok and ok.fragment is not None
+    assert ok.ok
+    assert ok.fragment is not None
     assert API_KEY.encode() not in b"".join(ok.fragment.values())
     assert not failed.ok
     assert "resources[1].uuid" in str(failed.error)

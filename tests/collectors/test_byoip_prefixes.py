@@ -57,8 +57,10 @@ def test_unknown_flags_are_left_out_and_a_new_state_is_shown() -> None:
 @pytest.mark.parametrize(
     ("items", "message"),
     [
-        ([{"id": "not-the-key"}], "/v2/byoip_prefixes byoip_prefixes[0].uuid: expected a non-empty string, got null"),
-        ([{"uuid": ""}], "/v2/byoip_prefixes byoip_prefixes[0].uuid: expected a non-empty string, got the string ''"),
+        ([{"id": "not-the-key"}],
+         "/v2/byoip_prefixes byoip_prefixes[0].uuid: expected a non-empty string, got null"),
+        ([{"uuid": ""}],
+         "/v2/byoip_prefixes byoip_prefixes[0].uuid: expected a non-empty string, got the string ''"),
         ({"uuid": "a"}, "/v2/byoip_prefixes byoip_prefixes: expected a list, got an object"),
     ],
 )

@@ -63,8 +63,10 @@ def test_unknown_values_are_left_out_and_an_empty_egress_list_is_zero() -> None:
 @pytest.mark.parametrize(
     ("items", "message"),
     [
-        ([{"name": "x"}], "/v2/vpc_nat_gateways vpc_nat_gateways[0].id: expected a non-empty string, got null"),
-        ([{"id": 7}], "/v2/vpc_nat_gateways vpc_nat_gateways[0].id: expected a non-empty string, got the number 7"),
+        ([{"name": "x"}],
+         "/v2/vpc_nat_gateways vpc_nat_gateways[0].id: expected a non-empty string, got null"),
+        ([{"id": 7}],
+         "/v2/vpc_nat_gateways vpc_nat_gateways[0].id: expected a non-empty string, got the number 7"),
         ([{"id": "a"}, []], "/v2/vpc_nat_gateways vpc_nat_gateways[1]: expected an object, got a list"),
     ],
 )

@@ -95,7 +95,8 @@ async def test_the_secret_reaches_no_log_line_and_no_error_through_a_real_poll()
     # the simulator serves given objects verbatim: the secret is in the answers the poll reads
     assert SECRET.encode() in good.resources.objects("spaces_keys")[0].render(0.0)
     with captured_logs("debug") as (stream, _):
-        async with simulated_poller([spaces_keys.COLLECTOR], ["spaces_key:read"], good) as (poller, account):
+        collectors, scopes = [spaces_keys.COLLECTOR], ["spaces_key:read"]
+        async with simulated_poller(collectors, scopes, good) as (poller, account):
             snapshot = await poller.poll_once(account, spaces_keys.COLLECTOR)
         assert snapshot.ok
         assert snapshot.fragment is not None
@@ -103,7 +104,7 @@ async def test_the_secret_reaches_no_log_line_and_no_error_through_a_real_poll()
         assert b"DOACCESSKEYEXAMPLE" in rendered
         assert SECRET.encode() not in rendered
         assert SECRET not in repr(snapshot.data)
-        async with simulated_poller([spaces_keys.COLLECTOR], ["spaces_key:read"], broken) as (poller, account):
+        async with simulated_poller(collectors, scopes, broken) as (poller, account):
             failed = await poller.poll_once(account, spaces_keys.COLLECTOR)
         assert not failed.ok
         assert "keys[1].access_key: expected a non-empty string, got null" in str(failed.error)

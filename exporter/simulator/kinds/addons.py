@@ -66,7 +66,7 @@ KIND = Kind(
     name="addons",
     routes=(Endpoint("/v2/add-ons/saas", "addon:read", list_addons, in_spec=False),),
     list_endpoint="/v2/add-ons/saas",
-    count=Count(derive=lambda droplets, _: droplets // 500),
+    count=Count(derive=lambda droplets, _: droplets // 250),
     build=build_addons,
     given=given_addons,
 )

@@ -56,7 +56,7 @@ KIND = Kind(
     routes=(Endpoint("/v2/byoip_prefixes", "byoip_prefix:read", list_byoip_prefixes, paged=True,
                      in_spec=False),),
     list_endpoint="/v2/byoip_prefixes",
-    count=Count(derive=lambda droplets, _: droplets // 1000),
+    count=Count(derive=lambda droplets, _: droplets // 500),
     build=build_byoip_prefixes,
     given=given_byoip_prefixes,
 )

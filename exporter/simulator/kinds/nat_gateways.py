@@ -91,7 +91,7 @@ KIND = Kind(
     routes=(Endpoint("/v2/vpc_nat_gateways", "nat_gateway:read", list_nat_gateways, paged=True,
                      in_spec=False),),
     list_endpoint="/v2/vpc_nat_gateways",
-    count=Count(derive=lambda droplets, _: droplets // 500),
+    count=Count(derive=lambda droplets, _: droplets // 250),
     build=build_nat_gateways,
     after=("custom_vpcs",),
     given=given_nat_gateways,
