@@ -519,6 +519,9 @@ CREATED_KINDS = (
     ("App", "digitalocean_app", "app_id"),
     ("Firewall", "digitalocean_firewall", "firewall_id"),
     ("VPC", "digitalocean_vpc", "vpc_id"),
+    ("VPC peering", "digitalocean_vpc_peering", "vpc_peering_id"),
+    ("NAT gateway", "digitalocean_nat_gateway", "nat_gateway_id"),
+    ("Spaces key", "digitalocean_spaces_key", "spaces_key_id"),
     ("Certificate", "digitalocean_certificate", "certificate_id"),
     ("Project", "digitalocean_project", "project_id"),
 )
