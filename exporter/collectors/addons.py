@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample, state_set
+from exporter.collectors.base import Collector, Family, PollContext, ResourceReader, Sample, state_set
 from exporter.collectors.fields import ShapeError, objects, optional_money, optional_str, required_str
 
 ENDPOINT = "/v2/add-ons/saas"
@@ -84,8 +84,17 @@ def parse_addons(body: Mapping[str, Any]) -> tuple[AddonRecord, ...]:
 
 
 async def fetch(reader: ResourceReader) -> tuple[AddonRecord, ...]:
+    return await fetch_selected(reader, PollContext())
+
+
+async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[AddonRecord, ...]:
+    """What the `filter:` keeps (the list takes no filter: applied here)."""
     # One request: the endpoint takes no paging parameters, so list_all (which pages) is not used.
-    return parse_addons(await reader.get(ENDPOINT))
+    records = parse_addons(await reader.get(ENDPOINT))
+    selection = context.selection
+    if selection.everything:
+        return records
+    return tuple(r for r in records if selection.matches(object_id=r.addon_id, name=r.name))
 
 
 def samples(addons: tuple[AddonRecord, ...]) -> Iterator[Sample]:
@@ -106,5 +115,7 @@ COLLECTOR: Collector[tuple[AddonRecord, ...]] = Collector(
     interval=900.0,
     families=(INFO, STATUS, PRICE),
     fetch=fetch,
+    filters=("name", "id"),
+    fetch_with=fetch_selected,
     samples=samples,
 )

@@ -16,7 +16,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values, state_set
+from exporter.collectors.base import (
+    Collector,
+    Family,
+    PollContext,
+    ResourceReader,
+    Sample,
+    known_values,
+    state_set,
+)
 from exporter.collectors.fields import objects, optional_bool, optional_str, required_str
 
 ENDPOINT = "/v2/byoip_prefixes"
@@ -79,7 +87,17 @@ def unique_by_id(records: list[ByoipPrefixRecord]) -> tuple[ByoipPrefixRecord, .
 
 
 async def fetch(reader: ResourceReader) -> tuple[ByoipPrefixRecord, ...]:
-    return unique_by_id(await reader.list_all(ENDPOINT, "byoip_prefixes", parse=parse_page))
+    return await fetch_selected(reader, PollContext())
+
+
+async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[ByoipPrefixRecord, ...]:
+    """What the `filter:` keeps (the list takes no filter: applied here)."""
+    records = unique_by_id(await reader.list_all(ENDPOINT, "byoip_prefixes", parse=parse_page))
+    selection = context.selection
+    if selection.everything:
+        return records
+    return tuple(r for r in records if selection.matches(
+        object_id=r.byoip_prefix_id, name=r.name, region=r.region))
 
 
 def _flag(value: bool | None) -> int | None:
@@ -104,5 +122,7 @@ COLLECTOR: Collector[tuple[ByoipPrefixRecord, ...]] = Collector(
     interval=900.0,
     families=(INFO, STATUS, ADVERTISED, LOCKED),
     fetch=fetch,
+    filters=("region", "name", "id"),
+    fetch_with=fetch_selected,
     samples=samples,
 )

@@ -15,7 +15,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values, state_set
+from exporter.collectors.base import (
+    Collector,
+    Family,
+    PollContext,
+    ResourceReader,
+    Sample,
+    known_values,
+    state_set,
+)
 from exporter.collectors.fields import (
     list_length,
     objects,
@@ -141,7 +149,17 @@ def unique_by_id(records: list[NatGatewayRecord]) -> tuple[NatGatewayRecord, ...
 
 
 async def fetch(reader: ResourceReader) -> tuple[NatGatewayRecord, ...]:
-    return unique_by_id(await reader.list_all(ENDPOINT, "vpc_nat_gateways", parse=parse_page))
+    return await fetch_selected(reader, PollContext())
+
+
+async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[NatGatewayRecord, ...]:
+    """What the `filter:` keeps (the list takes no filter: applied here)."""
+    records = unique_by_id(await reader.list_all(ENDPOINT, "vpc_nat_gateways", parse=parse_page))
+    selection = context.selection
+    if selection.everything:
+        return records
+    return tuple(r for r in records if selection.matches(
+        object_id=r.nat_gateway_id, name=r.name, region=r.region))
 
 
 def samples(gateways: tuple[NatGatewayRecord, ...]) -> Iterator[Sample]:
@@ -167,5 +185,7 @@ COLLECTOR: Collector[tuple[NatGatewayRecord, ...]] = Collector(
     interval=900.0,
     families=(INFO, VPC, STATUS, SIZE, EGRESS, TCP_TIMEOUT, UDP_TIMEOUT, ICMP_TIMEOUT, CREATED),
     fetch=fetch,
+    filters=("region", "name", "id"),
+    fetch_with=fetch_selected,
     samples=samples,
 )

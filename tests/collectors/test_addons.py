@@ -5,12 +5,14 @@ errors, no configuration value kept, and a 403 that disables only this collector
 from __future__ import annotations
 
 import io
+import re
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from exporter.collectors import addons
+from exporter.collectors.base import PollContext, Selection
 from exporter.collectors.fields import ShapeError
 from exporter.exposition import encode_collector
 from exporter.simulator import Fleet
@@ -136,3 +138,12 @@ def test_collector_contract() -> None:
 
 async def test_a_403_disables_only_this_collector(log_stream: io.StringIO) -> None:
     await assert_403_disables_only(addons.COLLECTOR, log_stream)
+
+
+async def test_the_filter_keeps_what_it_names() -> None:
+    reader = FakeReader({ENDPOINT: example_body()})
+    c = addons.COLLECTOR
+    assert c.filters == ("name", "id")
+    kept = await c.collect(reader, PollContext(selection=Selection(name=re.compile("my-resource-.*"))))
+    assert [r.addon_id for r in kept] == [RESOURCE]
+    assert await c.collect(reader, PollContext(selection=Selection(ids=("other",)))) == ()

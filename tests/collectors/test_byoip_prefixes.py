@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from exporter.collectors import byoip_prefixes
+from exporter.collectors.base import PollContext, Selection
 from exporter.collectors.fields import ShapeError
 from tests.collectors.fakes import FakeReader
 from tests.collectors.simulated_poll import assert_403_disables_only
@@ -91,3 +92,13 @@ def test_collector_contract() -> None:
 
 async def test_a_403_disables_only_this_collector(log_stream: io.StringIO) -> None:
     await assert_403_disables_only(byoip_prefixes.COLLECTOR, log_stream)
+
+
+async def test_the_filter_keeps_what_it_names() -> None:
+    reader = FakeReader({ENDPOINT: spec_example(ENDPOINT)})
+    c = byoip_prefixes.COLLECTOR
+    assert c.filters == ("region", "name", "id")
+    kept = await c.collect(reader, PollContext(selection=Selection(regions=("sfo2",))))
+    assert [r.byoip_prefix_id for r in kept] == [PENDING]
+    kept = await c.collect(reader, PollContext(selection=Selection(ids=(ACTIVE, "other"))))
+    assert [r.byoip_prefix_id for r in kept] == [ACTIVE]

@@ -5,11 +5,13 @@ collector."""
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pytest
 
 from exporter.collectors import nat_gateways
+from exporter.collectors.base import PollContext, Selection
 from exporter.collectors.fields import ShapeError
 from tests.collectors.fakes import FakeReader
 from tests.collectors.simulated_poll import assert_403_disables_only
@@ -98,3 +100,14 @@ def test_collector_contract() -> None:
 
 async def test_a_403_disables_only_this_collector(log_stream: io.StringIO) -> None:
     await assert_403_disables_only(nat_gateways.COLLECTOR, log_stream)
+
+
+async def test_the_filter_keeps_what_it_names() -> None:
+    reader = FakeReader({ENDPOINT: spec_example(ENDPOINT)})
+    c = nat_gateways.COLLECTOR
+    assert c.filters == ("region", "name", "id")
+    assert [r.nat_gateway_id for r in await c.collect(
+        reader, PollContext(selection=Selection(regions=("tor1",))))] == [GATEWAY]
+    assert await c.collect(reader, PollContext(selection=Selection(regions=("nyc3",)))) == ()
+    assert await c.collect(reader, PollContext(selection=Selection(
+        regions=("tor1",), name=re.compile("prod-.*")))) == ()

@@ -5,11 +5,13 @@ answer carries; a 403 disables only this collector."""
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pytest
 
 from exporter.collectors import spaces_keys
+from exporter.collectors.base import PollContext, Selection
 from exporter.collectors.fields import ShapeError
 from exporter.exposition import encode_collector
 from exporter.simulator import Fleet
@@ -133,3 +135,12 @@ def test_collector_contract() -> None:
 
 async def test_a_403_disables_only_this_collector(log_stream: io.StringIO) -> None:
     await assert_403_disables_only(spaces_keys.COLLECTOR, log_stream)
+
+
+async def test_the_filter_keeps_what_it_names() -> None:
+    reader = FakeReader({ENDPOINT: spec_example(ENDPOINT)})
+    c = spaces_keys.COLLECTOR
+    assert c.filters == ("name", "id")
+    kept = await c.collect(reader, PollContext(selection=Selection(ids=("DOACCESSKEYEXAMPLE",))))
+    assert [r.spaces_key_id for r in kept] == ["DOACCESSKEYEXAMPLE"]
+    assert await c.collect(reader, PollContext(selection=Selection(name=re.compile("ci-.*")))) == ()

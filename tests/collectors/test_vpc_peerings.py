@@ -4,11 +4,13 @@ set, lenient descriptive fields, shape errors, and a 403 that disables only this
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pytest
 
 from exporter.collectors import vpc_peerings
+from exporter.collectors.base import PollContext, Selection
 from exporter.collectors.fields import ShapeError
 from tests.collectors.fakes import FakeReader
 from tests.collectors.simulated_poll import assert_403_disables_only
@@ -104,3 +106,14 @@ def test_collector_contract() -> None:
 
 async def test_a_403_disables_only_this_collector(log_stream: io.StringIO) -> None:
     await assert_403_disables_only(vpc_peerings.COLLECTOR, log_stream)
+
+
+async def test_the_filter_keeps_what_it_names() -> None:
+    reader = FakeReader({ENDPOINT: spec_example(ENDPOINT)})
+    c = vpc_peerings.COLLECTOR
+    assert c.filters == ("name", "id")
+    kept = await c.collect(reader, PollContext(selection=Selection(name=re.compile("another-.*"))))
+    assert [r.vpc_peering_id for r in kept] == [SECOND]
+    kept = await c.collect(reader, PollContext(selection=Selection(ids=(FIRST,))))
+    assert [r.vpc_peering_id for r in kept] == [FIRST]
+    assert len(await c.collect(reader, PollContext())) == 2
