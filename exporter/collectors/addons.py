@@ -53,11 +53,13 @@ class AddonRecord:
 
 
 def _price(resource: Mapping[str, Any], where: str) -> Decimal | None:
-    """`plan_price_per_month` (an integer in the spec); an unreadable one is unknown, not 0."""
+    """`plan_price_per_month` (an integer in the spec); an unreadable or negative one is
+    unknown, not 0."""
     try:
-        return optional_money(resource, "plan_price_per_month", where)
+        price = optional_money(resource, "plan_price_per_month", where)
     except ShapeError:
         return None
+    return price if price is not None and price >= 0 else None
 
 
 def parse_addons(body: Mapping[str, Any]) -> tuple[AddonRecord, ...]:

@@ -48,10 +48,11 @@ def test_lenient_fields_an_unknown_state_and_an_unreadable_price() -> None:
     records = addons.parse_addons({"resources": [
         {"uuid": "b", "state": "ARCHIVED", "plan_price_per_month": "ten"},
         {"uuid": "a", "plan_price_per_month": None},
+        {"uuid": "c", "plan_price_per_month": -5},
     ]})
-    assert [r.addon_id for r in records] == ["a", "b"]
-    assert [r.price_monthly_usd for r in records] == [None, None]
-    status = [(labels[1], v) for name, labels, v in addons.samples(records[1:])
+    assert [r.addon_id for r in records] == ["a", "b", "c"]
+    assert [r.price_monthly_usd for r in records] == [None, None, None]
+    status = [(labels[1], v) for name, labels, v in addons.samples(records[1:2])
               if name == "digitalocean_addon_status"]
     assert status[-1] == ("archived", 1)
     assert not any(name.endswith("_price_monthly_usd") for name, _, _ in addons.samples(records))
