@@ -603,6 +603,55 @@ RESOURCES = (
         ),
     ),
     Alert(
+        name="DigitalOceanNatGatewayUnhealthy",
+        severity="critical",
+        when="a VPC NAT gateway's state is `error` or `invalid`",
+        expr="""\
+(digitalocean_nat_gateway_status{status=~"error|invalid"} == 1)
+  * on (account, nat_gateway_id) group_left (name, region) digitalocean_nat_gateway_info""",
+        for_="5m",
+        summary="NAT gateway {{ $labels.name }} of account {{ $labels.account }} is {{ $labels.status }}",
+        description=(
+            "VPC NAT gateway {{ $labels.name }} (id {{ $labels.nat_gateway_id }}, in "
+            "{{ $labels.region }}) of account {{ $labels.account }} reports the state "
+            "{{ $labels.status }}."
+        ),
+        runbook=(
+            "Resources in the VPC networks this gateway serves reach the internet through it: "
+            "their outbound traffic may be failing. Check the gateway in the control panel "
+            "(`digitalocean_nat_gateway_vpc_info` names its VPCs, "
+            "`digitalocean_nat_gateway_egress_ips` its public addresses) and open a support "
+            "ticket if it stays so; it is billed whatever its state."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanByoipPrefixNotAdvertised",
+        severity="warning",
+        when="an `active` BYOIP prefix is not advertised",
+        expr="""\
+(
+    (digitalocean_byoip_prefix_advertised == 0)
+  and on (account, byoip_prefix_id) (digitalocean_byoip_prefix_status{status="active"} == 1)
+)
+  * on (account, byoip_prefix_id) group_left (prefix, region) digitalocean_byoip_prefix_info""",
+        for_="15m",
+        summary=(
+            "BYOIP prefix {{ $labels.prefix }} of account {{ $labels.account }} is not advertised"
+        ),
+        description=(
+            "BYOIP prefix {{ $labels.prefix }} (id {{ $labels.byoip_prefix_id }}, in "
+            "{{ $labels.region }}) of account {{ $labels.account }} is active but has not been "
+            "advertised for 15 minutes: traffic to its addresses does not reach DigitalOcean."
+        ),
+        runbook=(
+            "A prefix that finished its validation is advertised from DigitalOcean's network "
+            "once it is turned on. If advertising was turned off on purpose, ignore this; "
+            "otherwise turn it on again in the control panel (Networking, BYOIP) and check the "
+            "prefix's route origin authorisation with your regional internet registry. A prefix "
+            "still `in_progress` is left out."
+        ),
+    ),
+    Alert(
         name="DigitalOceanKubernetesClusterUnhealthy",
         severity="warning",
         when="a Kubernetes cluster is `degraded` or in `error`",

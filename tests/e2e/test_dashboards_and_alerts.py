@@ -58,6 +58,8 @@ PRODUCTION_PROBLEMS = {
     "DigitalOceanReservedIPUnassigned",
     "DigitalOceanSnapshotOld",
     "DigitalOceanLoadBalancerErrored",
+    "DigitalOceanNatGatewayUnhealthy",
+    "DigitalOceanByoipPrefixNotAdvertised",
     "DigitalOceanKubernetesClusterUnhealthy",
     "DigitalOceanKubernetesNodePoolBelowMinimum",
     "DigitalOceanDatabaseNotOnline",
@@ -259,6 +261,8 @@ def test_problems_are_reported_for_the_right_objects(stack: Stack) -> None:
     assert [a["status"] for a in by_name["DigitalOceanLoadBalancerErrored"]] == ["errored"]
     assert [a["status"] for a in by_name["DigitalOceanKubernetesClusterUnhealthy"]] == ["degraded"]
     assert [a["status"] for a in by_name["DigitalOceanDatabaseNotOnline"]] == ["migrating"]
+    assert [a["status"] for a in by_name["DigitalOceanNatGatewayUnhealthy"]] == ["error"]
+    assert len(by_name["DigitalOceanByoipPrefixNotAdvertised"]) == 1
     assert [a["resource"] for a in by_name["DigitalOceanAccountLimitNearlyReached"]] == ["reserved IPs"]
     # old snapshots are one alert for the account, its value the count
     [snapshots] = by_name["DigitalOceanSnapshotOld"]
