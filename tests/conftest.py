@@ -136,6 +136,31 @@ def schema_example(schema: str) -> Any:
     return build(components[schema])
 
 
+def response_schema_example(endpoint: str) -> Any:
+    """The 200 answer of GET `endpoint` built from its schema's own property examples (an
+    array: one item), from the full description: for operations the spec gives no example
+    answer (the Kubernetes cluster upgrades, clusterlint and status messages). Not an official
+    example, but made only of the spec's values."""
+
+    def build(node: dict[str, Any]) -> Any:
+        if "example" in node:
+            return json.loads(json.dumps(node["example"]))
+        if node.get("type") == "array" and isinstance(node.get("items"), dict):
+            item = build(node["items"])
+            return [] if item is None else [item]
+        if "allOf" in node or node.get("type") == "object" or "properties" in node:
+            merged: dict[str, Any] = {k: build(v) for k, v in node.get("properties", {}).items()}
+            for part in node.get("allOf", []):
+                built = build(part)
+                if isinstance(built, dict):
+                    merged.update(built)
+            return merged
+        return None
+
+    content = full_spec()["paths"][endpoint]["get"]["responses"]["200"]["content"]
+    return build(content["application/json"]["schema"])
+
+
 def require_tool(name: str) -> str:
     """The path of an external tool; under CI=true a missing tool fails instead of skipping.
 
@@ -204,6 +229,12 @@ def example_reader() -> FakeReader:
         "/v2/volumes": spec_example("/v2/volumes", "All Volumes"),
         "/v2/customers/my/balance": spec_example("/v2/customers/my/balance"),
         "/v2/customers/my/invoices?per_page=12": spec_example("/v2/customers/my/invoices"),
+        # the spec has no example answers for these: built from its property examples
+        **{endpoint: response_schema_example(endpoint) for endpoint in (
+            "/v2/kubernetes/clusters/{cluster_id}/upgrades",
+            "/v2/kubernetes/clusters/{cluster_id}/clusterlint",
+            "/v2/kubernetes/clusters/{cluster_id}/status_messages",
+        )},
     })
 
 

@@ -21,7 +21,7 @@ from exporter.api import DigitalOceanClient
 from exporter.budget import RequestBudget
 from exporter.clock import SystemClock
 from exporter.collectors import COLLECTORS
-from exporter.collectors.base import Collector, DerivedFamilies, Family, Sample
+from exporter.collectors.base import Collector, DerivedFamilies, Family, PollContext, Sample
 from exporter.costs import FAMILIES as COST_FAMILIES
 from exporter.costs import cost_families
 from exporter.exposition import (
@@ -55,6 +55,12 @@ def first_token(account: SimAccount) -> Callable[[], str]:
     return lambda: token
 
 
+def context_after(collector: Collector[Any], polls: dict[str, Any]) -> PollContext:
+    """The poll context of `collector` once the collectors before it in the table have polled:
+    the data of its `inputs` (which come before it in COLLECTORS)."""
+    return PollContext(inputs={name: polls[name] for name in collector.inputs if name in polls})
+
+
 async def demo_snapshots() -> list[tuple[str, str, Snapshot]]:
     """Every collector's data for both demo accounts, fetched over HTTP from the simulator."""
     result = []
@@ -65,8 +71,10 @@ async def demo_snapshots() -> list[tuple[str, str, Snapshot]]:
             for account in sim.config.accounts:
                 reader = client.account(account.name, first_token(account),
                                         RequestBudget(5000, _Frozen(), 5000))
+                polls: dict[str, Any] = {}
                 for collector in COLLECTORS:
-                    data = await collector.fetch(reader)
+                    data = polls[collector.name] = await collector.collect(
+                        reader, context_after(collector, polls))
                     result.append((account.name, collector.name,
                                    polled(account.name, collector, data, DEMO_TIME)))
         finally:
@@ -87,8 +95,10 @@ class _Frozen(SystemClock):
 async def example_snapshots(accounts: tuple[str, ...] = ("production",)) -> list[tuple[str, str, Snapshot]]:
     result = []
     for account in accounts:
+        polls: dict[str, Any] = {}
         for collector in COLLECTORS:
-            data = await collector.fetch(example_reader())
+            data = polls[collector.name] = await collector.collect(
+                example_reader(), context_after(collector, polls))
             result.append((account, collector.name, polled(account, collector, data)))
     return result
 

@@ -50,6 +50,13 @@ Connect = Callable[..., httpx.Client]
 UNNAMED: dict[str, list[str]] = {"registries": [
     "/v2/droplets/{droplet_id}",
     "/v2/billing/{account_urn}/insights/{start_date}/{end_date}",  # no team: no URN to ask with
+    "/v2/load_balancers/{lb_id}",
+    "/v2/kubernetes/clusters/{cluster_id}/upgrades",
+    "/v2/kubernetes/clusters/{cluster_id}/clusterlint",
+    "/v2/kubernetes/clusters/{cluster_id}/status_messages",
+    "/v2/databases/{database_cluster_uuid}/replicas",
+    "/v2/databases/{database_cluster_uuid}/backups",
+    "/v2/databases/{database_cluster_uuid}/events",
     "/v2/domains/{domain_name}/records",
     "/v2/uptime/checks/{check_id}/state",
     "/v2/vpcs/{vpc_id}/members",
@@ -144,6 +151,9 @@ def concrete(simulator: Simulator, account: str, template: str) -> str | None:
         "{domain_name}": lambda: first("domains"),
         "{vpc_id}": lambda: first("custom_vpcs"),
         "{droplet_id}": lambda: str(fleet.droplets[0].id) if fleet.droplets else None,
+        "{database_cluster_uuid}": lambda: first("databases"),
+        "{cluster_id}": lambda: first("kubernetes_clusters"),
+        "{lb_id}": lambda: first("load_balancers"),
     }
     if "{invoice_uuid}" in template:
         invoices, preview = fleet.billing.invoices(START)

@@ -1,0 +1,178 @@
+"""What hangs off each database cluster: read-only replicas, backups and events
+(`/v2/databases/{database_cluster_uuid}/replicas`, `/backups`, `/events`), and the engine
+options with their versions' end of life (`/v2/databases/options`). Not a counted kind: the
+answers are derived from each cluster (its id, engine, size, region, creation time) and the
+clock, so generated and given fleets both have them.
+
+Replicas carry connection blocks with the cluster's password, like the cluster itself, only
+for tokens allowed to see credentials.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from exporter.simulator.building import JsonObject, text, unix
+from exporter.simulator.catalog import DATABASE_ENGINES, DATABASE_SIZES
+from exporter.simulator.determinism import stable_hex, stable_int, stable_uuid
+from exporter.simulator.handling import ApiError, ApiRequest, Caller, Endpoint, FleetView
+from exporter.simulator.items import DAY, Item
+from exporter.simulator.kind import Kind
+from exporter.simulator.kinds.databases import databases
+from exporter.simulator.timefmt import iso_utc
+
+WITHOUT_REPLICAS_AND_BACKUPS = frozenset({"redis", "valkey"})
+BACKUP_DAYS = 7  # backups kept, one a day
+# End of life and of availability per engine version, as the spec's example of
+# /v2/databases/options gives them (None: no date announced).
+VERSION_AVAILABILITY: Mapping[str, tuple[tuple[str, str | None, str | None], ...]] = {
+    "pg": (
+        ("14", "2026-11-12T00:00:00Z", "2026-05-12T00:00:00Z"),
+        ("15", "2027-11-11T00:00:00Z", "2027-05-12T00:00:00Z"),
+        ("16", "2028-11-09T00:00:00Z", "2028-05-09T00:00:00Z"),
+    ),
+    "mysql": (("8", None, None),),
+    "valkey": (("8", None, None),),
+    "mongodb": (
+        ("6.0", "2025-07-01T07:00:00Z", None),
+        ("7.0", "2026-08-01T07:00:00Z", None),
+    ),
+}
+if {e.slug for e in DATABASE_ENGINES} != set(VERSION_AVAILABILITY) or any(
+    e.version not in {v for v, _, _ in VERSION_AVAILABILITY[e.slug]} for e in DATABASE_ENGINES
+):
+    raise RuntimeError("every generated database engine version needs its availability")
+
+
+def cluster(fleet: FleetView, request: ApiRequest) -> Item:
+    """The cluster the path names, or a 404 as DigitalOcean answers for an unknown one."""
+    wanted = request.path_params["database_cluster_uuid"]
+    found = next((d for d in databases(fleet.resources) if str(d.id) == wanted), None)
+    if found is None:
+        raise ApiError(404)
+    return found
+
+
+def encode(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def get_replicas(request: ApiRequest, fleet: FleetView, caller: Caller) -> bytes:
+    item = cluster(fleet, request)
+    body = item.as_json(request.now)
+    engine = text(body.get("engine"))
+    if engine in WITHOUT_REPLICAS_AND_BACKUPS:
+        return b'{"replicas":[]}'
+    secret: JsonObject | None = None
+    if caller.may_view_database_credentials() and item.private is not None:
+        secret = item.private.as_json(request.now)
+    replicas = []
+    name = text(body.get("name"))
+    created = unix(text(body.get("created_at")))
+    for index in range(stable_int("database replicas", item.id) % 3):
+        replica_name = f"{name}-replica-{index + 1}"
+        replica: JsonObject = {
+            "id": stable_uuid("database replica", item.id, index),
+            "name": replica_name,
+            "region": text(body.get("region")),
+            "size": text(body.get("size")),
+            # the newest replica of a cluster that is not online yet is still being created
+            "status": "online" if body.get("status") == "online" or index == 0 else "creating",
+            "created_at": iso_utc(min(created + (index + 1) * DAY, int(request.now))),
+            "storage_size_mib": body.get("storage_size_mib") or 0,
+        }
+        if secret is not None:
+            for key in ("connection", "private_connection"):
+                connection = dict(secret.get(key) or {})
+                host = text(connection.get("host"))
+                replica_host = host.replace(name, replica_name, 1)
+                connection["host"] = replica_host
+                connection["uri"] = text(connection.get("uri")).replace(host, replica_host)
+                replica[key] = connection
+        replicas.append(replica)
+    return encode({"replicas": replicas})
+
+
+def get_backups(request: ApiRequest, fleet: FleetView, caller: Caller) -> bytes:
+    item = cluster(fleet, request)
+    body = item.as_json(request.now)
+    if text(body.get("engine")) in WITHOUT_REPLICAS_AND_BACKUPS:
+        return b'{"backups":[]}'
+    hour = stable_int("database backup hour", item.id) % 24
+    created = unix(text(body.get("created_at")))
+    # the scheduled time of today's backup, or yesterday's if today's has not come yet
+    newest = int(request.now // DAY * DAY + hour * 3600)
+    if newest > request.now:
+        newest -= DAY
+    size = (stable_int("database backup size", item.id) % 900 + 100) / 1000
+    backups = [
+        {
+            "created_at": iso_utc(at),
+            "size_gigabytes": round(size * (1 + 0.01 * (BACKUP_DAYS - day)), 6),
+            "incremental": text(body.get("engine")) == "mysql" and day > 0,
+        }
+        for day in range(BACKUP_DAYS)
+        if (at := newest - day * DAY) >= created
+    ]
+    answer: JsonObject = {
+        "backups": backups,
+        "scheduled_backup_time": {"backup_hour": hour, "backup_minute": 0, "backup_interval_hours": 24},
+    }
+    if stable_int("database backup running", item.id) % 5 == 0:
+        answer["backup_progress"] = str(stable_int("database backup progress", item.id) % 100)
+    return encode(answer)
+
+
+def get_events(request: ApiRequest, fleet: FleetView, caller: Caller) -> bytes:
+    item = cluster(fleet, request)
+    body = item.as_json(request.now)
+    name = text(body.get("name"))
+    created = unix(text(body.get("created_at")))
+    events = [{"id": stable_hex(8, "database event", item.id, 0), "cluster_name": name,
+               "event_type": "cluster_create", "create_time": iso_utc(created)}]
+    for index in range(1, 1 + stable_int("database events", item.id) % 4):
+        at = created + index * 7 * DAY
+        if at > request.now:
+            break
+        kind = "cluster_maintenance_perform" if index % 2 else "cluster_update"
+        events.append({"id": stable_hex(8, "database event", item.id, index), "cluster_name": name,
+                       "event_type": kind, "create_time": iso_utc(at)})
+    return encode({"events": events})
+
+
+@cache
+def options_body() -> bytes:
+    sizes = [size.slug for size in DATABASE_SIZES]
+    regions = ["ams3", "fra1", "lon1", "nyc1", "nyc3", "sfo3", "sgp1", "tor1"]
+    options: dict[str, Any] = {}
+    availability: dict[str, Any] = {}
+    for engine in DATABASE_ENGINES:
+        versions = VERSION_AVAILABILITY[engine.slug]
+        options[engine.slug] = {
+            "regions": regions,
+            "versions": [version for version, _, _ in versions],
+            "layouts": [{"num_nodes": n, "sizes": sizes} for n in (1, 2, 3)],
+        }
+        availability[engine.slug] = [
+            {"end_of_life": eol, "end_of_availability": eoa, "version": version}
+            for version, eol, eoa in versions
+        ]
+    return encode({"options": options, "version_availability": availability})
+
+
+def get_options(request: ApiRequest, fleet: FleetView, caller: Caller) -> bytes:
+    return options_body()
+
+
+KIND = Kind(
+    name="database_details",
+    routes=(
+        Endpoint("/v2/databases/options", "database:read", get_options),
+        Endpoint("/v2/databases/{database_cluster_uuid}/replicas", "database:read", get_replicas),
+        Endpoint("/v2/databases/{database_cluster_uuid}/backups", "database:read", get_backups),
+        Endpoint("/v2/databases/{database_cluster_uuid}/events", "database:read", get_events),
+    ),
+)
