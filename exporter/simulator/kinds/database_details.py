@@ -2,7 +2,8 @@
 (`/v2/databases/{database_cluster_uuid}/replicas`, `/backups`, `/events`), and the engine
 options with their versions' end of life (`/v2/databases/options`). Not a counted kind: the
 answers are derived from each cluster (its id, engine, size, region, creation time) and the
-clock, so generated and given fleets both have them.
+clock, so generated and given fleets both have them; a given fleet may also give a cluster's
+answers as they are (`Fleet.from_objects(database_replicas={id: answer}, ...)`).
 
 Replicas carry connection blocks with the cluster's password, like the cluster itself, only
 for tokens allowed to see credentials.
@@ -15,16 +16,20 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from exporter.simulator.building import JsonObject, text, unix
+from exporter.simulator.building import GivenContext, JsonObject, text, unix
 from exporter.simulator.catalog import DATABASE_ENGINES, DATABASE_SIZES
 from exporter.simulator.determinism import stable_hex, stable_int, stable_uuid
 from exporter.simulator.handling import ApiError, ApiRequest, Caller, Endpoint, FleetView
-from exporter.simulator.items import DAY, Item
+from exporter.simulator.items import DAY, Item, make_item
 from exporter.simulator.kind import Kind
 from exporter.simulator.kinds.databases import databases
+from exporter.simulator.resources import Built
 from exporter.simulator.timefmt import iso_utc
 
+KIND_NAME = "database_details"
 WITHOUT_REPLICAS_AND_BACKUPS = frozenset({"redis", "valkey"})
+SECRET_REPLICA_FIELDS = ("connection", "private_connection")
+"""Fields of a replica that hold credentials: only for `database:view_credentials`."""
 BACKUP_DAYS = 7  # backups kept, one a day
 # End of life and of availability per engine version, as the spec's example of
 # /v2/databases/options gives them (None: no date announced).
@@ -60,8 +65,28 @@ def encode(value: object) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
+def given_answer(fleet: FleetView, what: str, item: Item, now: float) -> JsonObject | None:
+    """The answer given to `Fleet.from_objects` for this cluster, if one was."""
+    found = fleet.resources.related(KIND_NAME, f"{what}:{item.id}")
+    return None if not found else found[0].as_json(now)
+
+
+def without_credentials(answer: JsonObject) -> JsonObject:
+    replicas = answer.get("replicas")
+    if not isinstance(replicas, list):
+        return answer
+    return {**answer, "replicas": [
+        {k: v for k, v in r.items() if k not in SECRET_REPLICA_FIELDS} if isinstance(r, dict) else r
+        for r in replicas
+    ]}
+
+
 def get_replicas(request: ApiRequest, fleet: FleetView, caller: Caller) -> bytes:
     item = cluster(fleet, request)
+    given = given_answer(fleet, "replicas", item, request.now)
+    if given is not None:
+        credentials = caller.may_view_database_credentials()
+        return encode(given if credentials else without_credentials(given))
     body = item.as_json(request.now)
     engine = text(body.get("engine"))
     if engine in WITHOUT_REPLICAS_AND_BACKUPS:
@@ -98,6 +123,9 @@ def get_replicas(request: ApiRequest, fleet: FleetView, caller: Caller) -> bytes
 
 def get_backups(request: ApiRequest, fleet: FleetView, caller: Caller) -> bytes:
     item = cluster(fleet, request)
+    given = given_answer(fleet, "backups", item, request.now)
+    if given is not None:
+        return encode(given)
     body = item.as_json(request.now)
     if text(body.get("engine")) in WITHOUT_REPLICAS_AND_BACKUPS:
         return b'{"backups":[]}'
@@ -128,6 +156,9 @@ def get_backups(request: ApiRequest, fleet: FleetView, caller: Caller) -> bytes:
 
 def get_events(request: ApiRequest, fleet: FleetView, caller: Caller) -> bytes:
     item = cluster(fleet, request)
+    given = given_answer(fleet, "events", item, request.now)
+    if given is not None:
+        return encode(given)
     body = item.as_json(request.now)
     name = text(body.get("name"))
     created = unix(text(body.get("created_at")))
@@ -167,12 +198,25 @@ def get_options(request: ApiRequest, fleet: FleetView, caller: Caller) -> bytes:
     return options_body()
 
 
+def given_details(context: GivenContext) -> Built | None:
+    """Answers given per cluster id (`database_replicas`, `database_backups`,
+    `database_events`: {cluster id: answer}), served as given; the clusters without one get
+    derived answers. Replica credentials are shown only to tokens allowed to see them."""
+    related: dict[str, tuple[Item, ...]] = {}
+    for what in ("replicas", "backups", "events"):
+        for cluster_id, answer in (context.value(f"database_{what}") or {}).items():
+            related[f"{what}:{cluster_id}"] = (make_item(dict(answer), id=str(cluster_id)),)
+    return Built(related=related) if related else None
+
+
 KIND = Kind(
-    name="database_details",
+    name=KIND_NAME,
     routes=(
         Endpoint("/v2/databases/options", "database:read", get_options),
         Endpoint("/v2/databases/{database_cluster_uuid}/replicas", "database:read", get_replicas),
         Endpoint("/v2/databases/{database_cluster_uuid}/backups", "database:read", get_backups),
         Endpoint("/v2/databases/{database_cluster_uuid}/events", "database:read", get_events),
     ),
+    given=given_details,
+    given_keys=("database_replicas", "database_backups", "database_events"),
 )
