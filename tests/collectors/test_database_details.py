@@ -4,7 +4,7 @@ versions as exact series, three requests per cluster from the `databases` collec
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -73,7 +73,7 @@ def expected_cluster_series() -> list[tuple[str, tuple[str, ...], float]]:
 
 def expected_version_series() -> list[tuple[str, tuple[str, ...], float]]:
     """Every dated version of the official options example, read from it here."""
-    out = []
+    out: list[tuple[str, tuple[str, ...], float]] = []
     availability = spec_example(OPTIONS)["version_availability"]
     for engine in sorted(availability):
         for item in sorted(availability[engine], key=lambda v: v["version"]):
@@ -216,10 +216,12 @@ def test_lenient_fields() -> None:
     events = database_details.parse_events({"events": [{"event_type": None}, {}]}, "x")
     assert events == (database_details.EventTypeCount("unknown", 2, None),)
     [replica] = database_details.parse_replicas({"replicas": [{"name": "r", "status": "restoring"}]}, "x")
+    details = database_details.DatabaseDetails("a", (replica,), None, ())
     states = {labels[2]: v for name, labels, v in database_details.samples(
-        database_details.DatabaseDetailsData((database_details.DatabaseDetails("a", (replica,), None, ()),), ())
+        database_details.DatabaseDetailsData((details,), ())
     ) if name == "digitalocean_database_replica_status"}
-    assert states["restoring"] == 1 and sum(states.values()) == 1
+    assert states["restoring"] == 1
+    assert sum(states.values()) == 1
     assert database_details.parse_versions({}) == ()
 
 
@@ -245,7 +247,8 @@ def test_collector_contract() -> None:
     for family in c.families:
         assert family.name.startswith("digitalocean_database_")
         assert any(family.help.endswith(f", polled from {e}.") for e in c.endpoints), family.help
-        assert '"' not in family.help and "\\" not in family.help
+        assert '"' not in family.help
+        assert "\\" not in family.help
         assert not family.name.endswith("_total")
     assert GIB == 2**30
 
@@ -254,7 +257,8 @@ def test_event_types_and_replica_states_are_the_spec_enums() -> None:
     paths = full_spec()["paths"]
     content = paths[EVENTS]["get"]["responses"]["200"]["content"]["application/json"]
     types = content["schema"]["properties"]["events"]["items"]["properties"]["event_type"]["enum"]
-    assert "cluster_maintenance_perform" in types and "cluster_master_promotion" in types
+    assert "cluster_maintenance_perform" in types
+    assert "cluster_master_promotion" in types
     content = paths[REPLICAS]["get"]["responses"]["200"]["content"]["application/json"]
     status = content["schema"]["properties"]["replicas"]["items"]["properties"]["status"]["enum"]
     assert tuple(status) == databases.STATUSES

@@ -179,5 +179,6 @@ def test_collector_contract() -> None:
     for family in c.families:
         assert family.name.startswith("digitalocean_kubernetes_cluster_")
         assert any(family.help.endswith(f", polled from {e}.") for e in c.endpoints), family.help
-        assert '"' not in family.help and "\\" not in family.help
+        assert '"' not in family.help
+        assert "\\" not in family.help
         assert not family.name.endswith("_total")

@@ -108,7 +108,8 @@ async def test_other_errors_and_shapes_fail_the_poll() -> None:
 async def test_docstring_lines_are_real_exposition() -> None:
     reader = FakeReader({ENDPOINT: spec_example(ENDPOINT)})
     data = await load_balancer_droplets.COLLECTOR.collect(reader, context(listed(LB)))
-    rendered = b"".join(encode_collector("production", load_balancer_droplets.COLLECTOR, data).values()).decode()
+    fragment = encode_collector("production", load_balancer_droplets.COLLECTOR, data)
+    rendered = b"".join(fragment.values()).decode()
     documented = [line.strip() for line in (load_balancer_droplets.__doc__ or "").splitlines()
                   if line.startswith("    digitalocean_")]
     assert len(documented) == 2
