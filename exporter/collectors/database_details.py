@@ -1,5 +1,5 @@
 """Database details: per cluster GET /v2/databases/{database_cluster_uuid}/replicas, /backups and
-/events, and GET /v2/databases/options (scope database:read, default every 30m).
+/events (scope database:read, default every 30m).
 
 The clusters are the ones the `databases` collector last listed (its data is this collector's
 input): the list is never read again, except once after a 404 to tell a deleted cluster (left
@@ -11,10 +11,9 @@ Read-only replicas: status as a state set, region and size on `_info`, and how m
 Backups: how many are kept, when the newest was taken and its size (`size_gigabytes` x 2^30, the
 API's gigabytes being GiB as for volumes), the schedule's interval and the progress of a running
 backup. Events: how many of each type the API returns (its window, not a counter) and when the
-newest of each type happened. `/v2/databases/options` gives, per engine and version, when the
-version stops being supported and when new clusters stop being offered: facts about
-DigitalOcean, written once without `account`. The maintenance window is in the list answer
-itself, not read here (it belongs to the `databases` collector's records).
+newest of each type happened. The engine versions' end of life is the `database_versions`
+collector's; the maintenance window is in the list answer itself, so it is not read again here
+(it belongs to the `databases` collector's records).
 
 Replica answers carry connection URIs and passwords for tokens with
 `database:view_credentials`: only named, non-secret fields are read, so none reaches a record.
@@ -42,7 +41,6 @@ from exporter.collectors.base import (
 from exporter.collectors.fields import (
     GIB,
     ShapeError,
-    as_object,
     objects,
     optional_int,
     optional_number,
@@ -55,7 +53,6 @@ from exporter.tasks import all_or_nothing
 REPLICAS_ENDPOINT = "/v2/databases/{database_cluster_uuid}/replicas"
 BACKUPS_ENDPOINT = "/v2/databases/{database_cluster_uuid}/backups"
 EVENTS_ENDPOINT = "/v2/databases/{database_cluster_uuid}/events"
-OPTIONS_ENDPOINT = "/v2/databases/options"
 FOLLOW_UP_CONCURRENCY = 8
 # "Read-only replicas are not supported for Caching or Valkey clusters", "Backups are not
 # supported for Caching or Valkey clusters" (the spec's descriptions of the two endpoints).
@@ -64,7 +61,6 @@ UNKNOWN_TYPE = "unknown"  # an event without a type is still counted, visibly
 
 REPLICA = ("database_id", "replica_name")
 CLUSTER = ("database_id",)
-VERSION = ("engine", "version")
 
 REPLICA_INFO = Family(
     "digitalocean_database_replica_info",
@@ -124,22 +120,6 @@ LAST_EVENT = Family(
     f"When the newest cluster event of each type happened, polled from {EVENTS_ENDPOINT}.",
     (*CLUSTER, "type"),
 )
-VERSION_END_OF_LIFE = Family(
-    "digitalocean_database_engine_version_end_of_life_timestamp_seconds",
-    f"When the engine version stops being supported (absent when it has no end of life), "
-    f"polled from {OPTIONS_ENDPOINT}.",
-    VERSION,
-    per_account=False,
-)
-VERSION_END_OF_AVAILABILITY = Family(
-    "digitalocean_database_engine_version_end_of_availability_timestamp_seconds",
-    f"When new clusters of the engine version stop being offered (absent when never), "
-    f"polled from {OPTIONS_ENDPOINT}.",
-    VERSION,
-    per_account=False,
-)
-
-
 @dataclass(frozen=True, slots=True)
 class ReplicaRecord:
     """The non-secret facts about one replica: deliberately no connection, user or host."""
@@ -173,20 +153,6 @@ class DatabaseDetails:
     replicas: tuple[ReplicaRecord, ...] | None  # None: the engine has no replicas (not asked)
     backups: BackupSummary | None  # None: the engine has no backups (not asked)
     events: tuple[EventTypeCount, ...]  # sorted by type
-
-
-@dataclass(frozen=True, slots=True)
-class EngineVersion:
-    engine: str
-    version: str
-    end_of_life: float | None
-    end_of_availability: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class DatabaseDetailsData:
-    databases: tuple[DatabaseDetails, ...]  # sorted by database_id
-    versions: tuple[EngineVersion, ...]  # sorted by engine, then version
 
 
 def parse_replicas(body: Mapping[str, Any], where: str) -> tuple[ReplicaRecord, ...]:
@@ -248,24 +214,6 @@ def parse_events(body: Mapping[str, Any], where: str) -> tuple[EventTypeCount, .
     return tuple(EventTypeCount(kind, counts[kind], last.get(kind)) for kind in sorted(counts))
 
 
-def parse_versions(body: Mapping[str, Any]) -> tuple[EngineVersion, ...]:
-    where = f"{OPTIONS_ENDPOINT} version_availability"
-    availability = body.get("version_availability")
-    if availability is None:
-        return ()  # an answer without it has no versions to report, which is not an error
-    found: dict[tuple[str, str], EngineVersion] = {}
-    for engine, versions in as_object(availability, where).items():
-        for path, item in objects(versions, f"{where}.{engine}"):
-            record = EngineVersion(
-                engine=engine,
-                version=required_str(item, "version", path),
-                end_of_life=timestamp(item, "end_of_life"),
-                end_of_availability=timestamp(item, "end_of_availability"),
-            )
-            found[(record.engine, record.version)] = record
-    return tuple(found[key] for key in sorted(found))
-
-
 def _list(body: Mapping[str, Any], key: str, where: str) -> object:
     """A list the answer must carry; null is an empty one."""
     if key not in body:
@@ -320,8 +268,7 @@ def inventory(context: PollContext) -> tuple[databases.DatabaseRecord, ...]:
     return records
 
 
-async def fetch_with(reader: ResourceReader, context: PollContext) -> DatabaseDetailsData:
-    versions = parse_versions(await reader.get(OPTIONS_ENDPOINT))
+async def fetch_with(reader: ResourceReader, context: PollContext) -> tuple[DatabaseDetails, ...]:
     clusters = inventory(context)
     answers = await all_or_nothing(
         [_details_or_none(reader, c) for c in clusters], limit=FOLLOW_UP_CONCURRENCY
@@ -330,15 +277,15 @@ async def fetch_with(reader: ResourceReader, context: PollContext) -> DatabaseDe
         reader, [c.database_id for c, found in zip(clusters, answers, strict=True) if found is None]
     )
     found = {d.database_id: d for d in answers if d is not None}
-    return DatabaseDetailsData(tuple(found[key] for key in sorted(found)), versions)
+    return tuple(found[key] for key in sorted(found))
 
 
-async def fetch(reader: ResourceReader) -> DatabaseDetailsData:
+async def fetch(reader: ResourceReader) -> tuple[DatabaseDetails, ...]:
     return await fetch_with(reader, PollContext())
 
 
-def samples(data: DatabaseDetailsData) -> Iterator[Sample]:
-    for d in data.databases:
+def samples(data: tuple[DatabaseDetails, ...]) -> Iterator[Sample]:
+    for d in data:
         key = (d.database_id,)
         if d.replicas is not None:
             for r in d.replicas:
@@ -361,25 +308,18 @@ def samples(data: DatabaseDetailsData) -> Iterator[Sample]:
             yield EVENTS.name, (*key, e.type), e.count
             if e.last_at is not None:
                 yield LAST_EVENT.name, (*key, e.type), e.last_at
-    for v in data.versions:
-        yield from known_values((v.engine, v.version), (
-            (VERSION_END_OF_LIFE, v.end_of_life),
-            (VERSION_END_OF_AVAILABILITY, v.end_of_availability),
-        ))
 
 
-COLLECTOR: Collector[DatabaseDetailsData] = Collector(
+COLLECTOR: Collector[tuple[DatabaseDetails, ...]] = Collector(
     name="database_details",
-    summary="database replicas, backups and events per cluster, engine versions' end of life "
-            "(never credentials)",
-    endpoints=(REPLICAS_ENDPOINT, BACKUPS_ENDPOINT, EVENTS_ENDPOINT, OPTIONS_ENDPOINT),
+    summary="database replicas, backups and events per cluster (never credentials)",
+    endpoints=(REPLICAS_ENDPOINT, BACKUPS_ENDPOINT, EVENTS_ENDPOINT),
     id_label="database_id",
     scope="database:read",
     interval=1800.0,
     families=(
         REPLICA_INFO, REPLICA_STATUS, REPLICA_CREATED, REPLICAS, BACKUPS, LAST_BACKUP,
         LAST_BACKUP_SIZE, BACKUP_INTERVAL, BACKUP_PROGRESS, EVENTS, LAST_EVENT,
-        VERSION_END_OF_LIFE, VERSION_END_OF_AVAILABILITY,
     ),
     fetch=fetch,
     samples=samples,

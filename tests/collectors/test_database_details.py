@@ -1,5 +1,5 @@
-"""Database details against the official examples: replicas, backups, events and engine
-versions as exact series, three requests per cluster from the `databases` collector's data
+"""Database details against the official examples: replicas, backups and events as exact
+series, three requests per cluster from the `databases` collector's data
 (never the list again), no credential kept, a deleted cluster left out."""
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ DB = "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30"
 REPLICAS = "/v2/databases/{database_cluster_uuid}/replicas"
 BACKUPS = "/v2/databases/{database_cluster_uuid}/backups"
 EVENTS = "/v2/databases/{database_cluster_uuid}/events"
-OPTIONS = "/v2/databases/options"
 
 
 def at(text: str) -> float:
@@ -30,8 +29,8 @@ def at(text: str) -> float:
 
 
 def examples() -> dict[str, Any]:
-    """The official example answers of the four endpoints, as routes of a FakeReader."""
-    return {route: spec_example(route) for route in (REPLICAS, BACKUPS, EVENTS, OPTIONS)}
+    """The official example answers of the three endpoints, as routes of a FakeReader."""
+    return {route: spec_example(route) for route in (REPLICAS, BACKUPS, EVENTS)}
 
 
 def example_clusters() -> tuple[databases.DatabaseRecord, ...]:
@@ -71,39 +70,16 @@ def expected_cluster_series() -> list[tuple[str, tuple[str, ...], float]]:
     ]
 
 
-def expected_version_series() -> list[tuple[str, tuple[str, ...], float]]:
-    """Every dated version of the official options example, read from it here."""
-    out: list[tuple[str, tuple[str, ...], float]] = []
-    availability = spec_example(OPTIONS)["version_availability"]
-    for engine in sorted(availability):
-        for item in sorted(availability[engine], key=lambda v: v["version"]):
-            for field, family in (("end_of_life", database_details.VERSION_END_OF_LIFE),
-                                  ("end_of_availability", database_details.VERSION_END_OF_AVAILABILITY)):
-                if item[field]:
-                    out.append((family.name, (engine, item["version"]), at(item[field])))
-    return out
-
-
 async def test_the_official_examples_into_exact_series() -> None:
     reader = FakeReader(examples())
     data = await database_details.COLLECTOR.collect(reader, context(example_clusters()))
-    got = list(database_details.samples(data))
-    cluster = [s for s in got if s[1][0] == DB]
-    assert cluster == expected_cluster_series()
-    versions = sorted(s for s in got if s[1][0] != DB)
-    assert versions == sorted(expected_version_series())
-    # spot checks of the example's own words: PostgreSQL 13 ends 2025-11-13, Kafka 3.8 has no end
-    assert ("digitalocean_database_engine_version_end_of_life_timestamp_seconds", ("pg", "13"),
-            at("2025-11-13T00:00:00Z")) in versions
-    assert not [s for s in versions if s[1] == ("kafka", "3.8") and "end_of_life" in s[0]]
-    assert len(versions) == len(expected_version_series()) > 10
+    assert list(database_details.samples(data)) == expected_cluster_series()
 
 
 async def test_three_requests_per_cluster_and_never_the_list() -> None:
     reader = FakeReader(examples())
     await database_details.COLLECTOR.collect(reader, context(example_clusters()))
     assert sorted((r.method, r.route) for r in reader.requests) == sorted([
-        ("get", OPTIONS),
         ("get_or_none", f"/v2/databases/{DB}/replicas"),
         ("get_or_none", f"/v2/databases/{DB}/backups"),
         ("get_or_none", f"/v2/databases/{DB}/events"),
@@ -116,7 +92,7 @@ async def test_caching_and_valkey_clusters_are_not_asked_for_replicas_or_backups
     ]})
     reader = FakeReader(examples())
     data = await database_details.COLLECTOR.collect(reader, context(clusters))
-    asked = sorted(r.route for r in reader.requests if r.route != OPTIONS)
+    asked = sorted(r.route for r in reader.requests)
     assert asked == ["/v2/databases/p/backups", "/v2/databases/p/events", "/v2/databases/p/replicas",
                      "/v2/databases/r/events", "/v2/databases/v/events"]
     names = {(name, labels[0]) for name, labels, _ in database_details.samples(data)}
@@ -125,13 +101,11 @@ async def test_caching_and_valkey_clusters_are_not_asked_for_replicas_or_backups
     assert ("digitalocean_database_events", "r") in names
 
 
-async def test_without_inputs_only_the_versions_are_read() -> None:
+async def test_without_inputs_nothing_is_asked() -> None:
     """Before the `databases` collector has data there are no clusters to ask about."""
     reader = FakeReader(examples())
-    data = await database_details.COLLECTOR.fetch(reader)
-    assert [r.route for r in reader.requests] == [OPTIONS]
-    assert data.databases == ()
-    assert data.versions
+    assert await database_details.COLLECTOR.fetch(reader) == ()
+    assert reader.requests == []
 
 
 async def test_no_credential_reaches_a_record_a_label_or_the_exposition() -> None:
@@ -160,7 +134,7 @@ async def test_a_cluster_deleted_since_the_list_is_left_out_once_the_list_agrees
         "/v2/databases": {"databases": [{"id": "kept"}]},
     })
     data = await database_details.COLLECTOR.collect(reader, context(clusters))
-    assert [d.database_id for d in data.databases] == ["kept"]
+    assert [d.database_id for d in data] == ["kept"]
     # the gone cluster cost one request, and the list was read once to confirm the deletion
     assert [r.route for r in reader.requests].count("/v2/databases") == 1
     assert not [r for r in reader.requests if r.route.startswith("/v2/databases/gone/")
@@ -218,11 +192,10 @@ def test_lenient_fields() -> None:
     [replica] = database_details.parse_replicas({"replicas": [{"name": "r", "status": "restoring"}]}, "x")
     details = database_details.DatabaseDetails("a", (replica,), None, ())
     states = {labels[2]: v for name, labels, v in database_details.samples(
-        database_details.DatabaseDetailsData((details,), ())
+        (details,)
     ) if name == "digitalocean_database_replica_status"}
     assert states["restoring"] == 1
     assert sum(states.values()) == 1
-    assert database_details.parse_versions({}) == ()
 
 
 async def test_docstring_lines_are_real_exposition() -> None:

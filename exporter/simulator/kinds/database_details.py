@@ -1,6 +1,5 @@
 """What hangs off each database cluster: read-only replicas, backups and events
-(`/v2/databases/{database_cluster_uuid}/replicas`, `/backups`, `/events`), and the engine
-options with their versions' end of life (`/v2/databases/options`). Not a counted kind: the
+(`/v2/databases/{database_cluster_uuid}/replicas`, `/backups`, `/events`). Not a counted kind: the
 answers are derived from each cluster (its id, engine, size, region, creation time) and the
 clock, so generated and given fleets both have them; a given fleet may also give a cluster's
 answers as they are (`Fleet.from_objects(database_replicas={id: answer}, ...)`).
@@ -12,12 +11,8 @@ for tokens allowed to see credentials.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from functools import cache
-from typing import Any
 
 from exporter.simulator.building import GivenContext, JsonObject, text, unix
-from exporter.simulator.catalog import DATABASE_ENGINES, DATABASE_SIZES
 from exporter.simulator.determinism import stable_hex, stable_int, stable_uuid
 from exporter.simulator.handling import ApiError, ApiRequest, Caller, Endpoint, FleetView
 from exporter.simulator.items import DAY, Item, make_item
@@ -31,25 +26,6 @@ WITHOUT_REPLICAS_AND_BACKUPS = frozenset({"redis", "valkey"})
 SECRET_REPLICA_FIELDS = ("connection", "private_connection")
 """Fields of a replica that hold credentials: only for `database:view_credentials`."""
 BACKUP_DAYS = 7  # backups kept, one a day
-# End of life and of availability per engine version, as the spec's example of
-# /v2/databases/options gives them (None: no date announced).
-VERSION_AVAILABILITY: Mapping[str, tuple[tuple[str, str | None, str | None], ...]] = {
-    "pg": (
-        ("14", "2026-11-12T00:00:00Z", "2026-05-12T00:00:00Z"),
-        ("15", "2027-11-11T00:00:00Z", "2027-05-12T00:00:00Z"),
-        ("16", "2028-11-09T00:00:00Z", "2028-05-09T00:00:00Z"),
-    ),
-    "mysql": (("8", None, None),),
-    "valkey": (("8", None, None),),
-    "mongodb": (
-        ("6.0", "2025-07-01T07:00:00Z", None),
-        ("7.0", "2026-08-01T07:00:00Z", None),
-    ),
-}
-if {e.slug for e in DATABASE_ENGINES} != set(VERSION_AVAILABILITY) or any(
-    e.version not in {v for v, _, _ in VERSION_AVAILABILITY[e.slug]} for e in DATABASE_ENGINES
-):
-    raise RuntimeError("every generated database engine version needs its availability")
 
 
 def cluster(fleet: FleetView, request: ApiRequest) -> Item:
@@ -174,30 +150,6 @@ def get_events(request: ApiRequest, fleet: FleetView, caller: Caller) -> bytes:
     return encode({"events": events})
 
 
-@cache
-def options_body() -> bytes:
-    sizes = [size.slug for size in DATABASE_SIZES]
-    regions = ["ams3", "fra1", "lon1", "nyc1", "nyc3", "sfo3", "sgp1", "tor1"]
-    options: dict[str, Any] = {}
-    availability: dict[str, Any] = {}
-    for engine in DATABASE_ENGINES:
-        versions = VERSION_AVAILABILITY[engine.slug]
-        options[engine.slug] = {
-            "regions": regions,
-            "versions": [version for version, _, _ in versions],
-            "layouts": [{"num_nodes": n, "sizes": sizes} for n in (1, 2, 3)],
-        }
-        availability[engine.slug] = [
-            {"end_of_life": eol, "end_of_availability": eoa, "version": version}
-            for version, eol, eoa in versions
-        ]
-    return encode({"options": options, "version_availability": availability})
-
-
-def get_options(request: ApiRequest, fleet: FleetView, caller: Caller) -> bytes:
-    return options_body()
-
-
 def given_details(context: GivenContext) -> Built | None:
     """Answers given per cluster id (`database_replicas`, `database_backups`,
     `database_events`: {cluster id: answer}), served as given; the clusters without one get
@@ -216,7 +168,6 @@ KIND = Kind(
     routes=tuple(
         Endpoint(template, "database:read", handler, in_spec=False)
         for template, handler in (
-            ("/v2/databases/options", get_options),
             ("/v2/databases/{database_cluster_uuid}/replicas", get_replicas),
             ("/v2/databases/{database_cluster_uuid}/backups", get_backups),
             ("/v2/databases/{database_cluster_uuid}/events", get_events),
