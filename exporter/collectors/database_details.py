@@ -280,6 +280,11 @@ async def fetch_with(reader: ResourceReader, context: PollContext) -> tuple[Data
     return tuple(found[key] for key in sorted(found))
 
 
+def requests_for(context: PollContext) -> int:
+    """Requests one poll makes (without the rare re-read of the list after a 404)."""
+    return sum(1 if c.engine in WITHOUT_REPLICAS_AND_BACKUPS else 3 for c in inventory(context))
+
+
 async def fetch(reader: ResourceReader) -> tuple[DatabaseDetails, ...]:
     return await fetch_with(reader, PollContext())
 
@@ -325,4 +330,5 @@ COLLECTOR: Collector[tuple[DatabaseDetails, ...]] = Collector(
     samples=samples,
     inputs=("databases",),
     fetch_with=fetch_with,
+    requests_for=requests_for,
 )

@@ -88,6 +88,11 @@ async def fetch_with(reader: ResourceReader, context: PollContext) -> tuple[Load
     return tuple(found[key] for key in sorted(found))
 
 
+def requests_for(context: PollContext) -> int:
+    """Requests one poll makes (without the rare re-read of the list after a 404)."""
+    return len(inventory(context))
+
+
 async def fetch(reader: ResourceReader) -> tuple[LoadBalancerDroplets, ...]:
     return await fetch_with(reader, PollContext())
 
@@ -112,4 +117,5 @@ COLLECTOR: Collector[tuple[LoadBalancerDroplets, ...]] = Collector(
     samples=samples,
     inputs=("load_balancers",),
     fetch_with=fetch_with,
+    requests_for=requests_for,
 )

@@ -93,6 +93,8 @@ async def test_caching_and_valkey_clusters_are_not_asked_for_replicas_or_backups
     reader = FakeReader(examples())
     data = await database_details.COLLECTOR.collect(reader, context(clusters))
     asked = sorted(r.route for r in reader.requests)
+    assert database_details.COLLECTOR.requests_for is not None
+    assert database_details.COLLECTOR.requests_for(context(clusters)) == len(asked) == 5
     assert asked == ["/v2/databases/p/backups", "/v2/databases/p/events", "/v2/databases/p/replicas",
                      "/v2/databases/r/events", "/v2/databases/v/events"]
     names = {(name, labels[0]) for name, labels, _ in database_details.samples(data)}

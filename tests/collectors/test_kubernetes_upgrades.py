@@ -56,6 +56,8 @@ async def test_the_spec_examples_into_exact_series() -> None:
         ("digitalocean_kubernetes_cluster_status_messages", key, 1),
         ("digitalocean_kubernetes_cluster_last_status_message_timestamp_seconds", key, 1542297611.0),
     ]
+    assert kubernetes_upgrades.COLLECTOR.requests_for is not None
+    assert kubernetes_upgrades.COLLECTOR.requests_for(context(example_clusters())) == len(reader.requests)
     assert sorted((r.method, r.route) for r in reader.requests) == [
         ("get_or_none", f"/v2/kubernetes/clusters/{CLUSTER}/clusterlint"),
         ("get_or_none", f"/v2/kubernetes/clusters/{CLUSTER}/status_messages"),

@@ -69,6 +69,8 @@ async def test_one_request_per_listed_load_balancer_and_none_without_inputs() ->
     data = await load_balancer_droplets.COLLECTOR.collect(reader, context(listed("b", "a", "c")))
     assert [d.load_balancer_id for d in data] == ["a", "b", "c"]
     assert sorted(r.route for r in reader.requests) == [f"/v2/load_balancers/{i}" for i in "abc"]
+    assert load_balancer_droplets.COLLECTOR.requests_for is not None
+    assert load_balancer_droplets.COLLECTOR.requests_for(context(listed("b", "a", "c"))) == 3
     empty = FakeReader({})
     assert await load_balancer_droplets.COLLECTOR.fetch(empty) == ()
     assert empty.requests == []

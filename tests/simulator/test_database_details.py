@@ -73,12 +73,16 @@ async def test_three_requests_per_cluster_and_the_list_only_by_its_own_collector
     engines = [item.as_json()["engine"] for item in clusters]
     simulator.requests.clear()
     async with simulated_reader(simulator, "acme", token("acme")) as reader:
-        await collect_with_inputs(reader, DETAILS)
+        polls = await collect_with_inputs(reader, DETAILS)
     entries = simulator.requests.entries()
     assert [r.endpoint for r in entries].count("/v2/databases") == 1  # the databases collector
     follow_ups = [r for r in entries if "{database_cluster_uuid}" in r.endpoint]
     without = sum(1 for e in engines if e in ("redis", "valkey"))
     assert len(follow_ups) == 3 * len(clusters) - 2 * without
+    # what the planner is told before the poll is what the poll costs
+    planned = database_details.COLLECTOR.requests_for
+    assert planned is not None
+    assert planned(PollContext(inputs={"databases": polls["databases"]})) == len(follow_ups)
     assert len(clusters) >= 8
     assert without >= 1
     assert all(r.status == 200 for r in entries)

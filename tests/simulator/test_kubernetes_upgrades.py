@@ -90,6 +90,9 @@ async def test_a_generated_fleet_three_requests_per_cluster_and_its_problems(sim
     entries = simulator.requests.entries()
     follow_ups = [r for r in entries if "{cluster_id}" in r.endpoint]
     assert len(follow_ups) == 3 * len(clusters)
+    planned = kubernetes_upgrades.COLLECTOR.requests_for
+    assert planned is not None
+    assert planned(PollContext(inputs={"kubernetes": polls["kubernetes"]})) == len(follow_ups)
     # only the provisioning clusters' clusterlint answers 404 (never linted), and that is no error
     not_found = [r for r in entries if r.status == 404]
     assert len(not_found) == states.count("provisioning")
