@@ -271,6 +271,11 @@ def example_reader() -> FakeReader:
         "/v2/functions/namespaces": response_example("/v2/functions/namespaces"),
         "/v2/functions/namespaces/{namespace_id}/triggers": response_example(
             "/v2/functions/namespaces/{namespace_id}/triggers"),
+        **{endpoint: response_example(endpoint) for endpoint in (
+            "/v2/kubernetes/clusters/{cluster_id}/upgrades",
+            "/v2/kubernetes/clusters/{cluster_id}/clusterlint",
+            "/v2/kubernetes/clusters/{cluster_id}/status_messages",
+        )},
     })
 
 

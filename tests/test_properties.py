@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 
 from exporter.api import ApiError, ResponseError
 from exporter.cli import collector_defaults
-from exporter.collectors import COLLECTORS
-from exporter.collectors.base import Collector, ResourceReader
+from exporter.collectors import COLLECTORS, collector_table
+from exporter.collectors.base import Collector, PollContext, ResourceReader
 from exporter.collectors.fields import ShapeError
 from exporter.config import ConfigError, Settings, describe_settings, load_settings
 from exporter.exposition import encode_collector
@@ -159,8 +159,11 @@ class FuzzReader:
 
 
 async def fetch(collector: Collector[Any], reader: ResourceReader) -> Any:
-    """`collector.fetch` as a coroutine, which asyncio.run needs (fetch is any awaitable)."""
-    return await collector.fetch(reader)
+    """One poll of `collector` as a coroutine, which asyncio.run needs (fetch is any awaitable).
+    A collector that builds on others' data (`inputs`) gets what they make of the unmutated
+    examples, as the poller hands it their last good data: only its own answers are fuzzed."""
+    inputs = {name: await collector_table()[name].fetch(example_reader()) for name in collector.inputs}
+    return await collector.collect(reader, PollContext(inputs=inputs))
 
 
 def check_collector(collector: Collector[Any], data: st.DataObject) -> None:

@@ -702,6 +702,32 @@ RESOURCES = (
         ),
     ),
     Alert(
+        name="DigitalOceanKubernetesClusterLintErrors",
+        severity="info",
+        when="the latest clusterlint run of a Kubernetes cluster found errors",
+        expr="""\
+(digitalocean_kubernetes_cluster_lint_diagnostics{severity="error"} > 0)
+  * on (account, kubernetes_cluster_id) group_left (name, region, version)
+    digitalocean_kubernetes_cluster_info""",
+        for_="15m",
+        summary=(
+            "Kubernetes cluster {{ $labels.name }} of account {{ $labels.account }} has "
+            "clusterlint errors"
+        ),
+        description=(
+            "The latest clusterlint run of Kubernetes cluster {{ $labels.name }} (id "
+            "{{ $labels.kubernetes_cluster_id }}, {{ $labels.version }} in {{ $labels.region }}) "
+            "of account {{ $labels.account }} found {{ $value }} error(s)."
+        ),
+        runbook=(
+            "clusterlint checks a cluster's workloads for problems that break upgrades and "
+            "DigitalOcean features (webhooks that block the control plane, pods without an "
+            "owner on volumes, ...). Run it again from the cluster's Insights tab or with "
+            "`doctl kubernetes cluster lint`, fix what it names (see its check documentation) "
+            "before the next upgrade; the exporter reads the latest run every hour."
+        ),
+    ),
+    Alert(
         name="DigitalOceanAutoscalePoolMemberUnhealthy",
         severity="warning",
         when="a Droplet autoscale pool has members whose health check fails",
@@ -768,6 +794,59 @@ RESOURCES = (
             "Creating, resizing, migrating and forking take a while, but not usually half an "
             "hour for a small cluster. Check the cluster in the control panel (and its "
             "maintenance window); open a support ticket if it stays so."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanDatabaseReplicaNotOnline",
+        severity="warning",
+        when="a database cluster's read-only replica is not `online`",
+        expr="""\
+(digitalocean_database_replica_status{status!="online"} == 1)
+  * on (account, database_id) group_left (name, engine) digitalocean_database_info""",
+        for_="30m",
+        summary=(
+            "Replica {{ $labels.replica_name }} of database {{ $labels.name }} in account "
+            "{{ $labels.account }} is {{ $labels.status }}"
+        ),
+        description=(
+            "Read-only replica {{ $labels.replica_name }} of database cluster {{ $labels.name }} "
+            "({{ $labels.engine }}, id {{ $labels.database_id }}) of account "
+            "{{ $labels.account }} has been {{ $labels.status }}, not online, for 30 minutes."
+        ),
+        runbook=(
+            "A new or resized replica takes a while to catch up; half an hour is long. Reads "
+            "sent to it fail or go stale. Check the replica in the cluster's page of the "
+            "control panel and open a support ticket if it stays so."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanDatabaseBackupMissed",
+        severity="warning",
+        when=(
+            "a database cluster's newest backup is older than "
+            "`database_backup_missed_intervals` backup intervals"
+        ),
+        expr="""\
+(
+  time() - digitalocean_database_last_backup_timestamp_seconds
+    > [[database_backup_missed_intervals]] * digitalocean_database_backup_interval_seconds
+)
+  * on (account, database_id) group_left (name, engine, region) digitalocean_database_info""",
+        for_="1h",
+        summary=(
+            "Database {{ $labels.name }} of account {{ $labels.account }} has missed its backups"
+        ),
+        description=(
+            "The newest backup of database cluster {{ $labels.name }} ({{ $labels.engine }} in "
+            "{{ $labels.region }}, id {{ $labels.database_id }}) of account "
+            "{{ $labels.account }} is {{ $value | humanizeDuration }} old, more than "
+            "[[database_backup_missed_intervals]] of its scheduled backup intervals."
+        ),
+        runbook=(
+            "DigitalOcean backs managed databases up on a schedule (daily by default) and keeps "
+            "them for days; a cluster without a new backup cannot be restored to a recent point. "
+            "Check the cluster's Backups tab and its events (a long maintenance or a failing "
+            "node can hold backups back) and open a support ticket if none appears."
         ),
     ),
     Alert(
