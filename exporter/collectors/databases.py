@@ -33,6 +33,7 @@ from exporter.collectors.fields import (
     optional_int,
     optional_str,
     required_str,
+    string_list,
     timestamp,
 )
 
@@ -92,6 +93,24 @@ class DatabaseRecord:
     storage_mib: int | None
     created_at: float | None
     version_end_of_life: float | None
+    tags: tuple[str, ...] = ()
+    # (host, port) of each metrics endpoint (the primary's, then the standbys'), for
+    # /sd/databases (exporter/discovery.py): public hostnames, no credential
+    metrics_endpoints: tuple[tuple[str, int], ...] = ()
+
+
+def metrics_endpoints(cluster: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
+    """`metrics_endpoints` as (host, port); entries without a host or a valid port are skipped
+    (descriptive, so lenient)."""
+    value = cluster.get("metrics_endpoints")
+    endpoints = []
+    for entry in value if isinstance(value, list) else ():
+        if not isinstance(entry, dict):
+            continue
+        host, port = optional_str(entry, "host"), optional_int(entry, "port")
+        if host and port is not None and 0 < port < 65536:
+            endpoints.append((host, port))
+    return tuple(endpoints)
 
 
 def parse_database(cluster: Mapping[str, Any], where: str) -> DatabaseRecord:
@@ -111,6 +130,8 @@ def parse_database(cluster: Mapping[str, Any], where: str) -> DatabaseRecord:
         storage_mib=optional_int(cluster, "storage_size_mib"),
         created_at=timestamp(cluster, "created_at"),
         version_end_of_life=timestamp(cluster, "version_end_of_life"),
+        tags=string_list(cluster, "tags"),
+        metrics_endpoints=metrics_endpoints(cluster),
     )
 
 
