@@ -6,6 +6,8 @@ what the size includes; null means none) and the end of life of the engine versi
 API answers `"databases": null` when there are none. Tokens with `database:view_credentials` also
 receive connection URIs and passwords: only named, non-secret fields are read, so no credential
 ever reaches a record, a label or a log line.
+Tags and the metrics endpoints (public host and port) are kept in the records for service
+discovery (`/sd/databases`, exporter/discovery.py), not exported.
 
     digitalocean_database_info{account="production",database_id="9cc10173-e9ea-4176-9dbc-a4cee4c4ff30",name="backend",engine="pg",version="10",region="nyc3",size="db-s-2vcpu-4gb",project_id="",vpc_uuid="d455e75d-4858-4eec-8c95-da2f0a5f93a7"} 1
     digitalocean_database_status{account="production",database_id="9cc10173-e9ea-4176-9dbc-a4cee4c4ff30",status="online"} 1
