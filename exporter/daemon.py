@@ -171,7 +171,8 @@ class Daemon:
                 self.options.port,
                 ServerApp(self.cache, self.options.telemetry_path, self.readiness, __version__,
                           status_page=StatusPage(self, self._loop).html,
-                          discovery=ServiceDiscovery(self.store.items, self.readiness)),
+                          discovery=ServiceDiscovery(self.store.items, self.readiness,
+                                                     lambda: self.store.data_version)),
                 web=self.options.web,
                 max_connections=self.options.max_connections,
             )

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -55,6 +56,7 @@ DEFAULT_PORTS: Mapping[str, int | None] = {
     "databases": None,
 }
 PATHS = tuple(PREFIX + kind for kind in DEFAULT_PORTS)
+CACHED_ANSWERS = 16  # distinct (kind, query) answers kept until the data changes
 _NETWORK_KINDS = frozenset({"droplets", "kubernetes_nodes"})
 _NOT_A_LABEL_CHARACTER = re.compile(r"[^a-zA-Z0-9_]")
 
@@ -292,15 +294,30 @@ class DiscoveryAnswer:
 
 class ServiceDiscovery:
     """Answers `/sd/<kind>?<query>` for the HTTP threads. Reads the store (each snapshot an
-    immutable reference) and readiness; nothing here waits on the event loop."""
+    immutable reference) and readiness; nothing here waits on the event loop.
+
+    Answers are kept until the store's data changes (`version`): a 10,000-Droplet list is a
+    few hundred milliseconds of CPU to build, and two Prometheus replicas, or several jobs,
+    ask for the same one. At most CACHED_ANSWERS distinct queries are kept.
+    """
 
     def __init__(
         self,
         snapshots: Callable[[], Iterable[tuple[SnapshotKey, Snapshot]]],
         readiness: Callable[[], tuple[bool, Sequence[str]]],
+        version: Callable[[], int] = lambda: -1,
     ) -> None:
         self._snapshots = snapshots
         self._readiness = readiness
+        self._version = version
+        self._lock = threading.Lock()
+        self._cached_version: int | None = None
+        self._cached: dict[tuple[str, TargetQuery], bytes] = {}
+        self.builds = 0  # answers built rather than taken from the cache
+
+    @property
+    def cached_answers(self) -> int:
+        return len(self._cached)
 
     def answer(self, path: str, query: str) -> DiscoveryAnswer | None:
         """The answer for a path under /sd/, or None when the path is no discovery endpoint."""
@@ -319,10 +336,28 @@ class ServiceDiscovery:
             return DiscoveryAnswer(HTTPStatus.SERVICE_UNAVAILABLE, text.encode(),
                                    "text/plain; charset=utf-8")
         try:
-            groups = target_groups(kind, self._snapshots(), parsed)
-            body = json.dumps(groups, separators=(",", ":")).encode() + b"\n"
+            body = self._body(kind, parsed)
         except Exception as exc:  # a bug must not drop the connection: Prometheus keeps its list
             return DiscoveryAnswer(HTTPStatus.INTERNAL_SERVER_ERROR,
                                    f"discovery failed: {type(exc).__name__}\n".encode(),
                                    "text/plain; charset=utf-8")
         return DiscoveryAnswer(HTTPStatus.OK, body)
+
+    def _body(self, kind: str, query: TargetQuery) -> bytes:
+        version = self._version()  # read before the data: a change during the build is seen next time
+        key = (kind, query)
+        with self._lock:
+            if version != self._cached_version or version < 0:
+                self._cached_version = version
+                self._cached.clear()
+            found = self._cached.get(key)
+            if found is not None:
+                return found
+            # built under the lock: concurrent asks for the same list wait for one build
+            self.builds += 1
+            groups = target_groups(kind, self._snapshots(), query)
+            body = json.dumps(groups, separators=(",", ":")).encode() + b"\n"
+            if len(self._cached) >= CACHED_ANSWERS:
+                self._cached.clear()
+            self._cached[key] = body
+            return body

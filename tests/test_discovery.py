@@ -20,6 +20,7 @@ from exporter.collectors import databases, droplets, kubernetes, load_balancers,
 from exporter.collectors.base import Collector
 from exporter.collectors.projects import ProjectRecord
 from exporter.discovery import (
+    CACHED_ANSWERS,
     META,
     PATHS,
     QueryError,
@@ -326,6 +327,37 @@ def test_each_answer_reads_the_store_once_and_never_anything_else() -> None:
     for path in PATHS:
         discovery.answer(path, "")
     assert len(reads) == len(PATHS)
+
+
+def test_answers_are_built_once_per_data_version_and_query() -> None:
+    records = fetched(droplets.COLLECTOR)
+    polled: Polled = [(("production", "droplets"), snapshot(records))]
+    version = [1]
+    discovery = ServiceDiscovery(lambda: polled, Readiness(), lambda: version[0])
+
+    def body(path: str, query: str = "") -> bytes:
+        answer = discovery.answer(path, query)
+        assert answer is not None
+        assert answer.status == HTTPStatus.OK
+        return answer.body
+
+    first = body("/sd/droplets")
+    assert [body("/sd/droplets") for _ in range(5)] == [first] * 5
+    assert discovery.builds == 1
+    body("/sd/droplets", "port=9256")
+    body("/sd/databases")
+    assert discovery.builds == 3
+    # new data: the store's version moves, the next answer is built from it
+    polled = [(("production", "droplets"), snapshot(records[:1]))]
+    version[0] = 2
+    fewer = body("/sd/droplets")
+    assert discovery.builds == 4
+    assert len(json.loads(fewer)) == 1
+    assert len(json.loads(first)) == len(records)
+    # bounded: ever more distinct queries never keep more than CACHED_ANSWERS answers
+    for port in range(1, 3 * CACHED_ANSWERS):
+        body("/sd/droplets", f"port={port}")
+    assert 0 < discovery.cached_answers <= CACHED_ANSWERS
 
 
 PASSWORD = "s3cret-sd-password"
