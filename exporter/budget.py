@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from contextvars import ContextVar
 
 from exporter.clock import Clock
 
 HOUR = 3600.0
 MINUTE = 60.0
 DEFAULT_PER_MINUTE = 200  # below DigitalOcean's 250/min, leaving room for retries
+# Requests made while this is True (the Monitoring API collectors: hundreds per poll) yield to
+# every other request of the token, and leave this share of each window to them, so a long
+# metrics poll never holds up inventory or billing.
+background: ContextVar[bool] = ContextVar("background", default=False)
+BACKGROUND_SHARE = 0.75
 
 
 class RequestBudget:
@@ -36,23 +42,42 @@ class RequestBudget:
         while self._minute and self._minute[0] <= now - MINUTE:
             self._minute.popleft()
 
-    def _wait(self, now: float) -> float:
+    def _wait(self, now: float, share: float = 1.0) -> float:
         self._purge(now)
         wait = self._paused_until - now
-        if len(self._hour) >= self.per_hour:
-            wait = max(wait, self._hour[0] + HOUR - now)
-        if len(self._minute) >= self.per_minute:
-            wait = max(wait, self._minute[0] + MINUTE - now)
+        per_hour = max(1, int(self.per_hour * share))
+        per_minute = max(1, int(self.per_minute * share))
+        if len(self._hour) >= per_hour:
+            wait = max(wait, self._hour[len(self._hour) - per_hour] + HOUR - now)
+        if len(self._minute) >= per_minute:
+            wait = max(wait, self._minute[len(self._minute) - per_minute] + MINUTE - now)
         return wait
 
     async def acquire(self) -> None:
+        if background.get():
+            await self._acquire_background()
+            return
         # One waiter at a time, so requests leave in the order they asked.
         async with self._lock:
             while (wait := self._wait(self._clock.monotonic())) > 0:
                 await self._clock.sleep(wait)
-            now = self._clock.monotonic()
-            self._hour.append(now)
-            self._minute.append(now)
+            self._take()
+
+    async def _acquire_background(self) -> None:
+        """Take a request only when no foreground request waits, within BACKGROUND_SHARE of
+        each window; sleep without holding the lock, so foreground requests pass first."""
+        while True:
+            async with self._lock:
+                wait = self._wait(self._clock.monotonic(), BACKGROUND_SHARE)
+                if wait <= 0:
+                    self._take()
+                    return
+            await self._clock.sleep(max(wait, 0.05))
+
+    def _take(self) -> None:
+        now = self._clock.monotonic()
+        self._hour.append(now)
+        self._minute.append(now)
 
     def pause(self, seconds: float) -> None:
         """Hold every request of this token for `seconds` (the API asked us to back off)."""

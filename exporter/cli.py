@@ -17,8 +17,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from exporter import __version__
-from exporter.api import DigitalOceanClient
+from exporter import __version__, planreport
+from exporter.api import AccountApi, DigitalOceanClient
 from exporter.budget import RequestBudget
 from exporter.clock import SystemClock
 from exporter.collectors import COLLECTORS
@@ -45,6 +45,7 @@ from exporter.daemon import (
     ServeOptions,
 )
 from exporter.logs import LogFormat, Redactor, configure_logging, get_logger, looks_like_secret
+from exporter.poller import overflow_message
 from exporter.scopes import ScopeReport, decide, least_privilege_report, needed_scopes, verify_token
 from exporter.server import DEFAULT_MAX_CONNECTIONS, parse_listen_address, raise_open_files_limit
 from exporter.tokens import InlineToken, TokenSource, TokenSourceError, source_name
@@ -156,7 +157,13 @@ def collector_overrides(args: argparse.Namespace) -> dict[str, bool]:
 
 
 def collector_defaults() -> dict[str, CollectorDefaults]:
-    return {c.name: CollectorDefaults(c.interval, c.enabled_by_default) for c in COLLECTORS}
+    return {
+        c.name: CollectorDefaults(
+            c.interval, c.enabled_by_default, filters=c.filters, metric_groups=c.metric_groups,
+            default_metrics=c.default_metrics, inputs=c.inputs,
+        )
+        for c in COLLECTORS
+    }
 
 
 def demo_settings(simulator: Simulator, overrides: dict[str, bool] | None = None) -> Settings:
@@ -174,7 +181,8 @@ def demo_settings(simulator: Simulator, overrides: dict[str, bool] | None = None
         accounts=accounts,
         collectors={
             name: CollectorSettings(
-                (overrides or {}).get(name, d.enabled), d.interval, STALE_AFTER_INTERVALS * d.interval
+                (overrides or {}).get(name, d.enabled), d.interval, STALE_AFTER_INTERVALS * d.interval,
+                metrics=d.metric_groups if d.default_metrics is None else d.default_metrics,
             )
             for name, d in defaults.items()
         },
@@ -282,7 +290,9 @@ class _Unobserved:
 
 async def _check_tokens(settings: Settings, environ: dict[str, str], redactor: Redactor) -> int:
     """`--config.check` online: ask token/info about every token, apply the token policy as the
-    daemon would, and print each account's least-privilege report. 2 if any token is refused."""
+    daemon would, print each account's least-privilege report and request plan (one poll of
+    each inventory collector measures it). 2 if any token is refused or any Monitoring API
+    selection cannot fit the budget."""
     clock = SystemClock()
     client = DigitalOceanClient(
         api_url=settings.api.url, auth_url=settings.api.auth_url, timeout=settings.api.timeout,
@@ -297,23 +307,45 @@ async def _check_tokens(settings: Settings, environ: dict[str, str], redactor: R
         except TokenSourceError as exc:
             return str(exc)
         redactor.add(source.token)
-        budget = RequestBudget(settings.api.requests_per_hour, clock)
-        return await verify_token(client.account(account.name, lambda: source.token, budget),
-                                  clock.time)
+        apis[account.name] = client.account(account.name, lambda: source.token,
+                                            RequestBudget(settings.api.requests_per_hour, clock))
+        return await verify_token(apis[account.name], clock.time)
 
+    apis: dict[str, AccountApi] = {}
+    plans: dict[str, list[str]] = {}
+    over: list[str] = []
     try:
         results = await asyncio.gather(*(verify(a) for a in settings.accounts))
+        refused = [
+            account.name for account, result in zip(settings.accounts, results, strict=True)
+            if not _print_token_check(
+                settings, account, result,
+                [c for c in COLLECTORS if settings.collectors_of(account)[c.name].enabled],
+                redactor)
+        ]
+        for account in settings.accounts:  # the plan of every token the daemon would use
+            if account.name in refused:
+                continue
+            budget = settings.api.requests_per_hour
+            planned, rows = await planreport.measure(
+                apis[account.name], COLLECTORS, settings.collectors_of(account), budget)
+            plans[account.name] = planreport.describe(account.name, budget, planned, rows)
+            over += [f'account "{account.name}": {overflow_message(name, overflow)}'
+                     for name, overflow in planned.overflow.items()]
     finally:
         await client.aclose()
-    enabled = [c for c in COLLECTORS if settings.collectors[c.name].enabled]
-    refused = [
-        account.name for account, result in zip(settings.accounts, results, strict=True)
-        if not _print_token_check(settings, account, result, enabled, redactor)
-    ]
+    for lines in plans.values():
+        _say("\n" + "\n".join(lines), redactor=redactor)
+    for line in over:
+        _say(line, sys.stderr, redactor=redactor)
     if refused:
         _say(f"token check failed for {len(refused)} of {len(settings.accounts)} "
              f"{'account' if len(settings.accounts) == 1 else 'accounts'}: {', '.join(refused)}; "
              "the exporter would exit 2 at startup", sys.stderr, redactor=redactor)
+        return EXIT_REFUSED
+    if over:
+        _say(f"{_count_text(len(over), 'Monitoring API selection')} cannot fit the request "
+             "budget (see above)", sys.stderr, redactor=redactor)
         return EXIT_REFUSED
     _say(f"tokens OK ({len(settings.accounts)} verified with DigitalOcean)", redactor=redactor)
     return EXIT_OK
@@ -400,3 +432,7 @@ def _run(daemon: Daemon) -> int:
     except ListenError as exc:
         get_logger("exporter").error(str(exc))
         return exc.exit_code
+
+
+def _count_text(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")

@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from exporter.collectors.base import EVERYTHING, FILTER_KEYS, Selection
 from exporter.logs import looks_like_secret
 from exporter.pricing import DATABASE_KEY, SIZE_TABLES, load_price_table
 from exporter.strictyaml import (
@@ -60,7 +61,7 @@ DEFAULT_ACCOUNT_NAME = "default"
 
 _ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _TOP_KEYS = ("accounts", "tokens_dir", "token_policy", "api", "collectors", "pricing")
-_ACCOUNT_KEYS = ("name", "token_file", "token_env", "token")
+_ACCOUNT_KEYS = ("name", "token_file", "token_env", "token", "collectors")
 _TOKEN_KEYS = ("token_file", "token_env", "token")
 _POLICY_KEYS = ("write_scopes", "unverifiable", "secret_scopes", "excess_scopes")
 _API_KEYS = (
@@ -68,7 +69,7 @@ _API_KEYS = (
 )
 _SIZE = re.compile(r"^(\d+)\s*(B|KiB|MiB|GiB)?$")
 _SIZE_UNITS = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
-_COLLECTOR_KEYS = ("enabled", "interval", "stale_after")
+_COLLECTOR_KEYS = ("enabled", "interval", "stale_after", "filter", "metrics")
 
 
 class ConfigError(InvalidFileError):
@@ -79,12 +80,23 @@ class ConfigError(InvalidFileError):
 
 
 @dataclass(frozen=True)
+class CollectorSettings:
+    enabled: bool
+    interval: float
+    stale_after: float
+    selection: Selection = EVERYTHING  # `filter:`
+    metrics: tuple[str, ...] = ()  # `metrics:` of a Monitoring API collector (resolved)
+
+
+@dataclass(frozen=True)
 class AccountSettings:
-    """One DigitalOcean account: its label value and where its token lives."""
+    """One DigitalOcean account: its label value, where its token lives, and its collectors'
+    settings when the account's own `collectors:` changes any (None: the top-level ones)."""
 
     name: str
     token: TokenSpec
     origin: str  # the key path the account came from, for messages
+    collectors: Mapping[str, CollectorSettings] | None = None
 
 
 @dataclass(frozen=True)
@@ -113,18 +125,16 @@ class ApiSettings:
 
 
 @dataclass(frozen=True)
-class CollectorSettings:
-    enabled: bool
-    interval: float
-    stale_after: float
-
-
-@dataclass(frozen=True)
 class CollectorDefaults:
-    """What the collector table says about a collector when the config is silent."""
+    """What the collector table says about a collector when the config is silent, and which
+    `filter:` keys, `metrics:` groups and inputs it has."""
 
     interval: float
     enabled: bool = True
+    filters: tuple[str, ...] = ()
+    metric_groups: tuple[str, ...] = ()
+    default_metrics: tuple[str, ...] | None = None
+    inputs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -150,6 +160,10 @@ class Settings:
     warnings: tuple[str, ...] = field(default=())
     pricing: PricingOverrides = PricingOverrides()
 
+    def collectors_of(self, account: AccountSettings) -> Mapping[str, CollectorSettings]:
+        """The collector settings of one account: its own `collectors:` over the top-level."""
+        return self.collectors if account.collectors is None else account.collectors
+
 
 class _Parser(StrictReader):
     """Walks the YAML document once, recording every problem with its key path."""
@@ -167,6 +181,7 @@ class _Parser(StrictReader):
         self.enabled_overrides = enabled_overrides
         self.config_path = config_path
         self.warnings: list[str] = []
+        self.account_collectors: dict[str, dict[str, Any]] = {}  # by account origin
 
     def document(self, doc: object) -> Settings | None:
         top = self.mapping({} if doc is None else doc, "", _TOP_KEYS)
@@ -195,7 +210,11 @@ class _Parser(StrictReader):
         self.check_account_names(accounts)
         policy = self.token_policy(top.get("token_policy", {}))
         api = self.api(top.get("api", {}))
-        collectors = self.collectors(top.get("collectors", {}))
+        raw_collectors = top.get("collectors", {})
+        collectors = self.collectors(raw_collectors)
+        if collectors is not None:
+            accounts = self.with_account_collectors(accounts, raw_collectors, collectors)
+            self.check_inputs(accounts, collectors)
         pricing = self.pricing(top.get("pricing", {}))
         if (self.problems.items or policy is None or api is None or collectors is None
                 or pricing is None):
@@ -242,6 +261,10 @@ class _Parser(StrictReader):
             return None
         key = given[0]
         spec = self.token_spec(key, entry[key], f"{path}.{key}")
+        if "collectors" in entry:
+            own = self.mapping(entry["collectors"], f"{path}.collectors", tuple(self.defaults))
+            if own is not None:
+                self.account_collectors[path] = own
         if name is None or spec is None:
             return None
         return AccountSettings(name=name, token=spec, origin=path)
@@ -511,17 +534,64 @@ class _Parser(StrictReader):
         result: dict[str, CollectorSettings] = {}
         ok = True
         for name, default in self.defaults.items():
-            settings = self.collector(entry.get(name), f"collectors.{name}", default)
+            settings = self.collector(entry.get(name), f"collectors.{name}", name, default)
             if settings is None:
                 ok = False
-            elif name in self.enabled_overrides:  # --collector.<name> / --no-collector.<name>
-                result[name] = replace(settings, enabled=self.enabled_overrides[name])
             else:
                 result[name] = settings
         return result if ok else None
 
+    def with_account_collectors(
+        self, accounts: list[AccountSettings], top: object,
+        collectors: Mapping[str, CollectorSettings],
+    ) -> list[AccountSettings]:
+        """Each account with its own `collectors:` merged key by key over the top-level ones."""
+        top_entry = top if isinstance(top, dict) else {}
+        resolved = []
+        for account in accounts:
+            own = self.account_collectors.get(account.origin)
+            if not own:
+                resolved.append(account)
+                continue
+            mine = dict(collectors)
+            ok = True
+            for name, value in own.items():
+                path = f"{account.origin}.collectors.{name}"
+                extra = self.mapping({} if value is None else value, path, _COLLECTOR_KEYS)
+                base = top_entry.get(name)
+                merged = {**(base if isinstance(base, dict) else {}), **(extra or {})}
+                settings = self.collector(merged, path, name, self.defaults[name])
+                if extra is None or settings is None:
+                    ok = False
+                else:
+                    mine[name] = settings
+            if ok:
+                resolved.append(replace(account, collectors=mine))
+        return resolved
+
+    def check_inputs(
+        self, accounts: list[AccountSettings], collectors: Mapping[str, CollectorSettings]
+    ) -> None:
+        """A collector that reads another's data needs that one enabled wherever it runs."""
+        for account in accounts:
+            own = account.collectors
+            table = collectors if own is None else own
+            for name, default in self.defaults.items():
+                if not table[name].enabled:
+                    continue
+                for needed in default.inputs:
+                    if table[needed].enabled:
+                        continue
+                    where = (f"{account.origin}.collectors.{name}" if own is not None
+                             else f"collectors.{name}")
+                    problem = (f"needs the {needed} collector's data (it reads no list of its "
+                               f"own), but {needed} is disabled; enable collectors.{needed} "
+                               f"or disable {name}")
+                    if f"{where}: {problem}" not in self.problems.items:
+                        self.problems.add(where, problem)
+
     def collector(
-        self, value: object, path: str, default: CollectorDefaults
+        self, value: object, path: str, name: str, default: CollectorDefaults
     ) -> CollectorSettings | None:
         entry = self.mapping({} if value is None else value, path, _COLLECTOR_KEYS)
         if entry is None:
@@ -529,13 +599,24 @@ class _Parser(StrictReader):
         enabled: bool | None = default.enabled
         if "enabled" in entry:
             enabled = self.boolean(entry["enabled"], f"{path}.enabled")
+        if name in self.enabled_overrides:  # --collector.<name> / --no-collector.<name>
+            enabled = self.enabled_overrides[name]
         interval: float | None = default.interval
         if "interval" in entry:
             interval = self.duration(entry["interval"], f"{path}.interval", MIN_INTERVAL_SECONDS)
         stale_after: float | None = None
         if "stale_after" in entry:
             stale_after = self.duration(entry["stale_after"], f"{path}.stale_after")
-        if enabled is None or interval is None or ("stale_after" in entry and stale_after is None):
+        selection: Selection | None = EVERYTHING
+        if "filter" in entry:
+            selection = self.selection(entry["filter"], f"{path}.filter", name, default)
+        metrics: tuple[str, ...] | None = (
+            default.metric_groups if default.default_metrics is None else default.default_metrics
+        )
+        if "metrics" in entry:
+            metrics = self.metrics(entry["metrics"], f"{path}.metrics", name, default)
+        if (enabled is None or interval is None or selection is None or metrics is None
+                or ("stale_after" in entry and stale_after is None)):
             return None
         if stale_after is None:
             stale_after = STALE_AFTER_INTERVALS * interval
@@ -546,7 +627,106 @@ class _Parser(StrictReader):
                 f"{format_duration(interval)}; every series would vanish between polls",
             )
             return None
-        return CollectorSettings(enabled=enabled, interval=interval, stale_after=stale_after)
+        return CollectorSettings(enabled=enabled, interval=interval, stale_after=stale_after,
+                                 selection=selection, metrics=metrics)
+
+    def selection(
+        self, value: object, path: str, name: str, default: CollectorDefaults
+    ) -> Selection | None:
+        if not default.filters:
+            self.problems.add(path, f"the {name} collector cannot be filtered (its objects have "
+                                    "no tag, region, name or id to select by)")
+            return None
+        unsupported = {key: (f"the {name} collector cannot be filtered by {key} (it can be "
+                             f"by {', '.join(default.filters)})")
+                       for key in FILTER_KEYS if key not in default.filters}
+        entry = self.mapping(value, path, default.filters, unsupported)
+        if entry is None:
+            return None
+        ok = True
+        tags: tuple[str, ...] = ()
+        regions: tuple[str, ...] = ()
+        ids: tuple[str, ...] = ()
+        pattern: re.Pattern[str] | None = None
+        if "tag" in entry:
+            found = self.strings(entry["tag"], f"{path}.tag")
+            ok = ok and found is not None
+            tags = found or ()
+        if "region" in entry:
+            found = self.strings(entry["region"], f"{path}.region")
+            ok = ok and found is not None
+            regions = found or ()
+        if "id" in entry:
+            found = self.strings(entry["id"], f"{path}.id", numbers=True)
+            ok = ok and found is not None
+            ids = found or ()
+        if "name" in entry:
+            text = self.string(entry["name"], f"{path}.name", "a regular expression")
+            if text is None:
+                ok = False
+            else:
+                try:
+                    pattern = re.compile(text)
+                except re.error as exc:
+                    self.problems.add(f"{path}.name", f"{text!r} is not a regular expression: {exc}")
+                    ok = False
+        if not ok:
+            return None
+        return Selection(tags=tags, regions=regions, name=pattern, ids=ids)
+
+    def strings(self, value: object, path: str, *, numbers: bool = False) -> tuple[str, ...] | None:
+        """One string or a non-empty list of them (ids may be numbers), each non-empty."""
+        items = value if isinstance(value, list) else [value]
+        if not items:
+            self.problems.add(path, "is an empty list; give at least one value or drop the key")
+            return None
+        found = []
+        for index, item in enumerate(items):
+            where = f"{path}[{index}]" if isinstance(value, list) else path
+            if numbers and isinstance(item, int) and not isinstance(item, bool):
+                found.append(str(item))
+                continue
+            text = self.string(item, where)
+            if text is None:
+                return None
+            if not text:
+                self.problems.add(where, "must not be empty")
+                return None
+            found.append(text)
+        return tuple(dict.fromkeys(found))
+
+    def metrics(
+        self, value: object, path: str, name: str, default: CollectorDefaults
+    ) -> tuple[str, ...] | None:
+        if not default.metric_groups:
+            self.problems.add(path, f"the {name} collector has no metric groups to choose "
+                                    "(only Monitoring API collectors do)")
+            return None
+        items = self.sequence(value, path)
+        if items is None:
+            return None
+        if not items:
+            self.problems.add(path, "is empty; list at least one of "
+                                    f"{', '.join(default.metric_groups)} (or disable {name})")
+            return None
+        chosen = []
+        for index, item in enumerate(items):
+            group = self.choice(item, f"{path}[{index}]", default.metric_groups)
+            if group is None:
+                return None
+            chosen.append(group)
+        return tuple(g for g in default.metric_groups if g in chosen)
+
+
+def _describe_collector(c: CollectorSettings) -> str:
+    if not c.enabled:
+        return "disabled"
+    text = f"every {format_duration(c.interval)}, stale after {format_duration(c.stale_after)}"
+    if not c.selection.everything:
+        text += f", filter: {c.selection.describe()}"
+    if c.metrics:
+        text += f", metrics: {', '.join(c.metrics)}"
+    return text
 
 
 def _token_not_path(key: str) -> str:
@@ -606,12 +786,13 @@ def describe_settings(settings: Settings) -> str:
     width = max(len(a.name) for a in settings.accounts)
     lines += [f"  {a.name:<{width}}  {a.token.describe()}" for a in settings.accounts]
     lines.append("collectors:")
-    for name, c in settings.collectors.items():
-        state = (
-            f"every {format_duration(c.interval)}, stale after {format_duration(c.stale_after)}"
-            if c.enabled else "disabled"
-        )
-        lines.append(f"  {name}: {state}")
+    lines += [f"  {name}: {_describe_collector(c)}" for name, c in settings.collectors.items()]
+    for account in settings.accounts:
+        own = settings.collectors_of(account)
+        changed = [name for name, c in own.items() if c != settings.collectors[name]]
+        if changed:
+            lines.append(f'collectors of account "{account.name}" ({account.origin}.collectors):')
+            lines += [f"  {name}: {_describe_collector(own[name])}" for name in changed]
     api = settings.api
     lines.append(
         f"api: {api.url} (token check at {api.auth_url}), timeout {format_duration(api.timeout)}, "

@@ -30,7 +30,7 @@ from exporter.discovery import ServiceDiscovery
 from exporter.exposition import DataPart, DataRenderer, ExpositionCache, render_registry
 from exporter.logs import Redactor, get_logger
 from exporter.memory import limit_arenas, release_free_memory
-from exporter.poller import AccountRuntime, Poller, safe_verify
+from exporter.poller import AccountRuntime, Poller, describe_stretch, safe_verify
 from exporter.pricing import load_price_table
 from exporter.scopes import (
     ScopeReport,
@@ -45,6 +45,7 @@ from exporter.snapshot import Snapshot, SnapshotStore
 from exporter.statuspage import StatusPage
 from exporter.strictyaml import format_duration
 from exporter.tokens import TokenSource, TokenSourceError, fingerprint, source_name
+from exporter.transfer import transfer_families
 from exporter.webconfig import WebConfig
 
 SELF_REFRESH_SECONDS = 1.0
@@ -319,10 +320,11 @@ class Daemon:
             if not reuse:
                 to_verify.append(account)
         reports = await asyncio.gather(*(safe_verify(a.api, self.clock.time, None) for a in to_verify))
-        enabled = [c for c in self.collectors if settings.collectors[c.name].enabled]
         policy = settings.token_policy
         for account, report in zip(to_verify, reports, strict=True):
             account.report = report
+            own = settings.collectors_of(account.settings)
+            enabled = [c for c in self.collectors if own[c.name].enabled]
             decision = decide(
                 account.name,
                 source_name(account.settings.token, account.settings.origin),
@@ -407,10 +409,14 @@ class Daemon:
         if old_client is not None:
             await old_client.aclose()
         names = {a.name for a in accounts}
-        enabled = {name for name, c in settings.collectors.items() if c.enabled}
+        enabled = {
+            (a.name, name)
+            for a in accounts
+            for name, c in settings.collectors_of(a.settings).items() if c.enabled
+        }
         for name in set(previous) - names:
             self.api_metrics.forget_account(name)
-        self.store.retain(lambda key: key[0] in names and key[1] in enabled)
+        self.store.retain(lambda key: key in enabled)
         self.settings = settings
         self.renderer = self._renderer(settings)
         self._start_poller(settings, accounts)
@@ -425,7 +431,7 @@ class Daemon:
         prices = load_price_table().with_overrides(
             settings.pricing.prices, settings.pricing.tables
         )
-        return DataRenderer(self.collectors, (cost_families(prices),))
+        return DataRenderer(self.collectors, (cost_families(prices), transfer_families(prices)))
 
     def _render_state(
         self, fresh: list[tuple[str, str, Snapshot]]
@@ -437,8 +443,9 @@ class Daemon:
     def fresh_snapshots(self) -> list[tuple[str, str, Snapshot]]:
         now = self.clock.monotonic()
         fresh = []
+        own = {a.name: self.settings.collectors_of(a) for a in self.settings.accounts}
         for (account, collector), snapshot in self.store.items():
-            settings = self.settings.collectors.get(collector)
+            settings = own.get(account, self.settings.collectors).get(collector)
             if settings is not None and snapshot.fresh(now, settings.stale_after):
                 fresh.append((account, collector, snapshot))
         return fresh
@@ -526,7 +533,7 @@ class Daemon:
 
     def _pairs(self) -> int:
         poller = self.poller
-        return len(poller.accounts) * len(poller.collectors) if poller is not None else 0
+        return sum(len(poller.collectors_of(a)) for a in poller.accounts) if poller else 0
 
     def _log_start(self, accounts: Sequence[AccountRuntime]) -> None:
         """The one line that says what this run will do: accounts, collectors and their
@@ -569,7 +576,7 @@ def describe_plan(account: AccountRuntime) -> str:
     text = (f"at least {plan.planned_per_hour:.0f} requests/hour planned (1 per poll until "
             f"measured) of a budget of {account.budget.per_hour}")
     if plan.stretched:
-        text += f"; every interval stretched {plan.factor:.2f}x to fit"
+        text += f"; {describe_stretch(plan)} to fit"
     return text
 
 

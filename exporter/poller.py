@@ -28,13 +28,13 @@ from exporter.api import (
     TokenRejectedError,
     request_counter,
 )
-from exporter.budget import RequestBudget
+from exporter.budget import BACKGROUND_SHARE, RequestBudget, background
 from exporter.clock import Clock
-from exporter.collectors.base import Collector
+from exporter.collectors.base import Collector, PollContext
 from exporter.collectors.fields import ShapeError
 from exporter.config import AccountSettings, CollectorSettings, TokenPolicy
 from exporter.exposition import SampleError, encode_collector
-from exporter.planner import Plan, plan
+from exporter.planner import MONITORING_MAX_INTERVAL, Overflow, Plan, plan
 from exporter.scopes import ScopeReport, decide, needed_scopes, unverifiable, verify_token
 from exporter.snapshot import Snapshot, SnapshotStore
 from exporter.tokens import FileToken, TokenSource, TokenSourceError, source_name
@@ -52,6 +52,8 @@ RETRY_CAP = 60 * 60.0
 POLL_DEADLINE_FACTOR = 5.0
 POLL_DEADLINE_MIN = 60.0
 POLL_DEADLINE_MAX = 600.0
+BACKGROUND_PACE = BACKGROUND_SHARE  # the share of the per-minute budget a monitoring poll gets
+INPUT_WAIT = 1.0  # a collector that reads another's data looks for its first data this often
 
 
 CANDIDATE_RETRY = 60.0  # a changed token token/info could not judge: asked again after this
@@ -66,6 +68,30 @@ Log = structlog.stdlib.BoundLogger
 
 class PollDeadlineError(Exception):
     """A whole poll ran past its deadline."""
+
+
+class OverBudgetError(Exception):
+    """A Monitoring API selection that cannot fit the budget even at the longest interval."""
+
+
+def overflow_message(name: str, overflow: Overflow) -> str:
+    fits = (f"at most {overflow.fits} of the selected objects fit" if overflow.fits is not None
+            else "a smaller selection is needed")
+    return (
+        f"the {name} selection needs {overflow.needed_per_hour:.0f} requests per hour even "
+        f"every {MONITORING_MAX_INTERVAL / 3600:g} h (the longest interval), but the budget "
+        f"leaves it {overflow.available_per_hour:.0f}; {fits}. It is not polled: narrow "
+        f"collectors.{name}.filter or .metrics, or raise api.requests_per_hour"
+    )
+
+
+def describe_stretch(current: Plan) -> str:
+    parts = []
+    if current.monitoring_factor > 1.0:
+        parts.append(f"the Monitoring API collectors are stretched {current.monitoring_factor:.2f}x")
+    if current.factor > 1.0:
+        parts.append(f"every other interval is stretched {current.factor:.2f}x")
+    return " and ".join(parts) or "no interval is stretched"
 
 
 @dataclass
@@ -101,7 +127,10 @@ class AccountRuntime:
         self.candidate_retry_at: float | None = None  # an unverifiable replacement: ask again then
         self.unreadable: str | None = None  # the token source's error, while it lasts
         self.collectors: dict[str, CollectorState] = {}
+        # the collectors that run for this account, once a poller has looked (collectors_of)
+        self.enabled: list[Collector[Any]] | None = None
         self.requests_per_poll: dict[str, int] = {}  # measured by the last poll of each collector
+        self.per_object: dict[str, int] = {}  # monitoring: requests per selected object
         self.plan = Plan(0.0, 1.0)
         self._changed = asyncio.Event()
 
@@ -173,6 +202,8 @@ class Poller:
         encoder: Executor | None = None,
         deadline_bounds: tuple[float, float] = (POLL_DEADLINE_MIN, POLL_DEADLINE_MAX),
     ) -> None:
+        self.all_collectors = tuple(collectors)
+        # enabled for some account (by default: as the top-level settings say; see start())
         self.collectors = [c for c in collectors if settings[c.name].enabled]
         self.settings = settings
         self.store = store
@@ -188,11 +219,30 @@ class Poller:
         self._tasks: list[asyncio.Task[None]] = []
         self._failing: dict[tuple[str, str], str] = {}
 
+    def settings_for(self, account: AccountRuntime, name: str) -> CollectorSettings:
+        """One collector's settings for one account: the account's own `collectors:` over the
+        top-level ones."""
+        own = account.settings.collectors
+        return (self.settings if own is None else own)[name]
+
+    def collectors_of(self, account: AccountRuntime) -> list[Collector[Any]]:
+        """The collectors that run for an account."""
+        if account.enabled is None:
+            account.enabled = [
+                c for c in self.all_collectors if self.settings_for(account, c.name).enabled
+            ]
+        return account.enabled
+
     def start(self, accounts: Sequence[AccountRuntime]) -> None:
         self.accounts = list(accounts)
         for account in self.accounts:
+            account.enabled = None  # settings may have changed (a reload)
+        running = {c.name for a in self.accounts for c in self.collectors_of(a)}
+        if self.accounts:
+            self.collectors = [c for c in self.all_collectors if c.name in running]
+        for account in self.accounts:
             self.replan(account)
-            for collector in self.collectors:
+            for collector in self.collectors_of(account):
                 account.state(collector.name)
                 self._tasks.append(asyncio.create_task(
                     self._run(account, collector), name=f"poll {account.name}/{collector.name}"
@@ -216,7 +266,7 @@ class Poller:
         pending = [
             f"{a.name}/{c.name}"
             for a in self.accounts
-            for c in self.collectors
+            for c in self.collectors_of(a)
             if self.store.get((a.name, c.name)) is None
         ]
         return not pending, pending
@@ -224,15 +274,26 @@ class Poller:
     def replan(self, account: AccountRuntime) -> Plan:
         """Recompute the account's plan; say so once when its intervals start or stop stretching,
         or stretch noticeably more."""
-        intervals = {c.name: self.settings[c.name].interval for c in self.collectors}
-        new = plan(account.requests_per_poll, intervals, account.budget.per_hour)
+        enabled = self.collectors_of(account)
+        intervals = {c.name: self.settings_for(account, c.name).interval for c in enabled}
+        new = plan(
+            account.requests_per_poll, intervals, account.budget.per_hour,
+            monitoring={c.name for c in enabled if c.monitoring},
+            per_object=account.per_object,
+        )
         old, account.plan = account.plan, new
-        if new.stretched and (not old.stretched or new.factor > old.factor * 1.1):
+        for name, overflow in new.overflow.items():
+            if name not in old.overflow:
+                self.log.error(overflow_message(name, overflow), account=account.name,
+                               collector=name)
+        if new.stretched and (not old.stretched or new.factor > old.factor * 1.1
+                              or new.monitoring_factor > old.monitoring_factor * 1.1):
             self.log.warning(
                 f"the configured intervals would need {new.planned_per_hour:.0f} requests per "
-                f"hour, above the budget of {account.budget.per_hour}; every interval of this "
-                f"account is stretched {new.factor:.2f}x. Raise api.requests_per_hour (up to "
-                "5000) or lengthen the intervals of the busiest collectors",
+                f"hour, above the budget of {account.budget.per_hour}; "
+                + describe_stretch(new)
+                + ". Raise api.requests_per_hour (up to 5000), narrow the Monitoring API "
+                "selections or lengthen the intervals of the busiest collectors",
                 account=account.name,
                 planned_requests_per_hour=round(new.planned_per_hour),
             )
@@ -241,14 +302,44 @@ class Poller:
                           account=account.name)
         return new
 
+    def interval_of(self, account: AccountRuntime, name: str) -> float:
+        """The interval a collector runs at for an account: the plan's, stretched or not."""
+        return account.plan.intervals.get(name, self.settings_for(account, name).interval)
+
+    def context(self, account: AccountRuntime, collector: Collector[Any]) -> PollContext:
+        """What one poll knows besides the API: settings, inputs and its own last data."""
+        settings = self.settings_for(account, collector.name)
+        inputs = {}
+        for name in collector.inputs:
+            snapshot = self.store.get((account.name, name))
+            if snapshot is not None and snapshot.data is not None:
+                inputs[name] = snapshot.data
+        previous = self.store.get((account.name, collector.name))
+        return PollContext(
+            selection=settings.selection,
+            metrics=settings.metrics or collector.chosen_metrics,
+            inputs=inputs,
+            previous=previous.data if previous is not None else None,
+            interval=self.interval_of(account, collector.name),
+        )
+
+    async def _wait_inputs(self, account: AccountRuntime, collector: Collector[Any]) -> None:
+        """Before its first poll, a collector that reads others' data waits for their first."""
+        while any(
+            (snapshot := self.store.get((account.name, name))) is None or snapshot.data is None
+            for name in collector.inputs
+        ):
+            await self.clock.sleep(INPUT_WAIT)
+
     async def _run(self, account: AccountRuntime, collector: Collector[Any]) -> None:
+        await self._wait_inputs(account, collector)
         while True:
             await account.wait_usable(collector.name, self.clock)
             started = self.clock.monotonic()
             await self.poll_once(account, collector)
-            interval = account.plan.intervals.get(
-                collector.name, self.settings[collector.name].interval
-            )
+            interval = self.interval_of(account, collector.name)
+            if collector.name in account.plan.overflow:  # refused: look again at the usual pace
+                interval = self.settings_for(account, collector.name).interval
             next_start = started + interval * (1 + self.rng.uniform(-JITTER, JITTER))
             await self.clock.sleep(next_start - self.clock.monotonic())
 
@@ -260,14 +351,21 @@ class Poller:
         previous = self.store.get(key)
         requests = [0]
         counting = request_counter.set(requests)
+        quiet = background.set(collector.monitoring)
         bug: Exception | None = None
         said = False  # a 401 or 403 has its own log line; no second one for the same poll
         try:
-            data, fragment = await self._collect(account, collector, previous)
+            context = self.context(account, collector)
+            self._estimate(account, collector, context)
+            overflow = account.plan.overflow.get(collector.name)
+            if overflow is not None:
+                raise OverBudgetError(overflow_message(collector.name, overflow))
+            data, fragment = await self._collect(account, collector, previous, context)
             error = None
         except Exception as exc:  # the poll's boundary: whatever happened, this poll failed
             error, said, bug = self._failure(account, collector, exc, log)
         finally:
+            background.reset(quiet)
             request_counter.reset(counting)
         duration = self.clock.monotonic() - started
         now = self.clock.time()
@@ -306,6 +404,8 @@ class Poller:
         if isinstance(exc, ScopeMissingError):
             self._scope_missing(account, collector, exc, log)
             return str(exc), True, None
+        if isinstance(exc, OverBudgetError):
+            return str(exc), True, None  # said by replan(), once
         if isinstance(exc, ApiError | PollDeadlineError):
             return str(exc), False, None
         if isinstance(exc, ShapeError):
@@ -315,15 +415,34 @@ class Poller:
         # a collector bug ends this poll only, never the task
         return f"internal error: {type(exc).__name__}: {exc}", False, exc
 
+    def _estimate(
+        self, account: AccountRuntime, collector: Collector[Any], context: PollContext
+    ) -> None:
+        """A collector whose cost is known before it runs (the Monitoring API: requests per
+        object x objects selected) tells the planner before it polls, not after."""
+        if collector.requests_for is None:
+            return
+        estimate = collector.requests_for(context)
+        if collector.requests_per_object is not None:
+            account.per_object[collector.name] = collector.requests_per_object(context)
+        if account.requests_per_poll.get(collector.name) != estimate:
+            account.requests_per_poll[collector.name] = estimate
+            self.replan(account)
+
     async def _collect(
-        self, account: AccountRuntime, collector: Collector[Any], previous: Snapshot | None
+        self, account: AccountRuntime, collector: Collector[Any], previous: Snapshot | None,
+        context: PollContext,
     ) -> tuple[Any, Mapping[str, bytes]]:
         """Fetch and parse, then make and encode the samples off the event loop; when the data
         equals the last good data, its fragment is kept instead of encoded again."""
         deadline = self.poll_deadline(previous)
+        if collector.requests_for is not None:  # hundreds of paced requests take their time
+            expected = account.requests_per_poll.get(collector.name, 1)
+            pace = max(1.0, account.budget.per_minute * BACKGROUND_PACE) / 60.0
+            deadline = max(deadline, 2 * expected / pace)
         try:
             async with asyncio.timeout(deadline):
-                data = await collector.fetch(account.api)
+                data = await collector.collect(account.api, context)
                 if (previous is not None and previous.fragment is not None
                         and previous.data == data):
                     return previous.data, previous.fragment
@@ -474,7 +593,7 @@ class Poller:
             self.token_policy.write_scopes,
             self.token_policy.unverifiable,
             secret_policy=self.token_policy.secret_scopes,
-            needed=needed_scopes(self.collectors),
+            needed=needed_scopes(self.collectors_of(account)),
         )
         if not decision.allowed:
             account.source.reject(candidate)

@@ -225,11 +225,10 @@ class RuntimeMetrics(RegistryCollector):
         interval = COLLECTOR_INTERVAL.gauge()
         enabled = COLLECTOR_ENABLED.gauge()
         for account in poller.accounts:
-            for collector in poller.collectors:
+            for collector in poller.collectors_of(account):
                 key = (account.name, collector.name)
                 enabled.add_metric(key, 1 if account.state(collector.name).enabled else 0)
-                interval.add_metric(key, account.plan.intervals.get(
-                    collector.name, poller.settings[collector.name].interval))
+                interval.add_metric(key, poller.interval_of(account, collector.name))
                 snapshot = self._store.get(key)
                 if snapshot is None:
                     continue
@@ -267,8 +266,8 @@ class RuntimeMetrics(RegistryCollector):
 
     def _scope_families(self, poller: Poller) -> Iterator[Metric]:
         held, excess, secret = TOKEN_SCOPES.gauge(), TOKEN_EXCESS_SCOPES.gauge(), TOKEN_SECRET_SCOPES.gauge()
-        needed = needed_scopes(poller.collectors)  # the poller runs the enabled collectors only
         for account in poller.accounts:
+            needed = needed_scopes(poller.collectors_of(account))
             scopes = account.report.scopes  # empty when token/info did not list them
             if not scopes:
                 continue

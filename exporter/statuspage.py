@@ -166,8 +166,9 @@ def _account(
 ) -> AccountStatus:
     report = account.report
     table = scope_table()
-    needed = needed_scopes(poller.collectors)
-    missing = missing_scopes(report.scopes, poller.collectors, table) if report.scopes else {}
+    enabled = poller.collectors_of(account)
+    needed = needed_scopes(enabled)
+    missing = missing_scopes(report.scopes, enabled, table) if report.scopes else {}
     token = TokenStatus(
         verdict=report.verdict,
         valid=account.token_valid,
@@ -191,9 +192,9 @@ def _account(
     )
     monotonic = daemon.clock.monotonic()
     collectors = []
-    for collector in poller.collectors:
-        settings = poller.settings[collector.name]
-        interval = account.plan.intervals.get(collector.name, settings.interval)
+    for collector in enabled:
+        settings = poller.settings_for(account, collector.name)
+        interval = poller.interval_of(account, collector.name)
         snapshot = daemon.store.get((account.name, collector.name))
         cost = account.requests_per_poll.get(collector.name)
         state: CollectorState

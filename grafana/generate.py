@@ -57,6 +57,8 @@ class Limits:
     balance_owed_usd: float
     waste_ignore_tag: str
     snapshot_keep_name: str
+    droplet_cpu_busy_ratio: float = 0.9
+    droplet_memory_available_ratio: float = 0.1
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -83,6 +85,8 @@ def load_limits(path: Path = THRESHOLDS_PATH) -> Limits:
         balance_owed_usd=float(values["balance_owed_usd"]),
         waste_ignore_tag=str(values["waste_ignore_tag"]),
         snapshot_keep_name=str(values["snapshot_keep_name"]),
+        droplet_cpu_busy_ratio=float(values["droplet_cpu_busy_ratio"]),
+        droplet_memory_available_ratio=float(values["droplet_memory_available_ratio"]),
     )
 
 
@@ -423,6 +427,15 @@ INSTANCE_VARIABLE = query_variable(
     "Exporter targets of the selected jobs (an HA pair, or one exporter per Prometheus replica).",
     all_value=None,
 )
+TAG_VARIABLE = query_variable(
+    "tag", "Tag", 'label_values(digitalocean_droplet_tag_info{account=~"$account"}, tag)',
+    "Droplets carrying one of the selected tags (All: every Droplet, untagged ones included).",
+)
+DROPLET_VARIABLE = query_variable(
+    "droplet", "Droplet",
+    'label_values(digitalocean_droplet_info{account=~"$account",region=~"$region"}, name)',
+    "Droplets by name (the Monitoring API panels show only the Droplets droplet_metrics watches).",
+)
 REGION_VARIABLE = query_variable(
     "region", "Region", 'label_values(digitalocean_droplet_info{account=~"$account"}, region)',
     "Regions the selected accounts run Droplets in; filters the resources that have a region.",
@@ -475,6 +488,7 @@ OVERVIEW_UID = "digitalocean-overview"
 COST_UID = "digitalocean-cost"
 INVENTORY_UID = "digitalocean-inventory"
 EXPORTER_UID = "digitalocean-exporter"
+RESOURCES_UID = "digitalocean-droplet-resources"
 
 USD = "currencyUSD"
 
@@ -1035,6 +1049,189 @@ def inventory(limits: Limits) -> Dashboard:
     )
 
 
+def selected_droplets() -> str:
+    """The Droplets of the account, region, tag and name variables, one series each, carrying
+    `name` (to join onto any series with a `droplet_id`). A Droplet without tags is selected
+    only while the tag variable selects every tag (All)."""
+    info = f'digitalocean_droplet_info{{{ACCOUNT},region=~"$region",name=~"$droplet"}}'
+    tags = "digitalocean_droplet_tag_info"
+    all_tags = (f'(count({tags}{{{ACCOUNT},tag=~"$tag"}}) or vector(0)) '
+                f"== (count({tags}{{{ACCOUNT}}}) or vector(0))")
+    return (f"max by (account, droplet_id, name) ({info} and on (account, droplet_id) "
+            f'({tags}{{tag=~"$tag"}} or on (account, droplet_id) '
+            f"(digitalocean_droplet_info unless on (account, droplet_id) {tags}) and on () "
+            f"({all_tags})))")
+
+
+def per_droplet(expr: str) -> str:
+    """`expr` (series with account and droplet_id) for the selected Droplets, with their name."""
+    return f"({expr}) * on (account, droplet_id) group_left (name) {selected_droplets()}"
+
+
+CPU = "digitalocean_droplet_cpu_seconds_total"
+RATE = "[15m]"  # the Monitoring API collectors poll every 5 minutes by default: 3 polls
+
+
+def droplet_resources(limits: Limits) -> Dashboard:
+    busy = (f'1 - sum by (account, droplet_id) (rate({CPU}{{{ACCOUNT},mode="idle"}}{RATE})) '
+            f"/ sum by (account, droplet_id) (rate({CPU}{{{ACCOUNT}}}{RATE}))")
+    busy_modes = f'rate({CPU}{{{ACCOUNT},mode!="idle"}}{RATE})'
+    newest = f"digitalocean_droplet_metric_timestamp_seconds{{{ACCOUNT}}}"
+    received = f"digitalocean_droplet_network_receive_bytes_per_second{{{ACCOUNT}}}"
+    sent = f"digitalocean_droplet_public_transmit_month_to_date_bytes{{{ACCOUNT}}}"
+    memory_used = (f"1 - digitalocean_droplet_memory_MemAvailable_bytes{{{ACCOUNT}}} "
+                   f"/ digitalocean_droplet_memory_MemTotal_bytes{{{ACCOUNT}}}")
+    disk_used = (f"1 - digitalocean_droplet_filesystem_free_bytes{{{ACCOUNT}}} "
+                 f"/ digitalocean_droplet_filesystem_size_bytes{{{ACCOUNT}}}")
+    cpu_limit = limits.droplet_cpu_busy_ratio
+    memory_limit = 1 - limits.droplet_memory_available_ratio
+    overview = row(
+        "Droplets at a glance (Monitoring API, droplet_metrics)",
+        stat("Watched Droplets", "Selected Droplets with Monitoring API data (the droplet_metrics "
+             "collector's selection).", "none",
+             Query(count_or_zero(per_droplet(f"max by (account, droplet_id) ({newest})")),
+                   "Droplets", instant=True), width=4),
+        stat("CPU saturated", "Watched Droplets busier than the DigitalOceanDropletCPUSaturated "
+             "threshold.", "none",
+             Query(count_or_zero(per_droplet(f"({busy}) > {cpu_limit}")), "Droplets", instant=True),
+             width=4, thresholds=ORANGE_FROM_ONE),
+        stat("Memory low", "Watched Droplets with less memory available than the "
+             "DigitalOceanDropletMemoryLow threshold.", "none",
+             Query(count_or_zero(per_droplet(f"({memory_used}) > {memory_limit}")), "Droplets",
+                   instant=True), width=4, thresholds=ORANGE_FROM_ONE),
+        stat("Newest data", "Age of the newest Monitoring API point of the watched Droplets; "
+             "DigitalOcean's own data is usually a minute or more old, plus the poll interval.",
+             "s", Query(f"time() - max(digitalocean_droplet_metric_timestamp_seconds{{{ACCOUNT}}})",
+                        "age", instant=True), width=4),
+        stat("Oldest data", "Age of the oldest newest point among the watched Droplets' metric "
+             "groups: a Droplet whose agent stopped reporting shows here.", "s",
+             Query(f"time() - min(digitalocean_droplet_metric_timestamp_seconds{{{ACCOUNT}}})",
+                   "age", instant=True), width=4),
+        stat("Stretched", "How much the request planner stretched the Monitoring API "
+             "collectors' intervals to fit the budget (1: not stretched).", "s",
+             Query(f'max(digitalocean_collector_interval_seconds{{{ACCOUNT},collector="droplet_metrics"}})',
+                   "interval", instant=True), width=4),
+    )
+    cpu = row(
+        "CPU and load",
+        timeseries("CPU busy by Droplet", "Share of the time the Droplet's CPUs were not idle "
+                   "(from the cumulative CPU seconds the metrics agent reports).", "percentunit",
+                   Query(per_droplet(busy), "{{name}}"), minimum=0,
+                   thresholds=steps(("green", None), ("orange", cpu_limit)), threshold_lines=True),
+        timeseries("CPU by mode", "CPU seconds per second of the selected Droplets by mode: "
+                   "steal is time a neighbour took, iowait time waiting for the disk.", "none",
+                   Query(f"sum by (mode) ({per_droplet(busy_modes)})", "{{mode}}"),
+                   stacked=True, minimum=0),
+        timeseries("Load average (1 minute)", "Runnable and waiting processes; above the vCPU "
+                   "count, work queues.", "none",
+                   Query(per_droplet(f"digitalocean_droplet_load1{{{ACCOUNT}}}"), "{{name}}"),
+                   minimum=0),
+        timeseries("Load average (15 minutes)", "The slow trend of the load.", "none",
+                   Query(per_droplet(f"digitalocean_droplet_load15{{{ACCOUNT}}}"), "{{name}}"),
+                   minimum=0),
+    )
+    memory = row(
+        "Memory and disk",
+        timeseries("Memory used", "Share of the Droplet's memory not available to new programs "
+                   "(1 - MemAvailable / MemTotal).", "percentunit",
+                   Query(per_droplet(memory_used), "{{name}}"), minimum=0,
+                   thresholds=steps(("green", None), ("orange", memory_limit)), threshold_lines=True),
+        timeseries("Page cache", "Memory the kernel uses to cache files (freed when needed).",
+                   "bytes", Query(per_droplet(f"digitalocean_droplet_memory_Cached_bytes{{{ACCOUNT}}}"),
+                                  "{{name}}"), minimum=0),
+        timeseries("Filesystem used", "Share of each filesystem in use.", "percentunit",
+                   Query(per_droplet(disk_used), "{{name}} {{mountpoint}}"), minimum=0),
+        table("Filesystems filling up", "Filesystems whose free space shrank over the last 6 "
+              "hours, and when they would be full at that pace.", "s",
+              [Query(per_droplet(
+                  f"digitalocean_droplet_filesystem_free_bytes{{{ACCOUNT}}} / "
+                  f"-deriv(digitalocean_droplet_filesystem_free_bytes{{{ACCOUNT}}}[6h]) > 0")),
+               Query(per_droplet(disk_used))],
+              [Column("account", "Account"), Column("name", "Droplet"),
+               Column("mountpoint", "Mount point"),
+               Column(value("A"), "Full in", unit="s"),
+               Column(value("B"), "Used", unit="percentunit")],
+              width=12, sort_by="Full in", descending=False),
+    )
+    network = row(
+        "Network and the bandwidth bill",
+        timeseries("Public outbound", "Bytes per second each Droplet sends on its public "
+                   "interface: what counts against the transfer pool.", "Bps",
+                   Query(per_droplet(f'digitalocean_droplet_network_transmit_bytes_per_second{{{ACCOUNT},interface="public"}}'),
+                         "{{name}}"), minimum=0),
+        timeseries("Inbound", "Bytes per second each Droplet receives (free), by interface.",
+                   "Bps", Query(per_droplet(received), "{{name}} {{interface}}"), minimum=0),
+        stat("Transfer this month", "Outbound public transfer of the watched Droplets so far "
+             "this month, against the pool the account's Droplets accrued.", "bytes",
+             Query(by_account(f"digitalocean_transfer_month_to_date_bytes{{{ACCOUNT}}}"),
+                   "{{account}} sent", instant=True),
+             Query(by_account(f"digitalocean_transfer_pool_accrued_bytes{{{ACCOUNT}}}"),
+                   "{{account}} accrued", instant=True), width=8),
+        stat("Month-end forecast", "Outbound transfer forecast for the month against the "
+             "month's pool (if every Droplet stays).", "bytes",
+             Query(by_account(f"digitalocean_transfer_forecast_bytes{{{ACCOUNT}}}"),
+                   "{{account}} forecast", instant=True),
+             Query(by_account(f"digitalocean_transfer_pool_forecast_bytes{{{ACCOUNT}}}"),
+                   "{{account}} pool", instant=True), width=8),
+        stat("Overage forecast", "What the transfer beyond the pool would cost this month "
+             "(0 while it fits).", USD,
+             Query(by_account(f"digitalocean_transfer_overage_forecast_usd{{{ACCOUNT}}}"),
+                   "{{account}}", instant=True), width=8, thresholds=ORANGE_FROM_ONE),
+        bargauge("Top senders this month", "Outbound public transfer of each watched Droplet "
+                 "so far this month.", "bytes",
+                 Query(f"topk(10, {per_droplet(sent)})", "{{name}}", instant=True), width=24),
+    )
+    balancers = row(
+        "Load balancers (load_balancer_metrics)",
+        timeseries("Requests per second", "HTTP requests per second each load balancer "
+                   "received.", "reqps",
+                   Query(f"digitalocean_load_balancer_http_requests_per_second{{{ACCOUNT}}} "
+                         "* on (account, load_balancer_id) group_left (name) "
+                         "digitalocean_load_balancer_info", "{{name}}"), width=8, minimum=0),
+        timeseries("Backend response time", "Backend Droplets' HTTP response time.", "s",
+                   Query(f"digitalocean_load_balancer_droplet_http_response_time_seconds{{{ACCOUNT}}} "
+                         "* on (account, load_balancer_id) group_left (name) "
+                         "digitalocean_load_balancer_info", "{{name}} {{statistic}}"),
+                   width=8, minimum=0),
+        timeseries("Unhealthy backends", "Backend Droplets failing their load balancer's "
+                   "health checks.", "none",
+                   Query(f"count by (account, load_balancer_id) "
+                         f"(digitalocean_load_balancer_droplet_health_checks{{{ACCOUNT}}} == 0) "
+                         "* on (account, load_balancer_id) group_left (name) "
+                         "digitalocean_load_balancer_info or on () vector(0)", "{{name}}"),
+                   width=8, minimum=0),
+    )
+    apps = row(
+        "Apps (app_metrics)",
+        timeseries("App CPU", "CPU use of each app component instance, of its instance size's "
+                   "share.", "percentunit",
+                   Query(f"digitalocean_app_cpu_utilization_ratio{{{ACCOUNT}}} "
+                         "* on (account, app_id) group_left (name) digitalocean_app_info",
+                         "{{name}} {{instance}}"), width=8, minimum=0),
+        timeseries("App memory", "Memory use of each app component instance, of its "
+                   "instance size's.", "percentunit",
+                   Query(f"digitalocean_app_memory_utilization_ratio{{{ACCOUNT}}} "
+                         "* on (account, app_id) group_left (name) digitalocean_app_info",
+                         "{{name}} {{instance}}"), width=8, minimum=0),
+        timeseries("App restarts", "Restarts of each app component instance (a growing count "
+                   "is a crash loop).", "none",
+                   Query(f"digitalocean_app_restarts{{{ACCOUNT}}} "
+                         "* on (account, app_id) group_left (name) digitalocean_app_info",
+                         "{{name}} {{instance}}"), width=8, minimum=0),
+    )
+    return Dashboard(
+        uid=RESOURCES_UID,
+        title="DigitalOcean / Droplet resources",
+        description="How hard the fleet works, from DigitalOcean's Monitoring API (no agent to "
+                    "install beyond DigitalOcean's own): CPU, memory, disk, load and network of "
+                    "the Droplets droplet_metrics watches, the bandwidth bill, load balancer and "
+                    "app metrics.",
+        rows=(overview, cpu, memory, network, balancers, apps),
+        variables=(ACCOUNT_VARIABLE, REGION_VARIABLE, TAG_VARIABLE, DROPLET_VARIABLE),
+        time_from="now-24h",
+    )
+
+
 def exporter_health(limits: Limits) -> Dashboard:
     # The exporter's own series of the selected accounts, served by the selected targets.
     selected = f"{ACCOUNT},{TARGET}"
@@ -1198,6 +1395,7 @@ def dashboards(limits: Limits | None = None) -> dict[str, JSON]:
         "digitalocean-cost.json": cost(limits).to_json(),
         "digitalocean-inventory.json": inventory(limits).to_json(),
         "digitalocean-exporter.json": exporter_health(limits).to_json(),
+        "digitalocean-droplet-resources.json": droplet_resources(limits).to_json(),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exporter.budget import RequestBudget
+from exporter.budget import BACKGROUND_SHARE, RequestBudget, background
 from tests.conftest import FakeClock
 
 
@@ -54,3 +54,29 @@ async def test_pause_holds_every_request(clock: FakeClock) -> None:
 def test_per_minute_never_exceeds_per_hour(clock: FakeClock) -> None:
     assert RequestBudget(per_hour=50, clock=clock).per_minute == 50
     assert RequestBudget(per_hour=4000, clock=clock).per_minute == 200
+
+
+async def test_background_requests_keep_to_their_share_and_leave_the_rest(
+    clock: FakeClock,
+) -> None:
+    """A Monitoring API poll (background) takes at most BACKGROUND_SHARE of a window; the rest
+    stays free for inventory and billing, which do not wait behind it."""
+    budget = RequestBudget(per_hour=1000, clock=clock, per_minute=20)
+    share = int(20 * BACKGROUND_SHARE)
+    token = background.set(True)
+    try:
+        for _ in range(share):
+            await budget.acquire()
+        assert clock.sleeps == []
+    finally:
+        background.reset(token)
+    for _ in range(20 - share):  # the foreground still has its part of this minute
+        await budget.acquire()
+    assert clock.sleeps == []
+    token = background.set(True)
+    try:
+        await budget.acquire()  # the background waits for the minute to roll on
+    finally:
+        background.reset(token)
+    assert sum(clock.sleeps) == pytest.approx(60)
+    assert budget.used_last_hour() == 21

@@ -311,7 +311,8 @@ def test_config_check_prints_the_least_privilege_report(tmp_path: Path, simulato
                             if c.name not in ("account", "droplets", "volumes", "billing")))
     result = run(["--config.file", str(config), "--config.check"])
     assert result.returncode == 0, result.stderr
-    report = result.stdout.split("\n\n", 1)[1].splitlines()
+    _, report_text, plan_text = result.stdout.split("\n\n")
+    report = report_text.splitlines()
     assert report == [
         f'account "staging" (token file {tmp_path / "staging"}): token verified read-only',
         "  scopes held (3): account:read, block_storage:read, droplet:read",
@@ -329,8 +330,17 @@ def test_config_check_prints_the_least_privilege_report(tmp_path: Path, simulato
         "  custom scopes to tick in the control panel (API > Tokens > Generate New Token > Custom "
         "Scopes), 8: account:read billing:read block_storage:read droplet:read image:read "
         "reserved_ip:read tag:read vpc:read",
-        "tokens OK (1 verified with DigitalOcean)",
     ]
+    # the request plan, measured by one poll of each collector (billing lacks its scope)
+    *rows, billing, done = plan_text.splitlines()
+    assert rows == [
+        'request plan of account "staging" (budget 4000 requests/hour, planned to 194):',
+        "  account   1 per poll, 12/hour, every 5m",
+        "  droplets  2 per poll, 120/hour, every 1m",
+        "  volumes   1 per poll, 60/hour, every 1m",
+    ]
+    assert billing.startswith("  billing   not measured: /v2/customers/my/balance: HTTP 403 ")
+    assert done == "tokens OK (1 verified with DigitalOcean)"
     assert OTHER_TOKEN not in result.stdout + result.stderr
 
 

@@ -104,3 +104,42 @@ async def test_fifty_thousand_droplets_stay_under_the_budget(log_stream: io.Stri
           f"stretched {result.factor:.2f}x to {hourly:.0f}/h; droplets every "
           f"{result.intervals['droplets']:.0f}s")
 
+
+
+def test_monitoring_collectors_are_stretched_first_and_the_others_keep_their_intervals() -> None:
+    # 300 Droplets x 14 requests every minute: 252,000 requests an hour wanted
+    result = plan({"droplets": 2, "billing": 2, "droplet_metrics": 4200},
+                  {"droplets": 60.0, "billing": 3600.0, "droplet_metrics": 60.0}, 5000,
+                  monitoring={"droplet_metrics"}, per_object={"droplet_metrics": 14})
+    assert result.factor == 1.0
+    assert result.intervals["droplets"] == 60.0
+    assert result.intervals["billing"] == 3600.0
+    room = 5000 * PLANNING_SHARE - (2 * 60 + 2)
+    assert result.intervals["droplet_metrics"] == pytest.approx(4200 * 3600 / room)
+    assert result.monitoring_factor == pytest.approx(result.intervals["droplet_metrics"] / 60)
+    assert result.effective_per_hour == pytest.approx(5000 * PLANNING_SHARE)
+    assert not result.overflow
+
+
+def test_a_selection_that_cannot_fit_at_the_longest_interval_is_an_overflow() -> None:
+    result = plan({"droplets": 10, "droplet_metrics": 14_000},
+                  {"droplets": 60.0, "droplet_metrics": 300.0}, 4000,
+                  monitoring={"droplet_metrics"}, per_object={"droplet_metrics": 14})
+    overflow = result.overflow["droplet_metrics"]
+    room = 4000 * PLANNING_SHARE - 600
+    assert overflow.available_per_hour == pytest.approx(room)
+    assert overflow.needed_per_hour == pytest.approx(14_000 / 3)
+    # the most Droplets whose 14 requests every 3 hours fit in what is left
+    assert overflow.fits == int(room * 3 // 14)
+    assert overflow.fits * 14 / 3 <= room < (overflow.fits + 1) * 14 / 3
+    assert result.per_hour["droplet_metrics"] == 0.0  # refused, so it spends nothing
+    assert result.factor == 1.0
+
+
+def test_when_the_others_alone_exceed_the_budget_they_stretch_and_monitoring_waits() -> None:
+    result = plan({"droplets": 250, "droplet_metrics": 14},
+                  {"droplets": 60.0, "droplet_metrics": 300.0}, 4000,
+                  monitoring={"droplet_metrics"}, per_object={"droplet_metrics": 14})
+    assert result.overflow["droplet_metrics"].fits == 0
+    assert result.factor == pytest.approx(250 * 60 / (4000 * PLANNING_SHARE))
+    assert result.effective_per_hour == pytest.approx(4000 * PLANNING_SHARE)

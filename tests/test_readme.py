@@ -15,9 +15,11 @@ import pytest
 
 from exporter.cli import build_parser
 from exporter.collectors import COLLECTORS
+from exporter.collectors.base import Collector, PollContext
 from exporter.costs import FAMILIES as COST_FAMILIES
 from exporter.selfmetrics import SELF_FAMILIES
 from exporter.strictyaml import format_duration
+from exporter.transfer import FAMILIES as TRANSFER_FAMILIES
 
 ROOT = Path(__file__).parent.parent
 README = ROOT / "README.md"
@@ -32,7 +34,7 @@ def metrics_table() -> str:
             labels = ", ".join(("account", *family.labels) if family.per_account
                                else family.labels)
             rows.append(f"| `{family.name}` | {family.kind} | {labels} | {family.help} |")
-    for family in COST_FAMILIES:
+    for family in (*COST_FAMILIES, *TRANSFER_FAMILIES):
         labels = ", ".join(("account", *family.labels))
         rows.append(f"| `{family.name}` | {family.kind} | {labels} | {family.help} |")
     for self_family in SELF_FAMILIES:
@@ -41,14 +43,25 @@ def metrics_table() -> str:
     return "\n".join(rows)
 
 
+def default_column(c: Collector[object]) -> str:
+    """`1m`, or for a collector off by default `off (5m)`; a Monitoring API collector adds what
+    one watched object costs at that interval with its default metric groups."""
+    text = format_duration(c.interval) if c.enabled_by_default else f"off ({format_duration(c.interval)})"
+    if c.requests_per_object is not None:
+        per_poll = c.requests_per_object(PollContext(metrics=c.chosen_metrics))
+        text += f"; {per_poll * 3600 / c.interval:g} requests/hour per watched object"
+    return text
+
+
 def collectors_table() -> str:
-    rows = ["| collector | default interval | read scope | endpoints | id label | what |",
-            "|---|---|---|---|---|---|"]
+    rows = ["| collector | default | read scope | endpoints | id label | filter | what |",
+            "|---|---|---|---|---|---|---|"]
     for c in COLLECTORS:
         endpoints = ", ".join(f"`{e}`" for e in c.endpoints)
         id_label = f"`{c.id_label}`" if c.id_label else "-"
-        rows.append(f"| `{c.name}` | {format_duration(c.interval)} | `{c.scope}` | {endpoints} | "
-                    f"{id_label} | {c.summary} |")
+        filters = ", ".join(c.filters) or "-"
+        rows.append(f"| `{c.name}` | {default_column(c)} | `{c.scope}` | {endpoints} | "
+                    f"{id_label} | {filters} | {c.summary} |")
     return "\n".join(rows)
 
 
@@ -110,7 +123,8 @@ def test_every_config_key_has_a_row_in_the_reference() -> None:
                 "api.auth_url", "api.timeout", "api.requests_per_hour", "api.response_deadline",
                 "api.max_response_bytes",
                 "collectors.<name>.interval", "collectors.<name>.stale_after",
-                "collectors.<name>.enabled"):
+                "collectors.<name>.enabled", "collectors.<name>.filter",
+                "collectors.<name>.metrics", "accounts[].collectors.<name>"):
         assert f"| `{key}` |" in text, key
 
 

@@ -843,12 +843,189 @@ digitalocean_registry_storage_usage_bytes / digitalocean_registry_subscription_i
     ),
 )
 
+DROPLET_LABELS = "on (account, droplet_id) group_left (name, region) digitalocean_droplet_info"
+
+WORKLOAD = (
+    Alert(
+        name="DigitalOceanDropletCPUSaturated",
+        severity="warning",
+        when=(
+            "a Droplet's CPUs are busy more than [[droplet_cpu_busy_ratio:percent]] of the time "
+            "for [[droplet_cpu_busy_for:human]] (Monitoring API)"
+        ),
+        expr=f"""\
+(
+    (
+      1 - sum by (account, droplet_id) (rate(digitalocean_droplet_cpu_seconds_total{{mode="idle"}}[15m]))
+        / sum by (account, droplet_id) (rate(digitalocean_droplet_cpu_seconds_total[15m]))
+    ) > [[droplet_cpu_busy_ratio]]
+)
+  * {DROPLET_LABELS}""",
+        for_="[[droplet_cpu_busy_for]]",
+        summary=(
+            "Droplet {{ $labels.name }} of account {{ $labels.account }} is "
+            "{{ $value | humanizePercentage }} busy"
+        ),
+        description=(
+            "The CPUs of Droplet {{ $labels.name }} (id {{ $labels.droplet_id }}, in "
+            "{{ $labels.region }}) of account {{ $labels.account }} have been busy "
+            "{{ $value | humanizePercentage }} of the time for [[droplet_cpu_busy_for:human]]."
+        ),
+        runbook=(
+            "The Droplet is CPU-bound: requests queue and latency grows. The Droplet resources "
+            "dashboard shows which mode (user, system, iowait, steal) takes the time: steal "
+            "means a noisy neighbour (a CPU-Optimized size helps), iowait a busy disk. Resize "
+            "the Droplet, spread the load, or find the process with `top`."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanDropletMemoryLow",
+        severity="warning",
+        when=(
+            "a Droplet has less than [[droplet_memory_available_ratio:percent]] of its memory "
+            "available for 15 minutes (Monitoring API)"
+        ),
+        expr=f"""\
+(
+    digitalocean_droplet_memory_MemAvailable_bytes / digitalocean_droplet_memory_MemTotal_bytes
+      < [[droplet_memory_available_ratio]]
+)
+  * {DROPLET_LABELS}""",
+        for_="15m",
+        summary=(
+            "Droplet {{ $labels.name }} of account {{ $labels.account }} has "
+            "{{ $value | humanizePercentage }} of its memory available"
+        ),
+        description=(
+            "Droplet {{ $labels.name }} (id {{ $labels.droplet_id }}, in {{ $labels.region }}) "
+            "of account {{ $labels.account }} has had only {{ $value | humanizePercentage }} of "
+            "its memory available for 15 minutes."
+        ),
+        runbook=(
+            "When memory runs out the kernel's OOM killer ends processes. Find what grew "
+            "(`ps aux --sort=-rss`), add swap for bursts, or resize the Droplet to a size with "
+            "more memory."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanDropletDiskFullSoon",
+        severity="warning",
+        when=(
+            "a Droplet filesystem will be full within [[droplet_disk_fill_horizon:human]] at the "
+            "pace of the last 6 hours (Monitoring API)"
+        ),
+        expr=f"""\
+(
+    predict_linear(digitalocean_droplet_filesystem_free_bytes[6h], [[droplet_disk_fill_horizon:seconds]]) < 0
+  and
+    digitalocean_droplet_filesystem_free_bytes / digitalocean_droplet_filesystem_size_bytes < 0.5
+)
+  * {DROPLET_LABELS}""",
+        for_="30m",
+        summary=(
+            "Filesystem {{ $labels.mountpoint }} of Droplet {{ $labels.name }} of account "
+            "{{ $labels.account }} fills up within [[droplet_disk_fill_horizon:human]]"
+        ),
+        description=(
+            "At the pace of the last 6 hours, filesystem {{ $labels.mountpoint }} "
+            "({{ $labels.device }}) of Droplet {{ $labels.name }} (id {{ $labels.droplet_id }}) "
+            "of account {{ $labels.account }} will be full within "
+            "[[droplet_disk_fill_horizon:human]]."
+        ),
+        runbook=(
+            "A full disk stops databases and logs, and often the services that write them. "
+            "Find what grows (`du -xh / | sort -h | tail`), rotate or ship logs, or attach a "
+            "volume and move the data there."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanLoadBalancerBackendUnhealthy",
+        severity="warning",
+        when="a load balancer's health checks find a backend Droplet down for 5 minutes (Monitoring API)",
+        expr="""\
+(digitalocean_load_balancer_droplet_health_checks == 0)
+  * on (account, load_balancer_id) group_left (name, region) digitalocean_load_balancer_info""",
+        for_="5m",
+        summary=(
+            "Load balancer {{ $labels.name }} of account {{ $labels.account }} has an unhealthy "
+            "backend Droplet"
+        ),
+        description=(
+            "The health checks of load balancer {{ $labels.name }} (id "
+            "{{ $labels.load_balancer_id }}, in {{ $labels.region }}) of account "
+            "{{ $labels.account }} have found backend Droplet {{ $labels.droplet_id }} down for "
+            "5 minutes; it receives no traffic."
+        ),
+        runbook=(
+            "The load balancer sends no traffic to a backend that fails its health check, so "
+            "the others carry its share. Check the Droplet (is the service listening on the "
+            "health check's port and path?) and its firewall; the Droplet resources dashboard "
+            "shows its CPU and memory."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanAppRestarting",
+        severity="warning",
+        when=(
+            "an App Platform component instance restarted within "
+            "[[app_restarts_window:human]] (Monitoring API)"
+        ),
+        expr="""\
+(delta(digitalocean_app_restarts[[[app_restarts_window]]]) > 0)
+  * on (account, app_id) group_left (name, region) digitalocean_app_info""",
+        for_="15m",
+        summary=(
+            "Component {{ $labels.component }} of app {{ $labels.name }} of account "
+            "{{ $labels.account }} keeps restarting"
+        ),
+        description=(
+            "Instance {{ $labels.instance }} of component {{ $labels.component }} of App "
+            "Platform app {{ $labels.name }} (id {{ $labels.app_id }}) of account "
+            "{{ $labels.account }} restarted {{ $value }} time(s) within "
+            "[[app_restarts_window:human]], and again for 15 minutes."
+        ),
+        runbook=(
+            "A component that restarts is crashing (see its runtime logs in the control panel "
+            "or with `doctl apps logs`) or failing its health check, or running out of memory "
+            "(the app panels show its memory use)."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanTransferOverageForecast",
+        severity="warning",
+        when=(
+            "the watched Droplets' outbound transfer is forecast to exceed the account's pooled "
+            "allowance this month"
+        ),
+        expr="""\
+digitalocean_transfer_forecast_bytes > digitalocean_transfer_pool_forecast_bytes""",
+        for_="[[transfer_forecast_for]]",
+        summary=(
+            "Outbound transfer of account {{ $labels.account }} is heading over its pooled "
+            "allowance"
+        ),
+        description=(
+            "At this month's pace, the Droplets of account {{ $labels.account }} that "
+            "droplet_metrics watches will send {{ $value | humanize1024 }}B of outbound public "
+            "traffic this month, more than the pool their Droplets' sizes include; the excess is "
+            "billed per GiB (digitalocean_transfer_overage_forecast_usd)."
+        ),
+        runbook=(
+            "Find the Droplets sending the most (the Droplet resources dashboard, network "
+            "panel); serve large files from Spaces with its CDN (billed apart, with its own "
+            "allowance), compress responses, or add Droplets whose sizes bring more transfer. "
+            "The forecast counts only the watched Droplets: see README, The bandwidth bill."
+        ),
+    ),
+)
+
 GROUPS = (
     Group("digitalocean-alert-inputs", (LAST_MONTH_INVOICE,)),
     Group("digitalocean-exporter", EXPORTER),
     Group("digitalocean-billing", BILLING),
     Group("digitalocean-waste", WASTE),
     Group("digitalocean-resources", RESOURCES),
+    Group("digitalocean-workload", WORKLOAD),
 )
 
 

@@ -21,7 +21,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values, state_set
+from exporter.collectors.base import (
+    Collector,
+    Family,
+    PollContext,
+    ResourceReader,
+    Sample,
+    known_values,
+    state_set,
+)
 from exporter.collectors.fields import objects, optional_str, required_str, timestamp
 
 ENDPOINT = "/v2/apps"
@@ -211,7 +219,17 @@ def parse_apps(items: object, where: str = f"{ENDPOINT} {LIST_KEY}") -> tuple[Ap
 
 
 async def fetch(reader: ResourceReader) -> tuple[AppRecord, ...]:
-    return parse_apps(await reader.list_all(ENDPOINT, LIST_KEY))
+    return await fetch_selected(reader, PollContext())
+
+
+async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[AppRecord, ...]:
+    """What the `filter:` keeps (the list takes no filter: applied here)."""
+    records = parse_apps(await reader.list_all(ENDPOINT, LIST_KEY))
+    selection = context.selection
+    if selection.everything:
+        return records
+    return tuple(r for r in records if selection.matches(
+        object_id=r.app_id, name=r.name, region=r.region))
 
 
 def samples(apps: tuple[AppRecord, ...]) -> Iterator[Sample]:
@@ -250,5 +268,7 @@ COLLECTOR: Collector[tuple[AppRecord, ...]] = Collector(
               CREATED, UPDATED, COMPONENT_INFO, COMPONENT_INSTANCES, COMPONENT_MIN_INSTANCES,
               COMPONENT_MAX_INSTANCES),
     fetch=fetch,
+    filters=("region", "name", "id"),
+    fetch_with=fetch_selected,
     samples=samples,
 )

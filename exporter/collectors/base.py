@@ -151,14 +151,21 @@ class Selection:
         name: str | None = None,
         region: str | None = None,
         tags: Iterable[str] = (),
+        regions: Iterable[str] = (),  # an object in several regions (a snapshot): any of them
     ) -> bool:
         if self.ids and (object_id is None or str(object_id) not in self.ids):
             return False
-        if self.regions and region not in self.regions:
+        if self.regions and region not in self.regions and not any(
+            r in self.regions for r in regions
+        ):
             return False
         if self.name is not None and (name is None or self.name.fullmatch(name) is None):
             return False
         return not self.tags or any(tag in self.tags for tag in tags)
+
+    def server_region(self) -> str | None:
+        """The one region the API can filter by (`?region=`), when the selection names one."""
+        return self.regions[0] if len(self.regions) == 1 else None
 
     def server_tag(self) -> str | None:
         """The one tag the API can filter by (`?tag_name=`), when the selection names exactly
@@ -232,6 +239,9 @@ class Collector(Generic[T]):
     # Requests one poll will make, known before it runs (monitoring: groups x selected objects);
     # None for collectors whose cost is only measured.
     requests_for: Callable[[PollContext], int] | None = None
+    # Monitoring: requests one selected object costs per poll with the context's metrics, so a
+    # selection that does not fit can say how many objects would.
+    requests_per_object: Callable[[PollContext], int] | None = None
     # The poll itself when it needs its context (filters, inputs, previous data); otherwise
     # `fetch(reader)` is called.
     fetch_with: Callable[[ResourceReader, PollContext], Awaitable[T]] | None = None

@@ -5,9 +5,9 @@ bytes (`storage_size_mib` * 2^20: the spec's "additional storage added to the cl
 what the size includes; null means none) and the end of life of the engine version. The list is not paged; the
 API answers `"databases": null` when there are none. Tokens with `database:view_credentials` also
 receive connection URIs and passwords: only named, non-secret fields are read, so no credential
-ever reaches a record, a label or a log line.
-Tags and the metrics endpoints (public host and port) are kept in the records for service
-discovery (`/sd/databases`, exporter/discovery.py), not exported.
+ever reaches a record, a label or a log line. Tags (for `filter:`) and the metrics endpoints
+(public host and port) are kept in the records for service discovery too (`/sd/databases`,
+exporter/discovery.py); neither is exported.
 
     digitalocean_database_info{account="production",database_id="9cc10173-e9ea-4176-9dbc-a4cee4c4ff30",name="backend",engine="pg",version="10",region="nyc3",size="db-s-2vcpu-4gb",project_id="",vpc_uuid="d455e75d-4858-4eec-8c95-da2f0a5f93a7"} 1
     digitalocean_database_status{account="production",database_id="9cc10173-e9ea-4176-9dbc-a4cee4c4ff30",status="online"} 1
@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from exporter.collectors.base import (
+    FILTER_KEYS,
     Collector,
     Family,
     FieldScope,
+    PollContext,
     ResourceReader,
     Sample,
     known_values,
@@ -95,7 +97,7 @@ class DatabaseRecord:
     storage_mib: int | None
     created_at: float | None
     version_end_of_life: float | None
-    tags: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # for `filter:` and /sd/databases; not exported
     # (host, port) of each metrics endpoint (the primary's, then the standbys'), for
     # /sd/databases (exporter/discovery.py): public hostnames, no credential
     metrics_endpoints: tuple[tuple[str, int], ...] = ()
@@ -154,8 +156,20 @@ def parse_databases(body: Mapping[str, Any]) -> tuple[DatabaseRecord, ...]:
 
 
 async def fetch(reader: ResourceReader) -> tuple[DatabaseRecord, ...]:
+    return await fetch_selected(reader, PollContext())
+
+
+async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[DatabaseRecord, ...]:
+    """The clusters the `filter:` keeps; one tag is asked of the API (`?tag_name=`)."""
+    selection = context.selection
+    tag = selection.server_tag()
     # One request: the endpoint is not paged, so list_all (which pages) is not used.
-    return parse_databases(await reader.get(ENDPOINT))
+    records = parse_databases(
+        await reader.get(ENDPOINT, params={"tag_name": tag} if tag is not None else None))
+    if selection.everything:
+        return records
+    return tuple(d for d in records if selection.matches(
+        object_id=d.database_id, name=d.name, region=d.region, tags=d.tags))
 
 
 def samples(databases: tuple[DatabaseRecord, ...]) -> Iterator[Sample]:
@@ -185,5 +199,7 @@ COLLECTOR: Collector[tuple[DatabaseRecord, ...]] = Collector(
     interval=60.0,
     families=(INFO, STATUS, NODES, STORAGE, CREATED, END_OF_LIFE),
     fetch=fetch,
+    filters=FILTER_KEYS,
+    fetch_with=fetch_selected,
     samples=samples,
 )

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from exporter.collectors.base import (
+    FILTER_KEYS,
     Collector,
     Family,
     FieldScope,
+    PollContext,
     ResourceReader,
     Sample,
     known_values,
@@ -145,13 +147,28 @@ def parse_droplets(*lists: tuple[list[Any], str]) -> tuple[DropletRecord, ...]:
 
 
 async def fetch(reader: ResourceReader) -> tuple[DropletRecord, ...]:
+    return await fetch_selected(reader, PollContext())
+
+
+async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[DropletRecord, ...]:
+    """The Droplets the `filter:` keeps. One tag is asked of the API (`?tag_name=`, so only
+    that tag's pages are read); the API cannot combine it with `type=gpus`, so the GPU list
+    (short) is read whole and filtered here, like every other key."""
+    selection = context.selection
+    tag = selection.server_tag()
+    params = {"tag_name": tag} if tag is not None else None
+    where = f"{ENDPOINT}?tag_name= droplets" if tag is not None else f"{ENDPOINT} droplets"
     # Each page becomes records as it arrives: 10,000 Droplets of JSON are never held at once.
     default, gpus = await all_or_nothing([
-        reader.list_all(ENDPOINT, "droplets", parse=parse_page(f"{ENDPOINT} droplets")),
+        reader.list_all(ENDPOINT, "droplets", params=params, parse=parse_page(where)),
         reader.list_all(ENDPOINT, "droplets", params={"type": "gpus"},
                         parse=parse_page(f"{ENDPOINT}?type=gpus droplets")),
     ])
-    return unique_by_id(default, gpus)
+    records = unique_by_id(default, gpus)
+    if selection.everything:
+        return records
+    return tuple(d for d in records if selection.matches(
+        object_id=d.droplet_id, name=d.name, region=d.region, tags=d.tags))
 
 
 def samples(droplets: tuple[DropletRecord, ...]) -> Iterator[Sample]:
@@ -187,4 +204,6 @@ COLLECTOR: Collector[tuple[DropletRecord, ...]] = Collector(
     families=(INFO, STATUS, VCPUS, MEMORY, DISK, PRICE_HOURLY, PRICE_MONTHLY, CREATED, TAG),
     fetch=fetch,
     samples=samples,
+    filters=FILTER_KEYS,
+    fetch_with=fetch_selected,
 )

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from exporter.collectors.base import (
+    FILTER_KEYS,
     Collector,
     Family,
     FieldScope,
+    PollContext,
     ResourceReader,
     Sample,
     state_set,
@@ -29,6 +31,7 @@ from exporter.collectors.fields import (
     optional_int,
     optional_str,
     required_str,
+    string_list,
     timestamp,
 )
 
@@ -146,6 +149,7 @@ class ClusterRecord:
     surge_upgrade: bool | None
     created_at: float | None
     node_pools: tuple[NodePoolRecord, ...]  # sorted by node_pool_id
+    tags: tuple[str, ...] = ()  # for `filter:` only; not exported
 
 
 def _state(obj: Mapping[str, Any]) -> str:
@@ -213,13 +217,24 @@ def parse_clusters(items: object, where: str = f"{ENDPOINT} {LIST_KEY}") -> tupl
             surge_upgrade=optional_bool(cluster, "surge_upgrade"),
             created_at=timestamp(cluster, "created_at"),
             node_pools=parse_node_pools(_list(cluster, "node_pools"), f"{path}.node_pools"),
+            tags=string_list(cluster, "tags"),
         )
         by_id[record.cluster_id] = record
     return tuple(by_id[key] for key in sorted(by_id))
 
 
 async def fetch(reader: ResourceReader) -> tuple[ClusterRecord, ...]:
-    return parse_clusters(await reader.list_all(ENDPOINT, LIST_KEY))
+    return await fetch_selected(reader, PollContext())
+
+
+async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[ClusterRecord, ...]:
+    """The clusters the `filter:` keeps (the list takes no filter: applied here)."""
+    records = parse_clusters(await reader.list_all(ENDPOINT, LIST_KEY))
+    selection = context.selection
+    if selection.everything:
+        return records
+    return tuple(c for c in records if selection.matches(
+        object_id=c.cluster_id, name=c.name, region=c.region, tags=c.tags))
 
 
 def samples(clusters: tuple[ClusterRecord, ...]) -> Iterator[Sample]:
@@ -269,5 +284,7 @@ COLLECTOR: Collector[tuple[ClusterRecord, ...]] = Collector(
         NODE_INFO, NODE_STATUS,
     ),
     fetch=fetch,
+    filters=FILTER_KEYS,
+    fetch_with=fetch_selected,
     samples=samples,
 )

@@ -16,7 +16,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values, state_set
+from exporter.collectors.base import (
+    Collector,
+    Family,
+    PollContext,
+    ResourceReader,
+    Sample,
+    known_values,
+    state_set,
+)
 from exporter.collectors.fields import (
     list_length,
     objects,
@@ -116,7 +124,17 @@ def parse_load_balancers(
 
 
 async def fetch(reader: ResourceReader) -> tuple[LoadBalancerRecord, ...]:
-    return parse_load_balancers(await reader.list_all(ENDPOINT, "load_balancers"))
+    return await fetch_selected(reader, PollContext())
+
+
+async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[LoadBalancerRecord, ...]:
+    """What the `filter:` keeps (the list takes no filter: applied here)."""
+    records = parse_load_balancers(await reader.list_all(ENDPOINT, "load_balancers"))
+    selection = context.selection
+    if selection.everything:
+        return records
+    return tuple(r for r in records if selection.matches(
+        object_id=r.load_balancer_id, name=r.name, region=r.region))
 
 
 def samples(load_balancers: tuple[LoadBalancerRecord, ...]) -> Iterator[Sample]:
@@ -144,5 +162,7 @@ COLLECTOR: Collector[tuple[LoadBalancerRecord, ...]] = Collector(
     interval=60.0,
     families=(INFO, STATUS, NODES, DROPLETS, FORWARDING_RULES, TARGET_LOAD_BALANCERS, CREATED),
     fetch=fetch,
+    filters=("region", "name", "id"),
+    fetch_with=fetch_selected,
     samples=samples,
 )

@@ -57,6 +57,7 @@ class SizeRecord:
     vcpus: int | None
     price_monthly: float | None
     price_hourly: float | None
+    transfer_tb: float | None = None  # outbound transfer included, TB (for the transfer pool)
 
 
 def parse_sizes(items: list[Any], where: str = f"{ENDPOINT} sizes") -> tuple[SizeRecord, ...]:
@@ -69,6 +70,7 @@ def parse_sizes(items: list[Any], where: str = f"{ENDPOINT} sizes") -> tuple[Siz
             vcpus=optional_int(size, "vcpus"),
             price_monthly=optional_number(size, "price_monthly"),
             price_hourly=optional_number(size, "price_hourly"),
+            transfer_tb=optional_number(size, "transfer"),
         )
         by_slug[record.slug] = record
     return tuple(by_slug[slug] for slug in sorted(by_slug))

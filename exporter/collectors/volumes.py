@@ -13,7 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample
+from exporter.collectors.base import (
+    FILTER_KEYS,
+    Collector,
+    Family,
+    PollContext,
+    ResourceReader,
+    Sample,
+)
 from exporter.collectors.fields import (
     GIB,
     int_list,
@@ -21,6 +28,7 @@ from exporter.collectors.fields import (
     optional_number,
     optional_str,
     required_str,
+    string_list,
     timestamp,
 )
 
@@ -51,6 +59,7 @@ class VolumeRecord:
     size_gib: float | None
     created_at: float | None
     droplet_ids: tuple[int, ...]
+    tags: tuple[str, ...] = ()  # for `filter:` only; not exported
 
 
 def parse_page(items: list[Any], start: int, where: str = f"{ENDPOINT} volumes") -> list[VolumeRecord]:
@@ -64,6 +73,7 @@ def parse_page(items: list[Any], start: int, where: str = f"{ENDPOINT} volumes")
             size_gib=optional_number(volume, "size_gigabytes"),
             created_at=timestamp(volume, "created_at"),
             droplet_ids=int_list(volume, "droplet_ids"),
+            tags=string_list(volume, "tags"),
         )
         for path, volume in objects(items, where, start)
     ]
@@ -79,8 +89,22 @@ def parse_volumes(items: list[Any], where: str = f"{ENDPOINT} volumes") -> tuple
 
 
 async def fetch(reader: ResourceReader) -> tuple[VolumeRecord, ...]:
+    return await fetch_selected(reader, PollContext())
+
+
+async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[VolumeRecord, ...]:
+    """The volumes the `filter:` keeps; one region is asked of the API (`?region=`: the list
+    takes no tag), everything else is applied here."""
+    selection = context.selection
+    region = selection.server_region()
+    params = {"region": region} if region is not None else None
     # Each page becomes records as it arrives, so the list's JSON is never held whole.
-    return unique_by_id(await reader.list_all(ENDPOINT, "volumes", parse=parse_page))
+    records = unique_by_id(await reader.list_all(ENDPOINT, "volumes", params=params,
+                                                 parse=parse_page))
+    if selection.everything:
+        return records
+    return tuple(v for v in records if selection.matches(
+        object_id=v.volume_id, name=v.name, region=v.region, tags=v.tags))
 
 
 def samples(volumes: tuple[VolumeRecord, ...]) -> Iterator[Sample]:
@@ -107,4 +131,6 @@ COLLECTOR: Collector[tuple[VolumeRecord, ...]] = Collector(
     families=(INFO, SIZE, CREATED, ATTACHED),
     fetch=fetch,
     samples=samples,
+    filters=FILTER_KEYS,
+    fetch_with=fetch_selected,
 )

@@ -37,6 +37,7 @@ from exporter.simulator.kinds import (
     gpu_droplets,
     kubernetes_clusters,
     load_balancers,
+    monitoring,
     projects,
     registry,
     reserved_ips,
@@ -74,6 +75,7 @@ KINDS: tuple[Kind, ...] = (
     volumes.KIND,
     vpcs.KIND,
     autoscale_pools.KIND,
+    monitoring.KIND,
     tags.KIND,
     catalog.KIND,
 )
