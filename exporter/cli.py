@@ -179,9 +179,13 @@ def demo_settings(simulator: Simulator, overrides: dict[str, bool] | None = None
     `monitoring_plan`) also watches them, each with its own `filter:`, the way a user would
     select what to watch; the others run only what is on by default."""
     defaults = collector_defaults()
+    # The demo shows every product: collectors off by default for their scope (GenAI's
+    # genai:read reveals keys) are on; the Monitoring API ones, off for their request cost, are
+    # on only where an account selects what to watch (below).
     collectors = {
         name: CollectorSettings(
-            (overrides or {}).get(name, d.enabled), d.interval, STALE_AFTER_INTERVALS * d.interval,
+            (overrides or {}).get(name, d.enabled or not d.metric_groups), d.interval,
+            STALE_AFTER_INTERVALS * d.interval,
             metrics=d.metric_groups if d.default_metrics is None else d.default_metrics,
         )
         for name, d in defaults.items()

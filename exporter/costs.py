@@ -74,6 +74,15 @@ APP_PRICE, APP_COST = _pair("app", "App Platform app (its service and worker ins
 INFERENCE_PRICE, INFERENCE_COST = _pair(
     "dedicated_inference", "dedicated inference endpoint (its GPUs at the hourly price "
     "/v2/dedicated-inferences/sizes gives, for 672 hours)", ("dedicated_inference_id",))
+NAT_PRICE, NAT_COST = _pair("nat_gateway", "VPC NAT gateway (per gateway unit; data transfer not "
+                            "included)", ("nat_gateway_id",))
+ADDON_COST = Family(
+    "digitalocean_addon_month_to_date_cost_usd",
+    "Estimated cost so far this month of each provisioned SaaS add-on (its plan price per month, "
+    "from /v2/add-ons/saas, over the hours of this month, capped at it; the API gives no "
+    f"creation time, so it is counted from the start of the month), {_ESTIMATE}.",
+    ("addon_id",),
+)
 APP_UNPRICED = Family(
     "digitalocean_app_unpriced_components",
     "Services and workers of an app whose instance size has no known price, so they are missing "
@@ -96,11 +105,11 @@ FAMILIES = (
     DATABASE_COST, CLUSTER_PRICE, CLUSTER_COST, POOL_PRICE, POOL_COST, REGISTRY_PRICE,
     REGISTRY_COST, APP_PRICE, APP_COST, APP_UNPRICED,
     IMAGE_PRICE, IMAGE_COST, NFS_PRICE, NFS_COST, NFS_SNAPSHOT_PRICE, NFS_SNAPSHOT_COST,
-    INFERENCE_PRICE, INFERENCE_COST, FORECAST,
+    INFERENCE_PRICE, INFERENCE_COST, NAT_PRICE, NAT_COST, ADDON_COST, FORECAST,
 )
 INPUTS = ("droplets", "volumes", "snapshots", "reserved_ips", "load_balancers", "databases",
           "kubernetes", "sizes", "registry", "apps", "app_instance_sizes", "billing",
-          "images", "nfs", "droplet_backups", "dedicated_inferences")
+          "images", "nfs", "droplet_backups", "dedicated_inferences", "nat_gateways", "addons")
 BILLED_DROPLET_STATES = frozenset({"new", "active", "off"})  # powered off is still billed
 
 
@@ -164,6 +173,8 @@ class _Costs:
         yield from self.apps()
         yield from self.storage()
         yield from self.dedicated_inferences()
+        yield from self.nat_gateways()
+        yield from self.addons()
         yield from self.forecast()
 
     def kubernetes_droplets(self) -> set[str]:
@@ -329,6 +340,21 @@ class _Costs:
             monthly = inference.price_hourly * self.prices.hours_per_month
             yield from self.fixed(INFERENCE_PRICE, INFERENCE_COST, (inference.inference_id,),
                                   monthly, inference.created_at)
+    def nat_gateways(self) -> Iterator[Sample]:
+        per_unit = self.prices.amount("nat_gateway_unit_month")
+        for gateway in self.data("nat_gateways"):
+            units = gateway.size if gateway.size is not None and gateway.size > 0 else 1
+            yield from self.fixed(NAT_PRICE, NAT_COST, (gateway.nat_gateway_id,), per_unit * units,
+                                  gateway.created_at)
+
+    def addons(self) -> Iterator[Sample]:
+        for addon in self.data("addons"):
+            if addon.status != "provisioned" or addon.price_monthly_usd is None:
+                continue  # billed only while provisioned; an unknown price is not guessed
+            monthly = addon.price_monthly_usd
+            # No creation time in the API: counted from the start of the month.
+            cost = month_to_date(monthly, self.prices.hourly(monthly), None, self.now)
+            yield ADDON_COST.name, (addon.addon_id,), float(cost)
 
     def forecast(self) -> Iterator[Sample]:
         billing = self.inputs.get("billing")

@@ -26,6 +26,7 @@ from exporter.clock import Clock, SystemClock
 from exporter.collectors.base import Collector
 from exporter.config import ConfigError, Settings
 from exporter.costs import cost_families
+from exporter.discovery import ServiceDiscovery
 from exporter.exposition import DataPart, DataRenderer, ExpositionCache, render_registry
 from exporter.logs import Redactor, get_logger
 from exporter.memory import limit_arenas, release_free_memory
@@ -170,7 +171,9 @@ class Daemon:
                 self.options.host,
                 self.options.port,
                 ServerApp(self.cache, self.options.telemetry_path, self.readiness, __version__,
-                          status_page=StatusPage(self, self._loop).html),
+                          status_page=StatusPage(self, self._loop).html,
+                          discovery=ServiceDiscovery(self.store.items, self.readiness,
+                                                     lambda: self.store.data_version)),
                 web=self.options.web,
                 max_connections=self.options.max_connections,
             )

@@ -13,10 +13,11 @@ write-capable replacement is refused and the old token kept.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
@@ -322,7 +323,21 @@ class Poller:
             inputs=inputs,
             previous=previous.data if previous is not None else None,
             interval=self.interval_of(account, collector.name),
+            request_cap=self.request_cap(account, collector),
         )
+
+    def request_cap(self, account: AccountRuntime, collector: Collector[Any]) -> int | None:
+        """A stretched Monitoring API collector keeps polling at its own interval and reads a
+        slice of its objects each time, so each object is read every stretched interval and
+        the requests are spread evenly instead of coming in one burst; None: read them all."""
+        if not collector.monitoring:
+            return None
+        own = self.settings_for(account, collector.name).interval
+        planned = self.interval_of(account, collector.name)
+        cost = account.requests_per_poll.get(collector.name)
+        if cost is None or planned <= own * 1.0001:
+            return None
+        return max(1, math.ceil(cost * own / planned))
 
     async def _wait_inputs(self, account: AccountRuntime, collector: Collector[Any]) -> None:
         """Before its first poll, a collector that reads others' data waits for their first."""
@@ -339,7 +354,7 @@ class Poller:
             started = self.clock.monotonic()
             await self.poll_once(account, collector)
             interval = self.interval_of(account, collector.name)
-            if collector.name in account.plan.overflow:  # refused: look again at the usual pace
+            if collector.monitoring:  # stretched by slicing (request_cap), or refused: own pace
                 interval = self.settings_for(account, collector.name).interval
             next_start = started + interval * (1 + self.rng.uniform(-JITTER, JITTER))
             await self.clock.sleep(next_start - self.clock.monotonic())
@@ -357,7 +372,9 @@ class Poller:
         said = False  # a 401 or 403 has its own log line; no second one for the same poll
         try:
             context = self.context(account, collector)
-            self._estimate(account, collector, context)
+            if self._estimate(account, collector, context):
+                context = replace(context, interval=self.interval_of(account, collector.name),
+                                  request_cap=self.request_cap(account, collector))
             overflow = account.plan.overflow.get(collector.name)
             if overflow is not None:
                 raise OverBudgetError(overflow_message(collector.name, overflow))
@@ -372,8 +389,9 @@ class Poller:
         now = self.clock.time()
         if error is None:
             self._scope_granted(account, collector, log)
-            account.requests_per_poll[collector.name] = requests[0]
-            self.replan(account)
+            if collector.requests_for is None:  # a known cost stays the planner's, not a slice's
+                account.requests_per_poll[collector.name] = requests[0]
+                self.replan(account)
             snapshot = Snapshot(data, now, None, now, duration, fragment, self.clock.monotonic())
             if key in self._failing:
                 del self._failing[key]
@@ -418,17 +436,20 @@ class Poller:
 
     def _estimate(
         self, account: AccountRuntime, collector: Collector[Any], context: PollContext
-    ) -> None:
+    ) -> bool:
         """A collector whose cost is known before it runs (the Monitoring API: requests per
-        object x objects selected) tells the planner before it polls, not after."""
+        object x objects selected) tells the planner before it polls, not after; whether the
+        plan changed."""
         if collector.requests_for is None:
-            return
+            return False
         estimate = collector.requests_for(context)
         if collector.requests_per_object is not None:
             account.per_object[collector.name] = collector.requests_per_object(context)
-        if account.requests_per_poll.get(collector.name) != estimate:
-            account.requests_per_poll[collector.name] = estimate
-            self.replan(account)
+        if account.requests_per_poll.get(collector.name) == estimate:
+            return False
+        account.requests_per_poll[collector.name] = estimate
+        self.replan(account)
+        return True
 
     async def _collect(
         self, account: AccountRuntime, collector: Collector[Any], previous: Snapshot | None,
@@ -438,7 +459,7 @@ class Poller:
         equals the last good data, its fragment is kept instead of encoded again."""
         deadline = self.poll_deadline(previous)
         if collector.requests_for is not None:  # hundreds of paced requests take their time
-            expected = account.requests_per_poll.get(collector.name, 1)
+            expected = context.request_cap or account.requests_per_poll.get(collector.name, 1)
             pace = max(1.0, account.budget.per_minute * BACKGROUND_PACE) / 60.0
             deadline = max(deadline, 2 * expected / pace)
         try:

@@ -1,5 +1,6 @@
-"""HTTP: `/metrics` from the cached exposition, `/healthz`, `/readyz`, the status page at `/`;
-TLS, basic auth and extra headers when `--web.config.file` asks for them.
+"""HTTP: `/metrics` from the cached exposition, `/healthz`, `/readyz`, the status page at `/`,
+Prometheus HTTP service discovery under `/sd/` (exporter/discovery.py); TLS, basic auth and
+extra headers when `--web.config.file` asks for them, for every route alike.
 
 Python's own HTTP server (ThreadingHTTPServer, HTTP/1.1 keep-alive) runs in a thread of its own, so
 a scrape never waits for the event loop, a poll or a render: it reads the current Exposition (one
@@ -36,6 +37,9 @@ from urllib.parse import urlsplit
 
 import structlog
 
+from exporter.discovery import PATHS as DISCOVERY_PATHS
+from exporter.discovery import PREFIX as DISCOVERY_PREFIX
+from exporter.discovery import ServiceDiscovery
 from exporter.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, ExpositionCache
 from exporter.webconfig import REALM, WebConfig, WebGate
 
@@ -114,6 +118,7 @@ class ServerApp:
     readiness: Callable[[], tuple[bool, Sequence[str]]]
     version: str
     status_page: Callable[[], str] | None = None  # the page at `/` (exporter.statuspage)
+    discovery: ServiceDiscovery | None = None  # `/sd/<kind>` (exporter.discovery)
 
 
 def raise_open_files_limit() -> tuple[int, int]:
@@ -380,7 +385,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._authorized(head):
             return
         app = self.server.app
-        path = urlsplit(self.path).path
+        url = urlsplit(self.path)
+        path = url.path
         if path == app.telemetry_path:
             self._metrics(head)
         elif path == "/healthz":
@@ -396,6 +402,13 @@ class _Handler(BaseHTTPRequestHandler):
             page = app.status_page() if app.status_page is not None else self._landing(app)
             self._send(HTTPStatus.OK, page.encode(), head, content_type="text/html; charset=utf-8",
                        extra={"Cache-Control": "no-store"})
+        elif path.startswith(DISCOVERY_PREFIX) and app.discovery is not None:
+            answer = app.discovery.answer(path, url.query)
+            if answer is None:
+                self._send(HTTPStatus.NOT_FOUND, b"not found\n", head)
+            else:
+                self._send(answer.status, answer.body, head, content_type=answer.content_type,
+                           extra={"Cache-Control": "no-store"})
         else:
             self._send(HTTPStatus.NOT_FOUND, b"not found\n", head)
 
@@ -440,7 +453,9 @@ class _Handler(BaseHTTPRequestHandler):
             f'<li><a href="{path}">Metrics</a></li>'
             '<li><a href="/healthz">Health</a></li>'
             '<li><a href="/readyz">Readiness</a></li>'
-            "</ul></body></html>\n"
+            + ("".join(f'<li><a href="{p}">Service discovery ({p})</a></li>'
+                       for p in DISCOVERY_PATHS) if app.discovery is not None else "")
+            + "</ul></body></html>\n"
         )
 
     def handle_one_request(self) -> None:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from exporter import __version__
+from exporter.discovery import PATHS as DISCOVERY_PATHS
+from exporter.discovery import PREFIX as DISCOVERY_PREFIX
 from exporter.scopes import Verdict, is_needed, missing_scopes, needed_scopes, scope_table
 
 if TYPE_CHECKING:
@@ -357,7 +359,10 @@ def _e(text: object) -> str:
 
 def _header(model: StatusModel) -> str:
     links = [(f"Metrics ({model.telemetry_path})", model.telemetry_path),
-             ("Health", "/healthz"), ("Readiness", "/readyz"), *DOC_LINKS]
+             ("Health", "/healthz"), ("Readiness", "/readyz"),
+             *((f"Discovery: {path.removeprefix(DISCOVERY_PREFIX)}", path)
+               for path in DISCOVERY_PATHS),
+             *DOC_LINKS]
     nav = "".join(f'<a href="{_e(href)}">{_e(text)}</a>' for text, href in links)
     return (f'<header><h1>DigitalOcean Exporter</h1><span class="version">version '
             f"{_e(model.version)}</span><nav>{nav}</nav></header>")

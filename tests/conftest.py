@@ -141,11 +141,11 @@ def schema_example(schema: str) -> Any:
 
 def response_example(path: str) -> Any:
     """GET `path`'s 200 answer built from the per-property `example` values of its schema in
-    the full description, for the operations that have no example answer (GenAI, Functions);
-    not an official example. A list holds one item built the same way."""
+    the full description, for the operations that have no example answer (GenAI, Functions,
+    SaaS add-ons); not an official example. A list holds one item built the same way."""
 
     def build(node: dict[str, Any]) -> Any:
-        if "example" in node and node.get("type") not in ("object", "array"):
+        if "example" in node and node.get("type") != "object":
             return node["example"]
         if node.get("type") == "array" and isinstance(node.get("items"), dict):
             return [build(node["items"])]
@@ -259,6 +259,7 @@ def example_reader() -> FakeReader:
             "/v2/billing/{account_urn}/insights/{start_date}/{end_date}"
         ),
         "/v2/account": {"account": schema_example("account")},
+        "/v2/add-ons/saas": response_example("/v2/add-ons/saas"),
         "/v2/droplets": spec_example("/v2/droplets", "All Droplets"),
         "/v2/droplets?type=gpus": spec_example("/v2/droplets", "GPU Droplets"),
         "/v2/volumes": spec_example("/v2/volumes", "All Volumes"),
@@ -273,6 +274,11 @@ def example_reader() -> FakeReader:
         "/v2/functions/namespaces": response_example("/v2/functions/namespaces"),
         "/v2/functions/namespaces/{namespace_id}/triggers": response_example(
             "/v2/functions/namespaces/{namespace_id}/triggers"),
+        **{endpoint: response_example(endpoint) for endpoint in (
+            "/v2/kubernetes/clusters/{cluster_id}/upgrades",
+            "/v2/kubernetes/clusters/{cluster_id}/clusterlint",
+            "/v2/kubernetes/clusters/{cluster_id}/status_messages",
+        )},
     })
 
 

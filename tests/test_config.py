@@ -124,9 +124,10 @@ INVALID = {
     "invalid-pricing.yml": [
         "pricing.volumes: unknown key; known keys are volume_gib_month, snapshot_gib_month, "
         "droplet_backups_ratio, reserved_ipv4_unassigned_month, reserved_ipv6_unassigned_month, "
-        "load_balancer_node_month, global_load_balancer_month, kubernetes_ha_control_plane_month, "
-        "database_storage_gib_month, droplet_backups_daily_ratio, custom_image_gib_month, "
-        "nfs_gib_month, nfs_snapshot_gib_month, database_node_month, app_instance_month",
+        "load_balancer_node_month, global_load_balancer_month, droplet_transfer_overage_gib, "
+        "kubernetes_ha_control_plane_month, database_storage_gib_month, "
+        "droplet_backups_daily_ratio, custom_image_gib_month, nfs_gib_month, "
+        "nfs_snapshot_gib_month, nat_gateway_unit_month, database_node_month, app_instance_month",
         'pricing.volume_gib_month: expected an amount in US dollars such as "5.00", got a number',
         "pricing.snapshot_gib_month: 'cheap' is not an amount such as \"5.00\"",
         "pricing.database_node_month.db-s-1vcpu-1gb: '-1' must be zero or more",

@@ -14,6 +14,7 @@ from exporter.api import DigitalOceanClient
 from exporter.budget import RequestBudget
 from exporter.clock import SystemClock
 from exporter.collectors import (
+    addons,
     app_instance_sizes,
     apps,
     billing,
@@ -25,6 +26,7 @@ from exporter.collectors import (
     images,
     kubernetes,
     load_balancers,
+    nat_gateways,
     nfs,
     reserved_ips,
     sizes,
@@ -210,6 +212,39 @@ def test_snapshot_load_balancer_database() -> None:
     assert got[("digitalocean_database_month_to_date_cost_usd", ("db",))] == pytest.approx(
         float(24 * Decimal(120) / 672), abs=1e-12)
     assert ("digitalocean_database_price_monthly_usd", ("odd",)) not in got
+
+
+def test_nat_gateways_are_priced_per_unit_from_their_creation() -> None:
+    got = costs(nat_gateways=tuple(nat_gateways.parse_page([
+        {"id": "old", "size": 2, "created_at": iso(at(2025, 8, 12))},
+        {"id": "new", "size": 1, "created_at": iso(at(2026, 11, 18, 5, 30))},
+        {"id": "unsized", "size": None},
+    ], 0)))
+    assert PRICES.amount("nat_gateway_unit_month") == Decimal("40.00")  # unverified, see prices.yml
+    assert got[("digitalocean_nat_gateway_price_monthly_usd", ("old",))] == 80.0
+    assert got[("digitalocean_nat_gateway_month_to_date_cost_usd", ("old",))] == pytest.approx(
+        float(416 * Decimal(80) / 672), abs=1e-12)
+    # created at 05:30, now 07:06:40: two started hours
+    assert got[("digitalocean_nat_gateway_month_to_date_cost_usd", ("new",))] == pytest.approx(
+        float(2 * Decimal(40) / 672), abs=1e-12)
+    assert got[("digitalocean_nat_gateway_price_monthly_usd", ("unsized",))] == 40.0  # one unit
+
+
+def test_provisioned_add_ons_cost_their_plan_price_from_the_month_start() -> None:
+    got = costs(addons=addons.parse_addons({"resources": [
+        {"uuid": "on", "state": "provisioned", "plan_price_per_month": 29},
+        {"uuid": "failed", "state": "provisioning-failed", "plan_price_per_month": 29},
+        {"uuid": "free", "state": "provisioned", "plan_price_per_month": 0},
+        {"uuid": "unpriced", "state": "provisioned"},
+    ]}))
+    assert got[("digitalocean_addon_month_to_date_cost_usd", ("on",))] == pytest.approx(
+        float(416 * Decimal(29) / 672), abs=1e-12)
+    assert got[("digitalocean_addon_month_to_date_cost_usd", ("free",))] == 0.0
+    assert ("digitalocean_addon_month_to_date_cost_usd", ("failed",)) not in got
+    assert ("digitalocean_addon_month_to_date_cost_usd", ("unpriced",)) not in got
+    late = costs(now=at(2026, 11, 30, 23), addons=addons.parse_addons({"resources": [
+        {"uuid": "on", "state": "provisioned", "plan_price_per_month": 29}]}))
+    assert late[("digitalocean_addon_month_to_date_cost_usd", ("on",))] == 29.0  # capped
 
 
 def test_database_additional_storage_is_priced_on_every_node() -> None:
@@ -445,3 +480,36 @@ async def test_dedicated_inference_gpus_at_the_api_price_for_the_hours_this_mont
     assert got[("digitalocean_dedicated_inference_price_monthly_usd", ("di1",))] == float(
         Decimal("3.98") * 672)
     assert not [key for key in got if key[1] == ("di2",)]
+async def test_the_demo_nat_gateways_and_add_ons_are_estimated_as_billed() -> None:
+    """Per product, the estimate from what the API shows equals the simulator's own charges for
+    the two products priced here (NAT gateways from the price table, add-ons from the API)."""
+    now = at(2026, 11, 18, 11, 0)
+    with Simulator(demo_config(), clock=lambda: now) as sim:
+        class Frozen(SystemClock):
+            def time(self) -> float:
+                return now
+
+        class Quiet:
+            def observe(self, *args: object) -> None:
+                pass
+
+        client = DigitalOceanClient(api_url=sim.url, auth_url=sim.url, timeout=10,
+                                    user_agent="t", observer=Quiet(), clock=Frozen())
+        try:
+            [account] = [a for a in sim.config.accounts if a.name == "production"]
+            reader = client.account(account.name, first_token(account),
+                                    RequestBudget(5000, Frozen(), 5000))
+            inputs = {"nat_gateways": await nat_gateways.COLLECTOR.fetch(reader),
+                      "addons": await addons.COLLECTOR.fetch(reader)}
+        finally:
+            await client.aclose()
+        billed = {p.product: p.amount for p in
+                  sim.fleet("production").ledger().breakdown(int(month_start(now)), now, now)}
+    estimated = {
+        product: sum(value for name, _, value in cost_samples(inputs, PRICES, now) if name == family)
+        for product, family in (("VPC NAT Gateways", "digitalocean_nat_gateway_month_to_date_cost_usd"),
+                                ("SaaS Add-ons", "digitalocean_addon_month_to_date_cost_usd"))
+    }
+    assert all(amount > 0 for amount in estimated.values())
+    for product, amount in estimated.items():
+        assert amount == pytest.approx(float(billed[product]), abs=1e-9), product

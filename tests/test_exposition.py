@@ -174,7 +174,8 @@ async def test_every_series_has_account_first_and_families_are_not_split() -> No
     names = [line.split()[2] for line in text.splitlines() if line.startswith("# TYPE")]
     assert len(names) == len(set(names))
     once = {f.name for c in COLLECTORS for f in c.families if not f.per_account}
-    catalogues = ("sizes", "app_instance_sizes")  # DigitalOcean's price lists, not an account's
+    # DigitalOcean's price lists and engine versions, not an account's
+    catalogues = ("sizes", "app_instance_sizes", "database_versions")
     assert once == {f.name for c in COLLECTORS if c.name in catalogues for f in c.families}
     for line in text.splitlines():
         if not line.startswith("#"):

@@ -46,11 +46,9 @@ def test_collectors_not_yet_polled_count_as_one_request() -> None:
 
 
 async def test_fifty_thousand_droplets_stay_under_the_budget(log_stream: io.StringIO) -> None:
-    """Poll every collector enabled by default once against a 50,000-Droplet fleet (volumes,
-    snapshots and the rest in proportion), let the planner stretch the default intervals, and
-    check the simulator's own request count per poll against the budget. (The Monitoring API
-    collectors, off by default, cost requests per selected object: a selection of 50,000
-    Droplets is refused, which tests/test_poller_context.py covers.)"""
+    """Poll every collector once against a 50,000-Droplet fleet (volumes, snapshots and the rest
+    in proportion), let the planner stretch the default intervals, and check the simulator's own
+    request count per poll against the budget."""
     started = time.monotonic()
     fleet = FleetSpec(seed=9, droplets=50_000, volumes=25_000)
     config = SimulatorConfig(
@@ -73,14 +71,13 @@ async def test_fifty_thousand_droplets_stay_under_the_budget(log_stream: io.Stri
         account = AccountRuntime(AccountSettings("big", InlineToken(READ_TOKEN), "x"), source,
                                  client.account("big", lambda: READ_TOKEN, budget), budget,
                                  classify({"scopes": ["read"]}, 0))
-        defaults = tuple(c for c in COLLECTORS if c.enabled_by_default)
-        settings = {c.name: CollectorSettings(True, c.interval, 3 * c.interval) for c in defaults}
-        poller = Poller(collectors=defaults, settings=settings, store=SnapshotStore(),
+        settings = {c.name: CollectorSettings(True, c.interval, 3 * c.interval) for c in COLLECTORS}
+        poller = Poller(collectors=COLLECTORS, settings=settings, store=SnapshotStore(),
                         token_policy=TokenPolicy(), clock=clock, log=get_logger("t"),
                         remember_secret=lambda s: None)
         poller.accounts = [account]
         counted: dict[str, int] = {}
-        for collector in defaults:
+        for collector in COLLECTORS:
             sim.requests.clear()
             snapshot = await poller.poll_once(account, collector)
             assert snapshot.ok, (collector.name, snapshot.error)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import random
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -125,9 +126,15 @@ async def test_a_poll_gets_its_filter_metrics_inputs_and_previous_data(
     assert context.inputs["inventory"] == store.get(("production", "inventory")).data  # type: ignore[union-attr]
     assert context.previous == first.data
     assert SEEN[0].previous is None
-    assert context.interval == 600
-    # its cost was known before it ran, and the plan counts it
-    assert account.requests_per_poll["watch"] == 0  # measured: this fake made no request
+    # 150 objects x 14 requests every 10 minutes is more than 5,000 an hour: each object is
+    # read every stretched interval, the collector polling every 10 minutes a slice of them
+    stretched = poller.interval_of(account, "watch")
+    assert stretched > 600
+    assert context.interval == stretched
+    assert context.request_cap == math.ceil(150 * PER_OBJECT * 600 / stretched)
+    # its cost was known before it ran, and the plan keeps counting it (not what one poll,
+    # a slice, measured: this fake made no request at all)
+    assert account.requests_per_poll["watch"] == 150 * PER_OBJECT
     assert account.per_object["watch"] == PER_OBJECT
 
 

@@ -159,9 +159,10 @@ class FuzzReader:
 
 
 async def fetch(collector: Collector[Any], reader: ResourceReader) -> Any:
-    """One poll as a coroutine, which asyncio.run needs. A collector that reads others' data
-    gets the official examples' records of them (and their twins, see `example_twins`), and
-    reads every metric group it has."""
+    """One poll of `collector` as a coroutine, which asyncio.run needs (fetch is any awaitable).
+    A collector that builds on others' data (`inputs`) gets what they make of the unmutated
+    examples (and their twins, see `example_twins`), as the poller hands it their last good
+    data: only its own answers are fuzzed. A Monitoring API collector reads every metric group."""
     twins = example_twins()
     inputs = {name: (*await collector_table()[name].fetch(example_reader()), *twins.get(name, ()))
               for name in collector.inputs}

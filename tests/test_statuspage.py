@@ -123,6 +123,12 @@ def test_all_well_has_no_banner() -> None:
     assert "FAILING" not in page
 
 
+def test_the_header_links_the_service_discovery_endpoints() -> None:
+    page = render_page(model(account("production", ok("droplets"))))
+    for kind in ("droplets", "kubernetes_nodes", "load_balancers", "databases"):
+        assert f'<a href="/sd/{kind}">Discovery: {kind}</a>' in page
+
+
 def test_collector_facts() -> None:
     stretched = CollectorStatus("droplets", "ok", last_success=NOW - 90, interval=150.0,
                                 configured_interval=60.0, requests_per_hour=24.0, duration=1.234)

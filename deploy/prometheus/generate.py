@@ -603,6 +603,55 @@ RESOURCES = (
         ),
     ),
     Alert(
+        name="DigitalOceanNatGatewayUnhealthy",
+        severity="critical",
+        when="a VPC NAT gateway's state is `error` or `invalid`",
+        expr="""\
+(digitalocean_nat_gateway_status{status=~"error|invalid"} == 1)
+  * on (account, nat_gateway_id) group_left (name, region) digitalocean_nat_gateway_info""",
+        for_="5m",
+        summary="NAT gateway {{ $labels.name }} of account {{ $labels.account }} is {{ $labels.status }}",
+        description=(
+            "VPC NAT gateway {{ $labels.name }} (id {{ $labels.nat_gateway_id }}, in "
+            "{{ $labels.region }}) of account {{ $labels.account }} reports the state "
+            "{{ $labels.status }}."
+        ),
+        runbook=(
+            "Resources in the VPC networks this gateway serves reach the internet through it: "
+            "their outbound traffic may be failing. Check the gateway in the control panel "
+            "(`digitalocean_nat_gateway_vpc_info` names its VPCs, "
+            "`digitalocean_nat_gateway_egress_ips` its public addresses) and open a support "
+            "ticket if it stays so; it is billed whatever its state."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanByoipPrefixNotAdvertised",
+        severity="warning",
+        when="an `active` BYOIP prefix is not advertised",
+        expr="""\
+(
+    (digitalocean_byoip_prefix_advertised == 0)
+  and on (account, byoip_prefix_id) (digitalocean_byoip_prefix_status{status="active"} == 1)
+)
+  * on (account, byoip_prefix_id) group_left (prefix, region) digitalocean_byoip_prefix_info""",
+        for_="15m",
+        summary=(
+            "BYOIP prefix {{ $labels.prefix }} of account {{ $labels.account }} is not advertised"
+        ),
+        description=(
+            "BYOIP prefix {{ $labels.prefix }} (id {{ $labels.byoip_prefix_id }}, in "
+            "{{ $labels.region }}) of account {{ $labels.account }} is active but has not been "
+            "advertised for 15 minutes: traffic to its addresses does not reach DigitalOcean."
+        ),
+        runbook=(
+            "A prefix that finished its validation is advertised from DigitalOcean's network "
+            "once it is turned on. If advertising was turned off on purpose, ignore this; "
+            "otherwise turn it on again in the control panel (Networking, BYOIP) and check the "
+            "prefix's route origin authorisation with your regional internet registry. A prefix "
+            "still `in_progress` is left out."
+        ),
+    ),
+    Alert(
         name="DigitalOceanKubernetesClusterUnhealthy",
         severity="warning",
         when="a Kubernetes cluster is `degraded` or in `error`",
@@ -650,6 +699,32 @@ RESOURCES = (
             "usually means nodes could not be created (Droplet limit reached, see "
             "DigitalOceanAccountLimitNearlyReached, or no capacity for the size in the region). "
             "Check the cluster's events in the control panel."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanKubernetesClusterLintErrors",
+        severity="info",
+        when="the latest clusterlint run of a Kubernetes cluster found errors",
+        expr="""\
+(digitalocean_kubernetes_cluster_lint_diagnostics{severity="error"} > 0)
+  * on (account, kubernetes_cluster_id) group_left (name, region, version)
+    digitalocean_kubernetes_cluster_info""",
+        for_="15m",
+        summary=(
+            "Kubernetes cluster {{ $labels.name }} of account {{ $labels.account }} has "
+            "clusterlint errors"
+        ),
+        description=(
+            "The latest clusterlint run of Kubernetes cluster {{ $labels.name }} (id "
+            "{{ $labels.kubernetes_cluster_id }}, {{ $labels.version }} in {{ $labels.region }}) "
+            "of account {{ $labels.account }} found {{ $value }} error(s)."
+        ),
+        runbook=(
+            "clusterlint checks a cluster's workloads for problems that break upgrades and "
+            "DigitalOcean features (webhooks that block the control plane, pods without an "
+            "owner on volumes, ...). Run it again from the cluster's Insights tab or with "
+            "`doctl kubernetes cluster lint`, fix what it names (see its check documentation) "
+            "before the next upgrade; the exporter reads the latest run every hour."
         ),
     ),
     Alert(
@@ -719,6 +794,59 @@ RESOURCES = (
             "Creating, resizing, migrating and forking take a while, but not usually half an "
             "hour for a small cluster. Check the cluster in the control panel (and its "
             "maintenance window); open a support ticket if it stays so."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanDatabaseReplicaNotOnline",
+        severity="warning",
+        when="a database cluster's read-only replica is not `online`",
+        expr="""\
+(digitalocean_database_replica_status{status!="online"} == 1)
+  * on (account, database_id) group_left (name, engine) digitalocean_database_info""",
+        for_="30m",
+        summary=(
+            "Replica {{ $labels.replica_name }} of database {{ $labels.name }} in account "
+            "{{ $labels.account }} is {{ $labels.status }}"
+        ),
+        description=(
+            "Read-only replica {{ $labels.replica_name }} of database cluster {{ $labels.name }} "
+            "({{ $labels.engine }}, id {{ $labels.database_id }}) of account "
+            "{{ $labels.account }} has been {{ $labels.status }}, not online, for 30 minutes."
+        ),
+        runbook=(
+            "A new or resized replica takes a while to catch up; half an hour is long. Reads "
+            "sent to it fail or go stale. Check the replica in the cluster's page of the "
+            "control panel and open a support ticket if it stays so."
+        ),
+    ),
+    Alert(
+        name="DigitalOceanDatabaseBackupMissed",
+        severity="warning",
+        when=(
+            "a database cluster's newest backup is older than "
+            "`database_backup_missed_intervals` backup intervals"
+        ),
+        expr="""\
+(
+  time() - digitalocean_database_last_backup_timestamp_seconds
+    > [[database_backup_missed_intervals]] * digitalocean_database_backup_interval_seconds
+)
+  * on (account, database_id) group_left (name, engine, region) digitalocean_database_info""",
+        for_="1h",
+        summary=(
+            "Database {{ $labels.name }} of account {{ $labels.account }} has missed its backups"
+        ),
+        description=(
+            "The newest backup of database cluster {{ $labels.name }} ({{ $labels.engine }} in "
+            "{{ $labels.region }}, id {{ $labels.database_id }}) of account "
+            "{{ $labels.account }} is {{ $value | humanizeDuration }} old, more than "
+            "[[database_backup_missed_intervals]] of its scheduled backup intervals."
+        ),
+        runbook=(
+            "DigitalOcean backs managed databases up on a schedule (daily by default) and keeps "
+            "them for days; a cluster without a new backup cannot be restored to a recent point. "
+            "Check the cluster's Backups tab and its events (a long maintenance or a failing "
+            "node can hold backups back) and open a support ticket if none appears."
         ),
     ),
     Alert(

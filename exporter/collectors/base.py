@@ -201,6 +201,9 @@ class PollContext:
     # This collector's own last good data, for incremental reads (None on the first poll).
     previous: Any = None
     interval: float = 60.0  # the interval this poll runs at (stretched by the plan, if it is)
+    # The most requests this poll may make, when the plan spreads a Monitoring API
+    # collector's objects over several polls (None: read them all).
+    request_cap: int | None = None
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ bytes (`storage_size_mib` * 2^20: the spec's "additional storage added to the cl
 what the size includes; null means none) and the end of life of the engine version. The list is not paged; the
 API answers `"databases": null` when there are none. Tokens with `database:view_credentials` also
 receive connection URIs and passwords: only named, non-secret fields are read, so no credential
-ever reaches a record, a label or a log line.
+ever reaches a record, a label or a log line. Tags (for `filter:`) and the metrics endpoints
+(public host and port) are kept in the records for service discovery too (`/sd/databases`,
+exporter/discovery.py); neither is exported.
 
     digitalocean_database_info{account="production",database_id="9cc10173-e9ea-4176-9dbc-a4cee4c4ff30",name="backend",engine="pg",version="10",region="nyc3",size="db-s-2vcpu-4gb",project_id="",vpc_uuid="d455e75d-4858-4eec-8c95-da2f0a5f93a7"} 1
     digitalocean_database_status{account="production",database_id="9cc10173-e9ea-4176-9dbc-a4cee4c4ff30",status="online"} 1
@@ -95,7 +97,24 @@ class DatabaseRecord:
     storage_mib: int | None
     created_at: float | None
     version_end_of_life: float | None
-    tags: tuple[str, ...] = ()  # for `filter:` only; not exported
+    tags: tuple[str, ...] = ()  # for `filter:` and /sd/databases; not exported
+    # (host, port) of each metrics endpoint (the primary's, then the standbys'), for
+    # /sd/databases (exporter/discovery.py): public hostnames, no credential
+    metrics_endpoints: tuple[tuple[str, int], ...] = ()
+
+
+def metrics_endpoints(cluster: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
+    """`metrics_endpoints` as (host, port); entries without a host or a valid port are skipped
+    (descriptive, so lenient)."""
+    value = cluster.get("metrics_endpoints")
+    endpoints = []
+    for entry in value if isinstance(value, list) else ():
+        if not isinstance(entry, dict):
+            continue
+        host, port = optional_str(entry, "host"), optional_int(entry, "port")
+        if host and port is not None and 0 < port < 65536:
+            endpoints.append((host, port))
+    return tuple(endpoints)
 
 
 def parse_database(cluster: Mapping[str, Any], where: str) -> DatabaseRecord:
@@ -116,6 +135,7 @@ def parse_database(cluster: Mapping[str, Any], where: str) -> DatabaseRecord:
         created_at=timestamp(cluster, "created_at"),
         version_end_of_life=timestamp(cluster, "version_end_of_life"),
         tags=string_list(cluster, "tags"),
+        metrics_endpoints=metrics_endpoints(cluster),
     )
 
 

@@ -3,7 +3,8 @@ default every 1m).
 
 GPU Droplets appear only in the `type=gpus` list, so both lists are read. Names, tags, image and
 VPC live on `_info` and `_tag_info`; values carry only `droplet_id`. Memory arrives in MiB and
-disk in GiB and are exported in bytes.
+disk in GiB and are exported in bytes. The public and private IPv4 addresses are kept in the
+records for service discovery (`/sd/droplets`, exporter/discovery.py), not exported as labels.
 
     digitalocean_droplet_info{account="production",droplet_id="3164444",name="example.com",region="nyc3",size="s-1vcpu-1gb",image="ubuntu-20-04-x64",vpc_uuid="760e09ef-dc84-11e8-981e-3cfdfeaae000"} 1
     digitalocean_droplet_status{account="production",droplet_id="3164444",status="active"} 1
@@ -11,7 +12,7 @@ disk in GiB and are exported in bytes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +87,22 @@ class DropletRecord:
     created_at: float | None
     tags: tuple[str, ...]
     backups: bool  # weekly backups are enabled (they add to the Droplet's cost)
+    # the first address of each kind in networks.v4, "" when there is none (for /sd/droplets)
+    public_ipv4: str = ""
+    private_ipv4: str = ""
+
+
+def ipv4_address(droplet: Mapping[str, Any], kind: str) -> str:
+    """The first `networks.v4` address of `kind` (public or private); "" when there is none.
+    Lenient: an address is descriptive, never the identity of a series."""
+    networks = droplet.get("networks")
+    v4 = networks.get("v4") if isinstance(networks, dict) else None
+    for interface in v4 if isinstance(v4, list) else ():
+        if isinstance(interface, dict) and interface.get("type") == kind:
+            address = optional_str(interface, "ip_address")
+            if address:
+                return address
+    return ""
 
 
 def parse_droplet(droplet: Any, where: str) -> DropletRecord:
@@ -106,6 +123,8 @@ def parse_droplet(droplet: Any, where: str) -> DropletRecord:
         created_at=timestamp(droplet, "created_at"),
         tags=string_list(droplet, "tags"),
         backups="backups" in string_list(droplet, "features"),
+        public_ipv4=ipv4_address(droplet, "public"),
+        private_ipv4=ipv4_address(droplet, "private"),
     )
 
 

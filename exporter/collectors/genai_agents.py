@@ -1,4 +1,5 @@
-"""GenAI Platform agents: GET /v2/gen-ai/agents (scope genai:read, default every 5m).
+"""GenAI Platform agents: GET /v2/gen-ai/agents (scope genai:read, every 5m, off by default:
+genai:read also reveals API keys).
 
 Each agent's name, region and model, its deployment's state and its tags, so an agent whose
 deployment failed or is stuck deploying is visible. The answer may carry credentials (an MCP
@@ -102,6 +103,8 @@ COLLECTOR: Collector[tuple[AgentRecord, ...]] = Collector(
     id_label="agent_id",
     paged=ENDPOINT,
     scope="genai:read",
+    # genai:read also reveals agents' and models' API keys: asked for only when wanted
+    enabled_by_default=False,
     interval=300.0,
     families=(INFO, STATUS, CREATED, TAG),
     fetch=fetch,

@@ -1,5 +1,5 @@
-"""GenAI Platform knowledge bases: GET /v2/gen-ai/knowledge_bases (scope genai:read, default
-every 5m).
+"""GenAI Platform knowledge bases: GET /v2/gen-ai/knowledge_bases (scope genai:read, every 5m,
+off by default: genai:read also reveals API keys).
 
 Each knowledge base's name, region and the OpenSearch database that holds it (`database_id`,
 the id the databases collector uses), and how its last indexing job went, so a knowledge base
@@ -106,6 +106,8 @@ COLLECTOR: Collector[tuple[KnowledgeBaseRecord, ...]] = Collector(
     id_label="knowledge_base_id",
     paged=ENDPOINT,
     scope="genai:read",
+    # genai:read also reveals agents' and models' API keys: asked for only when wanted
+    enabled_by_default=False,
     interval=300.0,
     families=(INFO, CREATED, INDEXING_STATUS, INDEXING_FINISHED),
     fetch=fetch,

@@ -224,6 +224,19 @@ class MonitoringData:
     readings: tuple[Reading, ...] = ()
     newest: tuple[tuple[str, str, float], ...] = ()  # (resource id, group, timestamp)
     month_to_date: tuple[MonthToDate, ...] = ()
+    # Where the next poll's slice starts (an index into the selected resources), when the plan
+    # lets each poll read only a slice of them (`PollContext.request_cap`).
+    cursor: int = 0
+
+    def without(self, polled: set[str], selected: set[str]) -> MonitoringData:
+        """What this data says of the selected resources that were not polled again: carried
+        into the next poll's data so a slice never drops the others."""
+        keep = selected - polled
+        return MonitoringData(
+            readings=tuple(r for r in self.readings if r.labels[0] in keep),
+            newest=tuple(n for n in self.newest if n[0] in keep),
+            month_to_date=tuple(m for m in self.month_to_date if m.resource_id in keep),
+        )
 
     def __bool__(self) -> bool:
         """False for a poll that found nothing (no resource selected, or no points)."""
@@ -271,7 +284,8 @@ class Product(Generic[R]):
                 for query in self.queries if query.group in groups and query.applies(resource)]
 
     def requests_for(self, context: PollContext) -> int:
-        """The requests `fetch_with` makes for this context: one per job, no more."""
+        """The requests reading every selected resource once costs: one per job, no more (a
+        poll with a request cap reads a slice of them)."""
         return len(self.jobs(context))
 
     def requests_per_object(self, context: PollContext) -> int:
@@ -284,8 +298,37 @@ class Product(Generic[R]):
         groups = set(context.metrics or (self.default_metrics or self.groups))
         return sum(1 for q in self.queries if q.group in groups and q.applies(Resource("")))
 
-    async def fetch_with(self, reader: ResourceReader, context: PollContext) -> MonitoringData:
+    def slice(
+        self, context: PollContext
+    ) -> tuple[list[tuple[Resource, Query]], int, set[str]]:
+        """The jobs of this poll, the next poll's cursor, and every selected resource's id.
+
+        Without a request cap every selected resource is read. With one (the plan stretches
+        this collector: each resource is read every stretched interval, the collector polls at
+        its own), whole resources are read from the cursor on, wrapping, until the next one
+        would pass the cap (at least one), so the load is spread over every poll."""
         jobs = self.jobs(context)
+        selected = list(dict.fromkeys(resource.resource_id for resource, _ in jobs))
+        cap = context.request_cap
+        if cap is None or len(jobs) <= cap or not selected:
+            return jobs, 0, set(selected)
+        per_resource: dict[str, list[tuple[Resource, Query]]] = {}
+        for job in jobs:
+            per_resource.setdefault(job[0].resource_id, []).append(job)
+        previous = context.previous if isinstance(context.previous, MonitoringData) else None
+        start = (previous.cursor if previous is not None else 0) % len(selected)
+        chosen: list[tuple[Resource, Query]] = []
+        taken = 0
+        while taken < len(selected):
+            batch = per_resource[selected[(start + taken) % len(selected)]]
+            if chosen and len(chosen) + len(batch) > cap:
+                break
+            chosen += batch
+            taken += 1
+        return chosen, (start + taken) % len(selected), set(selected)
+
+    async def fetch_with(self, reader: ResourceReader, context: PollContext) -> MonitoringData:
+        jobs, cursor, selected = self.slice(context)
         end = int(reader.now())
         month = month_start(end)
         carried: dict[tuple[str, str], MonthToDate] = {}
@@ -334,10 +377,20 @@ class Product(Generic[R]):
                                                            resource.resource_id)))
                 if total is not None:
                     month_to_date.append(total)
+        polled = {resource.resource_id for resource, _ in jobs}
+        if isinstance(context.previous, MonitoringData) and polled != selected:
+            carried_over = context.previous.without(polled, selected)
+            readings = sorted([*readings, *carried_over.readings],
+                              key=lambda r: (r.family, r.labels))
+            newest.update({(rid, group): ts for rid, group, ts in carried_over.newest})
+            month_to_date = sorted(
+                [*month_to_date, *(m for m in carried_over.month_to_date if m.month == month)],
+                key=lambda m: (m.family, m.resource_id))
         return MonitoringData(
             readings=tuple(readings),
             newest=tuple((rid, group, ts) for (rid, group), ts in sorted(newest.items())),
             month_to_date=tuple(month_to_date),
+            cursor=cursor,
         )
 
     def samples(self, data: MonitoringData) -> Iterator[Sample]:

@@ -303,6 +303,7 @@ RESERVED_IPV6_UNASSIGNED_MONTHLY: Decimal = PRICES.amount("reserved_ipv6_unassig
 LOAD_BALANCER_MONTHLY_PER_NODE: Decimal = PRICES.amount("load_balancer_node_month")
 GLOBAL_LOAD_BALANCER_MONTHLY: Decimal = PRICES.amount("global_load_balancer_month")
 KUBERNETES_HA_CONTROL_PLANE_MONTHLY: Decimal = PRICES.amount("kubernetes_ha_control_plane_month")
+NAT_GATEWAY_UNIT_MONTHLY: Decimal = PRICES.amount("nat_gateway_unit_month")
 LEGACY_LOAD_BALANCER_NODES: Mapping[str, int] = MappingProxyType(
     {"lb-small": 1, "lb-medium": 3, "lb-large": 6}
 )

@@ -338,7 +338,10 @@ class Fleet:
         ({domain name: [records]}), firewalls, vpcs, vpc_members ({vpc id: [members]}),
         cdn_endpoints, certificates, registry and registry_subscription (objects; None: no
         registry), uptime_checks, uptime_states ({check id: state}), projects,
-        project_resources ({project id: [resources]}), tags, sizes, regions.
+        project_resources ({project id: [resources]}), tags, sizes, regions; database_replicas,
+        database_backups, database_events, kubernetes_upgrades, kubernetes_clusterlint (None: a
+        404, never linted) and kubernetes_status_messages ({cluster id: answer}, served as given),
+        database_options (the /v2/databases/options answer, served as given).
 
         Parts left out are generated as for an empty `FleetSpec` (one default project, no
         registry, the catalogue's sizes and regions); project resources, VPC members and tags

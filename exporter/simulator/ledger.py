@@ -25,6 +25,9 @@ resources it serves. The rules are DigitalOcean's, the same the exporter estimat
 * Storage (issue 17): custom images `size_gigabytes` x the custom image price, NFS shares
   `size_gib` x the NFS price and NFS snapshots `size_gib` x the NFS snapshot price, all per
   month from their `created_at`.
+* VPC NAT gateways: `nat_gateway_unit_month` x `size` (gateway units), from `created_at`.
+  SaaS add-ons: `plan_price_per_month` while `provisioned`; their answer has no creation
+  time, so they are billed from the start of every month (as the exporter estimates them).
 * Also billed, and NOT estimated by the exporter (`Charge.estimated` is False), kept small:
   the Spaces subscription ($5/month once the account has a bucket; there is no Spaces API to
   see it). Bandwidth, CDN and overages are not billed.
@@ -53,6 +56,7 @@ from exporter.simulator.catalog import (
     KUBERNETES_HA_CONTROL_PLANE_MONTHLY,
     LEGACY_LOAD_BALANCER_NODES,
     LOAD_BALANCER_MONTHLY_PER_NODE,
+    NAT_GATEWAY_UNIT_MONTHLY,
     PRICES,
     RESERVED_IP_UNASSIGNED_MONTHLY,
     RESERVED_IPV6_UNASSIGNED_MONTHLY,
@@ -95,6 +99,8 @@ SPACES = "Spaces Subscription"
 CUSTOM_IMAGES = "Custom Images"
 NFS = "Network File Storage"
 NFS_SNAPSHOTS = "NFS Snapshots"
+NAT_GATEWAYS = "VPC NAT Gateways"
+ADDONS = "SaaS Add-ons"
 PRODUCTS: tuple[str, ...] = (
     DROPLETS,
     BACKUPS,
@@ -110,6 +116,8 @@ PRODUCTS: tuple[str, ...] = (
     NFS,
     NFS_SNAPSHOTS,
     DEDICATED_INFERENCE,
+    NAT_GATEWAYS,
+    ADDONS,
     SPACES,
 )
 """Invoice summary product names, in the order summaries list them."""
@@ -741,6 +749,46 @@ def dedicated_inference_charges(inferences: Iterable[Item]) -> list[Charge]:
     return charges
 
 
+def nat_gateway_charges(gateways: Iterable[Item]) -> list[Charge]:
+    """Each gateway at the unit price times its size (gateway units), from its creation."""
+    charges = []
+    for item in gateways:
+        body = _json(item)
+        size = body.get("size")
+        units = size if isinstance(size, int) and not isinstance(size, bool) and size > 0 else 1
+        charges.append(_fixed(
+            NAT_GATEWAYS,
+            "NET-NAT",
+            units,
+            f"{body.get('name') or body.get('id')} ({units} unit{'s' if units > 1 else ''})",
+            region=_region(body.get("region")),
+            monthly=NAT_GATEWAY_UNIT_MONTHLY * units,
+            created=optional_unix(body.get("created_at")),
+        ))
+    return charges
+
+
+def addon_charges(addons: Iterable[Item]) -> list[Charge]:
+    """Each `provisioned` add-on at its plan's price; no creation time: billed all month."""
+    charges = []
+    for item in addons:
+        body = _json(item)
+        price_value = body.get("plan_price_per_month")
+        if body.get("state") != "provisioned" or not isinstance(price_value, int | float) \
+                or isinstance(price_value, bool) or price_value <= 0:
+            continue
+        charges.append(_fixed(
+            ADDONS,
+            "MP-ADD",
+            body.get("plan_slug"),
+            f"{body.get('name')} ({body.get('app_slug')} {body.get('plan_slug')})",
+            region="",
+            monthly=Decimal(repr(price_value)),
+            created=None,
+        ))
+    return charges
+
+
 def spaces_charges(buckets: Sequence[Item]) -> list[Charge]:
     """Not estimated by the exporter: the flat Spaces subscription, from the first bucket."""
     if not buckets:
@@ -785,6 +833,8 @@ def build_ledger(
         *storage_charges(resources.objects("custom_images"), resources.objects("nfs_shares"),
                          resources.related("nfs_shares", "snapshots") or ()),
         *dedicated_inference_charges(resources.objects("dedicated_inferences")),
+        *nat_gateway_charges(resources.objects("nat_gateways")),
+        *addon_charges(resources.objects("addons")),
         *spaces_charges(resources.objects("spaces_buckets")),
     ]
     return Ledger(tuple(charges))

@@ -154,6 +154,22 @@ def test_missing_and_null_fields_are_tolerated() -> None:
     ]
 
 
+def test_metrics_endpoints_and_tags_are_kept_leniently() -> None:
+    """For /sd/databases: (host, port) pairs of the spec's metrics_endpoints, bad ones skipped."""
+    endpoints = [{"host": "backend-do-user-19081923-0.db.ondigitalocean.com", "port": 9273},
+                 {"host": "standby.db.ondigitalocean.com", "port": 9273},
+                 {"host": "", "port": 9273}, {"host": "h", "port": 0}, {"host": "h", "port": "1"},
+                 {"port": 9273}, None, "x"]
+    [record] = databases.parse_databases({"databases": [
+        {"id": "d", "metrics_endpoints": endpoints, "tags": ["production", 3]}]})
+    assert record.metrics_endpoints == (
+        ("backend-do-user-19081923-0.db.ondigitalocean.com", 9273),
+        ("standby.db.ondigitalocean.com", 9273))
+    assert record.tags == ("production",)
+    [bare] = databases.parse_databases({"databases": [{"id": "d", "metrics_endpoints": None}]})
+    assert (bare.metrics_endpoints, bare.tags) == ((), ())
+
+
 def test_project_id_is_on_the_info_series_when_sent() -> None:
     [record] = databases.parse_databases({"databases": [{"id": "d", "project_id": "p-1"}]})
     [info] = [labels for name, labels, _ in databases.samples((record,))

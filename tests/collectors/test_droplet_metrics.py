@@ -299,3 +299,39 @@ def test_requests_per_object_is_what_one_droplet_costs(metrics: tuple[str, ...],
     assert COLLECTOR.requests_per_object is not None
     assert COLLECTOR.requests_per_object(context(metrics=metrics)) == per_droplet
     assert COLLECTOR.requests_per_object(PollContext(metrics=metrics)) == per_droplet
+
+
+async def test_a_request_cap_reads_a_slice_each_poll_and_keeps_the_others() -> None:
+    """Stretched by the plan, the collector polls at its own interval and reads a slice of its
+    Droplets each time (whole Droplets, from where the last slice ended): every poll stays
+    under the cap, every Droplet is read in turn, and the series of those not read this time
+    are the last ones read."""
+    value = {"n": 0}
+
+    def answer(endpoint: str, params: Mapping[str, str]) -> Answer:
+        value["n"] += 1
+        return matrix(({"host_id": params["host_id"]}, [[NOW - 60, str(value["n"])]]))
+
+    ids = [str(d.droplet_id) for d in DROPLETS]
+    per = COLLECTOR.requests_per_object  # memory: four endpoints per Droplet
+    assert per is not None
+    assert per(context(metrics=("memory",))) == 4
+    previous: Any = None
+    read_in_turn: list[set[str]] = []
+    for _ in range(len(ids) + 1):
+        reader = reader_for(answer, NOW)
+        ctx = PollContext(metrics=("memory",), previous=previous, inputs={"droplets": DROPLETS},
+                          request_cap=5)  # room for one Droplet (4), not two (8)
+        data = await COLLECTOR.collect(reader, ctx)
+        assert len(made(reader)) == 4
+        read_in_turn.append({r.params["host_id"] for r in made(reader)})
+        # every Droplet read so far has its series, the newest value it was read with
+        total = {r.labels[0] for r in data.readings
+                 if r.family == "digitalocean_droplet_memory_total_bytes"}
+        assert total == set().union(*read_in_turn)
+        previous = data
+    assert [next(iter(s)) for s in read_in_turn] == [*ids, ids[0]]
+    # without a cap every Droplet is read in one poll
+    reader = reader_for(answer, NOW)
+    await COLLECTOR.collect(reader, context(metrics=("memory",)))
+    assert len(made(reader)) == 4 * len(ids)

@@ -79,3 +79,23 @@ def test_shape_errors_name_the_place(items: object, message: str) -> None:
 def test_same_id_in_both_lists_counts_once() -> None:
     records = droplets.parse_droplets(([{"id": 1, "name": "a"}], "x"), ([{"id": 1, "name": "b"}], "y"))
     assert [(r.droplet_id, r.name) for r in records] == [(1, "b")]
+
+
+async def test_ipv4_addresses_from_the_networks_of_the_example() -> None:
+    """Kept for /sd/droplets (exporter/discovery.py); no series carries them."""
+    records = {r.droplet_id: r for r in await droplets.fetch(example_reader())}
+    assert (records[3164444].public_ipv4, records[3164444].private_ipv4) == (
+        "192.241.165.154", "10.128.192.124")
+    assert (records[3164412].public_ipv4, records[3164412].private_ipv4) == (
+        "192.241.247.248", "10.128.192.125")
+    rendered = repr(list(droplets.samples(tuple(records.values()))))
+    assert "192.241.165.154" not in rendered
+
+
+@pytest.mark.parametrize("networks", [
+    None, "x", {"v4": None}, {"v4": ["x", None, {"type": "public", "ip_address": 7}]},
+    {"v4": [{"type": "private", "ip_address": "10.0.0.1"}]},
+])
+def test_missing_or_mistyped_networks_give_no_public_address(networks: object) -> None:
+    [record] = droplets.parse_droplets(([{"id": 7, "networks": networks}], "x"))
+    assert record.public_ipv4 == ""

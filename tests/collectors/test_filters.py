@@ -102,4 +102,5 @@ async def test_a_filter_that_matches_nothing_keeps_nothing_and_everything_keeps_
     everything = await collector.collect(reader, PollContext())
     assert everything == await collector.fetch(reader)
     name = re.compile("no-object-is-called-this")
-    assert not await collector.collect(reader, PollContext(Selection(name=name)))
+    kept = await collector.collect(reader, PollContext(Selection(name=name)))
+    assert list(collector.samples(kept)) == []

@@ -18,6 +18,7 @@ import yaml
 from exporter.collectors import COLLECTORS
 from exporter.costs import FAMILIES as COST_FAMILIES
 from exporter.selfmetrics import SELF_FAMILIES
+from exporter.transfer import FAMILIES as TRANSFER_FAMILIES
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PROMETHEUS_DIR = ROOT / "deploy" / "prometheus"
@@ -55,7 +56,8 @@ def collector_families() -> frozenset[str]:
 
 @cache
 def cost_families() -> frozenset[str]:
-    return frozenset(f.name for f in COST_FAMILIES)
+    """The derived families: the cost estimates and the bandwidth bill."""
+    return frozenset(f.name for f in (*COST_FAMILIES, *TRANSFER_FAMILIES))
 
 
 @cache

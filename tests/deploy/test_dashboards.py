@@ -58,10 +58,11 @@ def test_the_committed_dashboards_are_what_the_generator_writes() -> None:
         assert text == generator.render(dashboard), f"{name} is stale: run python grafana/generate.py"
 
 
-def test_the_four_dashboards_exist_with_distinct_uids() -> None:
-    assert {d["uid"] for d in DASHBOARDS.values()} == {
-        "digitalocean-overview", "digitalocean-cost", "digitalocean-inventory", "digitalocean-exporter"
-    }
+def test_the_five_dashboards_exist_with_distinct_uids() -> None:
+    assert sorted(d["uid"] for d in DASHBOARDS.values()) == sorted([
+        "digitalocean-overview", "digitalocean-cost", "digitalocean-inventory",
+        "digitalocean-exporter", "digitalocean-droplet-resources",
+    ])
 
 
 def test_the_schema_is_valid_json_schema() -> None:

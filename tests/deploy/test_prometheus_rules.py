@@ -54,5 +54,9 @@ def test_the_example_config_scrapes_the_job_the_alerts_watch() -> None:
     config = yaml.safe_load((PROMETHEUS_DIR / "prometheus.yml").read_text())
     assert config["rule_files"] == ["recording.yml", "alerts.yml", "budgets.yml"]
     job = json.loads((PROMETHEUS_DIR / "thresholds.json").read_text())["thresholds"]["exporter_job"]
-    assert [c["job_name"] for c in config["scrape_configs"]] == [job["value"]]
+    assert [c["job_name"] for c in config["scrape_configs"]] == [job["value"], "node"]
+    [exporter] = config["scrape_configs"][0]["static_configs"][0]["targets"]
+    # the node job discovers Droplets from that same exporter (tests/e2e/test_discovery.py)
+    [discovery] = config["scrape_configs"][1]["http_sd_configs"]
+    assert discovery["url"] == f"http://{exporter}/sd/droplets?port=9100"
     assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]

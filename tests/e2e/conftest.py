@@ -18,7 +18,8 @@ from tests.conftest import free_port, require_tool
 class Prometheus:
     """A Prometheus server scraping given targets every second; queried through its HTTP API."""
 
-    def __init__(self, workdir: Path, targets: list[str], rule_files: list[Path] | None = None) -> None:
+    def __init__(self, workdir: Path, targets: list[str], rule_files: list[Path] | None = None,
+                 extra_jobs: list[dict[str, Any]] | None = None) -> None:
         binary = require_tool("prometheus")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -30,7 +31,7 @@ class Prometheus:
                 "scrape_interval": "1s",
                 "scrape_timeout": "1s",
                 "static_configs": [{"targets": targets}],
-            }],
+            }, *(extra_jobs or [])],
         }
         config_path = workdir / "prometheus.yml"
         config_path.write_text(yaml.safe_dump(config))
@@ -76,6 +77,13 @@ class Prometheus:
             time.sleep(0.2)
         raise AssertionError(f"no result for {expr} within {timeout}s")
 
+    def targets(self, job: str) -> list[dict[str, Any]]:
+        """The active targets of `job` (`/api/v1/targets`), with discoveredLabels and labels."""
+        response = httpx.get(f"{self.url}/api/v1/targets", params={"state": "active"}, timeout=5)
+        body = response.json()
+        assert body["status"] == "success", body
+        return [t for t in body["data"]["activeTargets"] if t["scrapePool"] == job]
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -88,8 +96,9 @@ class Prometheus:
 def prometheus_factory(tmp_path: Path) -> Iterator[Any]:
     started: list[Prometheus] = []
 
-    def start(targets: list[str], rule_files: list[Path] | None = None) -> Prometheus:
-        server = Prometheus(tmp_path, targets, rule_files)
+    def start(targets: list[str], rule_files: list[Path] | None = None,
+              extra_jobs: list[dict[str, Any]] | None = None) -> Prometheus:
+        server = Prometheus(tmp_path, targets, rule_files, extra_jobs)
         started.append(server)
         return server
 

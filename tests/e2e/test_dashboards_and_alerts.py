@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from exporter.simulator import Simulator, demo_config
+from exporter.simulator.kinds.monitoring import monitoring_plan
 from tests.conftest import ExporterProcess, write_config, write_token
 from tests.e2e.conftest import Prometheus
 
@@ -58,6 +59,8 @@ PRODUCTION_PROBLEMS = {
     "DigitalOceanReservedIPUnassigned",
     "DigitalOceanSnapshotOld",
     "DigitalOceanLoadBalancerErrored",
+    "DigitalOceanNatGatewayUnhealthy",
+    "DigitalOceanByoipPrefixNotAdvertised",
     "DigitalOceanKubernetesClusterUnhealthy",
     "DigitalOceanKubernetesNodePoolBelowMinimum",
     "DigitalOceanDatabaseNotOnline",
@@ -67,13 +70,37 @@ PRODUCTION_PROBLEMS = {
     "DigitalOceanRegistryStorageNearlyFull",
     "DigitalOceanAutoscalePoolMemberUnhealthy",
     "DigitalOceanGenAIAgentDeploymentFailed",
+    "DigitalOceanKubernetesClusterLintErrors",
     # 3 reserved IPs against the simulator's limit of 3
     "DigitalOceanAccountLimitNearlyReached",
+    # the Monitoring API stories (kinds/monitoring.py), watched by production's own
+    # `collectors:` below: a backend failing its health checks, a disk filling up, a Droplet
+    # sending more than the account's transfer pool (CPU saturation needs two polls of CPU
+    # counters: see test_cpu_utilisation_through_prometheus)
+    "DigitalOceanLoadBalancerBackendUnhealthy",
+    "DigitalOceanDropletDiskFullSoon",
+    "DigitalOceanTransferOverageForecast",
 }
 # staging's token expires 10 days after the demo starts (scenarios/demo.yml): the token-expiry
 # panel has data and DigitalOceanTokenExpiringSoon fires.
 STAGING_PROBLEMS = {"DigitalOceanDropletOff", "DigitalOceanVolumeUnattached",
                     "DigitalOceanTokenExpiringSoon"}
+
+
+def watching(simulator: Simulator, account: str) -> list[str]:
+    """An account's own `collectors:` watching its Monitoring API stories, as a user would
+    select them (by id), or nothing when its fleet has none."""
+    plan = monitoring_plan(simulator.fleet(account).resources)
+    droplets = [d for d in (plan.busy, plan.heavy, plan.filling, plan.unhealthy_droplet) if d]
+    if not droplets:
+        return []
+    return [
+        "    collectors:",
+        f"      droplet_metrics: {{enabled: true, interval: 30s, filter: {{id: {droplets}}}}}",
+        f"      load_balancer_metrics: {{enabled: true, filter: {{id: [{plan.failing_load_balancer}]}}}}",
+        "      app_metrics: {enabled: true}",
+        "      autoscale_metrics: {enabled: true}",
+    ]
 
 
 @dataclass
@@ -91,7 +118,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         for account in simulator.config.accounts:
             token_file = write_token(workdir, account.name, account.tokens[0].token)
             lines.append(f"  - name: {account.name}\n    token_file: {token_file}")
-        lines.append(f"api:\n  url: {simulator.url}\n  auth_url: {simulator.url}")
+            lines += watching(simulator, account.name)
+        lines.append(f"api:\n  url: {simulator.url}\n  auth_url: {simulator.url}\n"
+                     "  requests_per_hour: 5000")
+        # off by default for their scope; the demo token holds it
+        lines.append("collectors:\n  genai_agents: {enabled: true}\n"
+                     "  genai_knowledge_bases: {enabled: true}")
         config = write_config(workdir, "\n".join(lines) + "\n")
         exporter = ExporterProcess(["--config.file", str(config)], workdir)
         prometheus = None
@@ -250,6 +282,28 @@ def test_the_demo_triggers_exactly_the_expected_alerts(stack: Stack) -> None:
             assert "<no value>" not in text, (alert["labels"]["alertname"], text)
 
 
+def test_cpu_utilisation_through_prometheus(stack: Stack) -> None:
+    """Issue 14: rate() of the CPU seconds counter over the real Prometheus gives each watched
+    Droplet a plausible utilisation, and the simulator's busy Droplet is the busy one, enough
+    to make DigitalOceanDropletCPUSaturated's condition true (the alert waits 30 minutes)."""
+    plan = monitoring_plan(stack.simulator.fleet("production").resources)
+    busy_expr = ('1 - sum by (droplet_id) (rate(digitalocean_droplet_cpu_seconds_total{mode="idle"}[2m]))'
+                 " / sum by (droplet_id) (rate(digitalocean_droplet_cpu_seconds_total[2m]))")
+    # two polls whose newest points differ (the simulator's points are a minute apart)
+    cpu = f'digitalocean_droplet_cpu_seconds_total{{droplet_id="{plan.busy}"'
+    stack.prometheus.wait_for(f'1 - sum(rate({cpu},mode="idle"}}[2m])) / sum(rate({cpu}}}[2m])) > 0',
+                              timeout=180)
+    busy = {r["metric"]["droplet_id"]: float(r["value"][1])
+            for r in stack.prometheus.query(busy_expr)}
+    assert all(0 < value < 1 for value in busy.values()), busy
+    assert max(busy, key=lambda d: busy[d]) == str(plan.busy)
+    assert busy[str(plan.busy)] > 0.9  # DigitalOceanDropletCPUSaturated's threshold
+    quiet = [value for droplet, value in busy.items() if droplet != str(plan.busy)]
+    assert max(quiet) < 0.5
+    assert set(busy) <= {str(d) for d in (plan.busy, plan.heavy, plan.filling,
+                                          plan.unhealthy_droplet)}
+
+
 def test_problems_are_reported_for_the_right_objects(stack: Stack) -> None:
     """Each production problem names one object of the right kind; no healthy one is caught."""
     by_name: dict[str, list[dict[str, str]]] = {}
@@ -259,6 +313,8 @@ def test_problems_are_reported_for_the_right_objects(stack: Stack) -> None:
     assert [a["status"] for a in by_name["DigitalOceanLoadBalancerErrored"]] == ["errored"]
     assert [a["status"] for a in by_name["DigitalOceanKubernetesClusterUnhealthy"]] == ["degraded"]
     assert [a["status"] for a in by_name["DigitalOceanDatabaseNotOnline"]] == ["migrating"]
+    assert [a["status"] for a in by_name["DigitalOceanNatGatewayUnhealthy"]] == ["error"]
+    assert len(by_name["DigitalOceanByoipPrefixNotAdvertised"]) == 1
     assert [a["resource"] for a in by_name["DigitalOceanAccountLimitNearlyReached"]] == ["reserved IPs"]
     # old snapshots are one alert for the account, its value the count
     [snapshots] = by_name["DigitalOceanSnapshotOld"]

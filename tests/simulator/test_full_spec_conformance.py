@@ -53,6 +53,13 @@ Connect = Callable[..., httpx.Client]
 UNNAMED: dict[str, list[str]] = {"registries": [
     "/v2/droplets/{droplet_id}",
     "/v2/billing/{account_urn}/insights/{start_date}/{end_date}",  # no team: no URN to ask with
+    "/v2/load_balancers/{lb_id}",
+    "/v2/kubernetes/clusters/{cluster_id}/upgrades",
+    "/v2/kubernetes/clusters/{cluster_id}/clusterlint",
+    "/v2/kubernetes/clusters/{cluster_id}/status_messages",
+    "/v2/databases/{database_cluster_uuid}/replicas",
+    "/v2/databases/{database_cluster_uuid}/backups",
+    "/v2/databases/{database_cluster_uuid}/events",
     "/v2/domains/{domain_name}/records",
     "/v2/uptime/checks/{check_id}/state",
     "/v2/vpcs/{vpc_id}/members",
@@ -152,6 +159,9 @@ def concrete(simulator: Simulator, account: str, template: str) -> str | None:
         "{droplet_id}": lambda: str(fleet.droplets[0].id) if fleet.droplets else None,
         "{autoscale_pool_id}": lambda: first("autoscale_pools"),
         "{namespace_id}": lambda: first("functions_namespaces"),
+        "{database_cluster_uuid}": lambda: first("databases"),
+        "{cluster_id}": lambda: first("kubernetes_clusters"),
+        "{lb_id}": lambda: first("load_balancers"),
     }
     if "{invoice_uuid}" in template:
         invoices, preview = fleet.billing.invoices(START)
