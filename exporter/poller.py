@@ -263,12 +263,14 @@ class Poller:
         self._tasks = []
 
     def ready(self) -> tuple[bool, list[str]]:
-        """Ready once every (account, collector) finished its first poll; else what is pending."""
+        """Ready once every (account, collector) finished its first poll; else what is pending.
+        The Monitoring API collectors do not count: their requests yield to every other
+        collector's, so their first poll may wait a minute for its share of the budget."""
         pending = [
             f"{a.name}/{c.name}"
             for a in self.accounts
             for c in self.collectors_of(a)
-            if self.store.get((a.name, c.name)) is None
+            if not c.monitoring and self.store.get((a.name, c.name)) is None
         ]
         return not pending, pending
 
@@ -340,11 +342,10 @@ class Poller:
         return max(1, math.ceil(cost * own / planned))
 
     async def _wait_inputs(self, account: AccountRuntime, collector: Collector[Any]) -> None:
-        """Before its first poll, a collector that reads others' data waits for their first."""
-        while any(
-            (snapshot := self.store.get((account.name, name))) is None or snapshot.data is None
-            for name in collector.inputs
-        ):
+        """Before its first poll, a collector that reads others' data waits for their first
+        polls to end (failed or not: an input that has no data, say for lack of its scope,
+        leaves this one with nothing to read, never waiting forever)."""
+        while any(self.store.get((account.name, name)) is None for name in collector.inputs):
             await self.clock.sleep(INPUT_WAIT)
 
     async def _run(self, account: AccountRuntime, collector: Collector[Any]) -> None:
