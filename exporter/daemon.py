@@ -489,7 +489,7 @@ class Daemon:
     def _render(
         renderer: DataRenderer, fresh: list[tuple[str, str, Snapshot]], now: float
     ) -> DataPart:
-        part = DataPart.from_chunks(renderer.render_chunks(fresh, now))
+        part = DataPart.from_chunks(*renderer.render_parts(fresh, now))
         release_free_memory()
         return part
 

@@ -70,9 +70,14 @@ def _finite(number: float) -> str:
     return repr(number)
 
 
-def _family_header(family: Family) -> str:
+def _family_header(family: Family, openmetrics: bool = False) -> str:
+    """HELP and TYPE of `family`. OpenMetrics names a counter family without its `_total`
+    (its samples keep it); the text format names it with."""
     help_text = family.help.replace("\\", "\\\\").replace("\n", "\\n")
-    return f"# HELP {family.name} {help_text}\n# TYPE {family.name} {family.kind}\n"
+    name = family.name
+    if openmetrics and family.kind == "counter":
+        name = name.removesuffix("_total")
+    return f"# HELP {name} {help_text}\n# TYPE {name} {family.kind}\n"
 
 
 Fragment = Mapping[str, bytes]
@@ -143,22 +148,34 @@ class _Chunks:
     def __init__(self) -> None:
         self.chunks: list[bytes] = []
         self._small: list[bytes] = []
+        # the OpenMetrics twin: the same pieces but for counter headers (see _family_header)
+        self.om_chunks: list[bytes] = []
+        self._om_small: list[bytes] = []
+        self.differ = False
 
-    def add(self, piece: bytes) -> None:
+    def add(self, piece: bytes, openmetrics: bytes | None = None) -> None:
+        """A piece of both formats, or of the text format with its OpenMetrics twin."""
+        om_piece = piece if openmetrics is None else openmetrics
+        self.differ = self.differ or om_piece != piece
         if len(piece) >= COALESCE_BYTES:
             self._flush()
             self.chunks.append(piece)
+            self.om_chunks.append(om_piece)
         else:
             self._small.append(piece)
+            self._om_small.append(om_piece)
 
     def _flush(self) -> None:
         if self._small:
             self.chunks.append(b"".join(self._small))
-            self._small = []
+            self.om_chunks.append(b"".join(self._om_small))
+            self._small, self._om_small = [], []
 
-    def done(self) -> tuple[bytes, ...]:
+    def done(self) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
+        """(text chunks, OpenMetrics chunks): the same tuple when no counter made them differ."""
         self._flush()
-        return tuple(self.chunks)
+        text = tuple(self.chunks)
+        return text, tuple(self.om_chunks) if self.differ else text
 
 
 def encode_collector(account: str, collector: Collector[Any], data: Any) -> dict[str, bytes]:
@@ -218,6 +235,13 @@ class DataRenderer:
         self, fresh: Iterable[tuple[str, str, Snapshot]], now: float = 0.0
     ) -> tuple[bytes, ...]:
         """The data part `render` returns, as the byte strings that make it up."""
+        return self.render_parts(fresh, now)[0]
+
+    def render_parts(
+        self, fresh: Iterable[tuple[str, str, Snapshot]], now: float = 0.0
+    ) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
+        """The data part in the text format and in OpenMetrics, as the byte strings that make
+        them up (the same tuple unless a counter family's header differs)."""
         snapshots = {(a, c): s for a, c, s in fresh}
         accounts = sorted({account for account, _ in snapshots})
         out = _Chunks()
@@ -268,7 +292,10 @@ class DataRenderer:
                 header = self._headers.get(family.name)
                 if header is None:
                     header = self._headers[family.name] = _family_header(family).encode()
-                out.add(header)
+                if family.kind == "counter":
+                    out.add(header, _family_header(family, openmetrics=True).encode())
+                else:
+                    out.add(header)
                 for part in parts:
                     out.add(part)
 
@@ -305,22 +332,34 @@ class DataPart:
     chunks: tuple[bytes, ...]
     gzip_prefix: bytes
     _compressor: Any = field(repr=False)  # zlib.Compress after a sync flush; only ever copied
+    # The OpenMetrics data part when it differs (a counter family's header); None: the same.
+    openmetrics_part: DataPart | None = None
 
     @property
     def plain(self) -> bytes:
         """The whole data part as one byte string (a copy: for tests and tools, not scrapes)."""
         return b"".join(self.chunks)
 
+    @property
+    def openmetrics(self) -> DataPart:
+        return self if self.openmetrics_part is None else self.openmetrics_part
+
     @classmethod
     def build(cls, plain: bytes) -> DataPart:
         return cls.from_chunks((plain,))
 
     @classmethod
-    def from_chunks(cls, chunks: Sequence[bytes]) -> DataPart:
+    def from_chunks(
+        cls, chunks: Sequence[bytes], openmetrics: Sequence[bytes] | None = None
+    ) -> DataPart:
+        """The data part of `chunks`, with its OpenMetrics twin where that differs."""
         compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
         compressed = [compressor.compress(chunk) for chunk in chunks]
         compressed.append(compressor.flush(zlib.Z_SYNC_FLUSH))
-        return cls(tuple(chunks), b"".join(compressed), compressor)
+        twin = None
+        if openmetrics is not None and tuple(openmetrics) != tuple(chunks):
+            twin = cls.from_chunks(openmetrics)
+        return cls(tuple(chunks), b"".join(compressed), compressor, twin)
 
     def gzip_tail(self, suffix: bytes) -> bytes:
         """The rest of a gzip stream that starts with `gzip_prefix` and ends after `suffix`."""
@@ -339,11 +378,12 @@ class Exposition:
 
     @classmethod
     def compose(cls, data: DataPart, self_text: bytes, self_openmetrics: bytes) -> Exposition:
+        om = data.openmetrics
         return cls(
             text=(*data.chunks, self_text),
-            openmetrics=(*data.chunks, self_openmetrics),
+            openmetrics=(*om.chunks, self_openmetrics),
             text_gzip=(data.gzip_prefix, data.gzip_tail(self_text)),
-            openmetrics_gzip=(data.gzip_prefix, data.gzip_tail(self_openmetrics)),
+            openmetrics_gzip=(om.gzip_prefix, om.gzip_tail(self_openmetrics)),
         )
 
     def body(self, openmetrics: bool, gzip: bool) -> tuple[bytes, ...]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from exporter.collectors import (
     account,
+    actions,
     app_instance_sizes,
     apps,
     autoscale_pools,
@@ -58,6 +59,7 @@ COLLECTORS: tuple[Collector[Any], ...] = (
     uptime.COLLECTOR,
     projects.COLLECTOR,
     tags.COLLECTOR,
+    actions.COLLECTOR,
     sizes.COLLECTOR,
     billing.COLLECTOR,
     invoice_summary.COLLECTOR,

@@ -96,7 +96,7 @@ class Family:
     name: str
     help: str
     labels: tuple[str, ...] = ()
-    kind: Literal["gauge"] = "gauge"
+    kind: Literal["gauge", "counter"] = "gauge"  # a counter's name ends in _total
     per_account: bool = True
 
 

@@ -39,7 +39,8 @@ def test_family_names_are_unique_across_the_exporter() -> None:
 @pytest.mark.parametrize(("collector", "family"), families(), ids=lambda x: getattr(x, "name", ""))
 def test_family_naming(collector: Collector[Any], family: Any) -> None:
     assert re.fullmatch(r"digitalocean_[a-z0-9_]+", family.name)
-    assert not family.name.endswith("_total"), "gauges never end in _total"
+    # _total on counters only, and on every counter
+    assert family.name.endswith("_total") == (family.kind == "counter"), family.kind
     assert family.help.endswith(".")
     assert "polled from /v" in family.help
     assert '"' not in family.help

@@ -24,6 +24,7 @@ from exporter.simulator.handling import Endpoint
 from exporter.simulator.kind import Kind, build_order
 from exporter.simulator.kinds import (
     account,
+    actions,
     apps,
     autoscale_pools,
     billing,
@@ -75,6 +76,7 @@ KINDS: tuple[Kind, ...] = (
     vpcs.KIND,
     autoscale_pools.KIND,
     tags.KIND,
+    actions.KIND,
     catalog.KIND,
 )
 
