@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families as parse_tex
 from exporter.api import DigitalOceanClient
 from exporter.budget import RequestBudget
 from exporter.clock import SystemClock
-from exporter.collectors import COLLECTORS
+from exporter.collectors import COLLECTORS, actions
 from exporter.collectors.base import Collector, DerivedFamilies, Family, Sample
 from exporter.costs import FAMILIES as COST_FAMILIES
 from exporter.costs import cost_families
@@ -208,7 +208,8 @@ async def _never(reader: Any) -> Any:
 
 
 async def test_data_part_is_valid_openmetrics_too() -> None:
-    data = DataRenderer(COLLECTORS).render(await example_snapshots()).decode()
+    _, om = DataRenderer(COLLECTORS).render_parts(await example_snapshots())
+    data = b"".join(om).decode()
     # prometheus_client's OpenMetrics parser has no annotations
     families = list(parse_openmetrics(data + "# EOF\n"))  # type: ignore[no-untyped-call]
     assert {f.name for f in families} >= {"digitalocean_droplet_info", "digitalocean_volume_info"}
@@ -375,3 +376,31 @@ def test_data_part_from_chunks_is_one_gzip_stream_of_their_concatenation() -> No
     exposition = Exposition.compose(data, b"b 2\n", b"b 2\n# EOF\n")
     assert exposition.text == (*chunks, b"b 2\n")
     assert gzip.decompress(b"".join(exposition.text_gzip)) == b"".join(chunks) + b"b 2\n"
+
+
+async def test_a_counter_family_is_named_as_each_format_wants() -> None:
+    """Text names a counter family with `_total`, OpenMetrics without (its samples keep it);
+    both bodies parse, and the gauges' bytes are shared."""
+    data = await actions.fetch(example_reader())
+    renderer = DataRenderer(COLLECTORS)
+    snapshot = polled("production", actions.COLLECTOR, data)
+    text, om = renderer.render_parts([("production", "actions", snapshot)])
+    assert b"# TYPE digitalocean_actions_total counter\n" in b"".join(text)
+    assert b"# TYPE digitalocean_actions counter\n" in b"".join(om)
+    part = DataPart.from_chunks(text, om)
+    exposition = Exposition.compose(part, b"", b"# EOF\n")
+    om_body = b"".join(exposition.openmetrics).decode()
+    [family] = [f for f in parse_openmetrics(om_body) if f.name == "digitalocean_actions"]  # type: ignore[no-untyped-call]
+    assert family.type == "counter"
+    assert {s.name for s in family.samples} == {"digitalocean_actions_total"}
+    assert gzip.decompress(b"".join(exposition.openmetrics_gzip)).decode() == om_body
+    [text_family] = [f for f in parse_text(b"".join(exposition.text).decode())
+                     if f.name == "digitalocean_actions"]
+    assert text_family.type == "counter"
+    assert part.openmetrics is not part
+    # without a counter the two formats share one data part
+    gauges = [s for s in await example_snapshots() if s[1] != "actions"]
+    text, om = DataRenderer(COLLECTORS).render_parts(gauges)
+    assert om is text
+    only_gauges = DataPart.from_chunks(text, om)
+    assert only_gauges.openmetrics is only_gauges
