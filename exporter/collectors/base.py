@@ -215,7 +215,7 @@ class Collector(Generic[T]):
     samples: Callable[[T], Iterator[Sample]]
     # The label naming one of this collector's objects (`droplet_id`, `reserved_ip`, `domain`,
     # `tag`); "" for a collector of facts about the account itself (account, billing,
-    # invoice_summary, billing_history, billing_insights), whose series `account` names.
+    # invoice_summary, billing_history, billing_insights, actions), whose series `account` names.
     id_label: str
     # The list endpoint that pages and whose items are this collector's objects (one object,
     # one `id_label` value); None when there is none: single objects, unpaged lists, or a
