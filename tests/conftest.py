@@ -100,6 +100,12 @@ def spec_example(path: str, name: str | None = None, status: str = "200") -> Any
     return json.loads(json.dumps(content["schema"]["example"]))
 
 
+def actions_example() -> Any:
+    """GET /v2/actions has no example in the spec; its items have the action schema that the
+    official example of GET /v2/droplets/{droplet_id}/actions shows, so that one is served."""
+    return spec_example("/v2/droplets/{droplet_id}/actions")
+
+
 def official_example(endpoint: str) -> Any:
     """The spec's example answer to GET `endpoint` (a path template), or None if it has none:
     what `example_reader` answers for the endpoints its table does not name."""
@@ -243,6 +249,7 @@ def example_reader() -> FakeReader:
         "/v2/projects": spec_example("/v2/projects"),
         "/v2/projects/{project_id}/resources": spec_example("/v2/projects/{project_id}/resources"),
         "/v2/tags": spec_example("/v2/tags"),
+        "/v2/actions?page=1&per_page=200": actions_example(),
         "/v2/sizes": spec_example("/v2/sizes"),
         "/v2/customers/my/invoices?per_page=1": spec_example("/v2/customers/my/invoices"),
         "/v2/customers/my/invoices/{invoice_uuid}/summary": spec_example(

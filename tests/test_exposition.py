@@ -21,7 +21,7 @@ from exporter.api import DigitalOceanClient
 from exporter.budget import RequestBudget
 from exporter.cli import demo_settings
 from exporter.clock import SystemClock
-from exporter.collectors import COLLECTORS
+from exporter.collectors import COLLECTORS, actions
 from exporter.collectors.base import Collector, DerivedFamilies, Family, PollContext, Sample
 from exporter.collectors.databases import DatabaseRecord, parse_database
 from exporter.collectors.load_balancers import LoadBalancerRecord, parse_load_balancers
@@ -458,3 +458,27 @@ def test_data_part_from_chunks_is_one_gzip_stream_of_their_concatenation() -> No
     exposition = Exposition.compose(data, b"b 2\n", b"b 2\n# EOF\n")
     assert exposition.text == (*chunks, b"b 2\n")
     assert gzip.decompress(b"".join(exposition.text_gzip)) == b"".join(chunks) + b"b 2\n"
+
+
+async def test_a_counter_family_is_named_as_each_format_wants() -> None:
+    """Text names a counter family with `_total`, OpenMetrics without (its samples keep it);
+    both bodies parse, and without a counter the two formats share the same bytes."""
+    data = await actions.fetch(example_reader())
+    renderer = DataRenderer(COLLECTORS)
+    snapshot = polled("production", actions.COLLECTOR, data)
+    part = DataPart.from_chunks(renderer.render_chunks([("production", "actions", snapshot)]))
+    assert b"# TYPE digitalocean_actions_total counter\n" in b"".join(part.chunks)
+    assert b"# TYPE digitalocean_actions counter\n" in b"".join(part.openmetrics)
+    exposition = Exposition.compose(part, b"", b"# EOF\n")
+    om_body = b"".join(exposition.openmetrics).decode()
+    [family] = [f for f in parse_openmetrics(om_body) if f.name == "digitalocean_actions"]  # type: ignore[no-untyped-call]
+    assert family.type == "counter"
+    assert {s.name for s in family.samples} == {"digitalocean_actions_total"}
+    assert gzip.decompress(b"".join(exposition.openmetrics_gzip)).decode() == om_body
+    [text_family] = [f for f in parse_text(b"".join(exposition.text).decode())
+                     if f.name == "digitalocean_actions"]
+    assert text_family.type == "counter"
+    # without a counter the two formats share one data part
+    gauges = [s for s in await example_snapshots() if s[1] != "actions"]
+    only_gauges = DataPart.from_chunks(renderer.render_chunks(gauges))
+    assert only_gauges.openmetrics is only_gauges.chunks

@@ -25,7 +25,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exporter.api import ApiError, ResponseError
+from exporter.api import ApiError, RepeatFilter, ResponseError
 from exporter.cli import collector_defaults
 from exporter.collectors import COLLECTORS, collector_table
 from exporter.collectors.base import Collector, PollContext, ResourceReader
@@ -150,12 +150,14 @@ class FuzzReader:
         return await self.get(endpoint, path=path, params=params)  # never a 404 here
 
     async def list_all(self, endpoint: str, key: str, *, path: Any = None,
-                       params: Any = None, parse: Any = None, missing_ok: bool = False) -> list[Any]:
+                       params: Any = None, parse: Any = None, missing_ok: bool = False,
+                       id_key: str | None = "id") -> list[Any]:
         example = example_for(endpoint, params)
         items = self._answer(example.get(key) if isinstance(example, dict) else None, endpoint)
         if not isinstance(items, list):  # DigitalOceanClient: a page without its list
             raise ResponseError(f"{endpoint}: page 1 has no {key!r} list", endpoint=endpoint)
-        return items if parse is None else parse(items, 0)  # one page, parsed as it arrives
+        # one page, its repeated ids dropped and parsed as it arrives, as the client does
+        return RepeatFilter(parse or (lambda page, start: page), id_key).parse(items, 0)
 
 
 async def fetch(collector: Collector[Any], reader: ResourceReader) -> Any:
