@@ -481,4 +481,5 @@ async def test_a_counter_family_is_named_as_each_format_wants() -> None:
     # without a counter the two formats share one data part
     gauges = [s for s in await example_snapshots() if s[1] != "actions"]
     only_gauges = DataPart.from_chunks(renderer.render_chunks(gauges))
-    assert only_gauges.openmetrics is only_gauges.chunks
+    assert only_gauges.openmetrics == only_gauges.chunks
+    assert b"# TYPE digitalocean_actions" not in b"".join(only_gauges.openmetrics)
