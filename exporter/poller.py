@@ -54,6 +54,7 @@ POLL_DEADLINE_FACTOR = 5.0
 POLL_DEADLINE_MIN = 60.0
 POLL_DEADLINE_MAX = 600.0
 BACKGROUND_PACE = BACKGROUND_SHARE  # the share of the per-minute budget a monitoring poll gets
+SLOW_ANSWER = 0.25  # seconds a poll of many requests allows each, however fast the budget
 INPUT_WAIT = 1.0  # a collector that reads another's data looks for its first data this often
 
 
@@ -462,7 +463,7 @@ class Poller:
         if collector.requests_for is not None:  # hundreds of paced requests take their time
             expected = context.request_cap or account.requests_per_poll.get(collector.name, 1)
             pace = max(1.0, account.budget.per_minute * BACKGROUND_PACE) / 60.0
-            deadline = max(deadline, 2 * expected / pace)
+            deadline = max(deadline, 2 * expected / pace, expected * SLOW_ANSWER)
         try:
             async with asyncio.timeout(deadline):
                 data = await collector.collect(account.api, context)
