@@ -57,6 +57,49 @@ def _as_is(items: list[Any], start: int) -> list[Any]:
     return items
 
 
+class RepeatFilter:
+    """Drops the items of one list whose id an earlier page already held, then parses the rest.
+
+    Pages may arrive in any order; whichever copy of a repeated object comes first is kept
+    (both describe the same object), and `dropped` counts the others. Runs of kept items are
+    parsed with their own index in the whole list, so error messages name the item the API sent.
+    """
+
+    def __init__(self, convert: PageParser, id_key: str | None) -> None:
+        self.convert = convert
+        self.id_key = id_key
+        self.seen: set[str | int] = set()
+        self.dropped = 0
+
+    def _id(self, item: object) -> str | int | None:
+        if self.id_key is None or not isinstance(item, dict):
+            return None
+        value = item.get(self.id_key)
+        if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        return None
+
+    def parse(self, items: list[Any], start: int) -> list[Any]:
+        records: list[Any] = []
+        run = 0  # where the current run of kept items begins
+        for index, item in enumerate(items):
+            ident = self._id(item)
+            if ident is None:
+                continue
+            if ident not in self.seen:
+                self.seen.add(ident)
+                continue
+            self.dropped += 1
+            if index > run:
+                records += self.convert(items[run:index], start + run)
+            run = index + 1
+        if run == 0:
+            return self.convert(items, start)  # nothing dropped (an empty page is parsed too)
+        if run < len(items):
+            records += self.convert(items[run:], start + run)
+        return records
+
+
 class ApiError(Exception):
     """A request that failed for good (after any retries)."""
 
@@ -97,6 +140,12 @@ class RequestObserver(Protocol):
     """Receives one call per HTTP attempt, for the request counter and duration histogram."""
 
     def observe(self, account: str, endpoint: str, code: str, seconds: float) -> None: ...
+
+
+class ListObserver(Protocol):
+    """Receives the repeated items `list_all` dropped from one complete list."""
+
+    def dropped_duplicates(self, account: str, endpoint: str, count: int) -> None: ...
 
 
 class RequestGate(Protocol):
@@ -179,7 +228,9 @@ class DigitalOceanClient:
         rng: random.Random | None = None,
         response_deadline: float | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        lists: ListObserver | None = None,
     ) -> None:
+        self.lists = lists  # told how many repeated items each list dropped
         self.api_url = api_url.rstrip("/")
         self.auth_url = auth_url.rstrip("/")
         self.timeout = timeout
@@ -293,6 +344,7 @@ class AccountApi:
         params: Mapping[str, str] | None = None,
         parse: PageParser | None = None,
         missing_ok: Literal[False] = False,
+        id_key: str | None = "id",
     ) -> list[Any]: ...
 
     @overload
@@ -305,6 +357,7 @@ class AccountApi:
         params: Mapping[str, str] | None = None,
         parse: PageParser | None = None,
         missing_ok: Literal[True],
+        id_key: str | None = "id",
     ) -> list[Any] | None: ...
 
     async def list_all(
@@ -316,6 +369,7 @@ class AccountApi:
         params: Mapping[str, str] | None = None,
         parse: PageParser | None = None,
         missing_ok: bool = False,
+        id_key: str | None = "id",
     ) -> list[Any] | None:
         """Every item of a paged list, or an ApiError: never a partial list.
 
@@ -331,9 +385,15 @@ class AccountApi:
         (`start` is the index of its first item in the whole list, for error messages), so a
         big list's JSON is never all in memory at once; the result is the pages' records in
         order, returned only once every page arrived.
+
+        An item whose `id_key` (a string or an integer) was already listed is dropped before
+        `parse` sees it: an object created while the list is paged shifts the later pages by
+        one, so the last item of a page comes again first on the next. Items without that key
+        are all kept; `id_key=None` keeps everything. What was dropped is counted for the
+        list's endpoint (`digitalocean_api_list_duplicates_dropped_total`).
         """
         try:
-            return await self._list_all(endpoint, key, path, params, parse)
+            return await self._list_all(endpoint, key, path, params, parse, id_key=id_key)
         except ApiError as error:
             if missing_ok and error.status == NOT_FOUND:
                 return None
@@ -346,8 +406,11 @@ class AccountApi:
         path: Mapping[str, str] | None,
         params: Mapping[str, str] | None,
         parse: PageParser | None,
+        *,
+        id_key: str | None,
     ) -> list[Any]:
-        convert: PageParser = parse or _as_is
+        repeats = RepeatFilter(parse or _as_is, id_key)
+        convert: PageParser = repeats.parse
         query = {**(params or {}), "per_page": str(PER_PAGE)}
         listing = _listing_key(endpoint, path, params)
         first = await self.get(endpoint, path=path, params={**query, "page": "1"})
@@ -401,6 +464,8 @@ class AccountApi:
             seen += count
             last_number = number
         self._listed[listing] = len(pages)
+        if repeats.dropped and self.client.lists is not None:
+            self.client.lists.dropped_duplicates(self.name, endpoint, repeats.dropped)
         return [record for number in sorted(pages) for record in pages[number]]
 
     def _page_limit(

@@ -286,6 +286,7 @@ class Daemon:
             timeout=settings.api.timeout,
             user_agent=USER_AGENT,
             observer=self.api_metrics,
+            lists=self.api_metrics,
             clock=self.clock,
             transport=self.transport,
             response_deadline=settings.api.response_deadline,

@@ -54,6 +54,7 @@ POLL_DEADLINE_FACTOR = 5.0
 POLL_DEADLINE_MIN = 60.0
 POLL_DEADLINE_MAX = 600.0
 BACKGROUND_PACE = BACKGROUND_SHARE  # the share of the per-minute budget a monitoring poll gets
+SLOW_ANSWER = 0.25  # seconds a poll of many requests allows each, however fast the budget
 INPUT_WAIT = 1.0  # a collector that reads another's data looks for its first data this often
 
 
@@ -263,12 +264,14 @@ class Poller:
         self._tasks = []
 
     def ready(self) -> tuple[bool, list[str]]:
-        """Ready once every (account, collector) finished its first poll; else what is pending."""
+        """Ready once every (account, collector) finished its first poll; else what is pending.
+        The Monitoring API collectors do not count: their requests yield to every other
+        collector's, so their first poll may wait a minute for its share of the budget."""
         pending = [
             f"{a.name}/{c.name}"
             for a in self.accounts
             for c in self.collectors_of(a)
-            if self.store.get((a.name, c.name)) is None
+            if not c.monitoring and self.store.get((a.name, c.name)) is None
         ]
         return not pending, pending
 
@@ -340,11 +343,10 @@ class Poller:
         return max(1, math.ceil(cost * own / planned))
 
     async def _wait_inputs(self, account: AccountRuntime, collector: Collector[Any]) -> None:
-        """Before its first poll, a collector that reads others' data waits for their first."""
-        while any(
-            (snapshot := self.store.get((account.name, name))) is None or snapshot.data is None
-            for name in collector.inputs
-        ):
+        """Before its first poll, a collector that reads others' data waits for their first
+        polls to end (failed or not: an input that has no data, say for lack of its scope,
+        leaves this one with nothing to read, never waiting forever)."""
+        while any(self.store.get((account.name, name)) is None for name in collector.inputs):
             await self.clock.sleep(INPUT_WAIT)
 
     async def _run(self, account: AccountRuntime, collector: Collector[Any]) -> None:
@@ -461,7 +463,7 @@ class Poller:
         if collector.requests_for is not None:  # hundreds of paced requests take their time
             expected = context.request_cap or account.requests_per_poll.get(collector.name, 1)
             pace = max(1.0, account.budget.per_minute * BACKGROUND_PACE) / 60.0
-            deadline = max(deadline, 2 * expected / pace)
+            deadline = max(deadline, 2 * expected / pace, expected * SLOW_ANSWER)
         try:
             async with asyncio.timeout(deadline):
                 data = await collector.collect(account.api, context)

@@ -38,7 +38,8 @@ REQUEST_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
 class ApiRequestMetrics:
-    """`digitalocean_api_requests_total` and `digitalocean_api_request_duration_seconds`."""
+    """`digitalocean_api_requests_total`, `digitalocean_api_request_duration_seconds` and
+    `digitalocean_api_list_duplicates_dropped_total`."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.requests = Counter(
@@ -49,14 +50,26 @@ class ApiRequestMetrics:
             API_DURATION.name, API_DURATION.help, API_DURATION.labels, buckets=REQUEST_BUCKETS,
             registry=registry,
         )
+        self.duplicates = Counter(
+            API_DUPLICATES.name.removesuffix("_total"), API_DUPLICATES.help, API_DUPLICATES.labels,
+            registry=registry,
+        )
         self._seen: set[tuple[str, str, str]] = set()
+        self._lists: set[tuple[str, str]] = set()
 
     def observe(self, account: str, endpoint: str, code: str, seconds: float) -> None:
         self._seen.add((account, endpoint, code))
         self.requests.labels(account, endpoint, code).inc()
         self.duration.labels(account, endpoint).observe(seconds)
 
+    def dropped_duplicates(self, account: str, endpoint: str, count: int) -> None:
+        self._lists.add((account, endpoint))
+        self.duplicates.labels(account, endpoint).inc(count)
+
     def forget_account(self, account: str) -> None:
+        for listed in [s for s in self._lists if s[0] == account]:
+            self._lists.discard(listed)
+            self.duplicates.remove(*listed)
         for seen in [s for s in self._seen if s[0] == account]:
             self._seen.discard(seen)
             self.requests.remove(*seen)
@@ -112,6 +125,11 @@ API_REQUESTS = SelfFamily(
 API_DURATION = SelfFamily(
     "digitalocean_api_request_duration_seconds", "histogram", ("account", "endpoint"),
     "Duration of requests to the DigitalOcean API, by account and endpoint path template.",
+)
+API_DUPLICATES = SelfFamily(
+    "digitalocean_api_list_duplicates_dropped_total", "counter", ("account", "endpoint"),
+    "Repeated objects dropped from paged lists, by account and endpoint path template: an "
+    "object created while a list was paged shifts the later pages, so one object comes twice.",
 )
 RATE_LIMIT_REMAINING = SelfFamily(
     "digitalocean_api_rate_limit_remaining", "gauge", _ACCOUNT,
@@ -184,7 +202,7 @@ PROCESS_FAMILIES = (
 
 SELF_FAMILIES = (
     BUILD_INFO, COLLECTOR_SUCCESS, COLLECTOR_DURATION, COLLECTOR_LAST_SUCCESS, COLLECTOR_INTERVAL,
-    COLLECTOR_ENABLED, API_REQUESTS, API_DURATION, RATE_LIMIT_REMAINING, RATE_LIMIT_LIMIT,
+    COLLECTOR_ENABLED, API_REQUESTS, API_DURATION, API_DUPLICATES, RATE_LIMIT_REMAINING, RATE_LIMIT_LIMIT,
     RATE_LIMIT_RESET, BUDGET, PLANNED, BUDGET_USED, TOKEN_READ_ONLY, TOKEN_VALID, TOKEN_EXPIRY,
     TOKEN_SCOPES, TOKEN_EXCESS_SCOPES, TOKEN_SECRET_SCOPES, *PROCESS_FAMILIES,
 )

@@ -451,6 +451,7 @@ class Dashboard:
     time_from: str = "now-7d"
     refresh: str = "1m"
     variables: tuple[JSON, ...] = field(default=(ACCOUNT_VARIABLE,))
+    annotations: tuple[JSON, ...] = ()  # Prometheus annotations beside Grafana's own
 
     def to_json(self) -> JSON:
         return {
@@ -458,7 +459,7 @@ class Dashboard:
                 "builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"},
                 "enable": True, "hide": True, "iconColor": "rgba(0, 211, 255, 1)",
                 "name": "Annotations & Alerts", "type": "dashboard",
-            }]},
+            }, *self.annotations]},
             "description": self.description,
             "editable": True,
             "fiscalYearStartMonth": 0,
@@ -491,6 +492,32 @@ EXPORTER_UID = "digitalocean-exporter"
 RESOURCES_UID = "digitalocean-droplet-resources"
 
 USD = "currencyUSD"
+
+
+MARKED_ACTIONS = "resize|power_off|power_on|power_cycle|shutdown|reboot|destroy"
+"""Action types the dashboards mark: what changes a Droplet's size, power or existence."""
+
+
+def action_annotation() -> JSON:
+    """Resizes, power events and destroys, marked where `digitalocean_actions_total` grew: one
+    mark per account and type for each minute the counter rose in the 5 minutes before (the
+    collector counts an action when a poll sees it finished)."""
+    return {
+        "datasource": DATASOURCE,
+        "enable": True,
+        "hide": False,
+        "iconColor": "rgba(255, 152, 48, 1)",
+        "name": "Resizes, power events and destroys",
+        "expr": (
+            f'sum by (account, type, status) (increase(digitalocean_actions_total{{{ACCOUNT},'
+            f'type=~"{MARKED_ACTIONS}"}}[5m])) > 0'
+        ),
+        "step": "1m",
+        "titleFormat": "{{type}} {{status}}",
+        "textFormat": "{{account}}: {{type}} {{status}}",
+        "tagKeys": "account,type,status",
+        "useValueForTime": False,
+    }
 
 
 def by_account(expr: str) -> str:
@@ -694,6 +721,7 @@ def overview(limits: Limits) -> Dashboard:
         description="Per account: spend against forecast, last invoice and budget, what runs, "
                     "and anything broken or billed for nothing.",
         rows=(spend, resources, attention),
+        annotations=(action_annotation(),),
     )
 
 
@@ -1056,6 +1084,7 @@ def inventory(limits: Limits) -> Dashboard:
                     "Kubernetes, databases, apps, load balancers, certificates and uptime checks, "
                     "and what was created in the time range.",
         rows=(droplets, volumes, kubernetes, databases, edges, changes),
+        annotations=(action_annotation(),),
         variables=(ACCOUNT_VARIABLE, REGION_VARIABLE),
     )
 

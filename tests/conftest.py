@@ -24,10 +24,7 @@ import httpx
 import pytest
 import structlog
 
-from exporter.collectors import databases, load_balancers
 from exporter.collectors.base import Collector
-from exporter.collectors.databases import DatabaseRecord
-from exporter.collectors.load_balancers import LoadBalancerRecord
 from exporter.daemon import Daemon
 from exporter.logs import Redactor, configure_logging
 from exporter.poller import AccountRuntime
@@ -101,6 +98,12 @@ def spec_example(path: str, name: str | None = None, status: str = "200") -> Any
         [only] = content["examples"].values()
         return json.loads(json.dumps(only["value"]))
     return json.loads(json.dumps(content["schema"]["example"]))
+
+
+def actions_example() -> Any:
+    """GET /v2/actions has no example in the spec; its items have the action schema that the
+    official example of GET /v2/droplets/{droplet_id}/actions shows, so that one is served."""
+    return spec_example("/v2/droplets/{droplet_id}/actions")
 
 
 def official_example(endpoint: str) -> Any:
@@ -246,6 +249,7 @@ def example_reader() -> FakeReader:
         "/v2/projects": spec_example("/v2/projects"),
         "/v2/projects/{project_id}/resources": spec_example("/v2/projects/{project_id}/resources"),
         "/v2/tags": spec_example("/v2/tags"),
+        "/v2/actions?page=1&per_page=200": actions_example(),
         "/v2/sizes": spec_example("/v2/sizes"),
         "/v2/customers/my/invoices?per_page=1": spec_example("/v2/customers/my/invoices"),
         "/v2/customers/my/invoices/{invoice_uuid}/summary": spec_example(
@@ -280,29 +284,6 @@ def example_reader() -> FakeReader:
             "/v2/kubernetes/clusters/{cluster_id}/status_messages",
         )},
     })
-
-
-def network_twin() -> LoadBalancerRecord:
-    """The spec's load balancer examples are not network load balancers; a twin of the first
-    that is (another id) shows the metrics only they have."""
-    example = spec_example("/v2/load_balancers", "All Load Balancers")["load_balancers"][0]
-    twin = {**example, "type": "REGIONAL_NETWORK", "id": "4de7ac8b-495b-4884-9a69-1050c6793cd7"}
-    [record] = load_balancers.parse_load_balancers([twin])
-    return record
-
-
-def mysql_twin() -> DatabaseRecord:
-    """The spec's only database example is a PostgreSQL cluster; its MySQL twin (another id)
-    is given to the MySQL metrics collector so the golden file shows them too."""
-    [example] = spec_example("/v2/databases")["databases"]
-    twin = {**example, "engine": "mysql", "id": "9cc10173-e9ea-4176-9dbc-a4cee4c4ff31"}
-    return databases.parse_database(twin, "mysql twin")
-
-
-def example_twins() -> dict[str, tuple[Any, ...]]:
-    """Records added to the examples' inputs so the Monitoring API collectors show every family
-    they have: what the examples lack (a MySQL cluster, a network load balancer)."""
-    return {"databases": (mysql_twin(),), "load_balancers": (network_twin(),)}
 
 
 def object_ids(collector: Collector[Any], data: Any) -> set[str]:

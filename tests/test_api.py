@@ -115,6 +115,67 @@ async def test_pages_are_parsed_as_they_arrive_with_their_place_in_the_list(
     assert sorted(seen) == [(0, 200), (200, 200), (400, 50)]
 
 
+class RecordingLists:
+    def __init__(self) -> None:
+        self.dropped: list[tuple[str, str, int]] = []
+
+    def dropped_duplicates(self, account: str, endpoint: str, count: int) -> None:
+        self.dropped.append((account, endpoint, count))
+
+
+def shifting(
+    items: list[dict[str, Any]], key: str, arrivals: int
+) -> Callable[[httpx.Request], httpx.Response]:
+    """A newest-first list to which `arrivals` objects are added right after page 1 is served:
+    every later page shifts by `arrivals`, so the last items of page 1 come again."""
+    current = list(items)
+    answer = pager(current, key)
+
+    def shifted(request: httpx.Request) -> httpx.Response:
+        response = answer(request)
+        if request.url.params.get("page") == "1":
+            current[:0] = [{"id": 10_000 + n, "name": "new"} for n in range(arrivals)]
+        return response
+
+    return shifted
+
+
+@respx.mock
+async def test_a_list_that_shifts_while_paged_loses_its_repeats_counted_once(clock: FakeClock) -> None:
+    lists = RecordingLists()
+    client = DigitalOceanClient(api_url=API, auth_url=AUTH, timeout=10, user_agent="t",
+                                observer=RecordingObserver(), clock=clock, lists=lists)
+    api = client.account("production", lambda: READ_TOKEN, RequestBudget(4000, clock))
+    route = respx.get(f"{API}/v2/droplets").mock(side_effect=shifting(droplets(450), "droplets", 3))
+    parsed: list[tuple[int, list[int]]] = []
+
+    def parse(items: list[Any], start: int) -> list[Any]:
+        parsed.append((start, [d["id"] for d in items]))
+        return [d["id"] for d in items]
+
+    ids = await api.list_all("/v2/droplets", "droplets", parse=parse)
+    await client.aclose()
+    # page 2 begins with 198, 199, 200 again (page 1 ended with them): dropped before parsing,
+    # and the rest of page 2 is parsed with its own place in the list
+    assert ids == list(range(1, 451))
+    assert route.call_count == 3  # meta.total 450 at page 1: the arrivals cost no extra page
+    assert sorted((start, len(items)) for start, items in parsed) == [(0, 200), (203, 197), (400, 53)]
+    # page 3 shifted by 3 too (ids 398-450), but nothing on it was listed before
+    assert lists.dropped == [("production", "/v2/droplets", 3)]
+
+
+@respx.mock
+async def test_items_without_the_id_key_or_with_id_key_none_are_all_kept(api: AccountApi) -> None:
+    repeated: list[dict[str, Any]] = [
+        {"id": 1}, {"id": 1}, {"name": "x"}, {"name": "x"}, {"id": True}, {"id": True}]
+    respx.get(f"{API}/v2/things").mock(side_effect=pager(repeated, "things"))
+    assert await api.list_all("/v2/things", "things") == [
+        {"id": 1}, {"name": "x"}, {"name": "x"}, {"id": True}, {"id": True}]
+    assert await api.list_all("/v2/things", "things", id_key=None) == repeated
+    by_name = await api.list_all("/v2/things", "things", id_key="name")
+    assert by_name == [{"id": 1}, {"id": 1}, {"name": "x"}, {"id": True}, {"id": True}]
+
+
 @respx.mock
 async def test_a_page_that_fails_to_parse_fails_the_whole_list(api: AccountApi) -> None:
     respx.get(f"{API}/v2/droplets").mock(side_effect=pager(droplets(450), "droplets"))

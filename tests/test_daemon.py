@@ -156,7 +156,7 @@ async def test_a_missing_read_scope_disables_only_its_collector(tmp_path: Path) 
         assert await asyncio.wait_for(task, 10) == 0
     assert 'digitalocean_collector_enabled{account="production",collector="kubernetes"} 0.0' in text
     for collector in COLLECTORS:
-        if collector.name != "kubernetes":
+        if collector.name != "kubernetes" and collector.enabled_by_default:
             assert (f'digitalocean_collector_success{{account="production",collector='
                     f'"{collector.name}"}} 1.0') in text, collector.name
     assert "digitalocean_droplet_info{" in text
@@ -242,14 +242,16 @@ async def start_with_scopes(
 
 
 NEEDED = sorted({s for c in COLLECTORS for s in c.scope.split()})
+ON_BY_DEFAULT = sorted({s for c in COLLECTORS if c.enabled_by_default for s in c.scope.split()})
 
 
 async def test_a_token_that_reveals_secrets_is_warned_about_then_refused_under_refuse(
     tmp_path: Path,
 ) -> None:
-    # the GenAI collectors need genai:read: with them off, no enabled collector does
-    genai_off = "collectors:\n  genai_agents: {enabled: false}\n  genai_knowledge_bases: {enabled: false}\n"
-    code, events = await start_with_scopes(tmp_path, NEEDED, genai_off)
+    # the GenAI collectors need genai:read and are off by default: no enabled collector does
+    held = [*ON_BY_DEFAULT, "genai:read"]
+    genai_off = ""
+    code, events = await start_with_scopes(tmp_path, held, genai_off)
     assert code is None
     [secrets] = [e for e in events if "can read secrets" in str(e["event"])]
     assert secrets["level"] == "warning"
@@ -258,7 +260,7 @@ async def test_a_token_that_reveals_secrets_is_warned_about_then_refused_under_r
                 and e["level"] == "warning"]  # the info-level report names it too
     assert excess["scope"] == "genai:read"
 
-    code, events = await start_with_scopes(tmp_path, NEEDED,
+    code, events = await start_with_scopes(tmp_path, held,
                                            genai_off + "token_policy: {secret_scopes: refuse}\n")
     assert code == 2
     [refused] = [e for e in events if e["level"] == "error"]

@@ -21,8 +21,10 @@ from exporter.api import DigitalOceanClient
 from exporter.budget import RequestBudget
 from exporter.cli import demo_settings
 from exporter.clock import SystemClock
-from exporter.collectors import COLLECTORS
+from exporter.collectors import COLLECTORS, actions
 from exporter.collectors.base import Collector, DerivedFamilies, Family, PollContext, Sample
+from exporter.collectors.databases import DatabaseRecord, parse_database
+from exporter.collectors.load_balancers import LoadBalancerRecord, parse_load_balancers
 from exporter.costs import FAMILIES as COST_FAMILIES
 from exporter.costs import cost_families
 from exporter.exposition import (
@@ -38,7 +40,7 @@ from exporter.exposition import (
 from exporter.pricing import load_price_table
 from exporter.simulator import SimAccount, Simulator, demo_config
 from exporter.snapshot import Snapshot
-from tests.conftest import example_reader, example_twins, require_tool
+from tests.conftest import example_reader, require_tool, spec_example
 
 GOLDEN = Path(__file__).parent / "golden" / "examples.prom"
 DEMO_GOLDEN = Path(__file__).parent / "golden" / "demo.prom"
@@ -109,10 +111,28 @@ async def poll_all(reader: Any, extra: Mapping[str, Sequence[Any]] | None = None
     return found
 
 
+def network_twin() -> LoadBalancerRecord:
+    """The spec's load balancer examples are not network load balancers; a twin of the first
+    that is (another id) shows the metrics only they have."""
+    example = spec_example("/v2/load_balancers", "All Load Balancers")["load_balancers"][0]
+    twin = {**example, "type": "REGIONAL_NETWORK", "id": "4de7ac8b-495b-4884-9a69-1050c6793cd7"}
+    [record] = parse_load_balancers([twin])
+    return record
+
+
+def mysql_twin() -> DatabaseRecord:
+    """The spec's only database example is a PostgreSQL cluster; its MySQL twin (another id)
+    is given to the MySQL metrics collector so the golden file shows them too."""
+    [example] = spec_example("/v2/databases")["databases"]
+    twin = {**example, "engine": "mysql", "id": "9cc10173-e9ea-4176-9dbc-a4cee4c4ff31"}
+    return parse_database(twin, "mysql twin")
+
+
 async def example_snapshots(accounts: tuple[str, ...] = ("production",)) -> list[tuple[str, str, Snapshot]]:
     result = []
     for account in accounts:
-        data = await poll_all(example_reader(), example_twins())
+        data = await poll_all(example_reader(), {"databases": (mysql_twin(),),
+                                                 "load_balancers": (network_twin(),)})
         for collector in COLLECTORS:
             result.append((account, collector.name, polled(account, collector,
                                                            data[collector.name])))
@@ -438,3 +458,29 @@ def test_data_part_from_chunks_is_one_gzip_stream_of_their_concatenation() -> No
     exposition = Exposition.compose(data, b"b 2\n", b"b 2\n# EOF\n")
     assert exposition.text == (*chunks, b"b 2\n")
     assert gzip.decompress(b"".join(exposition.text_gzip)) == b"".join(chunks) + b"b 2\n"
+
+
+async def test_a_counter_family_is_named_as_each_format_wants() -> None:
+    """Text names a counter family with `_total`, OpenMetrics without (its samples keep it);
+    both bodies parse, and without a counter the two formats share the same bytes."""
+    data = await actions.fetch(example_reader())
+    renderer = DataRenderer(COLLECTORS)
+    snapshot = polled("production", actions.COLLECTOR, data)
+    part = DataPart.from_chunks(renderer.render_chunks([("production", "actions", snapshot)]))
+    assert b"# TYPE digitalocean_actions_total counter\n" in b"".join(part.chunks)
+    assert b"# TYPE digitalocean_actions counter\n" in b"".join(part.openmetrics)
+    exposition = Exposition.compose(part, b"", b"# EOF\n")
+    om_body = b"".join(exposition.openmetrics).decode()
+    [family] = [f for f in parse_openmetrics(om_body) if f.name == "digitalocean_actions"]  # type: ignore[no-untyped-call]
+    assert family.type == "counter"
+    assert {s.name for s in family.samples} == {"digitalocean_actions_total"}
+    assert gzip.decompress(b"".join(exposition.openmetrics_gzip)).decode() == om_body
+    [text_family] = [f for f in parse_text(b"".join(exposition.text).decode())
+                     if f.name == "digitalocean_actions"]
+    assert text_family.type == "counter"
+    # without a counter the two formats share one data part
+    counting = {c.name for c in COLLECTORS if any(f.kind == "counter" for f in c.families)}
+    gauges = [s for s in await example_snapshots() if s[1] not in counting]
+    only_gauges = DataPart.from_chunks(renderer.render_chunks(gauges))
+    assert only_gauges.openmetrics == only_gauges.chunks
+    assert b" counter\n" not in b"".join(only_gauges.openmetrics)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import random
 import time
 
@@ -13,7 +14,7 @@ import pytest
 from exporter.api import DigitalOceanClient
 from exporter.budget import RequestBudget
 from exporter.clock import SystemClock
-from exporter.collectors import COLLECTORS
+from exporter.collectors import COLLECTORS, droplet_metrics
 from exporter.config import AccountSettings, CollectorSettings, TokenPolicy
 from exporter.logs import get_logger
 from exporter.planner import PLANNING_SHARE, plan
@@ -71,13 +72,17 @@ async def test_fifty_thousand_droplets_stay_under_the_budget(log_stream: io.Stri
         account = AccountRuntime(AccountSettings("big", InlineToken(READ_TOKEN), "x"), source,
                                  client.account("big", lambda: READ_TOKEN, budget), budget,
                                  classify({"scopes": ["read"]}, 0))
-        settings = {c.name: CollectorSettings(True, c.interval, 3 * c.interval) for c in COLLECTORS}
+        settings = {c.name: CollectorSettings(c.enabled_by_default, c.interval, 3 * c.interval)
+                    for c in COLLECTORS}
         poller = Poller(collectors=COLLECTORS, settings=settings, store=SnapshotStore(),
                         token_policy=TokenPolicy(), clock=clock, log=get_logger("t"),
                         remember_secret=lambda s: None)
         poller.accounts = [account]
         counted: dict[str, int] = {}
-        for collector in COLLECTORS:
+        # The collectors that read details per object (`requests_for`: a request per database,
+        # cluster or load balancer) are planned from that count before they run, not measured
+        # here: 50,000 Droplets come with a thousand clusters of each kind.
+        for collector in [c for c in poller.collectors_of(account) if c.requests_for is None]:
             sim.requests.clear()
             snapshot = await poller.poll_once(account, collector)
             assert snapshot.ok, (collector.name, snapshot.error)
@@ -88,7 +93,7 @@ async def test_fifty_thousand_droplets_stay_under_the_budget(log_stream: io.Stri
     assert counted["droplets"] == 250 + 1  # 50,000 Droplets in pages of 200, and the GPU list
     assert account.requests_per_poll["volumes"] == 125
 
-    intervals = {name: s.interval for name, s in settings.items()}
+    intervals = {name: settings[name].interval for name in counted}
     result = plan(counted, intervals, 4000)
     assert result.planned_per_hour > 4000  # the defaults alone would blow the budget
     hourly = sum(n * 3600 / result.intervals[name] for name, n in counted.items())
@@ -143,3 +148,76 @@ def test_when_the_others_alone_exceed_the_budget_they_stretch_and_monitoring_wai
     assert result.overflow["droplet_metrics"].fits == 0
     assert result.factor == pytest.approx(250 * 60 / (4000 * PLANNING_SHARE))
     assert result.effective_per_hour == pytest.approx(4000 * PLANNING_SHARE)
+
+
+async def test_300_droplets_every_metric_every_minute_fit_by_stretching_only_the_metrics(
+    log_stream: io.StringIO,
+) -> None:
+    """Issue 14: 300 Droplets, all selected, every metric group, every minute (252,000 requests
+    an hour wanted) against the default budget. The planner stretches droplet_metrics alone:
+    each Droplet is read every stretched interval, the collector polling every minute a slice
+    of them, and the simulator's own counters show an hour of that under the budget, while
+    every inventory and billing collector keeps its interval."""
+    fleet = FleetSpec(seed=11, droplets=300)
+    config = SimulatorConfig(
+        accounts=(SimAccount("big", tokens=(SimToken("ro", READ_TOKEN),), fleet=fleet),),
+        requests_per_hour=1_000_000, requests_per_minute=1_000_000,
+    )
+    with Simulator(config) as sim:
+
+        class Quiet:
+            def observe(self, *args: object) -> None:
+                pass
+
+        clock = SystemClock()
+        client = DigitalOceanClient(api_url=sim.url, auth_url=sim.url, timeout=60, user_agent="t",
+                                    observer=Quiet(), clock=clock, rng=random.Random(1))
+        budget = RequestBudget(4000, clock, per_minute=1_000_000)
+        account = AccountRuntime(AccountSettings("big", InlineToken(READ_TOKEN), "x"),
+                                 TokenSource(InlineToken(READ_TOKEN), {}),
+                                 client.account("big", lambda: READ_TOKEN, budget), budget,
+                                 classify({"scopes": ["read"]}, 0))
+        settings = {c.name: CollectorSettings(c.enabled_by_default, c.interval, 3 * c.interval,
+                                              metrics=c.metric_groups)
+                    for c in COLLECTORS}
+        settings["droplet_metrics"] = CollectorSettings(True, 60, 180,
+                                                        metrics=droplet_metrics.COLLECTOR.metric_groups)
+        poller = Poller(collectors=COLLECTORS, settings=settings, store=SnapshotStore(),
+                        token_policy=TokenPolicy(), clock=clock, log=get_logger("t"),
+                        remember_secret=lambda s: None)
+        poller.accounts = [account]
+        counted: dict[str, int] = {}
+        for collector in poller.collectors_of(account):
+            sim.requests.clear()
+            assert (await poller.poll_once(account, collector)).ok, collector.name
+            counted[collector.name] = len(sim.requests.entries())
+        active = sum(1 for d in sim.fleet("big").droplets if d.status == "active")
+        wanted = account.requests_per_poll["droplet_metrics"]
+        assert wanted == 14 * active  # every Droplet with the metrics agent running, 14 endpoints
+        cap = poller.request_cap(account, droplet_metrics.COLLECTOR)
+        assert cap is not None
+        assert counted["droplet_metrics"] <= cap  # one poll: one slice, whole Droplets
+        # the rest of the Droplets, slice after slice, each read once
+        read = {e.path for e in sim.requests.entries()}
+        sim.requests.clear()
+        polls = 1
+        while len({p.split("host_id=")[1].split("&")[0] for p in read if "host_id=" in p}) < active:
+            assert (await poller.poll_once(account, droplet_metrics.COLLECTOR)).ok
+            assert len(sim.requests.entries()) <= cap
+            read |= {e.path for e in sim.requests.entries()}
+            sim.requests.clear()
+            polls += 1
+        await client.aclose()
+    interval = poller.interval_of(account, "droplet_metrics")
+    # each Droplet is read every stretched interval: that many one-minute polls
+    assert polls == math.ceil(wanted / cap)
+    assert interval / 60 == pytest.approx(wanted / (wanted * 60 / interval))
+    for name in counted:  # the inventory and billing keep their configured intervals
+        if name != "droplet_metrics":
+            assert poller.interval_of(account, name) == settings[name].interval, name
+    hourly = sum(n * 3600 / settings[name].interval for name, n in counted.items()
+                 if name != "droplet_metrics") + cap * 60
+    assert hourly <= 4000 * PLANNING_SHARE + cap  # within the plan (one slice of rounding)
+    assert account.plan.effective_per_hour <= 4000 * PLANNING_SHARE + 1e-6
+    print(f"\n{active} Droplets x 14 = {wanted} requests per full read; each read every "
+          f"{interval:.0f}s, {cap} requests a minute; {hourly:.0f} requests an hour in all")

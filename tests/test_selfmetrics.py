@@ -74,6 +74,9 @@ async def test_runtime_metrics(tmp_path: Path, clock: FakeClock) -> None:
     api_metrics.observe("prod", "/v2/droplets", "200", 0.2)
     api_metrics.observe("prod", "/v2/droplets", "200", 0.3)
     api_metrics.observe("dev", "/v2/volumes", "timeout", 10)
+    api_metrics.dropped_duplicates("prod", "/v2/droplets", 2)
+    api_metrics.dropped_duplicates("prod", "/v2/droplets", 1)
+    api_metrics.dropped_duplicates("dev", "/v2/volumes", 1)
 
     text, openmetrics = render_registry(registry)
     got = samples(text)
@@ -109,6 +112,8 @@ async def test_runtime_metrics(tmp_path: Path, clock: FakeClock) -> None:
     assert got[("digitalocean_api_budget_requests_per_hour", (("account", "prod"),))] == 1234
     assert got[("digitalocean_api_requests_total",
                 (("account", "prod"), ("code", "200"), ("endpoint", "/v2/droplets")))] == 2
+    assert got[("digitalocean_api_list_duplicates_dropped_total",
+                (("account", "prod"), ("endpoint", "/v2/droplets")))] == 3
     assert got[("digitalocean_api_request_duration_seconds_count",
                 (("account", "dev"), ("endpoint", "/v2/volumes")))] == 1
     assert ("digitalocean_exporter_build_info", (("python_version", __import__("platform").python_version()),
@@ -121,7 +126,10 @@ async def test_runtime_metrics(tmp_path: Path, clock: FakeClock) -> None:
                        for f in SELF_FAMILIES}
 
     api_metrics.forget_account("dev")
-    assert 'account="dev",code="timeout"' not in render_registry(registry)[0].decode()
+    after = render_registry(registry)[0].decode()
+    assert 'account="dev",code="timeout"' not in after
+    assert 'dropped_total{account="dev"' not in after
+    assert 'dropped_total{account="prod",endpoint="/v2/droplets"} 3.0' in after
     await client.aclose()
 
     # last, as it skips where promtool is missing (and fails under CI=true)

@@ -3,16 +3,25 @@ and the month-end overage forecast, each computed here by hand from DigitalOcean
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
+from exporter.api import DigitalOceanClient
+from exporter.budget import RequestBudget
+from exporter.clock import SystemClock
+from exporter.collectors import droplet_metrics, droplets, sizes
+from exporter.collectors.base import PollContext, Selection
 from exporter.collectors.droplets import DropletRecord
 from exporter.collectors.fields import GIB
 from exporter.collectors.sizes import SizeRecord
+from exporter.costs import month_seconds, month_start
 from exporter.pricing import load_price_table
+from exporter.simulator import Simulator, demo_config
+from exporter.simulator.kinds.monitoring import monitoring_plan, public_outbound_month_to_date_bytes
 from exporter.transfer import PRICE_KEY, PUBLIC_MONTH_TO_DATE, transfer_families
 
 MONTH = datetime(2026, 11, 1, tzinfo=UTC).timestamp()  # 30 days
@@ -111,3 +120,55 @@ def test_nothing_is_said_without_droplets_or_sizes() -> None:
     unknown = replace(droplet(1, "gpu-h100x1-80gb", None))
     assert values({"droplets": (unknown,), "sizes": SIZES})[
         "digitalocean_transfer_pool_forecast_bytes"] == 0
+
+
+DEMO_AT = datetime(2026, 11, 18, 11, 0, tzinfo=UTC).timestamp()
+
+
+async def test_the_heavy_droplet_s_forecast_is_within_1_percent_of_the_simulator_s() -> None:
+    """Issue 14: the demo's heavy Droplet (its outbound transfer outgrows the account's pool),
+    read through the real client from the simulator: the month-to-date transfer the collector
+    integrates from the bandwidth series, the forecast and the overage are within 1 % of the
+    simulator's exact integral of the same rate."""
+    with Simulator(demo_config(), clock=lambda: DEMO_AT) as sim:
+        plan = monitoring_plan(sim.fleet("production").resources)
+        assert plan.heavy is not None
+        account = next(a for a in sim.config.accounts if a.name == "production")
+        token = account.tokens[0].token
+        client = DigitalOceanClient(api_url=sim.url, auth_url=sim.url, timeout=10, user_agent="t",
+                                    observer=_Quiet(), clock=_At(), rng=random.Random(1))
+        try:
+            reader = client.account("production", lambda: token,
+                                    RequestBudget(5000, _At(), 5000))
+            fleet = await droplets.COLLECTOR.collect(reader, PollContext())
+            catalogue = await sizes.COLLECTOR.fetch(reader)
+            watched = await droplet_metrics.COLLECTOR.collect(reader, PollContext(
+                selection=Selection(ids=(str(plan.heavy),)), metrics=("network",),
+                inputs={"droplets": fleet}))
+        finally:
+            await client.aclose()
+        exact = public_outbound_month_to_date_bytes(sim.fleet("production"), plan.heavy, DEMO_AT)
+    got = values({"droplets": fleet, "sizes": catalogue, "droplet_metrics": watched}, DEMO_AT)
+    assert got["digitalocean_transfer_month_to_date_bytes"] == pytest.approx(exact, rel=0.01)
+    [entry] = [m for m in watched.month_to_date if m.family == PUBLIC_MONTH_TO_DATE]
+    start = month_start(DEMO_AT)
+    exact_forecast = exact * month_seconds(DEMO_AT) / (entry.through - start)
+    assert got["digitalocean_transfer_forecast_bytes"] == pytest.approx(exact_forecast, rel=0.01)
+    pool = got["digitalocean_transfer_pool_forecast_bytes"]
+    assert exact_forecast > pool  # the heavy Droplet alone outgrows the account's pool
+    exact_overage = (exact_forecast - pool) / GIB * float(PRICE)
+    assert got["digitalocean_transfer_overage_forecast_usd"] == pytest.approx(exact_overage, rel=0.01)
+    print(f"\nheavy Droplet: {exact / GIB:.1f} GiB so far (exporter "
+          f"{got['digitalocean_transfer_month_to_date_bytes'] / GIB:.1f}), forecast "
+          f"{exact_forecast / GIB:.0f} GiB against a pool of {pool / GIB:.0f} GiB: "
+          f"${got['digitalocean_transfer_overage_forecast_usd']:.2f} overage")
+
+
+class _Quiet:
+    def observe(self, *args: object) -> None:
+        pass
+
+
+class _At(SystemClock):
+    def time(self) -> float:
+        return DEMO_AT

@@ -1016,6 +1016,34 @@ digitalocean_registry_storage_usage_bytes / digitalocean_registry_subscription_i
             "repositories and tags and run garbage collection, or move to a larger tier."
         ),
     ),
+    Alert(
+        name="DigitalOceanActionErrored",
+        severity="warning",
+        when=(
+            "an action on a resource (a resize, a power event, a snapshot, ...) errored in the "
+            "last [[action_errored_window:human]]"
+        ),
+        expr="""\
+digitalocean_action_last_errored_timestamp_seconds
+  > time() - [[action_errored_window:seconds]]""",
+        for_="0m",
+        summary=(
+            "An action on a {{ $labels.resource_type }} of account {{ $labels.account }} errored"
+        ),
+        description=(
+            "DigitalOcean reports an errored action on a {{ $labels.resource_type }} of account "
+            "{{ $labels.account }}, the newest ended {{ $value | humanizeTimestamp }}. "
+            "`digitalocean_actions_total{status=\"errored\"}` says which type."
+        ),
+        runbook=(
+            "Something DigitalOcean was asked to do did not happen: a resize, a power event, a "
+            "snapshot or a rebuild of the resource errored. Find it in the control panel's "
+            "activity history (or `doctl compute action list`), check the resource is as "
+            "expected, and retry or open a support ticket. "
+            "`increase(digitalocean_actions_total{status=\"errored\"}[1h])` shows which types "
+            "errored; the dashboards mark resizes, power events and destroys."
+        ),
+    ),
 )
 
 DROPLET_LABELS = "on (account, droplet_id) group_left (name, region) digitalocean_droplet_info"

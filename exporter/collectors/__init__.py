@@ -10,6 +10,7 @@ from typing import Any
 
 from exporter.collectors import (
     account,
+    actions,
     addons,
     app_instance_sizes,
     app_metrics,
@@ -102,6 +103,7 @@ COLLECTORS: tuple[Collector[Any], ...] = (
     uptime.COLLECTOR,
     projects.COLLECTOR,
     tags.COLLECTOR,
+    actions.COLLECTOR,
     sizes.COLLECTOR,
     billing.COLLECTOR,
     invoice_summary.COLLECTOR,

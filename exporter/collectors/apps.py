@@ -211,11 +211,12 @@ def parse_app(app: Mapping[str, Any], where: str) -> AppRecord:
 
 
 def parse_apps(items: object, where: str = f"{ENDPOINT} {LIST_KEY}") -> tuple[AppRecord, ...]:
-    by_id: dict[str, AppRecord] = {}
+    records: list[AppRecord] = []
     for path, app in objects(items, where):
         record = parse_app(app, path)
-        by_id[record.app_id] = record
-    return tuple(by_id[key] for key in sorted(by_id))
+        records.append(record)
+    # sorted; `list_all` already dropped what a shifting list repeated
+    return tuple(sorted(records, key=lambda record: record.app_id))
 
 
 async def fetch(reader: ResourceReader) -> tuple[AppRecord, ...]:

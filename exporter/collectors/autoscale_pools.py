@@ -153,13 +153,13 @@ def _lenient_object(obj: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def unique_by_id(records: list[AutoscalePoolRecord]) -> tuple[AutoscalePoolRecord, ...]:
-    by_id = {record.pool_id: record for record in records}
-    return tuple(by_id[key] for key in sorted(by_id))
+def by_id(records: list[AutoscalePoolRecord]) -> tuple[AutoscalePoolRecord, ...]:
+    """Sorted by id; `list_all` already dropped the ids a shifting list repeated."""
+    return tuple(sorted(records, key=lambda record: record.pool_id))
 
 
 async def fetch(reader: ResourceReader) -> tuple[AutoscalePoolRecord, ...]:
-    return unique_by_id(await reader.list_all(ENDPOINT, "autoscale_pools", parse=parse_page))
+    return by_id(await reader.list_all(ENDPOINT, "autoscale_pools", parse=parse_page))
 
 
 def samples(pools: tuple[AutoscalePoolRecord, ...]) -> Iterator[Sample]:

@@ -49,6 +49,7 @@ class ResourceReader(Protocol):
         params: Mapping[str, str] | None = None,
         parse: Callable[[list[Any], int], list[Any]] | None = None,
         missing_ok: Literal[False] = False,
+        id_key: str | None = "id",
     ) -> list[Any]: ...
 
     @overload
@@ -61,6 +62,7 @@ class ResourceReader(Protocol):
         params: Mapping[str, str] | None = None,
         parse: Callable[[list[Any], int], list[Any]] | None = None,
         missing_ok: Literal[True],
+        id_key: str | None = "id",
     ) -> list[Any] | None: ...
 
     async def list_all(
@@ -72,11 +74,14 @@ class ResourceReader(Protocol):
         params: Mapping[str, str] | None = None,
         parse: Callable[[list[Any], int], list[Any]] | None = None,
         missing_ok: bool = False,
+        id_key: str | None = "id",
     ) -> list[Any] | None:
         """Every item of the list; with `parse`, each page's items are turned into records as
         the page arrives (`parse(items, index of the first in the whole list)`), and the
         records are returned instead. With `missing_ok`, None when the list's owner does not
-        exist (404), so a collector can tell "gone" from "empty" without seeing the error."""
+        exist (404), so a collector can tell "gone" from "empty" without seeing the error.
+        An item whose `id_key` value an earlier item had (a list that shifted while it was
+        paged) is dropped before `parse` sees it: collectors never dedupe a list themselves."""
         ...
 
 
@@ -220,7 +225,7 @@ class Collector(Generic[T]):
     samples: Callable[[T], Iterator[Sample]]
     # The label naming one of this collector's objects (`droplet_id`, `reserved_ip`, `domain`,
     # `tag`); "" for a collector of facts about the account itself (account, billing,
-    # invoice_summary, billing_history, billing_insights), whose series `account` names.
+    # invoice_summary, billing_history, billing_insights, actions), whose series `account` names.
     id_label: str
     # The list endpoint that pages and whose items are this collector's objects (one object,
     # one `id_label` value); None when there is none: single objects, unpaged lists, or a

@@ -52,7 +52,7 @@ class CdnEndpointRecord:
 def parse_endpoints(
     items: list[Any], where: str = f"{ENDPOINT} endpoints"
 ) -> tuple[CdnEndpointRecord, ...]:
-    by_id: dict[str, CdnEndpointRecord] = {}
+    records: list[CdnEndpointRecord] = []
     for path, endpoint in objects(items, where):
         record = CdnEndpointRecord(
             cdn_endpoint_id=required_str(endpoint, "id", path),
@@ -63,8 +63,9 @@ def parse_endpoints(
             ttl_seconds=optional_int(endpoint, "ttl"),
             created_at=timestamp(endpoint, "created_at"),
         )
-        by_id[record.cdn_endpoint_id] = record
-    return tuple(by_id[key] for key in sorted(by_id))
+        records.append(record)
+    # sorted; `list_all` already dropped what a shifting list repeated
+    return tuple(sorted(records, key=lambda record: record.cdn_endpoint_id))
 
 
 async def fetch(reader: ResourceReader) -> tuple[CdnEndpointRecord, ...]:

@@ -69,7 +69,7 @@ def dns_name_count(certificate: Mapping[str, Any]) -> int | None:
 def parse_certificates(
     items: list[Any], where: str = f"{ENDPOINT} certificates"
 ) -> tuple[CertificateRecord, ...]:
-    by_id: dict[str, CertificateRecord] = {}
+    records: list[CertificateRecord] = []
     for path, certificate in objects(items, where):
         record = CertificateRecord(
             certificate_id=required_str(certificate, "id", path),
@@ -80,8 +80,9 @@ def parse_certificates(
             created_at=timestamp(certificate, "created_at"),
             dns_name_count=dns_name_count(certificate),
         )
-        by_id[record.certificate_id] = record
-    return tuple(by_id[key] for key in sorted(by_id))
+        records.append(record)
+    # sorted; `list_all` already dropped what a shifting list repeated
+    return tuple(sorted(records, key=lambda record: record.certificate_id))
 
 
 async def fetch(reader: ResourceReader) -> tuple[CertificateRecord, ...]:

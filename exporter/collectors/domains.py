@@ -54,14 +54,15 @@ class DomainRecord:
 def parse_domains(items: list[Any], where: str = f"{ENDPOINT} domains") -> tuple[DomainRecord, ...]:
     """Domains without their record counts, sorted by name. `ip_address` is write-only in the
     spec and `zone_file` is free text, so neither is read."""
-    by_name: dict[str, DomainRecord] = {}
+    records: list[DomainRecord] = []
     for path, domain in objects(items, where):
         record = DomainRecord(
             domain=required_str(domain, "name", path),
             ttl_seconds=optional_int(domain, "ttl"),
         )
-        by_name[record.domain] = record
-    return tuple(by_name[name] for name in sorted(by_name))
+        records.append(record)
+    # sorted; `list_all` already dropped what a shifting list repeated
+    return tuple(sorted(records, key=lambda record: record.domain))
 
 
 def count_record_types(items: list[Any], where: str) -> tuple[tuple[str, int], ...]:
@@ -92,7 +93,7 @@ def with_record_counts(
 
 
 async def fetch(reader: ResourceReader) -> tuple[DomainRecord, ...]:
-    domains = parse_domains(await reader.list_all(ENDPOINT, "domains"))
+    domains = parse_domains(await reader.list_all(ENDPOINT, "domains", id_key="name"))
     answers = await all_or_nothing(
         [_records_or_none(reader, d.domain) for d in domains], limit=FOLLOW_UP_CONCURRENCY
     )

@@ -104,8 +104,10 @@ def _facts(d: DropletRecord) -> Facts:
     return Facts(d.droplet_id, d.name, d.region, d.tags)
 
 
-def _resource(d: DropletRecord) -> Resource:
-    return Resource(str(d.droplet_id))
+def _resource(d: DropletRecord) -> Resource | None:
+    """Only a running Droplet reports metrics: one that is off, new or archived is not asked
+    about (its requests would answer nothing)."""
+    return Resource(str(d.droplet_id)) if d.status == "active" else None
 
 
 PRODUCT: Product[DropletRecord] = Product(

@@ -119,7 +119,7 @@ def droplet_ids(firewall: Mapping[str, Any]) -> tuple[int, ...] | None:
 
 
 def parse_firewalls(items: list[Any], where: str = f"{ENDPOINT} firewalls") -> tuple[FirewallRecord, ...]:
-    by_id: dict[str, FirewallRecord] = {}
+    records: list[FirewallRecord] = []
     for path, firewall in objects(items, where):
         pending = firewall.get("pending_changes")
         record = FirewallRecord(
@@ -133,8 +133,9 @@ def parse_firewalls(items: list[Any], where: str = f"{ENDPOINT} firewalls") -> t
             tags=tuple(sorted(set(string_list(firewall, "tags")))),
             created_at=timestamp(firewall, "created_at"),
         )
-        by_id[record.firewall_id] = record
-    return tuple(by_id[key] for key in sorted(by_id))
+        records.append(record)
+    # sorted; `list_all` already dropped what a shifting list repeated
+    return tuple(sorted(records, key=lambda record: record.firewall_id))
 
 
 async def fetch(reader: ResourceReader) -> tuple[FirewallRecord, ...]:

@@ -203,7 +203,7 @@ def parse_node_pools(items: object, where: str) -> tuple[NodePoolRecord, ...]:
 
 
 def parse_clusters(items: object, where: str = f"{ENDPOINT} {LIST_KEY}") -> tuple[ClusterRecord, ...]:
-    by_id: dict[str, ClusterRecord] = {}
+    records: list[ClusterRecord] = []
     for path, cluster in objects(items, where):
         record = ClusterRecord(
             cluster_id=required_str(cluster, "id", path),
@@ -219,8 +219,9 @@ def parse_clusters(items: object, where: str = f"{ENDPOINT} {LIST_KEY}") -> tupl
             node_pools=parse_node_pools(_list(cluster, "node_pools"), f"{path}.node_pools"),
             tags=string_list(cluster, "tags"),
         )
-        by_id[record.cluster_id] = record
-    return tuple(by_id[key] for key in sorted(by_id))
+        records.append(record)
+    # sorted; `list_all` already dropped what a shifting list repeated
+    return tuple(sorted(records, key=lambda record: record.cluster_id))
 
 
 async def fetch(reader: ResourceReader) -> tuple[ClusterRecord, ...]:

@@ -99,7 +99,7 @@ class LoadBalancerRecord:
 def parse_load_balancers(
     items: list[Any], where: str = f"{ENDPOINT} load_balancers"
 ) -> tuple[LoadBalancerRecord, ...]:
-    by_id: dict[str, LoadBalancerRecord] = {}
+    records: list[LoadBalancerRecord] = []
     for path, lb in objects(items, where):
         size = optional_str(lb, "size")
         nodes = optional_int(lb, "size_unit")
@@ -119,8 +119,9 @@ def parse_load_balancers(
             target_load_balancers=list_length(lb, "target_load_balancer_ids"),
             created_at=timestamp(lb, "created_at"),
         )
-        by_id[record.load_balancer_id] = record
-    return tuple(by_id[key] for key in sorted(by_id))
+        records.append(record)
+    # sorted; `list_all` already dropped what a shifting list repeated
+    return tuple(sorted(records, key=lambda record: record.load_balancer_id))
 
 
 async def fetch(reader: ResourceReader) -> tuple[LoadBalancerRecord, ...]:

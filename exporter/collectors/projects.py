@@ -73,7 +73,7 @@ class ProjectRecord:
 
 def parse_projects(items: list[Any], where: str = f"{ENDPOINT} projects") -> tuple[ProjectRecord, ...]:
     """Projects without their resources, sorted by id."""
-    by_id: dict[str, ProjectRecord] = {}
+    records: list[ProjectRecord] = []
     for path, project in objects(items, where):
         record = ProjectRecord(
             project_id=required_str(project, "id", path),
@@ -83,8 +83,9 @@ def parse_projects(items: list[Any], where: str = f"{ENDPOINT} projects") -> tup
             is_default=bool_label(project, "is_default"),
             created_at=timestamp(project, "created_at"),
         )
-        by_id[record.project_id] = record
-    return tuple(by_id[key] for key in sorted(by_id))
+        records.append(record)
+    # sorted; `list_all` already dropped what a shifting list repeated
+    return tuple(sorted(records, key=lambda record: record.project_id))
 
 
 def split_urn(urn: str, where: str) -> tuple[str, str]:

@@ -131,7 +131,7 @@ def parse_assignment(address: Mapping[str, Any], where: str, *, absent_is_unassi
 def parse_ipv4(
     items: list[Any], where: str = f"{IPV4_ENDPOINT} {IPV4_KEY}"
 ) -> tuple[ReservedIpRecord, ...]:
-    by_ip: dict[str, ReservedIpRecord] = {}
+    records: list[ReservedIpRecord] = []
     for path, address in objects(items, where):
         record = ReservedIpRecord(
             ip=required_str(address, "ip", path),
@@ -140,14 +140,15 @@ def parse_ipv4(
             locked=optional_bool(address, "locked"),
             assignment=parse_assignment(address, path, absent_is_unassigned=False),
         )
-        by_ip[record.ip] = record
-    return tuple(by_ip[ip] for ip in sorted(by_ip))
+        records.append(record)
+    # sorted; `list_all` already dropped what a shifting list repeated
+    return tuple(sorted(records, key=lambda record: record.ip))
 
 
 def parse_ipv6(
     items: list[Any], where: str = f"{IPV6_ENDPOINT} {IPV6_KEY}"
 ) -> tuple[ReservedIpv6Record, ...]:
-    by_ip: dict[str, ReservedIpv6Record] = {}
+    records: list[ReservedIpv6Record] = []
     for path, address in objects(items, where):
         record = ReservedIpv6Record(
             ip=required_str(address, "ip", path),
@@ -155,14 +156,15 @@ def parse_ipv6(
             created_at=timestamp(address, "reserved_at"),
             assignment=parse_assignment(address, path, absent_is_unassigned=True),
         )
-        by_ip[record.ip] = record
-    return tuple(by_ip[ip] for ip in sorted(by_ip))
+        records.append(record)
+    # sorted; `list_all` already dropped what a shifting list repeated
+    return tuple(sorted(records, key=lambda record: record.ip))
 
 
 async def fetch(reader: ResourceReader) -> ReservedIps:
     ipv4, ipv6 = await all_or_nothing([
-        reader.list_all(IPV4_ENDPOINT, IPV4_KEY),
-        reader.list_all(IPV6_ENDPOINT, IPV6_KEY),
+        reader.list_all(IPV4_ENDPOINT, IPV4_KEY, id_key="ip"),
+        reader.list_all(IPV6_ENDPOINT, IPV6_KEY, id_key="ip"),
     ])
     return ReservedIps(parse_ipv4(ipv4), parse_ipv6(ipv6))
 

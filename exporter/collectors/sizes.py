@@ -61,7 +61,7 @@ class SizeRecord:
 
 
 def parse_sizes(items: list[Any], where: str = f"{ENDPOINT} sizes") -> tuple[SizeRecord, ...]:
-    by_slug: dict[str, SizeRecord] = {}
+    records: list[SizeRecord] = []
     for path, size in objects(items, where):
         record = SizeRecord(
             slug=required_str(size, "slug", path),
@@ -72,12 +72,13 @@ def parse_sizes(items: list[Any], where: str = f"{ENDPOINT} sizes") -> tuple[Siz
             price_hourly=optional_number(size, "price_hourly"),
             transfer_tb=optional_number(size, "transfer"),
         )
-        by_slug[record.slug] = record
-    return tuple(by_slug[slug] for slug in sorted(by_slug))
+        records.append(record)
+    # sorted; `list_all` already dropped what a shifting list repeated
+    return tuple(sorted(records, key=lambda record: record.slug))
 
 
 async def fetch(reader: ResourceReader) -> tuple[SizeRecord, ...]:
-    return parse_sizes(await reader.list_all(ENDPOINT, "sizes"))
+    return parse_sizes(await reader.list_all(ENDPOINT, "sizes", id_key="slug"))
 
 
 def samples(sizes: tuple[SizeRecord, ...]) -> Iterator[Sample]:

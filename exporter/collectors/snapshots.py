@@ -94,12 +94,12 @@ def id_text(obj: Mapping[str, Any], key: str) -> str:
 def parse_snapshots(
     items: list[Any], where: str = f"{ENDPOINT} snapshots"
 ) -> tuple[SnapshotRecord, ...]:
-    return unique_by_id(parse_page(items, 0, where))
+    return by_id(parse_page(items, 0, where))
 
 
-def unique_by_id(records: list[SnapshotRecord]) -> tuple[SnapshotRecord, ...]:
-    by_id = {record.snapshot_id: record for record in records}
-    return tuple(by_id[key] for key in sorted(by_id))
+def by_id(records: list[SnapshotRecord]) -> tuple[SnapshotRecord, ...]:
+    """Sorted by id; `list_all` already dropped the ids a shifting list repeated."""
+    return tuple(sorted(records, key=lambda record: record.snapshot_id))
 
 
 def parse_page(
@@ -126,7 +126,7 @@ def parse_page(
 
 async def fetch(reader: ResourceReader) -> tuple[SnapshotRecord, ...]:
     # No `resource_type` filter: one list holds both kinds, and it is paged like any other.
-    return unique_by_id(await reader.list_all(ENDPOINT, "snapshots", parse=parse_page))
+    return by_id(await reader.list_all(ENDPOINT, "snapshots", parse=parse_page))
 
 
 def samples(snapshots: tuple[SnapshotRecord, ...]) -> Iterator[Sample]:

@@ -53,15 +53,16 @@ def resource_counts(tag: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
 
 
 def parse_tags(items: list[Any], where: str = f"{ENDPOINT} tags") -> tuple[TagRecord, ...]:
-    by_name: dict[str, TagRecord] = {}
+    records: list[TagRecord] = []
     for path, tag in objects(items, where):
         record = TagRecord(tag=required_str(tag, "name", path), resource_counts=resource_counts(tag))
-        by_name[record.tag] = record
-    return tuple(by_name[name] for name in sorted(by_name))
+        records.append(record)
+    # sorted; `list_all` already dropped what a shifting list repeated
+    return tuple(sorted(records, key=lambda record: record.tag))
 
 
 async def fetch(reader: ResourceReader) -> tuple[TagRecord, ...]:
-    return parse_tags(await reader.list_all(ENDPOINT, "tags"))
+    return parse_tags(await reader.list_all(ENDPOINT, "tags", id_key="name"))
 
 
 def samples(tags: tuple[TagRecord, ...]) -> Iterator[Sample]:

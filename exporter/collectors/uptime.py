@@ -127,7 +127,7 @@ def bounded_target(target: str) -> str:
 
 def parse_checks(items: list[Any], where: str = f"{ENDPOINT} checks") -> tuple[UptimeCheckRecord, ...]:
     """Checks without their state, sorted by id."""
-    by_id: dict[str, UptimeCheckRecord] = {}
+    records: list[UptimeCheckRecord] = []
     for path, check in objects(items, where):
         record = UptimeCheckRecord(
             uptime_check_id=required_str(check, "id", path),
@@ -136,8 +136,9 @@ def parse_checks(items: list[Any], where: str = f"{ENDPOINT} checks") -> tuple[U
             target=bounded_target(optional_str(check, "target")),
             enabled=bool_label(check, "enabled"),
         )
-        by_id[record.uptime_check_id] = record
-    return tuple(by_id[key] for key in sorted(by_id))
+        records.append(record)
+    # sorted; `list_all` already dropped what a shifting list repeated
+    return tuple(sorted(records, key=lambda record: record.uptime_check_id))
 
 
 def _past_time(obj: Mapping[str, Any], key: str) -> float | None:

@@ -79,13 +79,13 @@ def parse_page(items: list[Any], start: int, where: str = f"{ENDPOINT} volumes")
     ]
 
 
-def unique_by_id(records: list[VolumeRecord]) -> tuple[VolumeRecord, ...]:
-    by_id = {record.volume_id: record for record in records}
-    return tuple(by_id[key] for key in sorted(by_id))
+def by_id(records: list[VolumeRecord]) -> tuple[VolumeRecord, ...]:
+    """Sorted by id; `list_all` already dropped the ids a shifting list repeated."""
+    return tuple(sorted(records, key=lambda record: record.volume_id))
 
 
 def parse_volumes(items: list[Any], where: str = f"{ENDPOINT} volumes") -> tuple[VolumeRecord, ...]:
-    return unique_by_id(parse_page(items, 0, where))
+    return by_id(parse_page(items, 0, where))
 
 
 async def fetch(reader: ResourceReader) -> tuple[VolumeRecord, ...]:
@@ -99,7 +99,7 @@ async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[
     region = selection.server_region()
     params = {"region": region} if region is not None else None
     # Each page becomes records as it arrives, so the list's JSON is never held whole.
-    records = unique_by_id(await reader.list_all(ENDPOINT, "volumes", params=params,
+    records = by_id(await reader.list_all(ENDPOINT, "volumes", params=params,
                                                  parse=parse_page))
     if selection.everything:
         return records

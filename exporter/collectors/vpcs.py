@@ -66,7 +66,7 @@ class VpcRecord:
 
 def parse_vpcs(items: list[Any], where: str = f"{ENDPOINT} vpcs") -> tuple[VpcRecord, ...]:
     """VPCs without their member counts, sorted by id."""
-    by_id: dict[str, VpcRecord] = {}
+    records: list[VpcRecord] = []
     for path, vpc in objects(items, where):
         record = VpcRecord(
             vpc_id=required_str(vpc, "id", path),
@@ -76,8 +76,9 @@ def parse_vpcs(items: list[Any], where: str = f"{ENDPOINT} vpcs") -> tuple[VpcRe
             default=bool_label(vpc, "default"),
             created_at=timestamp(vpc, "created_at"),
         )
-        by_id[record.vpc_id] = record
-    return tuple(by_id[key] for key in sorted(by_id))
+        records.append(record)
+    # sorted; `list_all` already dropped what a shifting list repeated
+    return tuple(sorted(records, key=lambda record: record.vpc_id))
 
 
 def resource_type(urn: str) -> str:

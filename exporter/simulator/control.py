@@ -11,7 +11,10 @@ a simulator started with `python -m exporter.simulator`:
   POST   /_simulator/faults                   replace them: {"faults": [...]} or a list
   DELETE /_simulator/faults                   remove all faults
   POST   /_simulator/tokens/<name>/revoke     revoke a token
-  POST   /_simulator/fleet/<account>          {"create_droplets": n, "destroy_droplets": m}
+  POST   /_simulator/fleet/<account>          {"create_droplets": n, "destroy_droplets": m,
+                                               "resize_droplets": r, "power_off_droplets": o,
+                                               "power_on_droplets": p, "failed_resizes": f}
+                                              (each optional; every change is an action)
 """
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ class Simulator(Protocol):
     def revoke_token(self, token_name: str) -> None: ...
 
     def mutate_fleet(
-        self, account_name: str, create_droplets: int = 0, destroy_droplets: int = 0
+        self, account_name: str, create_droplets: int = 0, destroy_droplets: int = 0,
+        **changes: int,
     ) -> tuple[list[int], list[int]]: ...
 
 
@@ -146,18 +150,32 @@ def control_change(simulator: Simulator, parts: list[str], payload: Any) -> Answ
     return None
 
 
+FLEET_CHANGES = {
+    "resize_droplets": "resize",
+    "power_off_droplets": "power_off",
+    "power_on_droplets": "power_on",
+    "failed_resizes": "failed_resizes",
+}
+"""Control API keys of the fleet changes besides create and destroy -> `Fleet.mutate` names."""
+
+
 def change_fleet(simulator: Simulator, account: str, payload: Any) -> Answer:
     if not isinstance(payload, dict):
         return problem(400, "expected a JSON object")
+    unknown = sorted(set(payload) - {"create_droplets", "destroy_droplets", *FLEET_CHANGES})
+    if unknown:
+        return problem(400, f"unknown fleet changes: {', '.join(unknown)}")
     create = payload.get("create_droplets", 0)
     destroy = payload.get("destroy_droplets", 0)
+    changes = {name: payload.get(key, 0) for key, name in FLEET_CHANGES.items()}
     counts_ok = all(
-        isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in (create, destroy)
+        isinstance(n, int) and not isinstance(n, bool) and n >= 0
+        for n in (create, destroy, *changes.values())
     )
     if not counts_ok:
-        return problem(400, "create_droplets and destroy_droplets are counts")
+        return problem(400, "create_droplets, destroy_droplets and the other changes are counts")
     try:
-        created, destroyed = simulator.mutate_fleet(account, create, destroy)
+        created, destroyed = simulator.mutate_fleet(account, create, destroy, **changes)
     except KeyError:
         return problem(404, f"unknown account {account!r}")
     return reply(200, {"created": created, "destroyed": destroyed})

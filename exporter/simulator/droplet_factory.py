@@ -94,6 +94,19 @@ class DropletFactory:
         """The region object as Droplets embed it (shared: do not modify)."""
         return self._regions_json[region]
 
+    def resized(self, droplet: JsonObject, slug: str) -> JsonObject:
+        """`droplet` (a copy) after a resize to size `slug`: its size and what follows from it."""
+        size = SIZES_BY_SLUG[slug]
+        return {
+            **droplet,
+            "memory": size.memory_mib,
+            "vcpus": size.vcpus,
+            "disk": size.disk_gib,
+            "disk_info": self._disk_info[size.slug],
+            "size": self._sizes_json[size.slug],
+            "size_slug": size.slug,
+        }
+
     def listed(self, droplet: JsonObject) -> ListedObject:
         """`listed_droplet`, but the shared region, size and image objects are serialised once.
 

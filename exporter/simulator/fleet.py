@@ -23,10 +23,13 @@ from typing import Any, TypeVar
 
 from exporter.simulator.billing import Billing, Customer, GeneratedBilling, StaticBilling
 from exporter.simulator.building import BuildContext
+from exporter.simulator.catalog import REGULAR_SIZE_SLUGS
 from exporter.simulator.determinism import seeded_random, stable_hex, stable_int
 from exporter.simulator.droplet_factory import DropletFactory
 from exporter.simulator.items import DropletLookup, Item
 from exporter.simulator.kinds import build_resources, forgetting, plan_resources, resource_counts
+from exporter.simulator.kinds.actions import Event
+from exporter.simulator.kinds.actions import record as record_actions
 from exporter.simulator.kinds.projects import projects
 from exporter.simulator.kinds.reserved_ips import reserved_ips
 from exporter.simulator.kinds.uptime_checks import uptime_checks
@@ -515,17 +518,28 @@ class Fleet:
     # -- change ------------------------------------------------------------------------------
 
     def mutate(
-        self, *, create: int = 0, destroy: int = 0, now: float
+        self,
+        *,
+        create: int = 0,
+        destroy: int = 0,
+        now: float,
+        resize: int = 0,
+        power_off: int = 0,
+        power_on: int = 0,
+        failed_resizes: int = 0,
     ) -> tuple[list[int], list[int]]:
         """Destroy `destroy` regular Droplets, then create `create`; return both lists of ids.
+        Then resize `resize` active Droplets one size up, power off `power_off` active ones,
+        power on `power_on` that are off, and fail `failed_resizes` resizes (the Droplet stays
+        as it was); each change is recorded as an action (`kinds/actions.py`).
 
         Deterministic: which Droplets go and what the new ones look like depends only on the
         spec and on how many mutations came before. Volumes of a destroyed Droplet stay,
         detached; it leaves its load balancers, firewalls and node pool, and its reserved IP is
         unassigned. New Droplets are in the default project.
         """
-        if create < 0 or destroy < 0:
-            raise ValueError("create and destroy must not be negative")
+        if min(create, destroy, resize, power_off, power_on, failed_resizes) < 0:
+            raise ValueError("mutation counts must not be negative")
         with self._lock:
             seed = self._spec.seed
             rng = seeded_random("mutation", seed, self._factory.account_name, self._mutations + 1)
@@ -548,9 +562,16 @@ class Fleet:
                 )
                 droplets.append(self._factory.listed(droplet))
                 created.append(self._highest_id)
-            self._resources = forget_droplets(
-                self._resources, {int(d.id) for d in destroyed}, forgetting()
+            events = [Event("destroy", int(d.id), d.as_json()["region"], now) for d in destroyed]
+            events += [Event("create", int(d.id), d.as_json()["region"], now)
+                       for d in droplets[len(droplets) - len(created):]]
+            events += self._change_droplets(
+                droplets, rng, now, resize=resize, power_off=power_off, power_on=power_on,
+                failed_resizes=failed_resizes, fresh=set(created),
             )
+            self._resources = record_actions(forget_droplets(
+                self._resources, {int(d.id) for d in destroyed}, forgetting()
+            ), events)
             self._droplets = tuple(droplets)
             self._volumes = volumes
             highest = self._highest_id
@@ -559,6 +580,49 @@ class Fleet:
             # Last: a reader that sees the new generation also sees the new Droplets.
             self._mutations += 1
             return created, [int(d.id) for d in destroyed]
+
+    def _change_droplets(
+        self,
+        droplets: list[ListedObject],
+        rng: random.Random,
+        now: float,
+        *,
+        resize: int,
+        power_off: int,
+        power_on: int,
+        failed_resizes: int,
+        fresh: set[int],
+    ) -> list[Event]:
+        """Resize, power off and on Droplets of `droplets` in place (none just created, none
+        twice); the actions that record it."""
+        events: list[Event] = []
+        used: set[int] = set()
+
+        def pick(count: int, status: str) -> list[int]:
+            candidates = [i for i, d in enumerate(droplets)
+                          if d.status == status and d.id not in fresh and i not in used]
+            chosen = sorted(rng.sample(candidates, min(count, len(candidates))))
+            used.update(chosen)
+            return chosen
+
+        changes = (("resize", resize, "active"), ("power_off", power_off, "active"),
+                   ("power_on", power_on, "off"), ("failed_resize", failed_resizes, "active"))
+        for change, count, status in changes:
+            for position in pick(count, status):
+                body = droplets[position].as_json()
+                if change == "resize":
+                    slugs = REGULAR_SIZE_SLUGS
+                    at = slugs.index(body["size_slug"]) if body["size_slug"] in slugs else -1
+                    bigger = slugs[at + 1] if 0 <= at < len(slugs) - 1 else slugs[0]
+                    body = self._factory.resized(body, bigger)
+                elif change in {"power_off", "power_on"}:
+                    body["status"] = "off" if change == "power_off" else "active"
+                if change != "failed_resize":
+                    droplets[position] = self._factory.listed(body)
+                action = "resize" if change == "failed_resize" else change
+                events.append(Event(action, int(body["id"]), body["region"], now,
+                                    status="errored" if change == "failed_resize" else "completed"))
+        return events
 
     def _detach(self, destroyed: Sequence[ListedObject]) -> tuple[ListedObject, ...]:
         gone = {d.id for d in destroyed}

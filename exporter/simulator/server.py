@@ -264,11 +264,14 @@ class Simulator:
         return self._fleets[account_name]
 
     def mutate_fleet(
-        self, account_name: str, create_droplets: int = 0, destroy_droplets: int = 0
+        self, account_name: str, create_droplets: int = 0, destroy_droplets: int = 0,
+        **changes: int,
     ) -> tuple[list[int], list[int]]:
-        """Create and destroy regular Droplets, deterministically; returns (created, destroyed)."""
+        """Create and destroy regular Droplets, deterministically, and make the other `changes`
+        `Fleet.mutate` knows (resize, power_off, power_on, failed_resizes), each recorded as an
+        action; returns (created, destroyed)."""
         return self._fleets[account_name].mutate(
-            create=create_droplets, destroy=destroy_droplets, now=self._clock()
+            create=create_droplets, destroy=destroy_droplets, now=self._clock(), **changes
         )
 
     # -- HTTP entry points (called by transport.py) ----------------------------------------

@@ -20,7 +20,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from exporter.api import NOT_FOUND, PER_PAGE, ApiError, ResponseError
+from exporter.api import NOT_FOUND, PER_PAGE, ApiError, RepeatFilter, ResponseError
 from exporter.api import _status_error as client_status_error  # the client's own errors, exactly
 
 JSON = dict[str, Any]
@@ -81,7 +81,8 @@ class FakeReader:
     `requests` records every call in order. Each call yields to the event loop a few times
     before it answers, so calls a collector makes side by side overlap, and `most_in_flight`
     says how many ever did at once. `list_all` hands the items to `parse` in pages of
-    `page_size`, each with the index of its first item, as the real client does.
+    `page_size`, each with the index of its first item, and drops repeated ids (counted in
+    `dropped`), as the real client does.
     """
 
     def __init__(self, answers: Mapping[str, Answer], *, now: float = 1_790_000_000.0,
@@ -96,6 +97,7 @@ class FakeReader:
         self.wall = now
         self.page_size = page_size
         self.requests: list[Request] = []
+        self.dropped: dict[str, int] = {}  # repeated list items dropped, by route
         self.in_flight = 0
         self.most_in_flight = 0
 
@@ -160,16 +162,17 @@ class FakeReader:
     @overload
     async def list_all(self, endpoint: str, key: str, *, path: Mapping[str, str] | None = None,
                        params: Mapping[str, str] | None = None, parse: PageParser | None = None,
-                       missing_ok: Literal[False] = False) -> list[Any]: ...
+                       missing_ok: Literal[False] = False,
+                       id_key: str | None = "id") -> list[Any]: ...
 
     @overload
     async def list_all(self, endpoint: str, key: str, *, path: Mapping[str, str] | None = None,
                        params: Mapping[str, str] | None = None, parse: PageParser | None = None,
-                       missing_ok: Literal[True]) -> list[Any] | None: ...
+                       missing_ok: Literal[True], id_key: str | None = "id") -> list[Any] | None: ...
 
     async def list_all(self, endpoint: str, key: str, *, path: Mapping[str, str] | None = None,
                        params: Mapping[str, str] | None = None, parse: PageParser | None = None,
-                       missing_ok: bool = False) -> list[Any] | None:
+                       missing_ok: bool = False, id_key: str | None = "id") -> list[Any] | None:
         request = Request("list_all", endpoint, dict(path or {}), dict(params or {}), key)
         try:
             body = await self._answer(request)
@@ -182,8 +185,12 @@ class FakeReader:
             items = list(items.values())
         if not isinstance(items, list):  # DigitalOceanClient: a page without its list
             raise ResponseError(f"{endpoint}: page 1 has no {key!r} list", endpoint=endpoint)
-        if parse is None:
-            return items
-        # page 1 is always parsed, even when empty, as the client does
+        # repeated ids are dropped as the client drops them; page 1 is always parsed, even when
+        # empty, as the client does
+        repeats = RepeatFilter(parse or (lambda page, start: page), id_key)
         starts = range(0, max(len(items), 1), self.page_size)
-        return [record for start in starts for record in parse(items[start:start + self.page_size], start)]
+        records = [record for start in starts
+                   for record in repeats.parse(items[start:start + self.page_size], start)]
+        if repeats.dropped:
+            self.dropped[request.route] = self.dropped.get(request.route, 0) + repeats.dropped
+        return records

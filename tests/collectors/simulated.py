@@ -56,12 +56,17 @@ async def collect_with_inputs(reader: AccountApi, collectors: tuple[Collector[An
 
 
 def given_inputs(collector: Collector[Any], inputs: Mapping[str, Any]) -> Collector[Any]:
-    """`collector` polling with `inputs`, as the poller does once it passes PollContext."""
+    """`collector` polling with `inputs` besides what the poller passes (the data of its input
+    collectors in the store), for a poller that does not run those."""
 
     async def fetch(reader: Any) -> Any:
         return await collector.collect(reader, PollContext(inputs=inputs))
 
-    return dataclasses.replace(collector, fetch=fetch)
+    async def fetch_with(reader: Any, context: PollContext) -> Any:
+        given = dataclasses.replace(context, inputs={**inputs, **context.inputs})
+        return await collector.collect(reader, given)
+
+    return dataclasses.replace(collector, fetch=fetch, fetch_with=fetch_with)
 
 
 @asynccontextmanager

@@ -185,10 +185,12 @@ def test_unknown_phase_is_visible_in_the_state_set() -> None:
     assert active == {**dict.fromkeys(LOWER_PHASES, 0), "paused": 1}
 
 
-def test_apps_are_sorted_by_id_and_counted_once() -> None:
-    records = apps.parse_apps([{"id": "b", "spec": {"name": "old"}}, {"id": "a"},
-                               {"id": "b", "spec": {"name": "new"}}])
-    assert [(r.app_id, r.name) for r in records] == [("a", ""), ("b", "new")]
+async def test_apps_are_sorted_by_id_and_an_id_a_shifting_list_repeats_counts_once() -> None:
+    reader = FakeReader({"/v2/apps": {"apps": [{"id": "b", "spec": {"name": "old"}}, {"id": "a"},
+                                               {"id": "b", "spec": {"name": "new"}}]}}, page_size=2)
+    records = await apps.fetch(reader)
+    assert [(r.app_id, r.name) for r in records] == [("a", ""), ("b", "old")]
+    assert reader.dropped == {"/v2/apps": 1}
 
 
 @pytest.mark.parametrize(

@@ -173,3 +173,13 @@ def test_collector_contract() -> None:
     emitted = list(domains.samples((record,)))
     assert {name for name, _, _ in emitted} == set(labels)
     assert all(len(values) == labels[name] for name, values, _ in emitted)
+
+
+async def test_a_domain_a_shifting_list_repeats_counts_once() -> None:
+    # domains have no `id`: the list is told to drop repeats by `name`
+    reader = FakeReader({
+        "/v2/domains": {"domains": [{"name": "b.com"}, {"name": "a.com"}, {"name": "b.com"}]},
+        "/v2/domains/{domain_name}/records": {"domain_records": [], "links": {}, "meta": {"total": 0}},
+    }, page_size=2)
+    assert [d.domain for d in await domains.fetch(reader)] == ["a.com", "b.com"]
+    assert reader.dropped == {"/v2/domains": 1}

@@ -93,11 +93,13 @@ def test_unknown_status_is_visible_in_the_state_set() -> None:
     assert status == {"waiting": 0, "succeeded": 0, "failed": 0, "applying": 1}
 
 
-def test_same_id_twice_counts_once_and_output_is_sorted_by_id() -> None:
-    records = firewalls.parse_firewalls([
+async def test_an_id_a_shifting_list_repeats_counts_once_and_output_is_sorted_by_id() -> None:
+    reader = FakeReader({"/v2/firewalls": {"firewalls": [
         {"id": "b", "name": "first"}, {"id": "a"}, {"id": "b", "name": "second"},
-    ])
-    assert [(r.firewall_id, r.name) for r in records] == [("a", ""), ("b", "second")]
+    ]}}, page_size=2)
+    records = await firewalls.fetch(reader)
+    assert [(r.firewall_id, r.name) for r in records] == [("a", ""), ("b", "first")]
+    assert reader.dropped == {"/v2/firewalls": 1}
 
 
 @pytest.mark.parametrize(

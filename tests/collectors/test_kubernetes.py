@@ -137,9 +137,12 @@ def test_pools_and_nodes_are_sorted_by_id() -> None:
     assert [n.node_id for n in cluster.node_pools[1].nodes] == ["n1", "n2"]
 
 
-def test_clusters_are_sorted_by_id_and_counted_once() -> None:
-    records = kubernetes.parse_clusters([{"id": "b", "name": "old"}, {"id": "a"}, {"id": "b", "name": "new"}])
-    assert [(r.cluster_id, r.name) for r in records] == [("a", ""), ("b", "new")]
+async def test_clusters_are_sorted_by_id_and_an_id_a_shifting_list_repeats_counts_once() -> None:
+    reader = FakeReader({"/v2/kubernetes/clusters": {"kubernetes_clusters": [
+        {"id": "b", "name": "old"}, {"id": "a"}, {"id": "b", "name": "new"}]}}, page_size=2)
+    records = await kubernetes.fetch(reader)
+    assert [(r.cluster_id, r.name) for r in records] == [("a", ""), ("b", "old")]
+    assert reader.dropped == {"/v2/kubernetes/clusters": 1}
 
 
 def test_missing_and_null_fields_are_tolerated() -> None:

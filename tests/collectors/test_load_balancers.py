@@ -112,11 +112,13 @@ def test_unknown_and_missing_status_are_visible_in_the_state_set() -> None:
     assert status == {("a", "resizing"): 1, ("b", "unknown"): 1}
 
 
-def test_same_id_twice_counts_once_and_output_is_sorted_by_id() -> None:
-    records = load_balancers.parse_load_balancers([
+async def test_an_id_a_shifting_list_repeats_counts_once_and_output_is_sorted_by_id() -> None:
+    reader = FakeReader({"/v2/load_balancers": {"load_balancers": [
         {"id": "b", "name": "first"}, {"id": "a"}, {"id": "b", "name": "second"},
-    ])
-    assert [(r.load_balancer_id, r.name) for r in records] == [("a", ""), ("b", "second")]
+    ]}}, page_size=2)
+    records = await load_balancers.fetch(reader)
+    assert [(r.load_balancer_id, r.name) for r in records] == [("a", ""), ("b", "first")]
+    assert reader.dropped == {"/v2/load_balancers": 1}
 
 
 @pytest.mark.parametrize(

@@ -103,9 +103,16 @@ def test_a_missing_ipv4_droplet_field_is_unknown_not_unassigned() -> None:
     assert not [k for k in samples if k[0] == "digitalocean_reserved_ip_locked"]
 
 
-def test_addresses_are_sorted_and_counted_once() -> None:
-    ipv4 = reserved_ips.parse_ipv4([{"ip": "b"}, {"ip": "a"}, {"ip": "b", "project_id": "p"}])
-    assert [(r.ip, r.project_id) for r in ipv4] == [("a", ""), ("b", "p")]
+async def test_addresses_are_sorted_and_one_a_shifting_list_repeats_counts_once() -> None:
+    # addresses have no `id`: the list is told to drop repeats by `ip`
+    reader = FakeReader({
+        "/v2/reserved_ips": {"reserved_ips": [{"ip": "b"}, {"ip": "a"}, {"ip": "b", "project_id": "p"}]},
+        "/v2/reserved_ipv6": {"reserved_ipv6s": [{"ip": "d"}, {"ip": "c"}, {"ip": "d"}]},
+    }, page_size=2)
+    found = await reserved_ips.fetch(reader)
+    assert [(r.ip, r.project_id) for r in found.ipv4] == [("a", ""), ("b", "")]
+    assert [r.ip for r in found.ipv6] == ["c", "d"]
+    assert reader.dropped == {"/v2/reserved_ips": 1, "/v2/reserved_ipv6": 1}
 
 
 @pytest.mark.parametrize(

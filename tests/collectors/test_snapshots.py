@@ -88,11 +88,14 @@ def test_numeric_source_id_regions_and_whole_sizes() -> None:
     }
 
 
-def test_same_id_twice_counts_once_and_output_is_sorted_by_id() -> None:
-    records = snapshots.parse_snapshots([
+async def test_an_id_repeated_by_a_shifting_list_counts_once_and_output_is_sorted_by_id() -> None:
+    # the reader drops the repeat (as the client does); the collector only sorts
+    reader = FakeReader({"/v2/snapshots": {"snapshots": [
         {"id": "b", "name": "first"}, {"id": "a"}, {"id": "b", "name": "second"},
-    ])
-    assert [(r.snapshot_id, r.name) for r in records] == [("a", ""), ("b", "second")]
+    ]}}, page_size=2)
+    records = await snapshots.fetch(reader)
+    assert [(r.snapshot_id, r.name) for r in records] == [("a", ""), ("b", "first")]
+    assert reader.dropped == {"/v2/snapshots": 1}
 
 
 @pytest.mark.parametrize(

@@ -40,10 +40,8 @@ def test_family_names_are_unique_across_the_exporter() -> None:
 def test_family_naming(collector: Collector[Any], family: Any) -> None:
     # lower case, but for /proc/meminfo's field names, spelt as node_exporter spells them
     assert re.fullmatch(r"digitalocean_[a-z0-9_]+", family.name)
-    if family.kind == "counter":
-        assert family.name.endswith("_total"), "a counter's name ends in _total"
-    else:
-        assert not family.name.endswith("_total"), "gauges never end in _total"
+    # _total on counters only, and on every counter
+    assert family.name.endswith("_total") == (family.kind == "counter"), family.kind
     assert family.help.endswith(".")
     assert "polled from /v" in family.help
     assert '"' not in family.help

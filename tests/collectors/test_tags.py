@@ -74,3 +74,11 @@ def test_collector_contract() -> None:
     emitted = list(tags.samples(tags.parse_tags(spec_example("/v2/tags")["tags"])))
     assert {name for name, _, _ in emitted} == set(labels)
     assert all(len(values) == labels[name] for name, values, _ in emitted)
+
+
+async def test_a_tag_a_shifting_list_repeats_counts_once() -> None:
+    # tags have no `id`: the list is told to drop repeats by `name`
+    reader = FakeReader({"/v2/tags": {"tags": [{"name": "b"}, {"name": "a"}, {"name": "b"}]}},
+                        page_size=2)
+    assert [t.tag for t in await tags.fetch(reader)] == ["a", "b"]
+    assert reader.dropped == {"/v2/tags": 1}

@@ -136,9 +136,14 @@ def test_missing_descriptive_fields_are_tolerated() -> None:
     assert list(vpcs.samples((record,))) == [("digitalocean_vpc_info", ("v1", "", "", "", ""), 1)]
 
 
-def test_same_id_twice_counts_once_and_output_is_sorted_by_id() -> None:
-    records = vpcs.parse_vpcs([{"id": "b", "name": "first"}, {"id": "a"}, {"id": "b", "name": "second"}])
-    assert [(r.vpc_id, r.name) for r in records] == [("a", ""), ("b", "second")]
+async def test_an_id_a_shifting_list_repeats_counts_once_and_output_is_sorted_by_id() -> None:
+    reader = FakeReader({
+        "/v2/vpcs": {"vpcs": [{"id": "b", "name": "first"}, {"id": "a"}, {"id": "b", "name": "second"}]},
+        "/v2/vpcs/{vpc_id}/members": {"members": [], "links": {}, "meta": {"total": 0}},
+    }, page_size=2)
+    records = await vpcs.fetch(reader)
+    assert [(r.vpc_id, r.name) for r in records] == [("a", ""), ("b", "first")]
+    assert reader.dropped == {"/v2/vpcs": 1}
 
 
 @pytest.mark.parametrize(

@@ -38,9 +38,24 @@ def data_panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def queries(dashboard: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """Every PromQL query: the panels' targets and the Prometheus annotations."""
     for panel in data_panels(dashboard):
         for target in panel["targets"]:
             yield f"{panel['title']} {target['refId']}", target["expr"]
+    for annotation in dashboard["annotations"]["list"]:
+        if "expr" in annotation:
+            yield f"annotation {annotation['name']}", annotation["expr"]
+
+
+def test_the_dashboards_that_show_resources_mark_resizes_power_events_and_destroys() -> None:
+    marked = {name: [a for a in d["annotations"]["list"] if "expr" in a]
+              for name, d in DASHBOARDS.items()}
+    assert sorted(name for name, found in marked.items() if found) == [
+        "digitalocean-inventory.json", "digitalocean-overview.json"]
+    [annotation] = marked["digitalocean-overview.json"]
+    assert metric_names(annotation["expr"]) == {"digitalocean_actions_total"}
+    assert 'type=~"resize|power_off|power_on|power_cycle|shutdown|reboot|destroy"' in annotation["expr"]
+    assert annotation["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
 
 
 def variable_queries(dashboard: dict[str, Any]) -> Iterator[tuple[str, str]]:

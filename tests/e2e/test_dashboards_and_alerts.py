@@ -172,6 +172,20 @@ def test_every_dashboard_query_returns_data(stack: Stack) -> None:
     assert empty == {}
 
 
+def test_every_dashboard_annotation_query_runs(stack: Stack) -> None:
+    """The action marks are valid PromQL on a real Prometheus (empty here: the demo fleet does
+    not change while the test runs, so no counter grows)."""
+    found = []
+    for path in DASHBOARDS:
+        for annotation in json.loads(path.read_text())["annotations"]["list"]:
+            if "expr" in annotation:
+                found.append(annotation["expr"])
+                assert isinstance(stack.prometheus.query(grafana_expr(annotation["expr"])), list)
+    assert len(found) == 2
+    # the counter they read is scraped
+    assert stack.prometheus.query('digitalocean_actions_total{type="create"}')
+
+
 def test_every_dashboard_variable_has_values(stack: Stack) -> None:
     for path in DASHBOARDS:
         for variable in json.loads(path.read_text())["templating"]["list"]:

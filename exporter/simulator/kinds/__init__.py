@@ -24,6 +24,7 @@ from exporter.simulator.handling import Endpoint
 from exporter.simulator.kind import Kind, build_order
 from exporter.simulator.kinds import (
     account,
+    actions,
     addons,
     apps,
     autoscale_pools,
@@ -109,6 +110,7 @@ KINDS: tuple[Kind, ...] = (
     genai_knowledge_bases.KIND,
     dedicated_inferences.KIND,
     tags.KIND,
+    actions.KIND,
     catalog.KIND,
 )
 
