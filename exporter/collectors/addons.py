@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, PollContext, ResourceReader, Sample, state_set
+from exporter.collectors.base import Collector, Facts, Family, PollContext, ResourceReader, Sample, state_set
 from exporter.collectors.fields import ShapeError, objects, optional_money, optional_str, required_str
 
 ENDPOINT = "/v2/add-ons/saas"
@@ -93,10 +93,7 @@ async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[
     """What the `filter:` keeps (the list takes no filter: applied here)."""
     # One request: the endpoint takes no paging parameters, so list_all (which pages) is not used.
     records = parse_addons(await reader.get(ENDPOINT))
-    selection = context.selection
-    if selection.everything:
-        return records
-    return tuple(r for r in records if selection.matches(object_id=r.addon_id, name=r.name))
+    return context.selection.keep(records, lambda r: Facts(r.addon_id, name=r.name))
 
 
 def samples(addons: tuple[AddonRecord, ...]) -> Iterator[Sample]:

@@ -14,12 +14,11 @@ percentages are exported as ratios from 0 to 1.
 from __future__ import annotations
 
 from exporter.collectors.apps import AppRecord
-from exporter.collectors.base import Collector, Family, PollContext, ResourceReader
+from exporter.collectors.base import Collector, Facts, Family, PollContext, ResourceReader
 from exporter.collectors.monitoring import (
     INTERVAL,
     PERCENT,
     SCOPE,
-    Facts,
     MonitoringData,
     Product,
     Query,

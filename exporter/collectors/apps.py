@@ -23,6 +23,7 @@ from typing import Any
 
 from exporter.collectors.base import (
     Collector,
+    Facts,
     Family,
     PollContext,
     ResourceReader,
@@ -226,11 +227,7 @@ async def fetch(reader: ResourceReader) -> tuple[AppRecord, ...]:
 async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[AppRecord, ...]:
     """What the `filter:` keeps (the list takes no filter: applied here)."""
     records = parse_apps(await reader.list_all(ENDPOINT, LIST_KEY))
-    selection = context.selection
-    if selection.everything:
-        return records
-    return tuple(r for r in records if selection.matches(
-        object_id=r.app_id, name=r.name, region=r.region))
+    return context.selection.keep(records, lambda r: Facts(r.app_id, name=r.name, region=r.region))
 
 
 def samples(apps: tuple[AppRecord, ...]) -> Iterator[Sample]:

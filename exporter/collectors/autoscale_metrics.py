@@ -15,11 +15,10 @@ ratio from 0 to 1 like the pool's configured targets.
 from __future__ import annotations
 
 from exporter.collectors.autoscale_pools import AutoscalePoolRecord
-from exporter.collectors.base import Collector, Family, PollContext, ResourceReader
+from exporter.collectors.base import Collector, Facts, Family, PollContext, ResourceReader
 from exporter.collectors.monitoring import (
     INTERVAL,
     SCOPE,
-    Facts,
     MonitoringData,
     Product,
     Query,

@@ -11,7 +11,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Generic, Literal, Protocol, TypeVar, overload
+from typing import Any, Generic, Literal, NamedTuple, Protocol, TypeVar, overload
 
 T = TypeVar("T")
 
@@ -124,6 +124,17 @@ class FieldScope:
 
 
 FILTER_KEYS = ("tag", "region", "name", "id")
+R = TypeVar("R")
+
+
+class Facts(NamedTuple):
+    """What a `filter:` can look at in one record: its id, name, region (or regions) and tags."""
+
+    object_id: object
+    name: str | None = None
+    region: str | None = None
+    tags: Iterable[str] = ()
+    regions: Iterable[str] = ()
 
 
 @dataclass(frozen=True)
@@ -167,6 +178,16 @@ class Selection:
         if self.name is not None and (name is None or self.name.fullmatch(name) is None):
             return False
         return not self.tags or any(tag in self.tags for tag in tags)
+
+    def keep(self, records: Iterable[R], facts: Callable[[R], Facts]) -> tuple[R, ...]:
+        """The records this selection keeps, in their order; `facts(record)` tells each one's
+        id, name, region and tags (what it does not have: None or ())."""
+        found = tuple(records)
+        if self.everything:
+            return found
+        return tuple(r for r in found if self.matches(
+            object_id=(f := facts(r)).object_id, name=f.name, region=f.region, tags=f.tags,
+            regions=f.regions))
 
     def server_region(self) -> str | None:
         """The one region the API can filter by (`?region=`), when the selection names one."""

@@ -18,6 +18,7 @@ from typing import Any
 
 from exporter.collectors.base import (
     Collector,
+    Facts,
     Family,
     PollContext,
     ResourceReader,
@@ -93,11 +94,7 @@ async def fetch(reader: ResourceReader) -> tuple[ByoipPrefixRecord, ...]:
 async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[ByoipPrefixRecord, ...]:
     """What the `filter:` keeps (the list takes no filter: applied here)."""
     records = unique_by_id(await reader.list_all(ENDPOINT, "byoip_prefixes", parse=parse_page))
-    selection = context.selection
-    if selection.everything:
-        return records
-    return tuple(r for r in records if selection.matches(
-        object_id=r.byoip_prefix_id, name=r.name, region=r.region))
+    return context.selection.keep(records, lambda r: Facts(r.byoip_prefix_id, name=r.name, region=r.region))
 
 
 def _flag(value: bool | None) -> int | None:

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from exporter.collectors.base import Collector, Family, PollContext, ResourceReader
+from exporter.collectors.base import Collector, Facts, Family, PollContext, ResourceReader
 from exporter.collectors.databases import DatabaseRecord
 from exporter.collectors.monitoring import (
     INTERVAL,
     PERCENT,
     SCOPE,
-    Facts,
     MonitoringData,
     Product,
     Query,

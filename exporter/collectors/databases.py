@@ -22,6 +22,7 @@ from typing import Any
 from exporter.collectors.base import (
     FILTER_KEYS,
     Collector,
+    Facts,
     Family,
     FieldScope,
     PollContext,
@@ -166,10 +167,7 @@ async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[
     # One request: the endpoint is not paged, so list_all (which pages) is not used.
     records = parse_databases(
         await reader.get(ENDPOINT, params={"tag_name": tag} if tag is not None else None))
-    if selection.everything:
-        return records
-    return tuple(d for d in records if selection.matches(
-        object_id=d.database_id, name=d.name, region=d.region, tags=d.tags))
+    return selection.keep(records, lambda d: Facts(d.database_id, name=d.name, region=d.region, tags=d.tags))
 
 
 def samples(databases: tuple[DatabaseRecord, ...]) -> Iterator[Sample]:

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, PollContext, ResourceReader
+from exporter.collectors.base import Collector, Facts, Family, PollContext, ResourceReader
 from exporter.collectors.droplets import DropletRecord
 from exporter.collectors.monitoring import (
     INTERVAL,
     MEGABIT_BYTES,
     SCOPE,
-    Facts,
     MonitoringData,
     Product,
     Query,

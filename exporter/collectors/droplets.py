@@ -19,6 +19,7 @@ from typing import Any
 from exporter.collectors.base import (
     FILTER_KEYS,
     Collector,
+    Facts,
     Family,
     FieldScope,
     PollContext,
@@ -165,10 +166,7 @@ async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[
                         parse=parse_page(f"{ENDPOINT}?type=gpus droplets")),
     ])
     records = unique_by_id(default, gpus)
-    if selection.everything:
-        return records
-    return tuple(d for d in records if selection.matches(
-        object_id=d.droplet_id, name=d.name, region=d.region, tags=d.tags))
+    return selection.keep(records, lambda d: Facts(d.droplet_id, name=d.name, region=d.region, tags=d.tags))
 
 
 def samples(droplets: tuple[DropletRecord, ...]) -> Iterator[Sample]:

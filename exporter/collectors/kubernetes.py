@@ -18,6 +18,7 @@ from typing import Any
 from exporter.collectors.base import (
     FILTER_KEYS,
     Collector,
+    Facts,
     Family,
     FieldScope,
     PollContext,
@@ -231,11 +232,7 @@ async def fetch(reader: ResourceReader) -> tuple[ClusterRecord, ...]:
 async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[ClusterRecord, ...]:
     """The clusters the `filter:` keeps (the list takes no filter: applied here)."""
     records = parse_clusters(await reader.list_all(ENDPOINT, LIST_KEY))
-    selection = context.selection
-    if selection.everything:
-        return records
-    return tuple(c for c in records if selection.matches(
-        object_id=c.cluster_id, name=c.name, region=c.region, tags=c.tags))
+    return context.selection.keep(records, lambda c: Facts(c.cluster_id, name=c.name, region=c.region, tags=c.tags))
 
 
 def samples(clusters: tuple[ClusterRecord, ...]) -> Iterator[Sample]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from exporter.collectors.base import (
     Collector,
+    Facts,
     Family,
     PollContext,
     ResourceReader,
@@ -131,11 +132,7 @@ async def fetch(reader: ResourceReader) -> tuple[LoadBalancerRecord, ...]:
 async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[LoadBalancerRecord, ...]:
     """What the `filter:` keeps (the list takes no filter: applied here)."""
     records = parse_load_balancers(await reader.list_all(ENDPOINT, "load_balancers"))
-    selection = context.selection
-    if selection.everything:
-        return records
-    return tuple(r for r in records if selection.matches(
-        object_id=r.load_balancer_id, name=r.name, region=r.region))
+    return context.selection.keep(records, lambda r: Facts(r.load_balancer_id, name=r.name, region=r.region))
 
 
 def samples(load_balancers: tuple[LoadBalancerRecord, ...]) -> Iterator[Sample]:

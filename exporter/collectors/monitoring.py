@@ -22,14 +22,14 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Generic, Literal, NamedTuple, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from exporter.collectors.base import (
+    Facts,
     Family,
     PollContext,
     ResourceReader,
     Sample,
-    Selection,
 )
 from exporter.collectors.fields import ShapeError, as_object, describe
 from exporter.tasks import all_or_nothing
@@ -140,23 +140,6 @@ def integrate(points: Iterable[tuple[float, float]], since: float, step: float) 
             total += rate * min(step, ts - previous)
             previous = ts
     return total
-
-
-class Facts(NamedTuple):
-    """What the `filter:` keys are matched against, taken from one inventory record."""
-
-    object_id: object
-    name: str | None = None
-    region: str | None = None
-    tags: tuple[str, ...] = ()
-
-
-def select(records: Iterable[R], selection: Selection, facts: Callable[[R], Facts]) -> list[R]:
-    """The records the selection keeps, in their order."""
-    if selection.everything:
-        return list(records)
-    return [r for r in records if selection.matches(
-        object_id=(f := facts(r)).object_id, name=f.name, region=f.region, tags=f.tags)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +258,7 @@ class Product(Generic[R]):
     def resources(self, context: PollContext) -> list[Resource]:
         """The selected resources of the input's last good records (none before it has any)."""
         records: Sequence[R] = context.inputs.get(self.input) or ()
-        chosen = select(records, context.selection, self.facts)
+        chosen = context.selection.keep(records, self.facts)
         return [r for r in map(self.resource, chosen) if r is not None]
 
     def jobs(self, context: PollContext) -> list[tuple[Resource, Query]]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from exporter.collectors.base import (
     Collector,
+    Facts,
     Family,
     PollContext,
     ResourceReader,
@@ -155,11 +156,7 @@ async def fetch(reader: ResourceReader) -> tuple[NatGatewayRecord, ...]:
 async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[NatGatewayRecord, ...]:
     """What the `filter:` keeps (the list takes no filter: applied here)."""
     records = unique_by_id(await reader.list_all(ENDPOINT, "vpc_nat_gateways", parse=parse_page))
-    selection = context.selection
-    if selection.everything:
-        return records
-    return tuple(r for r in records if selection.matches(
-        object_id=r.nat_gateway_id, name=r.name, region=r.region))
+    return context.selection.keep(records, lambda r: Facts(r.nat_gateway_id, name=r.name, region=r.region))
 
 
 def samples(gateways: tuple[NatGatewayRecord, ...]) -> Iterator[Sample]:

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, PollContext, ResourceReader, Sample
+from exporter.collectors.base import Collector, Facts, Family, PollContext, ResourceReader, Sample
 from exporter.collectors.fields import objects, optional_str, required_str, timestamp
 
 ENDPOINT = "/v2/spaces/keys"
@@ -89,10 +89,7 @@ async def fetch(reader: ResourceReader) -> tuple[SpacesKeyRecord, ...]:
 async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[SpacesKeyRecord, ...]:
     """What the `filter:` keeps (the list takes no filter: applied here)."""
     records = unique_by_id(await reader.list_all(ENDPOINT, "keys", parse=parse_page))
-    selection = context.selection
-    if selection.everything:
-        return records
-    return tuple(r for r in records if selection.matches(object_id=r.spaces_key_id, name=r.name))
+    return context.selection.keep(records, lambda r: Facts(r.spaces_key_id, name=r.name))
 
 
 def samples(keys: tuple[SpacesKeyRecord, ...]) -> Iterator[Sample]:

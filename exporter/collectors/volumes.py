@@ -16,6 +16,7 @@ from typing import Any
 from exporter.collectors.base import (
     FILTER_KEYS,
     Collector,
+    Facts,
     Family,
     PollContext,
     ResourceReader,
@@ -101,10 +102,7 @@ async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[
     # Each page becomes records as it arrives, so the list's JSON is never held whole.
     records = by_id(await reader.list_all(ENDPOINT, "volumes", params=params,
                                                  parse=parse_page))
-    if selection.everything:
-        return records
-    return tuple(v for v in records if selection.matches(
-        object_id=v.volume_id, name=v.name, region=v.region, tags=v.tags))
+    return selection.keep(records, lambda v: Facts(v.volume_id, name=v.name, region=v.region, tags=v.tags))
 
 
 def samples(volumes: tuple[VolumeRecord, ...]) -> Iterator[Sample]:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, PollContext, ResourceReader, Sample, state_set
+from exporter.collectors.base import Collector, Facts, Family, PollContext, ResourceReader, Sample, state_set
 from exporter.collectors.fields import objects, optional_str, required_str, string_list, timestamp
 
 ENDPOINT = "/v2/vpc_peerings"
@@ -79,10 +79,7 @@ async def fetch(reader: ResourceReader) -> tuple[VpcPeeringRecord, ...]:
 async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[VpcPeeringRecord, ...]:
     """What the `filter:` keeps (the list takes no filter: applied here)."""
     records = unique_by_id(await reader.list_all(ENDPOINT, "vpc_peerings", parse=parse_page))
-    selection = context.selection
-    if selection.everything:
-        return records
-    return tuple(r for r in records if selection.matches(object_id=r.vpc_peering_id, name=r.name))
+    return context.selection.keep(records, lambda r: Facts(r.vpc_peering_id, name=r.name))
 
 
 def samples(peerings: tuple[VpcPeeringRecord, ...]) -> Iterator[Sample]:
