@@ -2,7 +2,9 @@
 
 Managed database clusters: engine, version, size and state, node count, additional storage in
 bytes (`storage_size_mib` * 2^20: the spec's "additional storage added to the cluster", beyond
-what the size includes; null means none) and the end of life of the engine version. The list is not paged; the
+what the size includes; null means none), the end of life of the engine version and the weekly
+maintenance window (its day and UTC hour as labels, and whether maintenance is pending for the
+next window; the window's free-text `description` is not exported). The list is not paged; the
 API answers `"databases": null` when there are none. Tokens with `database:view_credentials` also
 receive connection URIs and passwords: only named, non-secret fields are read, so no credential
 ever reaches a record, a label or a log line. Tags (for `filter:`) and the metrics endpoints
@@ -35,6 +37,7 @@ from exporter.collectors.fields import (
     MIB,
     ShapeError,
     objects,
+    optional_bool,
     optional_int,
     optional_str,
     required_str,
@@ -79,6 +82,18 @@ END_OF_LIFE = Family(
     f"of life), polled from {ENDPOINT}.",
     ("database_id",),
 )
+MAINTENANCE_WINDOW = Family(
+    "digitalocean_database_maintenance_window_info",
+    f"Weekly maintenance window of the database cluster: its day and its hour in UTC (always 1; "
+    f"absent when the cluster has none), polled from {ENDPOINT}.",
+    ("database_id", "day", "hour"),
+)
+MAINTENANCE_PENDING = Family(
+    "digitalocean_database_maintenance_pending",
+    f"1 when maintenance is scheduled for the next maintenance window of the database cluster, "
+    f"0 when not (absent when unknown), polled from {ENDPOINT}.",
+    ("database_id",),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +117,10 @@ class DatabaseRecord:
     # (host, port) of each metrics endpoint (the primary's, then the standbys'), for
     # /sd/databases (exporter/discovery.py): public hostnames, no credential
     metrics_endpoints: tuple[tuple[str, int], ...] = ()
+    # maintenance_window: day and hour as the API spells them ("" when absent), pending
+    maintenance_day: str = ""
+    maintenance_hour: str = ""
+    maintenance_pending: bool | None = None
 
 
 def metrics_endpoints(cluster: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
@@ -137,7 +156,16 @@ def parse_database(cluster: Mapping[str, Any], where: str) -> DatabaseRecord:
         version_end_of_life=timestamp(cluster, "version_end_of_life"),
         tags=string_list(cluster, "tags"),
         metrics_endpoints=metrics_endpoints(cluster),
+        maintenance_day=optional_str(cluster, "maintenance_window", "day"),
+        maintenance_hour=optional_str(cluster, "maintenance_window", "hour"),
+        maintenance_pending=maintenance_pending(cluster),
     )
+
+
+def maintenance_pending(cluster: Mapping[str, Any]) -> bool | None:
+    """`maintenance_window.pending`; None when the window or the flag is missing or mistyped."""
+    window = cluster.get("maintenance_window")
+    return optional_bool(window, "pending") if isinstance(window, dict) else None
 
 
 def parse_databases(body: Mapping[str, Any]) -> tuple[DatabaseRecord, ...]:
@@ -182,11 +210,15 @@ def samples(databases: tuple[DatabaseRecord, ...]) -> Iterator[Sample]:
             (CREATED, d.created_at),
             (END_OF_LIFE, d.version_end_of_life),
         ))
+        if d.maintenance_day or d.maintenance_hour:
+            yield MAINTENANCE_WINDOW.name, (*key, d.maintenance_day, d.maintenance_hour), 1
+        if d.maintenance_pending is not None:
+            yield MAINTENANCE_PENDING.name, key, int(d.maintenance_pending)
 
 
 COLLECTOR: Collector[tuple[DatabaseRecord, ...]] = Collector(
     name="databases",
-    summary="managed database clusters: status, engine, version, size, nodes and storage (never credentials)",
+    summary="managed database clusters: status, engine, version, size, nodes, storage and maintenance window (never credentials)",
     endpoints=(ENDPOINT,),
     id_label="database_id",
     scope="database:read",
@@ -195,7 +227,8 @@ COLLECTOR: Collector[tuple[DatabaseRecord, ...]] = Collector(
         FieldScope("private_network_uuid", ("vpc:read",), ("digitalocean_database_info{vpc_uuid}",)),
     ),
     interval=60.0,
-    families=(INFO, STATUS, NODES, STORAGE, CREATED, END_OF_LIFE),
+    families=(INFO, STATUS, NODES, STORAGE, CREATED, END_OF_LIFE, MAINTENANCE_WINDOW,
+              MAINTENANCE_PENDING),
     fetch=fetch,
     filters=FILTER_KEYS,
     fetch_with=fetch_selected,

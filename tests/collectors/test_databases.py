@@ -11,7 +11,7 @@ from exporter.collectors import databases
 from exporter.collectors.fields import ShapeError
 from exporter.exposition import encode_collector
 from tests.collectors.fakes import FakeReader
-from tests.conftest import spec, spec_example
+from tests.conftest import full_spec, spec, spec_example
 
 ENDPOINT = "/v2/databases"
 DB = "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30"
@@ -85,6 +85,8 @@ async def test_values_from_the_official_example() -> None:
         ("digitalocean_database_storage_bytes", key, 61440 * 1048576),
         ("digitalocean_database_created_timestamp_seconds", key, 1547231856.0),
         ("digitalocean_database_version_end_of_life_timestamp_seconds", key, 1699488000.0),
+        ("digitalocean_database_maintenance_window_info", (*key, "saturday", "08:45:12"), 1),
+        ("digitalocean_database_maintenance_pending", key, 1),
     ]
     assert 61440 * 1048576 == 64424509440
 
@@ -168,6 +170,39 @@ def test_metrics_endpoints_and_tags_are_kept_leniently() -> None:
     assert record.tags == ("production",)
     [bare] = databases.parse_databases({"databases": [{"id": "d", "metrics_endpoints": None}]})
     assert (bare.metrics_endpoints, bare.tags) == ((), ())
+
+
+def test_the_spec_describes_the_maintenance_window_that_is_read() -> None:
+    """The full description's schema of the list's items: day and hour strings, pending a
+    boolean, the window nullable."""
+    content = full_spec()["paths"][ENDPOINT]["get"]["responses"]["200"]["content"]
+    item = content["application/json"]["schema"]["properties"]["databases"]["items"]
+    [window, _] = item["properties"]["maintenance_window"]["allOf"]
+    assert window["nullable"] is True
+    assert {k: window["properties"][k]["type"] for k in ("day", "hour", "pending")} == {
+        "day": "string", "hour": "string", "pending": "boolean"}
+
+
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        (None, []),
+        ("tuesday", []),
+        ({}, []),
+        ({"day": "tuesday", "hour": "14:00", "pending": False},
+         [("digitalocean_database_maintenance_window_info", ("d", "tuesday", "14:00"), 1),
+          ("digitalocean_database_maintenance_pending", ("d",), 0)]),
+        ({"day": "monday", "hour": 14, "pending": "yes"},
+         [("digitalocean_database_maintenance_window_info", ("d", "monday", ""), 1)]),
+        ({"day": None, "hour": None, "pending": True},
+         [("digitalocean_database_maintenance_pending", ("d",), 1)]),
+    ],
+)
+def test_the_maintenance_window_is_read_leniently(window: object,
+                                                   expected: list[Any]) -> None:
+    [record] = databases.parse_databases({"databases": [{"id": "d", "maintenance_window": window}]})
+    got = [s for s in databases.samples((record,)) if "maintenance" in s[0]]
+    assert got == expected
 
 
 def test_project_id_is_on_the_info_series_when_sent() -> None:
