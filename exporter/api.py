@@ -378,8 +378,9 @@ class AccountApi:
         not [], so that a caller can tell "gone" from "empty".
 
         Pages hold up to 200 items. When the first page's `meta.total` (or `total_items`, as
-        Billing Insights says it) shows more, the remaining pages are fetched concurrently, so N
-        items cost ceil(N/200) requests; otherwise `links.pages.next` is followed page by page.
+        Billing Insights says it, or a top-level `total`, as vector databases do) shows more,
+        the remaining pages are fetched concurrently, so N items cost ceil(N/200) requests;
+        otherwise `links.pages.next` is followed page by page.
 
         `parse(items, start)` turns each page's items into records as soon as the page arrives
         (`start` is the index of its first item in the whole list, for error messages), so a
@@ -838,9 +839,11 @@ def _page_items(body: JSONObject, key: str, endpoint: str, number: int) -> list[
 
 
 def _meta_total(body: JSONObject) -> int | None:
-    """How many items the whole list holds: `meta.total`, or `total_items` (Billing Insights)."""
+    """How many items the whole list holds: `meta.total`, or `total_items` (Billing Insights),
+    or a top-level `total` (vector databases: no `meta`, no `links`)."""
     meta = body.get("meta")
-    total = meta.get("total") if isinstance(meta, dict) else body.get("total_items")
+    total = (meta.get("total") if isinstance(meta, dict)
+             else body.get("total_items", body.get("total")))
     if isinstance(total, int) and not isinstance(total, bool) and total >= 0:
         return total
     return None

@@ -276,6 +276,7 @@ def example_reader() -> FakeReader:
         "/v2/gen-ai/agents": response_example("/v2/gen-ai/agents"),
         "/v2/gen-ai/knowledge_bases": response_example("/v2/gen-ai/knowledge_bases"),
         "/v2/functions/namespaces": response_example("/v2/functions/namespaces"),
+        "/v2/vector-databases": response_example("/v2/vector-databases"),
         "/v2/functions/namespaces/{namespace_id}/triggers": response_example(
             "/v2/functions/namespaces/{namespace_id}/triggers"),
         **{endpoint: response_example(endpoint) for endpoint in (

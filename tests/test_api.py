@@ -259,6 +259,23 @@ async def test_billing_insights_paging_by_total_items(api: AccountApi) -> None:
 
 
 @respx.mock
+async def test_vector_databases_paging_by_a_top_level_total(api: AccountApi) -> None:
+    """`/v2/vector-databases` answers `vector_dbs` and `total`, with no `meta` and no `links`
+    (the full description): the total alone pages it, ceil(450/200) requests."""
+    dbs = [{"id": f"v{i}"} for i in range(450)]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        return httpx.Response(200, json={"vector_dbs": dbs[(page - 1) * 200: page * 200],
+                                         "total": 450})
+
+    route = respx.get(f"{API}/v2/vector-databases").mock(side_effect=answer)
+    items = await api.list_all("/v2/vector-databases", "vector_dbs")
+    assert [d["id"] for d in items] == [d["id"] for d in dbs]
+    assert route.call_count == 3
+
+
+@respx.mock
 async def test_server_page_size_below_200_still_fetches_every_page(api: AccountApi) -> None:
     items = droplets(250)
 

@@ -127,7 +127,7 @@ def simulator() -> Iterator[Simulator]:
     config = SimulatorConfig(
         accounts=(
             SimAccount(name="acme", tokens=(READ_ONLY,), fleet=FleetSpec(
-                seed=21, droplets=520, gpu_droplets=6, volumes=90,
+                seed=21, droplets=520, gpu_droplets=6, volumes=90, vector_databases=3,
                 regions=("nyc1", "nyc3", "sfo3", "ams3", "fra1", "lon1", "sgp1", "tor1"))),
             SimAccount(name="registries", fleet=TWO_REGISTRIES, tokens=(
                 SimToken(name="registries", token="sim-secret-registries", scopes=["read"]),)),
