@@ -23,6 +23,7 @@ from typing import Any
 from exporter.collectors.base import (
     FILTER_KEYS,
     Collector,
+    Facts,
     Family,
     PollContext,
     ResourceReader,
@@ -107,10 +108,9 @@ async def fetch_with(reader: ResourceReader,
     """Every instance, then the `filter:` (the API filters by nothing)."""
     records: list[VectorDatabaseRecord] = await reader.list_all(ENDPOINT, LIST_KEY,
                                                                 parse=parse_page)
-    selection = context.selection
-    by_id = {r.vector_database_id: r for r in records if selection.matches(
-        object_id=r.vector_database_id, name=r.name, region=r.region, tags=r.tags)}
-    return tuple(by_id[key] for key in sorted(by_id))
+    by_id = {r.vector_database_id: r for r in records}
+    return context.selection.keep((by_id[key] for key in sorted(by_id)), lambda r: Facts(
+        r.vector_database_id, name=r.name, region=r.region, tags=r.tags))
 
 
 def samples(databases: tuple[VectorDatabaseRecord, ...]) -> Iterator[Sample]:
