@@ -344,10 +344,12 @@ def test_headless_chromium_shows_accounts_collectors_and_the_failing_one(tmp_pat
         finally:
             assert exporter.stop() == 0
     expect_failing_and_disabled(dom)
-    # every collector of both accounts has its row in the rendered document
+    # every collector of both accounts has its row in the rendered document; those off by
+    # default (the Monitoring API and GenAI ones) have none
     for name in ("production", "staging"):
         for collector in COLLECTORS:
-            assert f'id="{name}--{collector.name}"' in dom
+            row = f'id="{name}--{collector.name}"'
+            assert (row in dom) == collector.enabled_by_default, row
     # the browser parsed no element the page did not write (the proxy page's <title> included)
     assert Tags(dom).tags <= PAGE_TAGS
     assert dom.count("<title>") == 1
