@@ -16,11 +16,12 @@ async def test_values_from_the_all_images_example() -> None:
     records = await images.fetch(reader)
     assert [(r.method, r.route) for r in reader.requests] == [
         ("list_all", "/v2/images?private=true")]
-    # The example lists 7555621 four times; the last one listed stands.
+    # The example lists 7555621 four times; the reader keeps the first (a list that shifted
+    # while it was paged repeats items: the first time an id is seen is the one kept).
     assert [r.image_id for r in records] == ["7555620", "7555621", "63663980"]
     got = {(name, labels): value for name, labels, value in images.samples(records)}
-    assert got[("digitalocean_image_info", ("7555621", "A simple tagged image", "snapshot",
-                                            "CentOS"))] == 1
+    assert got[("digitalocean_image_info", ("7555621", "Another Snapshot", "snapshot",
+                                            "Ubuntu"))] == 1
     assert got[("digitalocean_image_info", ("7555620", "Nifty New Snapshot", "snapshot",
                                             "Ubuntu"))] == 1
     assert got[("digitalocean_image_region_info", ("7555620", "nyc2"))] == 1
@@ -30,7 +31,7 @@ async def test_values_from_the_all_images_example() -> None:
     assert got[("digitalocean_image_created_timestamp_seconds", ("7555620",))] == 1415139782.0
     assert got[("digitalocean_image_status", ("7555620", "available"))] == 1
     assert got[("digitalocean_image_status", ("7555620", "new"))] == 0
-    assert len(got) == 3 + 6 + 3 * 5 + 3 * 3  # info, regions, state sets, values
+    assert len(got) == 3 + 5 + 3 * 5 + 3 * 3  # info, regions (2 + 1 + 2), state sets, values
 
 
 def test_a_custom_image_from_its_own_example_keeps_type_and_distribution() -> None:

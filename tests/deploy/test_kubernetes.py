@@ -188,7 +188,7 @@ def test_generated_prometheus_rules_are_the_rule_files() -> None:
 def test_generated_dashboards_are_the_dashboard_files() -> None:
     maps = of_kind(rendered("base/grafana-dashboards"), "ConfigMap")
     files = sorted((ROOT / "grafana" / "dashboards").glob("*.json"))
-    assert len(maps) == len(files) == 4
+    assert len(maps) == len(files) == 5
     for config_map, path in zip(sorted(maps, key=lambda m: next(iter(m["data"]))), files, strict=True):
         assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
         assert config_map["data"] == {path.name: path.read_text()}
@@ -632,4 +632,4 @@ def test_images_are_pinned_and_the_exporter_tag_is_the_package_version(name: str
 @pytest.mark.parametrize("name", OVERLAYS)
 def test_every_overlay_ships_the_dashboards(name: str) -> None:
     dashboards = [o for o in overlay(name) if o["metadata"].get("labels", {}).get("grafana_dashboard") == "1"]
-    assert len(dashboards) == 4
+    assert len(dashboards) == 5
