@@ -560,6 +560,7 @@ CREATED_KINDS = (
     ("Load balancer", "digitalocean_load_balancer", "load_balancer_id"),
     ("Kubernetes cluster", "digitalocean_kubernetes_cluster", "kubernetes_cluster_id"),
     ("Database", "digitalocean_database", "database_id"),
+    ("Vector database", "digitalocean_vector_database", "vector_database_id"),
     ("App", "digitalocean_app", "app_id"),
     ("Firewall", "digitalocean_firewall", "firewall_id"),
     ("VPC", "digitalocean_vpc", "vpc_id"),

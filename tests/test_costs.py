@@ -338,6 +338,8 @@ async def test_demo_estimate_is_within_one_percent_of_the_invoice_preview(now: f
                        if name.endswith("_month_to_date_cost_usd"))
         preview = float(inputs["billing"].preview.amount)
         assert preview > 0
+        print(f"\n{iso(now)} {account_name}: estimate {estimate:.2f}, invoice preview "
+              f"{preview:.2f} ({(estimate - preview) / preview:+.3%})")
         assert abs(estimate - preview) <= 0.01 * preview, (account_name, estimate, preview)
 
 
