@@ -14,11 +14,9 @@ percentages are exported as ratios from 0 to 1.
 from __future__ import annotations
 
 from exporter.collectors.apps import AppRecord
-from exporter.collectors.base import Collector, Facts, Family, PollContext, ResourceReader
+from exporter.collectors.base import Collector, Facts, Family
 from exporter.collectors.monitoring import (
-    INTERVAL,
     PERCENT,
-    SCOPE,
     MonitoringData,
     Product,
     Query,
@@ -64,27 +62,9 @@ PRODUCT: Product[AppRecord] = Product(
 )
 
 
-async def fetch(reader: ResourceReader) -> MonitoringData:
-    return await PRODUCT.fetch_with(reader, PollContext())
-
-
-COLLECTOR: Collector[MonitoringData] = Collector(
+COLLECTOR: Collector[MonitoringData] = PRODUCT.collector(
     name="app_metrics",
     summary="App Platform metrics from the Monitoring API: CPU, memory and restarts per "
             "component instance",
-    endpoints=PRODUCT.endpoints,
-    id_label="app_id",
-    scope=SCOPE,
-    interval=INTERVAL,
-    families=PRODUCT.families,
-    fetch=fetch,
-    samples=PRODUCT.samples,
-    enabled_by_default=False,
     filters=("region", "name", "id"),  # app records carry no tags
-    inputs=("apps",),
-    metric_groups=PRODUCT.groups,
-    default_metrics=PRODUCT.default_metrics,
-    requests_for=PRODUCT.requests_for,
-    requests_per_object=PRODUCT.requests_per_object,
-    fetch_with=PRODUCT.fetch_with,
 )

@@ -15,10 +15,8 @@ ratio from 0 to 1 like the pool's configured targets.
 from __future__ import annotations
 
 from exporter.collectors.autoscale_pools import AutoscalePoolRecord
-from exporter.collectors.base import Collector, Facts, Family, PollContext, ResourceReader
+from exporter.collectors.base import Collector, Facts, Family
 from exporter.collectors.monitoring import (
-    INTERVAL,
-    SCOPE,
     MonitoringData,
     Product,
     Query,
@@ -69,27 +67,9 @@ PRODUCT: Product[AutoscalePoolRecord] = Product(
 )
 
 
-async def fetch(reader: ResourceReader) -> MonitoringData:
-    return await PRODUCT.fetch_with(reader, PollContext())
-
-
-COLLECTOR: Collector[MonitoringData] = Collector(
+COLLECTOR: Collector[MonitoringData] = PRODUCT.collector(
     name="autoscale_metrics",
     summary="Droplet autoscale pool metrics from the Monitoring API: current and target size, "
             "CPU and memory utilisation",
-    endpoints=PRODUCT.endpoints,
-    id_label="autoscale_pool_id",
-    scope=SCOPE,
-    interval=INTERVAL,
-    families=PRODUCT.families,
-    fetch=fetch,
-    samples=PRODUCT.samples,
-    enabled_by_default=False,
     filters=("region", "name", "id"),  # pools carry no tags; region is the template's
-    inputs=("autoscale_pools",),
-    metric_groups=PRODUCT.groups,
-    default_metrics=PRODUCT.default_metrics,
-    requests_for=PRODUCT.requests_for,
-    requests_per_object=PRODUCT.requests_per_object,
-    fetch_with=PRODUCT.fetch_with,
 )

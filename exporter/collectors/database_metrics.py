@@ -19,12 +19,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from exporter.collectors.base import Collector, Facts, Family, PollContext, ResourceReader
+from exporter.collectors.base import Collector, Facts, Family
 from exporter.collectors.databases import DatabaseRecord
 from exporter.collectors.monitoring import (
-    INTERVAL,
     PERCENT,
-    SCOPE,
     MonitoringData,
     Product,
     Query,
@@ -115,27 +113,9 @@ PRODUCT: Product[DatabaseRecord] = Product(
 )
 
 
-async def fetch(reader: ResourceReader) -> MonitoringData:
-    return await PRODUCT.fetch_with(reader, PollContext())
-
-
-COLLECTOR: Collector[MonitoringData] = Collector(
+COLLECTOR: Collector[MonitoringData] = PRODUCT.collector(
     name="database_metrics",
     summary="managed MySQL metrics from the Monitoring API: CPU, memory, disk, load, threads, "
             "index reads, statement rates",
-    endpoints=PRODUCT.endpoints,
-    id_label="database_id",
-    scope=SCOPE,
-    interval=INTERVAL,
-    families=PRODUCT.families,
-    fetch=fetch,
-    samples=PRODUCT.samples,
-    enabled_by_default=False,
-    filters=("region", "name", "id"),  # database records carry no tags
-    inputs=("databases",),
-    metric_groups=PRODUCT.groups,
-    default_metrics=PRODUCT.default_metrics,
-    requests_for=PRODUCT.requests_for,
-    requests_per_object=PRODUCT.requests_per_object,
-    fetch_with=PRODUCT.fetch_with,
+    filters=("region", "name", "id"),  # the monitoring facts name no tags
 )

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from exporter.collectors.base import Collector, Facts, Family, PollContext, ResourceReader
+from exporter.collectors.base import Collector, Facts, Family
 from exporter.collectors.droplets import DropletRecord
 from exporter.collectors.monitoring import (
-    INTERVAL,
     MEGABIT_BYTES,
-    SCOPE,
     MonitoringData,
     Product,
     Query,
@@ -115,27 +113,9 @@ PRODUCT: Product[DropletRecord] = Product(
 )
 
 
-async def fetch(reader: ResourceReader) -> MonitoringData:
-    return await PRODUCT.fetch_with(reader, PollContext())
-
-
-COLLECTOR: Collector[MonitoringData] = Collector(
+COLLECTOR: Collector[MonitoringData] = PRODUCT.collector(
     name="droplet_metrics",
     summary="Droplet metrics from the Monitoring API: CPU, memory, load, filesystems, network "
             "and month-to-date public transfer",
-    endpoints=PRODUCT.endpoints,
-    id_label="droplet_id",
-    scope=SCOPE,
-    interval=INTERVAL,
-    families=PRODUCT.families,
-    fetch=fetch,
-    samples=PRODUCT.samples,
-    enabled_by_default=False,
     filters=("tag", "region", "name", "id"),
-    inputs=("droplets",),
-    metric_groups=PRODUCT.groups,
-    default_metrics=PRODUCT.default_metrics,
-    requests_for=PRODUCT.requests_for,
-    requests_per_object=PRODUCT.requests_per_object,
-    fetch_with=PRODUCT.fetch_with,
 )

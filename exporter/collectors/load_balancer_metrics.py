@@ -20,12 +20,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from exporter.collectors.base import Collector, Facts, Family, PollContext, ResourceReader
+from exporter.collectors.base import Collector, Facts, Family
 from exporter.collectors.load_balancers import LoadBalancerRecord
 from exporter.collectors.monitoring import (
-    INTERVAL,
     PERCENT,
-    SCOPE,
     MonitoringData,
     Product,
     Query,
@@ -151,27 +149,9 @@ PRODUCT: Product[LoadBalancerRecord] = Product(
 )
 
 
-async def fetch(reader: ResourceReader) -> MonitoringData:
-    return await PRODUCT.fetch_with(reader, PollContext())
-
-
-COLLECTOR: Collector[MonitoringData] = Collector(
+COLLECTOR: Collector[MonitoringData] = PRODUCT.collector(
     name="load_balancer_metrics",
     summary="load balancer metrics from the Monitoring API: connections, requests, responses, "
             "throughput, response times, health, CPU",
-    endpoints=PRODUCT.endpoints,
-    id_label="load_balancer_id",
-    scope=SCOPE,
-    interval=INTERVAL,
-    families=PRODUCT.families,
-    fetch=fetch,
-    samples=PRODUCT.samples,
-    enabled_by_default=False,
     filters=("region", "name", "id"),  # load balancer records carry no tags
-    inputs=("load_balancers",),
-    metric_groups=PRODUCT.groups,
-    default_metrics=PRODUCT.default_metrics,
-    requests_for=PRODUCT.requests_for,
-    requests_per_object=PRODUCT.requests_per_object,
-    fetch_with=PRODUCT.fetch_with,
 )

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from exporter.collectors.base import (
+    Collector,
     Facts,
     Family,
     PollContext,
@@ -309,6 +310,25 @@ class Product(Generic[R]):
             chosen += batch
             taken += 1
         return chosen, (start + taken) % len(selected), set(selected)
+
+    def collector(
+        self, name: str, summary: str, filters: tuple[str, ...]
+    ) -> Collector[MonitoringData]:
+        """This product's collector: off by default, every INTERVAL, its input's records the
+        objects it watches, its cost counted before it runs; `filters` are the `filter:` keys
+        its input's records can answer."""
+
+        async def fetch(reader: ResourceReader) -> MonitoringData:
+            return await self.fetch_with(reader, PollContext())
+
+        return Collector(
+            name=name, summary=summary, endpoints=self.endpoints, id_label=self.id_label,
+            scope=SCOPE, interval=INTERVAL, families=self.families, fetch=fetch,
+            samples=self.samples, enabled_by_default=False, filters=filters,
+            inputs=(self.input,), metric_groups=self.groups,
+            default_metrics=self.default_metrics, requests_for=self.requests_for,
+            requests_per_object=self.requests_per_object, fetch_with=self.fetch_with,
+        )
 
     async def fetch_with(self, reader: ResourceReader, context: PollContext) -> MonitoringData:
         jobs, cursor, selected = self.slice(context)

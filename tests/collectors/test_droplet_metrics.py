@@ -137,7 +137,7 @@ async def test_requests_run_side_by_side_but_at_most_eight_at_once() -> None:
 
 async def test_without_inventory_nothing_is_requested() -> None:
     reader = reader_for(examples, NOW)
-    data = await droplet_metrics.fetch(reader)
+    data = await droplet_metrics.COLLECTOR.fetch(reader)
     assert reader.requests == []
     assert not data
     assert list(COLLECTOR.samples(data)) == []
