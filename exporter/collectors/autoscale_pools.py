@@ -11,7 +11,7 @@ hold secrets) is never read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from exporter.collectors.fields import (
     optional_number,
     optional_str,
     required_str,
+    sorted_by,
     timestamp,
 )
 
@@ -153,9 +154,8 @@ def _lenient_object(obj: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def by_id(records: list[AutoscalePoolRecord]) -> tuple[AutoscalePoolRecord, ...]:
-    """Sorted by id; `list_all` already dropped the ids a shifting list repeated."""
-    return tuple(sorted(records, key=lambda record: record.pool_id))
+def by_id(records: Iterable[AutoscalePoolRecord]) -> tuple[AutoscalePoolRecord, ...]:
+    return sorted_by(records, lambda r: r.pool_id)
 
 
 async def fetch(reader: ResourceReader) -> tuple[AutoscalePoolRecord, ...]:

@@ -12,7 +12,7 @@ A prefix that stops being advertised is the alert-worthy change. The free-text
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from exporter.collectors.base import (
     known_values,
     state_set,
 )
-from exporter.collectors.fields import objects, optional_bool, optional_str, required_str
+from exporter.collectors.fields import objects, optional_bool, optional_str, required_str, sorted_by
 
 ENDPOINT = "/v2/byoip_prefixes"
 STATUSES = ("active", "in_progress")  # those of the spec's example (it has no enum)
@@ -82,9 +82,8 @@ def parse_page(
     ]
 
 
-def unique_by_id(records: list[ByoipPrefixRecord]) -> tuple[ByoipPrefixRecord, ...]:
-    by_id = {record.byoip_prefix_id: record for record in records}
-    return tuple(by_id[key] for key in sorted(by_id))
+def by_id(records: Iterable[ByoipPrefixRecord]) -> tuple[ByoipPrefixRecord, ...]:
+    return sorted_by(records, lambda r: r.byoip_prefix_id)
 
 
 async def fetch(reader: ResourceReader) -> tuple[ByoipPrefixRecord, ...]:
@@ -93,7 +92,7 @@ async def fetch(reader: ResourceReader) -> tuple[ByoipPrefixRecord, ...]:
 
 async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[ByoipPrefixRecord, ...]:
     """What the `filter:` keeps (the list takes no filter: applied here)."""
-    records = unique_by_id(await reader.list_all(ENDPOINT, "byoip_prefixes", parse=parse_page))
+    records = by_id(await reader.list_all(ENDPOINT, "byoip_prefixes", parse=parse_page))
     return context.selection.keep(records, lambda r: Facts(r.byoip_prefix_id, name=r.name, region=r.region))
 
 

@@ -15,7 +15,7 @@ retention in seconds, each a base unit.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from exporter.collectors.fields import (
     optional_int,
     optional_str,
     required_int,
+    sorted_by,
     timestamp,
 )
 
@@ -108,17 +109,18 @@ def parse_page(items: list[Any], start: int, where: str = f"{ENDPOINT} policies"
     return records
 
 
-def unique_by_id(records: list[BackupPolicyRecord]) -> tuple[BackupPolicyRecord, ...]:
-    by_id = {record.droplet_id: record for record in records}
-    return tuple(by_id[key] for key in sorted(by_id))
+def by_id(records: Iterable[BackupPolicyRecord]) -> tuple[BackupPolicyRecord, ...]:
+    return sorted_by(records, lambda r: r.droplet_id)
 
 
 def parse_policies(items: list[Any], where: str = f"{ENDPOINT} policies") -> tuple[BackupPolicyRecord, ...]:
-    return unique_by_id(parse_page(items, 0, where))
+    return by_id(parse_page(items, 0, where))
 
 
 async def fetch(reader: ResourceReader) -> tuple[BackupPolicyRecord, ...]:
-    return unique_by_id(await reader.list_all(ENDPOINT, "policies", parse=parse_page))
+    # a policy names its Droplet, not itself: a repeat is one Droplet listed twice
+    return by_id(await reader.list_all(ENDPOINT, "policies", parse=parse_page,
+                                       id_key="droplet_id"))
 
 
 def seconds(value: int | None, unit: int) -> int | None:

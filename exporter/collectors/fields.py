@@ -12,11 +12,13 @@ statuses and tags thousands of times, and each JSON page would otherwise bring i
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from sys import intern
-from typing import Any
+from typing import Any, TypeVar
+
+R = TypeVar("R")
 
 MIB = 2**20
 GIB = 2**30
@@ -46,6 +48,12 @@ def as_object(value: object, where: str) -> Mapping[str, Any]:
     if not isinstance(value, dict):
         raise ShapeError(f"{where}: expected an object, got {describe(value)}")
     return value
+
+
+def sorted_by(records: Iterable[R], key: Callable[[R], Any]) -> tuple[R, ...]:
+    """The records in `key` order. Repeats are not dropped here: `list_all` drops the items a
+    list that shifted while it was paged repeats (by `id_key`), in one place for every list."""
+    return tuple(sorted(records, key=key))
 
 
 def objects(values: object, where: str, start: int = 0) -> Iterator[tuple[str, Mapping[str, Any]]]:

@@ -13,7 +13,7 @@ are priced by the snapshots collector and backups as a share of their Droplet's 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ from exporter.collectors.fields import (
     optional_number,
     optional_str,
     required_int,
+    sorted_by,
     string_list,
     timestamp,
 )
@@ -107,18 +108,17 @@ def parse_page(items: list[Any], start: int, where: str = f"{ENDPOINT} images") 
     return records
 
 
-def unique_by_id(records: list[ImageRecord]) -> tuple[ImageRecord, ...]:
-    by_id = {record.image_id: record for record in records}
-    return tuple(by_id[key] for key in sorted(by_id, key=int))
+def by_id(records: Iterable[ImageRecord]) -> tuple[ImageRecord, ...]:
+    return sorted_by(records, lambda r: int(r.image_id))
 
 
 def parse_images(items: list[Any], where: str = f"{ENDPOINT} images") -> tuple[ImageRecord, ...]:
-    return unique_by_id(parse_page(items, 0, where))
+    return by_id(parse_page(items, 0, where))
 
 
 async def fetch(reader: ResourceReader) -> tuple[ImageRecord, ...]:
     # `private=true`: the account's own images, not DigitalOcean's distribution images.
-    return unique_by_id(await reader.list_all(ENDPOINT, "images", params=PRIVATE,
+    return by_id(await reader.list_all(ENDPOINT, "images", params=PRIVATE,
                                               parse=parse_page))
 
 

@@ -11,7 +11,7 @@ month-to-date cost are estimated in `exporter.costs` (`nat_gateway_month` in pri
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,7 @@ from exporter.collectors.fields import (
     optional_int,
     optional_str,
     required_str,
+    sorted_by,
     timestamp,
 )
 
@@ -144,9 +145,8 @@ def parse_page(
     ]
 
 
-def unique_by_id(records: list[NatGatewayRecord]) -> tuple[NatGatewayRecord, ...]:
-    by_id = {record.nat_gateway_id: record for record in records}
-    return tuple(by_id[key] for key in sorted(by_id))
+def by_id(records: Iterable[NatGatewayRecord]) -> tuple[NatGatewayRecord, ...]:
+    return sorted_by(records, lambda r: r.nat_gateway_id)
 
 
 async def fetch(reader: ResourceReader) -> tuple[NatGatewayRecord, ...]:
@@ -155,7 +155,7 @@ async def fetch(reader: ResourceReader) -> tuple[NatGatewayRecord, ...]:
 
 async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[NatGatewayRecord, ...]:
     """What the `filter:` keeps (the list takes no filter: applied here)."""
-    records = unique_by_id(await reader.list_all(ENDPOINT, "vpc_nat_gateways", parse=parse_page))
+    records = by_id(await reader.list_all(ENDPOINT, "vpc_nat_gateways", parse=parse_page))
     return context.selection.keep(records, lambda r: Facts(r.nat_gateway_id, name=r.name, region=r.region))
 
 

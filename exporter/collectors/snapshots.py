@@ -14,7 +14,7 @@ so the `_info` series, whenever a copy is added or removed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -27,6 +27,7 @@ from exporter.collectors.fields import (
     optional_number,
     optional_str,
     required_str,
+    sorted_by,
     string_list,
     timestamp,
 )
@@ -97,9 +98,8 @@ def parse_snapshots(
     return by_id(parse_page(items, 0, where))
 
 
-def by_id(records: list[SnapshotRecord]) -> tuple[SnapshotRecord, ...]:
-    """Sorted by id; `list_all` already dropped the ids a shifting list repeated."""
-    return tuple(sorted(records, key=lambda record: record.snapshot_id))
+def by_id(records: Iterable[SnapshotRecord]) -> tuple[SnapshotRecord, ...]:
+    return sorted_by(records, lambda r: r.snapshot_id)
 
 
 def parse_page(

@@ -13,12 +13,12 @@ a record has no place for them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from exporter.collectors.base import Collector, Facts, Family, PollContext, ResourceReader, Sample
-from exporter.collectors.fields import objects, optional_str, required_str, timestamp
+from exporter.collectors.fields import objects, optional_str, required_str, sorted_by, timestamp
 
 ENDPOINT = "/v2/spaces/keys"
 
@@ -77,9 +77,8 @@ def parse_page(items: list[Any], start: int, where: str = f"{ENDPOINT} keys") ->
     ]
 
 
-def unique_by_id(records: list[SpacesKeyRecord]) -> tuple[SpacesKeyRecord, ...]:
-    by_id = {record.spaces_key_id: record for record in records}
-    return tuple(by_id[key] for key in sorted(by_id))
+def by_id(records: Iterable[SpacesKeyRecord]) -> tuple[SpacesKeyRecord, ...]:
+    return sorted_by(records, lambda r: r.spaces_key_id)
 
 
 async def fetch(reader: ResourceReader) -> tuple[SpacesKeyRecord, ...]:
@@ -88,7 +87,7 @@ async def fetch(reader: ResourceReader) -> tuple[SpacesKeyRecord, ...]:
 
 async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[SpacesKeyRecord, ...]:
     """What the `filter:` keeps (the list takes no filter: applied here)."""
-    records = unique_by_id(await reader.list_all(ENDPOINT, "keys", parse=parse_page))
+    records = by_id(await reader.list_all(ENDPOINT, "keys", parse=parse_page))
     return context.selection.keep(records, lambda r: Facts(r.spaces_key_id, name=r.name))
 
 

@@ -9,7 +9,7 @@ series, so an unattached volume is one with none.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ from exporter.collectors.fields import (
     optional_number,
     optional_str,
     required_str,
+    sorted_by,
     string_list,
     timestamp,
 )
@@ -80,9 +81,8 @@ def parse_page(items: list[Any], start: int, where: str = f"{ENDPOINT} volumes")
     ]
 
 
-def by_id(records: list[VolumeRecord]) -> tuple[VolumeRecord, ...]:
-    """Sorted by id; `list_all` already dropped the ids a shifting list repeated."""
-    return tuple(sorted(records, key=lambda record: record.volume_id))
+def by_id(records: Iterable[VolumeRecord]) -> tuple[VolumeRecord, ...]:
+    return sorted_by(records, lambda r: r.volume_id)
 
 
 def parse_volumes(items: list[Any], where: str = f"{ENDPOINT} volumes") -> tuple[VolumeRecord, ...]:

@@ -10,12 +10,12 @@ time. A peering stuck in `provisioning` or gone to `deleting` shows up. Peerings
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from exporter.collectors.base import Collector, Facts, Family, PollContext, ResourceReader, Sample, state_set
-from exporter.collectors.fields import objects, optional_str, required_str, string_list, timestamp
+from exporter.collectors.fields import objects, optional_str, required_str, sorted_by, string_list, timestamp
 
 ENDPOINT = "/v2/vpc_peerings"
 STATUSES = ("PROVISIONING", "ACTIVE", "DELETING")  # the spec's enum
@@ -67,9 +67,8 @@ def parse_page(
     ]
 
 
-def unique_by_id(records: list[VpcPeeringRecord]) -> tuple[VpcPeeringRecord, ...]:
-    by_id = {record.vpc_peering_id: record for record in records}
-    return tuple(by_id[key] for key in sorted(by_id))
+def by_id(records: Iterable[VpcPeeringRecord]) -> tuple[VpcPeeringRecord, ...]:
+    return sorted_by(records, lambda r: r.vpc_peering_id)
 
 
 async def fetch(reader: ResourceReader) -> tuple[VpcPeeringRecord, ...]:
@@ -78,7 +77,7 @@ async def fetch(reader: ResourceReader) -> tuple[VpcPeeringRecord, ...]:
 
 async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[VpcPeeringRecord, ...]:
     """What the `filter:` keeps (the list takes no filter: applied here)."""
-    records = unique_by_id(await reader.list_all(ENDPOINT, "vpc_peerings", parse=parse_page))
+    records = by_id(await reader.list_all(ENDPOINT, "vpc_peerings", parse=parse_page))
     return context.selection.keep(records, lambda r: Facts(r.vpc_peering_id, name=r.name))
 
 

@@ -48,7 +48,7 @@ async def test_values_from_the_official_example() -> None:
 
 
 def test_unknown_values_are_left_out_and_an_empty_egress_list_is_zero() -> None:
-    records = nat_gateways.unique_by_id(nat_gateways.parse_page([
+    records = nat_gateways.by_id(nat_gateways.parse_page([
         {"id": "b", "state": "ACTIVE", "size": "big", "vpcs": [{"vpc_uuid": None}, "x"],
          "egresses": {"public_gateways": []}, "tcp_timeout_seconds": None},
         {"id": "a", "egresses": None},

@@ -44,7 +44,7 @@ async def test_values_from_the_official_example() -> None:
 
 
 def test_grants_are_sorted_once_each_and_a_key_without_grants_has_none() -> None:
-    records = spaces_keys.unique_by_id(spaces_keys.parse_page([
+    records = spaces_keys.by_id(spaces_keys.parse_page([
         {"access_key": "DOB", "name": "b", "grants": [
             {"bucket": "z", "permission": "fullaccess"}, {"bucket": "a", "permission": "read"},
             {"bucket": "a", "permission": "read"}, "junk", {"bucket": "", "permission": ""}]},

@@ -51,7 +51,7 @@ async def test_values_from_the_official_example() -> None:
 
 
 def test_lenient_fields_and_an_unknown_state() -> None:
-    records = vpc_peerings.unique_by_id(vpc_peerings.parse_page([
+    records = vpc_peerings.by_id(vpc_peerings.parse_page([
         {"id": "b", "name": None, "vpc_ids": ["v2", None, "v1", "v1"], "status": "REJECTED",
          "created_at": "yesterday"},
         {"id": "a"},
