@@ -10,13 +10,19 @@ from typing import Any
 
 import pytest
 
-from exporter.api import ScopeMissingError
 from exporter.collectors import app_metrics, apps
 from exporter.collectors.apps import AppRecord
 from exporter.collectors.base import EVERYTHING, PollContext, Selection
 from tests.collectors.fakes import Answer
-from tests.collectors.matrix import made, matrix, poll, reader_for
-from tests.conftest import example_reader, full_spec, spec_matrix
+from tests.collectors.matrix import (
+    assert_a_403_stops_the_poll,
+    assert_monitoring_help_and_settings,
+    made,
+    matrix,
+    poll,
+    reader_for,
+)
+from tests.conftest import example_reader, spec_matrix
 
 BASE = "/v2/monitoring/metrics/apps"
 NOW = 1_634_052_800.0  # after the example's newest point
@@ -118,21 +124,10 @@ async def test_an_app_deleted_since_the_inventory_is_left_out() -> None:
 
 
 async def test_a_403_stops_the_poll_and_the_scope_is_the_specs() -> None:
-    with pytest.raises(ScopeMissingError):
-        await COLLECTOR.collect(reader_for(lambda e, p: 403, NOW), context())
-    paths = full_spec()["paths"]
-    assert set(COLLECTOR.endpoints) == {p for p in paths if p.startswith(f"{BASE}/")}
-    for endpoint in COLLECTOR.endpoints:
-        assert paths[endpoint]["get"]["security"] == [{"bearer_auth": [COLLECTOR.scope]}]
+    await assert_a_403_stops_the_poll(COLLECTOR, context(), NOW)
 
 
 def test_help_and_settings() -> None:
-    for family in COLLECTOR.families:
-        assert "a minute or more old" in family.help, family.name
-        assert f", polled from {BASE}/" in family.help, family.name
-        assert family.labels[0] == "app_id"
-    assert COLLECTOR.enabled_by_default is False
-    assert COLLECTOR.interval == 300
-    assert COLLECTOR.inputs == ("apps",)
+    assert_monitoring_help_and_settings(COLLECTOR, "apps")
     assert COLLECTOR.metric_groups == ("cpu", "memory", "restarts")
     assert COLLECTOR.filters == ("region", "name", "id")

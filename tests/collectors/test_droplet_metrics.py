@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
-from exporter.api import ScopeMissingError
 from exporter.collectors import droplet_metrics, droplets
 from exporter.collectors.base import EVERYTHING, PollContext, Selection
 from exporter.collectors.droplets import DropletRecord
@@ -22,7 +21,14 @@ from exporter.collectors.monitoring import MonitoringData, MonthToDate, Reading,
 from exporter.exposition import DataRenderer, encode_collector
 from exporter.snapshot import Snapshot
 from tests.collectors.fakes import Answer
-from tests.collectors.matrix import made, matrix, poll, reader_for
+from tests.collectors.matrix import (
+    assert_a_403_stops_the_poll,
+    assert_monitoring_help_and_settings,
+    made,
+    matrix,
+    poll,
+    reader_for,
+)
 from tests.conftest import BANDWIDTH_EXAMPLES, example_reader, full_spec, require_tool, spec_matrix
 
 BASE = "/v2/monitoring/metrics/droplet"
@@ -190,13 +196,8 @@ async def test_a_droplet_deleted_since_the_inventory_is_left_out() -> None:
 
 
 async def test_a_403_stops_the_poll_for_the_scope_to_be_named() -> None:
-    reader = reader_for(lambda endpoint, params: 403, NOW)
-    with pytest.raises(ScopeMissingError):
-        await COLLECTOR.collect(reader, context())
+    await assert_a_403_stops_the_poll(COLLECTOR, context(), NOW)
     assert COLLECTOR.scope == "monitoring:read"
-    paths = full_spec()["paths"]
-    for endpoint in COLLECTOR.endpoints:
-        assert paths[endpoint]["get"]["security"] == [{"bearer_auth": ["monitoring:read"]}]
 
 
 def test_cpu_seconds_are_a_counter_and_render_as_one() -> None:
@@ -273,18 +274,8 @@ async def test_no_month_to_date_before_the_first_point_of_the_month() -> None:
     assert month_total(found) is None
 
 
-def test_help_says_how_old_the_data_is_and_where_it_is_polled_from() -> None:
-    for family in COLLECTOR.families:
-        assert "a minute or more old" in family.help, family.name
-        assert family.help.endswith(".")
-        assert ", polled from /v2/monitoring/metrics/droplet/" in family.help, family.name
-        assert family.labels[0] == "droplet_id"
-
-
 def test_the_collector_declares_its_settings() -> None:
-    assert COLLECTOR.enabled_by_default is False
-    assert COLLECTOR.interval == 300
-    assert COLLECTOR.inputs == ("droplets",)
+    assert_monitoring_help_and_settings(COLLECTOR, "droplets")
     assert COLLECTOR.filters == ("tag", "region", "name", "id")
     assert COLLECTOR.metric_groups == ("cpu", "memory", "load", "filesystem", "network")
     assert COLLECTOR.paged is None
