@@ -3,7 +3,8 @@ times the hourly price, capped at the monthly price = 672 hours)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -301,26 +302,23 @@ def test_no_rounding_error_above_a_cent_over_a_big_fleet() -> None:
     assert abs(Decimal(repr(total)) - exact) < Decimal("0.01")
 
 
-DEMO_CLOCKS = [at(2026, 11, 1, 2, 30), at(2026, 11, 18, 11, 0), at(2026, 11, 30, 23, 10),
-               at(2027, 2, 28, 12, 0)]
+@asynccontextmanager
+async def demo_inputs(now: float) -> AsyncIterator[tuple[Simulator, dict[str, dict[str, Any]]]]:
+    """The demo simulator frozen at `now`, and each account's cost inputs read from it through
+    the real client (every collector the estimate reads, one poll each)."""
 
+    class Frozen(SystemClock):
+        def time(self) -> float:
+            return now
 
-@pytest.mark.parametrize("now", DEMO_CLOCKS, ids=iso)
-async def test_demo_estimate_is_within_one_percent_of_the_invoice_preview(now: float) -> None:
-    """The estimate, from what the API shows, against the simulator's own invoice preview."""
-    inputs_by_account: dict[str, dict[str, Any]] = {}
+    class Quiet:
+        def observe(self, *args: object) -> None:
+            pass
+
     with Simulator(demo_config(), clock=lambda: now) as sim:
-
-        class Frozen(SystemClock):
-            def time(self) -> float:
-                return now
-
-        class Quiet:
-            def observe(self, *args: object) -> None:
-                pass
-
         client = DigitalOceanClient(api_url=sim.url, auth_url=sim.url, timeout=10,
                                     user_agent="t", observer=Quiet(), clock=Frozen())
+        inputs_by_account: dict[str, dict[str, Any]] = {}
         try:
             for account in sim.config.accounts:
                 reader = client.account(account.name, first_token(account),
@@ -331,16 +329,27 @@ async def test_demo_estimate_is_within_one_percent_of_the_invoice_preview(now: f
                 }
         finally:
             await client.aclose()
-    for account_name, inputs in inputs_by_account.items():
-        # The preview is as of the hour the balance was generated; estimate at that moment.
-        generated = inputs["billing"].generated_at
-        estimate = sum(value for name, _, value in cost_samples(inputs, PRICES, generated)
-                       if name.endswith("_month_to_date_cost_usd"))
-        preview = float(inputs["billing"].preview.amount)
-        assert preview > 0
-        print(f"\n{iso(now)} {account_name}: estimate {estimate:.2f}, invoice preview "
-              f"{preview:.2f} ({(estimate - preview) / preview:+.3%})")
-        assert abs(estimate - preview) <= 0.01 * preview, (account_name, estimate, preview)
+        yield sim, inputs_by_account
+
+
+DEMO_CLOCKS = [at(2026, 11, 1, 2, 30), at(2026, 11, 18, 11, 0), at(2026, 11, 30, 23, 10),
+               at(2027, 2, 28, 12, 0)]
+
+
+@pytest.mark.parametrize("now", DEMO_CLOCKS, ids=iso)
+async def test_demo_estimate_is_within_one_percent_of_the_invoice_preview(now: float) -> None:
+    """The estimate, from what the API shows, against the simulator's own invoice preview."""
+    async with demo_inputs(now) as (_, inputs_by_account):
+        for account_name, inputs in inputs_by_account.items():
+            # The preview is as of the hour the balance was generated; estimate at that moment.
+            generated = inputs["billing"].generated_at
+            estimate = sum(value for name, _, value in cost_samples(inputs, PRICES, generated)
+                           if name.endswith("_month_to_date_cost_usd"))
+            preview = float(inputs["billing"].preview.amount)
+            assert preview > 0
+            print(f"\n{iso(now)} {account_name}: estimate {estimate:.2f}, invoice preview "
+                  f"{preview:.2f} ({(estimate - preview) / preview:+.3%})")
+            assert abs(estimate - preview) <= 0.01 * preview, (account_name, estimate, preview)
 
 
 async def test_demo_estimate_with_the_storage_products_is_within_one_percent() -> None:
@@ -348,51 +357,33 @@ async def test_demo_estimate_with_the_storage_products_is_within_one_percent() -
     invoice preview and in the estimate, and the sum stays within 1 % of the preview."""
     now = DEMO_CLOCKS[1]
     storage = ("Custom Images", "Network File Storage", "NFS Snapshots")
-    with Simulator(demo_config(), clock=lambda: now) as sim:
-
-        class Frozen(SystemClock):
-            def time(self) -> float:
-                return now
-
-        class Quiet:
-            def observe(self, *args: object) -> None:
-                pass
-
-        client = DigitalOceanClient(api_url=sim.url, auth_url=sim.url, timeout=10,
-                                    user_agent="t", observer=Quiet(), clock=Frozen())
-        try:
-            for account in sim.config.accounts:
-                reader = client.account(account.name, first_token(account),
-                                        RequestBudget(5000, Frozen(), 5000))
-                inputs = {name: await collector.fetch(reader)
-                          for name, collector in collector_table().items() if name in INPUTS}
-                charges = sim.fleet(account.name).ledger().charges
-                generated = inputs["billing"].generated_at
-                got = list(cost_samples(inputs, PRICES, generated))
-                billed = {c.product for c in charges}
-                assert set(storage) <= billed, account.name
-                assert any("daily backups" in c.description for c in charges), account.name
-                for family in ("image", "nfs_share", "nfs_snapshot"):
-                    values = [v for n, _, v in got
-                              if n == f"digitalocean_{family}_month_to_date_cost_usd"]
-                    assert values, (account.name, family)
-                    assert all(v > 0 for v in values), (account.name, family)
-                daily = [p.droplet_id for p in inputs["droplet_backups"] if p.plan == "daily"]
-                assert daily, account.name
-                ratios = {labels: v for n, labels, v in got
-                          if n == "digitalocean_droplet_backups_price_monthly_usd"}
-                monthly = {str(d.droplet_id): d.price_monthly for d in inputs["droplets"]}
-                for droplet_id in daily:
-                    key = (str(droplet_id),)
-                    assert ratios[key] == pytest.approx(0.3 * monthly[key[0]]), droplet_id
-                estimate = sum(v for n, _, v in got if n.endswith("_month_to_date_cost_usd"))
-                preview = float(inputs["billing"].preview.amount)
-                storage_cost = sum(v for n, _, v in got if n.endswith("_month_to_date_cost_usd")
-                                   and n.split("_")[1] in ("image", "nfs"))
-                assert storage_cost > 0
-                assert abs(estimate - preview) <= 0.01 * preview, (account.name, estimate, preview)
-        finally:
-            await client.aclose()
+    async with demo_inputs(now) as (sim, inputs_by_account):
+        for account_name, inputs in inputs_by_account.items():
+            charges = sim.fleet(account_name).ledger().charges
+            generated = inputs["billing"].generated_at
+            got = list(cost_samples(inputs, PRICES, generated))
+            billed = {c.product for c in charges}
+            assert set(storage) <= billed, account_name
+            assert any("daily backups" in c.description for c in charges), account_name
+            for family in ("image", "nfs_share", "nfs_snapshot"):
+                values = [v for n, _, v in got
+                          if n == f"digitalocean_{family}_month_to_date_cost_usd"]
+                assert values, (account_name, family)
+                assert all(v > 0 for v in values), (account_name, family)
+            daily = [p.droplet_id for p in inputs["droplet_backups"] if p.plan == "daily"]
+            assert daily, account_name
+            ratios = {labels: v for n, labels, v in got
+                      if n == "digitalocean_droplet_backups_price_monthly_usd"}
+            monthly = {str(d.droplet_id): d.price_monthly for d in inputs["droplets"]}
+            for droplet_id in daily:
+                key = (str(droplet_id),)
+                assert ratios[key] == pytest.approx(0.3 * monthly[key[0]]), droplet_id
+            estimate = sum(v for n, _, v in got if n.endswith("_month_to_date_cost_usd"))
+            preview = float(inputs["billing"].preview.amount)
+            storage_cost = sum(v for n, _, v in got if n.endswith("_month_to_date_cost_usd")
+                               and n.split("_")[1] in ("image", "nfs"))
+            assert storage_cost > 0
+            assert abs(estimate - preview) <= 0.01 * preview, (account_name, estimate, preview)
 
 
 def test_app_instances_are_priced_from_the_table() -> None:
@@ -486,25 +477,8 @@ async def test_the_demo_nat_gateways_and_add_ons_are_estimated_as_billed() -> No
     """Per product, the estimate from what the API shows equals the simulator's own charges for
     the two products priced here (NAT gateways from the price table, add-ons from the API)."""
     now = at(2026, 11, 18, 11, 0)
-    with Simulator(demo_config(), clock=lambda: now) as sim:
-        class Frozen(SystemClock):
-            def time(self) -> float:
-                return now
-
-        class Quiet:
-            def observe(self, *args: object) -> None:
-                pass
-
-        client = DigitalOceanClient(api_url=sim.url, auth_url=sim.url, timeout=10,
-                                    user_agent="t", observer=Quiet(), clock=Frozen())
-        try:
-            [account] = [a for a in sim.config.accounts if a.name == "production"]
-            reader = client.account(account.name, first_token(account),
-                                    RequestBudget(5000, Frozen(), 5000))
-            inputs = {"nat_gateways": await nat_gateways.COLLECTOR.fetch(reader),
-                      "addons": await addons.COLLECTOR.fetch(reader)}
-        finally:
-            await client.aclose()
+    async with demo_inputs(now) as (sim, inputs_by_account):
+        inputs = inputs_by_account["production"]
         billed = {p.product: p.amount for p in
                   sim.fleet("production").ledger().breakdown(int(month_start(now)), now, now)}
     estimated = {
