@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import Any
 
 import httpx
 
@@ -65,7 +65,7 @@ from exporter.api import PER_PAGE, AccountApi, DigitalOceanClient, request_count
 from exporter.budget import RequestBudget
 from exporter.clock import SystemClock
 from exporter.collectors import COLLECTORS, collector_table
-from exporter.collectors.base import Collector
+from exporter.collectors.base import Collector, PollContext
 from exporter.costs import cost_families
 from exporter.exposition import DataPart, DataRenderer, ExpositionCache, encode_collector
 from exporter.pricing import load_price_table
@@ -104,33 +104,19 @@ class CountingReader:
         self.minimum += 1
         return await self.api.get_or_none(endpoint, path=path, params=params)
 
-    @overload
     async def list_all(self, endpoint: str, key: str, *, path: Mapping[str, str] | None = None,
                        params: Mapping[str, str] | None = None,
                        parse: Callable[[list[Any], int], list[Any]] | None = None,
-                       missing_ok: Literal[False] = False) -> list[Any]: ...
-
-    @overload
-    async def list_all(self, endpoint: str, key: str, *, path: Mapping[str, str] | None = None,
-                       params: Mapping[str, str] | None = None,
-                       parse: Callable[[list[Any], int], list[Any]] | None = None,
-                       missing_ok: Literal[True]) -> list[Any] | None: ...
-
-    async def list_all(self, endpoint: str, key: str, *, path: Mapping[str, str] | None = None,
-                       params: Mapping[str, str] | None = None,
-                       parse: Callable[[list[Any], int], list[Any]] | None = None,
-                       missing_ok: bool = False) -> list[Any] | None:
+                       missing_ok: bool = False, **options: Any) -> list[Any] | None:
         count = [0]
 
         def counted(items: list[Any], start: int) -> list[Any]:
             count[0] += len(items)  # items as listed, before the collector's parsing
             return parse(items, start) if parse is not None else items
 
-        if missing_ok:
-            records = await self.api.list_all(endpoint, key, path=path, params=params,
-                                              parse=counted, missing_ok=True)
-        else:
-            records = await self.api.list_all(endpoint, key, path=path, params=params, parse=counted)
+        records: list[Any] | None = await self.api.list_all(  # type: ignore[call-overload]
+            endpoint, key, path=path, params=params, parse=counted, missing_ok=missing_ok,
+            **options)
         self.minimum += max(1, math.ceil(count[0] / PER_PAGE))
         return records
 
@@ -145,14 +131,20 @@ class PollResult:
     data: Any
 
 
-async def poll_collector(api: AccountApi, collector: Collector[Any]) -> PollResult:
+async def poll_collector(api: AccountApi, collector: Collector[Any],
+                         done: Mapping[str, Any] | None = None) -> PollResult:
+    """One poll as the poller makes it, with the default settings and the data of the
+    collectors it reads (`inputs`) from `done`, by name."""
     reader = CountingReader(api)
+    done = done or {}
+    context = PollContext(metrics=collector.chosen_metrics,
+                          inputs={n: done[n] for n in collector.inputs if n in done})
     counter = [0]
     token = request_counter.set(counter)
     gc.collect()
     started, cpu = time.perf_counter(), time.process_time()
     try:
-        data = await collector.fetch(reader)
+        data = await collector.collect(reader, context)  # type: ignore[arg-type]
     finally:
         request_counter.reset(token)
     return PollResult(collector.name, time.perf_counter() - started, time.process_time() - cpu,
@@ -186,7 +178,11 @@ async def measure_polls(url: str, token: str, size: int, serial_20: bool) -> Pol
     # exporter, not the budget's wait.
     api = client.account(ACCOUNT, lambda: token, RequestBudget(5000, clock, per_minute=10**9))
     try:
-        results = [await poll_collector(api, c) for c in COLLECTORS]
+        results: list[PollResult] = []
+        for collector in COLLECTORS:  # in table order: a collector's inputs come before it
+            if collector.enabled_by_default:
+                done = {r.collector: r.data for r in results}
+                results.append(await poll_collector(api, collector, done))
         singles, tiny = [], []
         for _ in range(5):
             started = time.perf_counter()
