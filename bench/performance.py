@@ -1,6 +1,7 @@
 """Performance: scrape latency and throughput, poll cost, render cost and memory, measured.
 
-    python -m bench.performance [--sizes 1000,10000,50000] [--seconds 10] [--latency 0.1]
+    python -m bench.performance [--sizes 1000,10000,50000] [--seconds 12] [--latency 0.1]
+                                [--runs 3] [--python-floor] [--json PATH]
 
 For each size N the simulator (its own process) serves N Droplets, N volumes and every other
 resource in proportion (snapshots N/5, reserved IPs N/20, load balancers N/50, ...), and every
@@ -20,9 +21,11 @@ round trip. Then:
 - **The exporter process** (`python -m exporter`, every collector on, default intervals)
   against the same simulator: resident memory once the whole fleet is served, and /metrics
   latency and throughput under 1 and 20 concurrent keep-alive scrapers, plain and gzip.
-- **The floor**: the exposition the exporter served, saved to files and served by Python's
-  http.server (ThreadingHTTPServer + SimpleHTTPRequestHandler, HTTP/1.1 keep-alive) and by
-  nginx (when installed), scraped by the same client with the same settings.
+- **The floor**: the exposition the exporter served, saved to files and served by nginx (when
+  installed) and, with `--python-floor`, by Python's http.server (ThreadingHTTPServer +
+  SimpleHTTPRequestHandler, HTTP/1.1 keep-alive), scraped by the same client with the same
+  settings. The 20-scraper gzip load (Prometheus asks for gzip) runs `--runs` times against
+  the exporter and against nginx: one run's p99 is only its few slowest scrapes.
 - **Scrapes during renders** (in this process: the exporter's HTTP server, cache and renderer,
   with a thread rendering the whole data part back to back, as the render worker does).
 
@@ -37,6 +40,7 @@ import argparse
 import asyncio
 import gc
 import http.client
+import json
 import math
 import multiprocessing
 import os
@@ -360,13 +364,20 @@ def python_load(url: str, connections: int, seconds: float, gzip: bool) -> LoadR
 Scrape = Callable[[str, int, float, bool], LoadResult]
 
 
-def load_matrix(scrape: Scrape, plain_url: str, gzip_url: str, seconds: float
-                ) -> dict[tuple[int, bool], LoadResult]:
-    results = {}
+Load = dict[tuple[int, bool], list[LoadResult]]
+
+
+def load_matrix(scrape: Scrape, plain_url: str, gzip_url: str, seconds: float, runs: int = 1
+                ) -> Load:
+    """1 and 20 scrapers, plain and gzip; the 20-scraper gzip load (what a busy Prometheus
+    set-up sends) `runs` times, since one run's p99 is its few slowest scrapes."""
+    results: Load = {}
     for connections in CONCURRENCY:
         for gzip in (False, True):
-            results[(connections, gzip)] = scrape(gzip_url if gzip else plain_url, connections,
-                                                  seconds, gzip)
+            repeat = runs if (connections, gzip) == (CONCURRENCY[-1], True) else 1
+            results[(connections, gzip)] = [
+                scrape(gzip_url if gzip else plain_url, connections, seconds, gzip)
+                for _ in range(repeat)]
     return results
 
 
@@ -489,7 +500,7 @@ class ExporterRun:
     cpu_to_ready: float
     plain: bytes
     gzip: bytes
-    load: dict[tuple[int, bool], LoadResult] = field(default_factory=dict)
+    load: Load = field(default_factory=dict)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -502,7 +513,7 @@ def served_count(text: str, family: str) -> int:
 
 
 def run_exporter(workdir: Path, simulator: SimulatorProcess, size: int, seconds: float,
-                 scrape: Scrape) -> ExporterRun:
+                 scrape: Scrape, *, runs: int = 1) -> ExporterRun:
     config = exporter_config(workdir, simulator)
     port = free_port()
     log_path = workdir / "exporter.log"
@@ -528,7 +539,7 @@ def run_exporter(workdir: Path, simulator: SimulatorProcess, size: int, seconds:
                             break
                 except httpx.HTTPError:
                     pass
-                time.sleep(0.5)
+                time.sleep(0.1)
             ready = time.monotonic() - started
             cpu = cpu_seconds(process.pid)
             time.sleep(2)  # let the first render's garbage go
@@ -538,7 +549,7 @@ def run_exporter(workdir: Path, simulator: SimulatorProcess, size: int, seconds:
                                headers={"Accept-Encoding": "gzip"}) as response:
                 gzip_body = b"".join(response.iter_raw())  # as sent, not decompressed
         run = ExporterRun(ready, rss_ready, 0, 0, cpu, plain, gzip_body)
-        run.load = load_matrix(scrape, f"{base}/metrics", f"{base}/metrics", seconds)
+        run.load = load_matrix(scrape, f"{base}/metrics", f"{base}/metrics", seconds, runs)
         status = process_status(process.pid)
         run.rss_after_kib, run.hwm_kib = status["VmRSS"], status["VmHWM"]
         return run
@@ -606,8 +617,8 @@ class SizeResult:
     polls: Polls
     renders: Renders
     exporter: ExporterRun
-    python_static: dict[tuple[int, bool], LoadResult]
-    nginx: dict[tuple[int, bool], LoadResult] | None
+    python_static: Load | None
+    nginx: Load | None
     during_renders: RenderLoad | None
 
 
@@ -641,7 +652,7 @@ def run_size(size: int, args: argparse.Namespace, scrape: Scrape) -> SizeResult:
             for result in polls.results:
                 result.data = None
             gc.collect()
-            exporter = run_exporter(workdir, simulator, size, args.seconds, scrape)
+            exporter = run_exporter(workdir, simulator, size, args.seconds, scrape, runs=args.runs)
             print(f"[{size}] exporter measured (ready after {exporter.ready_seconds:.0f}s)",
                   flush=True)
         finally:
@@ -650,19 +661,21 @@ def run_size(size: int, args: argparse.Namespace, scrape: Scrape) -> SizeResult:
         root.mkdir()
         (root / "metrics").write_bytes(exporter.plain)
         (root / "metrics.gz").write_bytes(exporter.gzip)
-        python_server, port = start_python_static(root)
-        try:
-            python_static = load_matrix(scrape, f"http://127.0.0.1:{port}/metrics",
-                                        f"http://127.0.0.1:{port}/metrics.gz", args.seconds)
-        finally:
-            stop(python_server)
+        python_static: Load | None = None
+        if args.python_floor:
+            python_server, port = start_python_static(root)
+            try:
+                python_static = load_matrix(scrape, f"http://127.0.0.1:{port}/metrics",
+                                            f"http://127.0.0.1:{port}/metrics.gz", args.seconds)
+            finally:
+                stop(python_server)
         nginx_result = None
         nginx = start_nginx(workdir, root)
         if nginx is not None:
             try:
                 nginx_result = load_matrix(scrape, f"http://127.0.0.1:{nginx[1]}/metrics",
                                            f"http://127.0.0.1:{nginx[1]}/metrics.gz",
-                                           args.seconds)
+                                           args.seconds, args.runs)
             finally:
                 stop(nginx[0])
         print(f"[{size}] static servers measured", flush=True)
@@ -686,12 +699,24 @@ def report(results: Sequence[SizeResult], args: argparse.Namespace, client: str)
                            ("nginx", r.nginx)):
             if load is None:
                 continue
-            for (connections, gzip), result in load.items():
-                rows.append((r.size, name, connections, "gzip" if gzip else "plain",
-                             ms(result.p50), ms(result.p99), f"{result.rate:.0f}", result.errors))
+            for (connections, gzip), runs in load.items():
+                for number, result in enumerate(runs, 1):
+                    scrapers = f"{connections}" + (f" (run {number})" if len(runs) > 1 else "")
+                    rows.append((r.size, name, scrapers, "gzip" if gzip else "plain",
+                                 ms(result.p50), ms(result.p99), f"{result.rate:.0f}",
+                                 result.errors))
     print_table("/metrics: latency and throughput (keep-alive scrapers)",
                 ("droplets", "server", "scrapers", "body", "p50 ms", "p99 ms", "scrapes/s",
                  "errors"), rows)
+    rows = []
+    for r in results:
+        ratio = gzip_p99_ratio(r)
+        if ratio is not None:
+            rows.append((r.size, ", ".join(f"{x:.2f}" for x in ratio),
+                         f"{statistics.median(ratio):.2f}", f"{max(ratio):.2f}"))
+    if rows:
+        print_table(f"20 gzip scrapers: exporter p99 / nginx p99, run by run ({args.seconds:g} s "
+                    "each)", ("droplets", "ratios", "median", "worst"), rows)
     print_table("exposition and the exporter process",
                 ("droplets", "plain KiB", "gzip KiB", "ready s", "CPU s to ready",
                  "RSS MiB ready", "RSS MiB after load", "peak RSS MiB"),
@@ -701,6 +726,52 @@ def report(results: Sequence[SizeResult], args: argparse.Namespace, client: str)
                   f"{r.exporter.rss_after_kib / 1024:.0f}", f"{r.exporter.hwm_kib / 1024:.0f}")
                  for r in results])
     report_polls(results)
+
+
+def gzip_p99_ratio(r: SizeResult) -> list[float] | None:
+    """The exporter's p99 over nginx's, run by run, at 20 gzip scrapers."""
+    if r.nginx is None:
+        return None
+    key = (CONCURRENCY[-1], True)
+    return [ours.p99 / theirs.p99 for ours, theirs in zip(r.exporter.load[key], r.nginx[key],
+                                                          strict=True)]
+
+
+def as_json(results: Sequence[SizeResult], args: argparse.Namespace, client: str
+            ) -> dict[str, Any]:
+    """The figures, for bench/report.py (docs/performance.md)."""
+    sizes = []
+    for r in results:
+        loads = {}
+        for name, load in (("exporter", r.exporter.load), ("python", r.python_static),
+                           ("nginx", r.nginx)):
+            for (connections, gzip), runs in (load or {}).items():
+                loads[f"{name} {connections} {'gzip' if gzip else 'plain'}"] = [
+                    {"p50_ms": x.p50 * 1000, "p99_ms": x.p99 * 1000, "rate": x.rate,
+                     "errors": x.errors} for x in runs]
+        droplets = next(p for p in r.polls.results if p.collector == "droplets")
+        sizes.append({
+            "size": r.size, "fleet": r.fleet,
+            "polls": [{"collector": p.collector, "requests": p.requests, "minimum": p.minimum,
+                       "wall_s": p.seconds, "cpu_s": p.cpu,
+                       "round_trips": p.seconds / r.polls.single_page} for p in r.polls.results],
+            "droplet_poll_round_trips": droplets.seconds / r.polls.single_page,
+            "droplet_poll_cpu_s": droplets.cpu,
+            "single_page_ms": r.polls.single_page * 1000,
+            "renders": dict(vars(r.renders)),
+            "exporter": {"ready_s": r.exporter.ready_seconds,
+                         "cpu_to_ready_s": r.exporter.cpu_to_ready,
+                         "rss_ready_mib": r.exporter.rss_ready_kib / 1024,
+                         "rss_after_load_mib": r.exporter.rss_after_kib / 1024,
+                         "peak_rss_mib": r.exporter.hwm_kib / 1024,
+                         "plain_kib": len(r.exporter.plain) / 1024,
+                         "gzip_kib": len(r.exporter.gzip) / 1024},
+            "loads": loads,
+            "gzip_p99_ratio_20": gzip_p99_ratio(r),
+        })
+    return {"machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}",
+            "client": client, "latency_s": args.latency, "seconds": args.seconds,
+            "runs": args.runs, "sizes": sizes}
 
 
 def report_polls(results: Sequence[SizeResult]) -> None:
@@ -779,20 +850,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000,50000",
                         help="Droplet counts, comma-separated (volumes: the same number)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="length of each load run")
+    parser.add_argument("--seconds", type=float, default=12.0, help="length of each load run")
     parser.add_argument("--latency", type=float, default=0.1, help="API latency per request")
     parser.add_argument("--serial-20-max", type=int, default=10_000,
                         help="largest size for which the per_page 20 serial reference runs")
     parser.add_argument("--render-load-min", type=int, default=50_000,
                         help="smallest size for which scrapes during renders are measured")
     parser.add_argument("--client", choices=("wrk", "python"), default=None)
+    parser.add_argument("--python-floor", action="store_true",
+                        help="also serve the same bytes with Python's http.server")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="runs of the 20-scraper gzip load, exporter and nginx each")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
     client = args.client or ("wrk" if shutil.which("wrk") else "python")
     scrape: Scrape = wrk if client == "wrk" else python_load
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     results = [run_size(size, args, scrape) for size in sizes]
-    report(results, args, "wrk (C, separate process)" if client == "wrk"
-           else "Python client processes, one per scraper")
+    described = ("wrk (C, separate process)" if client == "wrk"
+                 else "Python client processes, one per scraper")
+    report(results, args, described)
+    if args.json is not None:
+        args.json.write_text(json.dumps(as_json(results, args, described), indent=1) + "\n")
 
 
 if __name__ == "__main__":
