@@ -41,6 +41,7 @@ from exporter.scopes import (
 )
 from exporter.selfmetrics import self_registry
 from exporter.server import DEFAULT_MAX_CONNECTIONS, MetricsServer, ServerApp
+from exporter.sharding import NO_SHARD, Shard
 from exporter.snapshot import Snapshot, SnapshotStore
 from exporter.statuspage import StatusPage
 from exporter.strictyaml import format_duration
@@ -59,6 +60,12 @@ EXIT_RUNTIME = 1
 EXIT_REFUSED = 2
 
 USER_AGENT = f"digitalocean-exporter/{__version__}"
+
+
+def user_agent(shard: Shard = NO_SHARD) -> str:
+    """`digitalocean-exporter/1.2.0`, and `(shard 1 of 3)` after it when sharded: the shard that
+    made a request shows in DigitalOcean's (and the simulator's) request logs."""
+    return f"{USER_AGENT} ({shard})" if shard.sharded else USER_AGENT
 
 
 class ListenError(Exception):
@@ -119,7 +126,11 @@ class Daemon:
         transport: httpx.AsyncBaseTransport | None = None,
         handle_signals: bool = True,
         progress_every: float = PROGRESS_EVERY_SECONDS,
+        shard: Shard = NO_SHARD,
     ) -> None:
+        self.shard = shard  # every part below sees only this shard's accounts (Shard.own)
+        self.accounts_configured = len(settings.accounts)
+        settings = shard.own(settings)
         self.settings = settings
         self.options = options
         self.collectors = tuple(collectors)
@@ -137,7 +148,8 @@ class Daemon:
         self.poller: Poller | None = None
         self.client: DigitalOceanClient | None = None
         self.registry, self.api_metrics = self_registry(
-            lambda: self.poller, self.store, __version__, lambda: self.renderer.derived_status
+            lambda: self.poller, self.store, __version__, lambda: self.renderer.derived_status,
+            shard=lambda: (self.shard, len(self.settings.accounts), self.accounts_configured),
         )
         self.server: MetricsServer | None = None
         limit_arenas()  # before the first thread starts
@@ -270,6 +282,12 @@ class Daemon:
             self._ready_version = self.store.data_version
         return self._ready_version
 
+    def shard_summary(self) -> str | None:
+        """What the status page says of sharding; None when not sharded."""
+        if not self.shard.sharded:
+            return None
+        return self.shard.describe(len(self.settings.accounts), self.accounts_configured)
+
     # -- accounts and tokens --------------------------------------------------------------
 
     async def _prepare(
@@ -284,7 +302,7 @@ class Daemon:
             api_url=settings.api.url,
             auth_url=settings.api.auth_url,
             timeout=settings.api.timeout,
-            user_agent=USER_AGENT,
+            user_agent=user_agent(self.shard),
             observer=self.api_metrics,
             lists=self.api_metrics,
             clock=self.clock,
@@ -305,8 +323,10 @@ class Daemon:
                 continue
             self.redactor.add(source.token)
             old = previous.get(account_settings.name)
-            budget = old.budget if old else RequestBudget(settings.api.requests_per_hour, self.clock)
-            budget.per_hour = settings.api.requests_per_hour
+            api_settings = settings.api
+            budget = old.budget if old else RequestBudget(
+                api_settings.requests_per_hour, self.clock, replicas=api_settings.replicas)
+            budget.set_limits(api_settings.requests_per_hour, api_settings.replicas)
             api = client.account(account_settings.name, _token_of(source), budget)
             if old is not None:
                 api.rate_limit = old.api.rate_limit
@@ -392,11 +412,12 @@ class Daemon:
     async def _apply_reload(self) -> bool:
         log = self.log.bind(event_source="reload")
         try:
-            settings = self.reload_settings()
+            loaded = self.reload_settings()
         except ConfigError as exc:
             log.error("configuration reload failed; keeping the running configuration",
                       problems=exc.problems)
             return False
+        settings = self.shard.own(loaded)  # the same shard, over the new list of accounts
         previous = {a.name: a for a in (self.poller.accounts if self.poller else [])}
         prepared = await self._prepare(settings, previous)
         if isinstance(prepared, list):
@@ -419,9 +440,11 @@ class Daemon:
             self.api_metrics.forget_account(name)
         self.store.retain(lambda key: key in enabled)
         self.settings = settings
+        self.accounts_configured = len(loaded.accounts)
         self.renderer = self._renderer(settings)
         self._start_poller(settings, accounts)
-        log.info("configuration reloaded", accounts=sorted(names))
+        log.info("configuration reloaded", accounts=sorted(names),
+                 **self._shard_fields())
         if self._render_wanted is not None:
             self._render_wanted.set()
         return True
@@ -546,7 +569,17 @@ class Daemon:
             f"{len(enabled)} of {len(self.collectors)} collectors, first polls now",
             collectors=group_by_interval(intervals),
             request_plan={a.name: describe_plan(a) for a in accounts},
+            **self._shard_fields(),
         )
+        if self.shard.sharded and not accounts:
+            self.log.warning(f"{self.shard_summary()}; it is ready at once (more accounts, or "
+                             "fewer shards, give it work)")
+
+    def _shard_fields(self) -> dict[str, Any]:
+        if not self.shard.sharded:
+            return {}
+        return {"shard": self.shard.index, "total_shards": self.shard.total,
+                "sharding": self.shard_summary()}
 
     def refresh_self(self) -> None:
         text, openmetrics = render_registry(self.registry)
@@ -576,6 +609,8 @@ def describe_plan(account: AccountRuntime) -> str:
     plan = account.plan
     text = (f"at least {plan.planned_per_hour:.0f} requests/hour planned (1 per poll until "
             f"measured) of a budget of {account.budget.per_hour}")
+    if account.budget.replicas > 1:
+        text += f" (1/{account.budget.replicas} of the token's: api.replicas)"
     if plan.stretched:
         text += f"; {describe_stretch(plan)} to fit"
     return text

@@ -33,6 +33,7 @@ from exporter.snapshot import SnapshotStore
 
 if TYPE_CHECKING:
     from exporter.poller import Poller
+    from exporter.sharding import Shard
 
 REQUEST_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -92,6 +93,19 @@ class SelfFamily:
 
 
 _ACCOUNT = ("account",)
+SHARD_INFO = SelfFamily(
+    "digitalocean_exporter_shard_info", "gauge", ("shard", "total_shards"),
+    "Which shard this exporter is (--shard, --total-shards; shard 0 of 1 when not sharded); "
+    "always 1.",
+)
+SHARD_ACCOUNTS = SelfFamily(
+    "digitalocean_exporter_shard_accounts", "gauge", (),
+    "Accounts this shard polls (every account of the configuration when not sharded).",
+)
+CONFIGURED_ACCOUNTS = SelfFamily(
+    "digitalocean_exporter_configured_accounts", "gauge", (),
+    "Accounts in the configuration, those of every shard together.",
+)
 _COLLECTOR = ("account", "collector")
 BUILD_INFO = SelfFamily("digitalocean_exporter_build_info", "gauge", ("version", "python_version"),
                         "Version of the exporter and of the Python running it (always 1).")
@@ -146,7 +160,7 @@ RATE_LIMIT_RESET = SelfFamily(
 )
 BUDGET = SelfFamily(
     "digitalocean_api_budget_requests_per_hour", "gauge", _ACCOUNT,
-    "The exporter's own request budget per token (api.requests_per_hour).",
+    "The exporter's own request budget per token (api.requests_per_hour, divided by api.replicas).",
 )
 PLANNED = SelfFamily(
     "digitalocean_api_planned_requests_per_hour", "gauge", _ACCOUNT,
@@ -201,7 +215,8 @@ PROCESS_FAMILIES = (
 )
 
 SELF_FAMILIES = (
-    BUILD_INFO, COLLECTOR_SUCCESS, COLLECTOR_DURATION, COLLECTOR_LAST_SUCCESS, COLLECTOR_INTERVAL,
+    BUILD_INFO, SHARD_INFO, SHARD_ACCOUNTS, CONFIGURED_ACCOUNTS,
+    COLLECTOR_SUCCESS, COLLECTOR_DURATION, COLLECTOR_LAST_SUCCESS, COLLECTOR_INTERVAL,
     COLLECTOR_ENABLED, API_REQUESTS, API_DURATION, API_DUPLICATES, RATE_LIMIT_REMAINING, RATE_LIMIT_LIMIT,
     RATE_LIMIT_RESET, BUDGET, PLANNED, BUDGET_USED, TOKEN_READ_ONLY, TOKEN_VALID, TOKEN_EXPIRY,
     TOKEN_SCOPES, TOKEN_EXCESS_SCOPES, TOKEN_SECRET_SCOPES, *PROCESS_FAMILIES,
@@ -218,8 +233,11 @@ class RuntimeMetrics(RegistryCollector):
         version: str,
         derived: Callable[[], Mapping[tuple[str, str], str | None]] = dict,
         scopes: ScopeTable | None = None,
+        *,
+        shard: Callable[[], tuple[Shard, int, int]] | None = None,
     ) -> None:
         self._poller = poller
+        self._shard = shard  # -> (this shard, accounts it owns, accounts configured)
         self._store = store
         self._version = version
         self._derived = derived  # (account, derived name, e.g. costs) -> None or why it failed
@@ -229,12 +247,23 @@ class RuntimeMetrics(RegistryCollector):
         build = BUILD_INFO.gauge()
         build.add_metric((self._version, platform.python_version()), 1)
         yield build
+        if self._shard is not None:
+            yield from self._shard_families(*self._shard())
         poller = self._poller()
         if poller is None:
             return
         yield from self._collector_families(poller)
         yield from self._account_families(poller)
         yield from self._scope_families(poller)
+
+    @staticmethod
+    def _shard_families(shard: Shard, owned: int, configured: int) -> Iterator[Metric]:
+        info = SHARD_INFO.gauge()
+        info.add_metric((str(shard.index), str(shard.total)), 1)
+        accounts, total = SHARD_ACCOUNTS.gauge(), CONFIGURED_ACCOUNTS.gauge()
+        accounts.add_metric((), owned)
+        total.add_metric((), configured)
+        yield from (info, accounts, total)
 
     def _collector_families(self, poller: Poller) -> Iterator[Metric]:
         success = COLLECTOR_SUCCESS.gauge()
@@ -304,13 +333,14 @@ def self_registry(
     store: SnapshotStore,
     version: str,
     derived: Callable[[], Mapping[tuple[str, str], str | None]] = dict,
+    shard: Callable[[], tuple[Shard, int, int]] | None = None,
 ) -> tuple[CollectorRegistry, ApiRequestMetrics]:
     # `_created` series would double the request metrics in the text format for no use here;
     # the switch is process-wide in prometheus_client, and this is the only registry we own.
     disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped upstream
     registry = CollectorRegistry(auto_describe=False)
     api_metrics = ApiRequestMetrics(registry)
-    registry.register(RuntimeMetrics(poller, store, version, derived))
+    registry.register(RuntimeMetrics(poller, store, version, derived, shard=shard))
     ProcessCollector(registry=registry)
     PlatformCollector(registry=registry)
     return registry, api_metrics
