@@ -20,6 +20,7 @@ from exporter.logs import get_logger
 from exporter.poller import AccountRuntime, Poller
 from exporter.scopes import classify, unverifiable
 from exporter.selfmetrics import PROCESS_FAMILIES, SELF_FAMILIES, self_registry
+from exporter.sharding import Shard
 from exporter.snapshot import Snapshot, SnapshotStore
 from exporter.tokens import InlineToken, TokenSource
 from tests.conftest import READ_TOKEN, FakeClock, require_tool
@@ -46,7 +47,8 @@ async def test_runtime_metrics(tmp_path: Path, clock: FakeClock) -> None:
         store=store, token_policy=TokenPolicy(), clock=clock, log=get_logger("t"),
         remember_secret=lambda s: None, rng=random.Random(1),
     )
-    registry, api_metrics = self_registry(lambda: poller, store, "9.9.9")
+    registry, api_metrics = self_registry(lambda: poller, store, "9.9.9",
+                                          shard=lambda: (Shard(1, 3), 3, 8))
     client = DigitalOceanClient(api_url="https://api.digitalocean.com",
                                 auth_url="https://cloud.digitalocean.com", timeout=1,
                                 user_agent="t", observer=api_metrics, clock=clock)
@@ -110,6 +112,9 @@ async def test_runtime_metrics(tmp_path: Path, clock: FakeClock) -> None:
     assert got[("digitalocean_token_valid", (("account", "dev"),))] == 0
     assert got[("digitalocean_api_rate_limit_remaining", (("account", "prod"),))] == 4321
     assert got[("digitalocean_api_budget_requests_per_hour", (("account", "prod"),))] == 1234
+    assert got[("digitalocean_exporter_shard_info", (("shard", "1"), ("total_shards", "3")))] == 1
+    assert got[("digitalocean_exporter_shard_accounts", ())] == 3
+    assert got[("digitalocean_exporter_configured_accounts", ())] == 8
     assert got[("digitalocean_api_requests_total",
                 (("account", "prod"), ("code", "200"), ("endpoint", "/v2/droplets")))] == 2
     assert got[("digitalocean_api_list_duplicates_dropped_total",

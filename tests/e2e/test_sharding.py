@@ -124,7 +124,8 @@ def test_three_shards_poll_each_account_once_and_together_serve_the_unsharded_se
     plain = f"digitalocean-exporter/{__version__}"
     used_by: dict[str, set[int]] = {name: set() for name in ACCOUNTS}
     for entry in entries:
-        assert entry.account is not None and entry.token_name == f"{entry.account}-ro", entry
+        assert entry.account is not None, entry
+        assert entry.token_name == f"{entry.account}-ro", entry
         if entry.user_agent == plain:
             continue  # the unsharded exporter, which polls every account
         used_by[entry.account].add(agents[entry.user_agent or ""])
