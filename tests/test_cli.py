@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import structlog
 
 from exporter import __version__
 from exporter.cli import EXIT_CODES, main
@@ -399,6 +401,15 @@ def test_exit_codes_are_documented_in_help_and_docs() -> None:
         assert f"| `{code}` | {meaning}" in section
 
 
+@pytest.fixture
+def in_process() -> Iterator[None]:
+    """`main()` in this process configures logging; leave it as it was found."""
+    yield
+    structlog.reset_defaults()
+    logging.getLogger().handlers.clear()
+
+
+@pytest.mark.usefixtures("in_process")
 @pytest.mark.parametrize(("flags", "env", "message"), [
     (["--shard", "3", "--total-shards", "3"], {},
      "--shard: shard 3 is outside 0..2 for --total-shards 3; shards are numbered from 0 to the "
@@ -420,6 +431,7 @@ def test_bad_shard_flags_exit_2_naming_the_flag(
     assert capsys.readouterr().err.strip() == message
 
 
+@pytest.mark.usefixtures("in_process")
 def test_a_shard_flag_that_is_not_a_number_is_an_argparse_error(
     capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -429,6 +441,7 @@ def test_a_shard_flag_that_is_not_a_number_is_an_argparse_error(
     assert "argument --shard: 'one' is not a whole number" in capsys.readouterr().err
 
 
+@pytest.mark.usefixtures("in_process")
 def test_config_check_of_a_shard_plans_its_accounts_only(
     tmp_path: Path, simulator: Simulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
