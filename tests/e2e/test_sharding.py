@@ -162,7 +162,7 @@ def spent(sim: Simulator) -> dict[str, int]:
     return {name: sim.requests.count(token_name=f"{name}-ro") for name in ACCOUNTS[:2]}
 
 
-def settle(sim: Simulator, at_least: int, timeout: float = 30.0, quiet: float = 1.5) -> dict[str, int]:
+def settle(sim: Simulator, at_least: int, timeout: float = 30.0, quiet: float = 1.0) -> dict[str, int]:
     """Each token's count once every token reached `at_least` and nothing more came for `quiet`
     seconds (the budgets bind: every further request waits for the hour to roll)."""
     deadline = time.monotonic() + timeout
