@@ -324,9 +324,12 @@ class Daemon:
             self.redactor.add(source.token)
             old = previous.get(account_settings.name)
             api_settings = settings.api
-            budget = old.budget if old else RequestBudget(
-                api_settings.requests_per_hour, self.clock, replicas=api_settings.replicas)
-            budget.set_limits(api_settings.requests_per_hour, api_settings.replicas)
+            if old is None:
+                budget = RequestBudget(api_settings.requests_per_hour, self.clock,
+                                       replicas=api_settings.replicas)
+            else:  # a reload: the same windows, the new limits
+                budget = old.budget
+                budget.set_limits(api_settings.requests_per_hour, api_settings.replicas)
             api = client.account(account_settings.name, _token_of(source), budget)
             if old is not None:
                 api.rate_limit = old.api.rate_limit
