@@ -27,6 +27,8 @@ from exporter.config import DEFAULT_MAX_RESPONSE_BYTES, RESPONSE_DEADLINE_TIMEOU
 from exporter.tasks import all_or_nothing
 
 PER_PAGE = 200  # DigitalOcean's maximum page size
+# HTTP requests in flight at once per client, each on a connection kept alive for the next
+MAX_CONNECTIONS = 25
 
 # Counts the HTTP attempts made in the current task and the tasks it starts (pages fetched
 # side by side copy the context, so they share the counter): the poller measures what one poll
@@ -254,8 +256,13 @@ class DigitalOceanClient:
             },
             follow_redirects=False,  # a redirect must never carry the token elsewhere
             transport=transport,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+            limits=httpx.Limits(max_connections=MAX_CONNECTIONS,
+                                max_keepalive_connections=MAX_CONNECTIONS),
         )
+        # Requests wait here, not in httpx's pool: its queue is scanned whole at every request
+        # and connection change, and requests beyond the connections kept alive open and
+        # close a connection each (1,105 connections for 1,703 requests at 10,000 Droplets).
+        self._in_flight = asyncio.Semaphore(MAX_CONNECTIONS)
 
     def account(self, name: str, token: Callable[[], str], gate: RequestGate) -> AccountApi:
         return AccountApi(self, name, token, gate)
@@ -270,6 +277,12 @@ class DigitalOceanClient:
 
         Raises httpx errors, _DeadlineExceeded or a ResponseError for a body over the cap.
         """
+        async with self._in_flight:
+            return await self._send(url, params, token, endpoint)
+
+    async def _send(
+        self, url: str, params: Mapping[str, str] | None, token: str, endpoint: str
+    ) -> Reply:
         try:
             async with asyncio.timeout(self.response_deadline):
                 async with self._http.stream(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import random
@@ -13,6 +14,7 @@ import pytest
 import respx
 
 from exporter.api import (
+    MAX_CONNECTIONS,
     AccountApi,
     ApiError,
     DigitalOceanClient,
@@ -617,3 +619,36 @@ async def test_no_error_message_contains_the_token(api: AccountApi) -> None:
         exc = caught.value
         text = json.dumps([str(exc), repr(exc), exc.args, str(exc.__context__), str(exc.__cause__)])
         assert READ_TOKEN not in text
+
+
+class _CountingTransport(httpx.AsyncBaseTransport):
+    """Answers every request after a pause, counting how many wait on it at once."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.most = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        try:
+            await asyncio.sleep(0.001)
+        finally:
+            self.in_flight -= 1
+        return httpx.Response(200, json={"account": {}}, headers={"ratelimit-remaining": "4000"})
+
+
+async def test_no_more_than_max_connections_requests_are_in_flight_across_accounts(
+    clock: FakeClock, observer: RecordingObserver
+) -> None:
+    transport = _CountingTransport()
+    client = DigitalOceanClient(api_url=API, auth_url=AUTH, timeout=10, user_agent="test",
+                                observer=observer, clock=clock, transport=transport)
+    accounts = [client.account(f"a{n}", lambda: READ_TOKEN, RequestBudget(4000, clock))
+                for n in range(3)]
+    try:
+        await asyncio.gather(*[a.get("/v2/account") for a in accounts for _ in range(40)])
+    finally:
+        await client.aclose()
+    assert transport.most == MAX_CONNECTIONS
+    assert len(observer.calls) == 120
