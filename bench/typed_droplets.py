@@ -114,15 +114,15 @@ _DECODER = msgspec.json.Decoder(DropletPage)
 _original_json_object = api_module._json_object
 
 
-def typed_json_object(response: Any, endpoint: str) -> dict[str, Any]:
+def typed_json_object(response: Any, endpoint: str, *rest: Any) -> dict[str, Any]:
     """`_json_object` for a Droplet list page: a dict of the page's Struct items, its
     `meta.total` and its `next` link (what `list_all` reads); any other answer as before."""
     if endpoint != ENDPOINT:
-        return _original_json_object(response, endpoint)
+        return _original_json_object(response, endpoint, *rest)
     try:
         page = _DECODER.decode(response.content)
     except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
-        return _original_json_object(response, endpoint)
+        return _original_json_object(response, endpoint, *rest)
     body: dict[str, Any] = {"droplets": page.droplets}
     if page.meta is not None:
         body["meta"] = {"total": page.meta.total}
