@@ -29,6 +29,10 @@ of one Droplet poll by where the time goes (decoding, record parsing, HTTP, asyn
 profiled seconds are inflated by the profiler, the shares are what matters). Every variant's
 records are checked equal, field by field, to the stdlib variant's.
 
+With `--latency SECONDS` every API request waits that long first (the simulator's latency
+fault), and the wall time of each poll is reported in round trips: over the median time of one
+200-Droplet page alone (issue 15 asks for a Droplet poll within 3 round trips at 100 ms).
+
 `--checkout PATH` runs the exporter package of another checkout (this bench and its prototype
 stay this checkout's).
 """
@@ -107,7 +111,7 @@ def variant(name: str) -> Iterator[dict[str, Any]]:
         if name == "orjson":
             api_module._loads = importlib.import_module("orjson").loads
         elif name == "msgspec":
-            api_module._loads = msgspec.json.decode
+            api_module._loads = msgspec.json.decode  # type: ignore[assignment]
         if not name.startswith("typed") and pages is not None:
             pages.decode = _not_typed  # every page decoded as plain JSON, as before
         if name == "typed+struct":
@@ -117,25 +121,26 @@ def variant(name: str) -> Iterator[dict[str, Any]]:
                 fetch_with=typed_droplets.fetch_selected(typed_droplets.DropletStruct))
         yield collectors
     finally:
-        api_module._loads, api_module._json_object = loads, json_object  # type: ignore[assignment]
+        api_module._loads, api_module._json_object = loads, json_object
         if pages is not None:
             pages.decode = decode
 
 
-async def poll(api: Any, collector: Any) -> tuple[float, Any]:
-    """(CPU seconds of this process, data) of one poll as the poller makes it."""
+async def poll(api: Any, collector: Any) -> tuple[float, float, Any]:
+    """(CPU seconds of this process, wall seconds, data) of one poll as the poller makes it."""
     context = PollContext(metrics=collector.chosen_metrics)
     gc.collect()
-    cpu = time.process_time()
+    cpu, started = time.process_time(), time.perf_counter()
     data = await collector.collect(api, context)
-    return time.process_time() - cpu, data
+    return time.process_time() - cpu, time.perf_counter() - started, data
 
 
 async def settle() -> None:
     """Lets the loop run the callbacks the poll left (a finished gather's done-callbacks hold
-    its results until they run), then collects garbage."""
+    its results until they run; with latency, pages still close), then collects garbage."""
     for _ in range(3):
         await asyncio.sleep(0)
+    await asyncio.sleep(0.5)  # longer than any latency: responses closed, connections pooled
     gc.collect()
 
 
@@ -146,7 +151,7 @@ async def held_bytes(api: Any, collector: Any) -> tuple[int, int, int]:
     try:
         before = tracemalloc.get_traced_memory()[0]
         tracemalloc.reset_peak()
-        _, data = await poll(api, collector)
+        _, _, data = await poll(api, collector)
         await settle()
         held, peak = tracemalloc.get_traced_memory()
         count = len(data)
@@ -181,9 +186,57 @@ def profile_breakdown(profiler: cProfile.Profile) -> tuple[dict[str, float], lis
     return by_category, [f"{seconds:.3f} s {what}" for seconds, what in rows[:6]]
 
 
+async def profiled(api: Any, collector: Any) -> dict[str, Any]:
+    """One Droplet poll under cProfile: the profiled seconds, the share of each category, and
+    the top functions by own time."""
+    profiler = cProfile.Profile()
+    gc.collect()
+    profiler.enable()
+    await collector.collect(api, PollContext())
+    profiler.disable()
+    categories, top = profile_breakdown(profiler)
+    total = sum(categories.values())
+    row: dict[str, Any] = {"droplets_profiled_s": round(total, 3), "droplets_profile_top": top}
+    for category, seconds in categories.items():
+        row[f"droplets_profile_{category.replace(' ', '_')}_share"] = round(seconds / total, 3)
+    return row
+
+
 def record_rows(records: Any) -> list[tuple[Any, ...]]:
-    return [dataclasses.astuple(r) if dataclasses.is_dataclass(r) else msgspec.structs.astuple(r)
+    return [msgspec.structs.astuple(r) if isinstance(r, msgspec.Struct) else dataclasses.astuple(r)
             for r in records]
+
+
+async def timed_rounds(api: Any, variants: list[str], repeats: int
+                       ) -> tuple[dict[str, list[tuple[float, float]]], dict[str, bool]]:
+    """(CPU and wall seconds of each poll after the warm-up round, by "variant collector";
+    whether the warm-up round's records equal the stdlib variant's, by the same key)."""
+    timed: dict[str, list[tuple[float, float]]] = {}
+    reference: dict[str, list[tuple[Any, ...]]] = {}
+    same: dict[str, bool] = {}
+    for round_number in range(repeats + 1):  # round 0 warms up (connections, caches)
+        for name in variants:
+            with variant(name) as collectors:
+                for what, collector in collectors.items():
+                    cpu, wall, data = await poll(api, collector)
+                    if round_number == 0:
+                        rows = record_rows(data)
+                        reference.setdefault(what, rows)  # stdlib comes first
+                        same[f"{name} {what}"] = rows == reference[what]
+                    else:
+                        timed.setdefault(f"{name} {what}", []).append((cpu, wall))
+                    del data
+    return timed, same
+
+
+async def single_page(api: Any) -> float:
+    """Median seconds of one 200-Droplet page alone: one round trip."""
+    single = []
+    for _ in range(5):
+        started = time.perf_counter()
+        await api.get("/v2/droplets", params={"per_page": "200", "page": "1"})
+        single.append(time.perf_counter() - started)
+    return statistics.median(single)
 
 
 async def measure(url: str, token: str, repeats: int, profile: bool) -> dict[str, Any]:
@@ -192,49 +245,27 @@ async def measure(url: str, token: str, repeats: int, profile: bool) -> dict[str
     client = DigitalOceanClient(api_url=url, auth_url=url, timeout=120, user_agent="bench",
                                 observer=_Quiet(), clock=clock)
     api = client.account(ACCOUNT, lambda: token, RequestBudget(10**9, clock, per_minute=10**9))
-    cpu: dict[tuple[str, str], list[float]] = {}
     results: dict[str, Any] = {"variants": []}
     try:
-        reference: dict[str, list[tuple[Any, ...]]] = {}
-        same: dict[str, bool] = {}
-        for round_number in range(repeats + 1):  # round 0 warms up (connections, caches)
-            for name in variants:
-                with variant(name) as collectors:
-                    for what, collector in collectors.items():
-                        seconds, data = await poll(api, collector)
-                        if round_number == 0:
-                            rows = record_rows(data)
-                            if name == "stdlib":
-                                reference[what] = rows
-                            same[f"{name} {what}"] = rows == reference[what]
-                        else:
-                            cpu.setdefault((name, what), []).append(seconds)
-                        del data
-        reference.clear()  # its strings would be shared with, and so not counted for, records
+        timed, same = await timed_rounds(api, variants, repeats)
+        results["single_page_s"] = await single_page(api)
         for name in variants:
             row: dict[str, Any] = {"variant": name}
             with variant(name) as collectors:
                 for what, collector in collectors.items():
-                    row[f"{what}_cpu_s"] = statistics.median(cpu[(name, what)])
-                    row[f"{what}_cpu_min_s"] = min(cpu[(name, what)])
+                    cpu = [c for c, _ in timed[f"{name} {what}"]]
+                    row[f"{what}_cpu_s"] = statistics.median(cpu)
+                    row[f"{what}_cpu_min_s"] = min(cpu)
+                    row[f"{what}_wall_s"] = statistics.median(w for _, w in timed[f"{name} {what}"])
+                    row[f"{what}_round_trips"] = round(
+                        row[f"{what}_wall_s"] / results["single_page_s"], 1)
                     held, peak, count = await held_bytes(api, collector)
                     row[f"{what}_records"] = count
                     row[f"{what}_bytes_per_record"] = round(held / count)
                     row[f"{what}_peak_mib"] = round(peak / 2**20, 1)
                     row[f"{what}_same_records"] = same[f"{name} {what}"]
                 if profile:
-                    profiler = cProfile.Profile()
-                    gc.collect()
-                    profiler.enable()
-                    await collectors["droplets"].collect(api, PollContext())
-                    profiler.disable()
-                    categories, top = profile_breakdown(profiler)
-                    total = sum(categories.values())
-                    row["droplets_profiled_s"] = round(total, 3)
-                    for category, seconds in categories.items():
-                        row[f"droplets_profile_{category.replace(' ', '_')}_share"] = round(
-                            seconds / total, 3)
-                    row["droplets_profile_top"] = top
+                    row.update(await profiled(api, collectors["droplets"]))
             results["variants"].append(row)
     finally:
         await client.aclose()
@@ -253,6 +284,12 @@ def report(results: dict[str, Any]) -> None:
           f"{base['volumes_cpu_s'] / r['volumes_cpu_s']:.2f}",
           "yes" if r["droplets_same_records"] and r["volumes_same_records"] else "NO")
          for r in rows])
+    print_table(
+        f"Wall time per poll (median), in round trips of one 200-Droplet page "
+        f"({results['single_page_s'] * 1000:.0f} ms; API latency {results['latency_s']:g} s)",
+        ("variant", "droplets wall s", "round trips", "volumes wall s", "round trips"),
+        [(r["variant"], f"{r['droplets_wall_s']:.3f}", r["droplets_round_trips"],
+          f"{r['volumes_wall_s']:.3f}", r["volumes_round_trips"]) for r in rows])
     print_table(
         "Memory (tracemalloc): bytes the kept records hold per record, and one poll's peak",
         ("variant", "droplet B/record", "vs stdlib", "volume B/record", "droplets peak MiB",
@@ -281,6 +318,7 @@ def main() -> None:
     parser.add_argument("--volumes", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--latency", type=float, default=0.0, help="API latency per request, s")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--checkout", type=Path, help="run the exporter package of this checkout")
     args = parser.parse_args()
@@ -296,13 +334,15 @@ def main() -> None:
         raise SystemExit(subprocess.call([sys.executable, "-c", code], env=env))
 
     with tempfile.TemporaryDirectory() as tmp:
-        simulator = SimulatorProcess(Path(tmp), args.droplets, volumes=args.volumes)
+        faults = [{"kind": "latency", "seconds": args.latency}] if args.latency else []
+        simulator = SimulatorProcess(Path(tmp), args.droplets, faults, volumes=args.volumes)
         try:
             token = simulator.token_file.read_text().strip()
             results = asyncio.run(measure(simulator.url, token, args.repeats, not args.no_profile))
         finally:
             simulator.stop()
     results.update(droplets=args.droplets, volumes=args.volumes, repeats=args.repeats,
+                   latency_s=args.latency,
                    exporter_from=str(Path(exporter.__file__).parent.parent))
     report(results)
     if args.json is not None:
