@@ -118,6 +118,8 @@ class CountingReader:
             count[0] += len(items)  # items as listed, before the collector's parsing
             return parse(items, start) if parse is not None else items
 
+        if (decode := getattr(parse, "decode", None)) is not None:  # typed pages stay typed
+            counted.decode = decode  # type: ignore[attr-defined]
         records: list[Any] | None = await self.api.list_all(  # type: ignore[call-overload]
             endpoint, key, path=path, params=params, parse=counted, missing_ok=missing_ok,
             **options)
