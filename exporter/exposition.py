@@ -4,25 +4,31 @@ The exposition has two parts. The *data part* is made of fragments: each poll en
 samples (`encode_collector`, inside the poll's error boundary, off the event loop), so a changed
 account never re-renders the others and bad data never reaches the renderer, which only joins
 the fresh snapshots' fragments and adds the derived families (costs) per account, each account
-in a boundary of its own. The *self part*
-(the exporter's own metrics, from a prometheus_client registry) is small and re-rendered about once
-a second. Both formats share the data part: its lines are valid in the Prometheus text format and
-in OpenMetrics alike, but for one thing: a counter's HELP and TYPE lines name the family with
+in a boundary of its own. The *self part* (the exporter's own metrics, from a prometheus_client
+registry) is small and re-rendered about once a second.
+
+Only what is served is kept. Prometheus always asks for gzip, and a gzip stream may be several
+members back to back (RFC 1952; Go's compress/gzip reads them as one). So a fragment keeps each
+family's lines, when they are long, only as a gzip member of their own, compressed by the poll
+that encoded them (and only when they changed); the renderer joins family headers and short
+pieces into small runs, each kept plain and as a member too. A gzip scrape writes the members
+back to back, then the self part's own member; a plain scrape writes the runs and decompresses
+each big member on the fly, a bounded piece at a time: no copy of the whole exposition is held.
+
+Both formats share the data part: its lines are valid in the Prometheus text format and in
+OpenMetrics alike, but for one thing: a counter's HELP and TYPE lines name the family with
 `_total` in the text format and without it in OpenMetrics, so a data part holding counters has
-an OpenMetrics twin with those two lines rewritten (and compressed on its own). Gzip is
-prepared ahead too: the data part is compressed once with a sync flush, and each self part is
-appended from a copy of that compressor, giving one valid gzip stream without recompressing
-megabytes every second.
+an OpenMetrics twin whose runs holding those headers differ (the members are shared).
 
 A scrape therefore only picks a ready-made `Exposition` and writes its byte strings.
 """
-
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,40 +141,225 @@ def _which(labels: Sequence[str], values: Sequence[str]) -> str:
     return ""
 
 
-# Pieces of the data part at least this long are served as they are; shorter ones (headers,
-# small collectors) are joined with their neighbours, so a scrape makes few writes.
-COALESCE_BYTES = 64 * 1024
+# -- keeping and joining: gzip members -------------------------------------------------------
+
+# A fragment's lines of one family at least this long are kept only as a gzip member of their
+# own (bench/exposition.py measures the threshold: members much smaller compress worse alone);
+# shorter ones stay plain and are joined with their neighbours and the headers at render time.
+PACK_BYTES = 4 * 1024
+# Headers and small pieces are joined into runs of about this length, each its own member.
+RUN_BYTES = 64 * 1024
+# A plain scrape decompresses a member at most this much at a time: never a whole copy.
+STREAM_BYTES = 256 * 1024
+_STREAM_INPUT = 64 * 1024  # compressed bytes fed to the decompressor at a time
+# A scrape writes pieces shorter than _SMALL_WRITE joined, in writes of about _BATCH_BYTES.
+_SMALL_WRITE = 16 * 1024
+_BATCH_BYTES = 64 * 1024
+_DIGEST_BYTES = 16
 
 
-class _Chunks:
-    """The data part as a few byte strings: the cached fragments themselves, by reference, with
-    the small pieces between them joined. Never one joined copy of the whole exposition."""
+def gzip_member(plain: bytes) -> bytes:
+    """`plain` as one complete gzip member (RFC 1952: header, deflate data, CRC-32, length).
+    Members back to back are one gzip stream to every reader that follows the RFC (Go's
+    compress/gzip, which Prometheus uses, Python's gzip, curl, browsers)."""
+    return zlib.compress(plain, GZIP_LEVEL, _GZIP_WBITS)
 
-    def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-        self._small: list[bytes] = []
 
-    def add(self, piece: bytes) -> None:
-        if len(piece) >= COALESCE_BYTES:
-            self._flush()
-            self.chunks.append(piece)
+def gunzip_pieces(member: bytes, size: int = STREAM_BYTES) -> Iterator[bytes]:
+    """The plain bytes of one gzip member, at most `size` bytes at a time (a bounded buffer,
+    whatever the member's length); ValueError if the member is cut short or followed by more."""
+    decompressor = zlib.decompressobj(_GZIP_WBITS)
+    view = memoryview(member)
+    start = 0
+    while start < len(view) and not decompressor.eof:
+        data: bytes | memoryview = view[start:start + _STREAM_INPUT]
+        start += len(data)
+        while data and not decompressor.eof:
+            out = decompressor.decompress(data, size)
+            if out:
+                yield out
+            data = decompressor.unconsumed_tail
+        start -= len(data)  # left over after the member's end
+    if not decompressor.eof:
+        rest = decompressor.flush()
+        if rest:
+            yield rest
+    if not decompressor.eof or start < len(view) or decompressor.unused_data:
+        raise ValueError("not one complete gzip member")
+
+
+def _digest(plain: bytes) -> bytes:
+    return hashlib.blake2b(plain, digest_size=_DIGEST_BYTES).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """Lines kept only compressed: one complete gzip member, with the length and a digest of
+    its plain bytes (to know an unchanged piece without decompressing it)."""
+
+    gzip: bytes = field(repr=False)
+    size: int
+    digest: bytes = field(repr=False)
+
+    @classmethod
+    def of(cls, plain: bytes, digest: bytes | None = None) -> Member:
+        return cls(gzip_member(plain), len(plain), digest or _digest(plain))
+
+    @property
+    def plain(self) -> bytes:
+        """The lines decompressed (a copy: for tests and tools, not scrapes)."""
+        return zlib.decompress(self.gzip, _GZIP_WBITS)
+
+    def pieces(self) -> Iterator[bytes]:
+        return gunzip_pieces(self.gzip)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """Headers and small pieces joined: kept plain (they are small) and as a gzip member."""
+
+    plain: bytes
+    gzip: bytes = field(repr=False)
+
+    @classmethod
+    def of(cls, plain: bytes) -> Run:
+        return cls(plain, gzip_member(plain))
+
+    @property
+    def size(self) -> int:
+        return len(self.plain)
+
+    def pieces(self) -> Iterator[bytes]:
+        if self.plain:
+            yield self.plain
+
+
+Segment = Member | Run
+"""One piece of a served body: written as its gzip member, or as its plain bytes."""
+Piece = bytes | Member
+"""A fragment's lines of one family: plain when short, else a gzip member."""
+
+
+class PackedFragment(Mapping[str, bytes]):
+    """A fragment as it is kept: each family's lines plain when short, else only as a gzip
+    member. As a mapping it reads like the plain fragment (decompressing on access: for tests
+    and tools); the renderer reads `pieces`."""
+
+    __slots__ = ("pieces",)
+
+    def __init__(self, pieces: Mapping[str, Piece]) -> None:
+        self.pieces = pieces
+
+    def __getitem__(self, name: str) -> bytes:
+        piece = self.pieces[name]
+        return piece if isinstance(piece, bytes) else piece.plain
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.pieces)
+
+    def __len__(self) -> int:
+        return len(self.pieces)
+
+    def __repr__(self) -> str:
+        return f"PackedFragment({self.pieces!r})"
+
+
+def pack_fragment(
+    lines: Mapping[str, bytes], previous: Mapping[str, bytes] | None = None
+) -> PackedFragment:
+    """`lines` as kept: a family's lines of PACK_BYTES or more compressed into a member of their
+    own, unless `previous` (the last fragment of the same poll) holds the very same lines
+    already compressed: only what changed is compressed again."""
+    before = previous.pieces if isinstance(previous, PackedFragment) else {}
+    pieces: dict[str, Piece] = {}
+    for name, plain in lines.items():
+        if len(plain) < PACK_BYTES:
+            pieces[name] = plain
+            continue
+        digest = _digest(plain)
+        old = before.get(name)
+        if isinstance(old, Member) and old.size == len(plain) and old.digest == digest:
+            pieces[name] = old
         else:
+            pieces[name] = Member.of(plain, digest)
+    return PackedFragment(pieces)
+
+
+def _pieces(fragment: Mapping[str, bytes]) -> Mapping[str, Piece]:
+    """What the renderer joins of a fragment (a plain one too: tests and tools make those)."""
+    return fragment.pieces if isinstance(fragment, PackedFragment) else fragment
+
+
+class _Joiner:
+    """Builds a data part: big members by reference, headers and small pieces joined into runs
+    (each compressed once, or taken from the previous render when its bytes did not change),
+    and the OpenMetrics twin's own runs where a counter header differs."""
+
+    def __init__(self, previous: Mapping[bytes, bytes]) -> None:
+        self._previous = previous  # the last render's runs: plain -> gzip member
+        self.runs: dict[bytes, bytes] = {}
+        self._text: list[Segment] = []
+        self._openmetrics: list[Segment] = []
+        self._small: list[bytes] = []
+        self._small_openmetrics: list[bytes] | None = None  # once a header differs
+        self._length = 0
+        self._twin = False
+
+    def header(self, text: bytes, openmetrics: bytes) -> None:
+        if text is not openmetrics and self._small_openmetrics is None:
+            self._small_openmetrics = list(self._small)
+        self._small.append(text)
+        if self._small_openmetrics is not None:
+            self._small_openmetrics.append(openmetrics)
+        self._grow(len(text))
+
+    def add(self, piece: Piece) -> None:
+        if isinstance(piece, Member):
+            self._flush()
+            self._text.append(piece)
+            self._openmetrics.append(piece)
+        elif piece:
             self._small.append(piece)
+            if self._small_openmetrics is not None:
+                self._small_openmetrics.append(piece)
+            self._grow(len(piece))
+
+    def _grow(self, length: int) -> None:
+        self._length += length
+        if self._length >= RUN_BYTES:
+            self._flush()
 
     def _flush(self) -> None:
-        if self._small:
-            self.chunks.append(b"".join(self._small))
-            self._small = []
+        if not self._small:
+            return
+        run = self._run(b"".join(self._small))
+        self._text.append(run)
+        if self._small_openmetrics is None:
+            self._openmetrics.append(run)
+        else:
+            self._openmetrics.append(self._run(b"".join(self._small_openmetrics)))
+            self._twin = True
+        self._small, self._small_openmetrics, self._length = [], None, 0
 
-    def done(self) -> tuple[bytes, ...]:
+    def _run(self, plain: bytes) -> Run:
+        member = self.runs.get(plain) or self._previous.get(plain) or gzip_member(plain)
+        self.runs[plain] = member
+        return Run(plain, member)
+
+    def done(self) -> DataPart:
         self._flush()
-        return tuple(self.chunks)
+        text = tuple(self._text)
+        return DataPart.of(text, tuple(self._openmetrics) if self._twin else text)
 
 
-def encode_collector(account: str, collector: Collector[Any], data: Any) -> dict[str, bytes]:
-    """One poll's fragment: `collector.samples(data)` encoded for `account` (poll time, inside
-    the poll's error boundary; see Poller.poll_once)."""
-    return encode_fragment(account, collector.name, collector.families, collector.samples(data))
+def encode_collector(
+    account: str, collector: Collector[Any], data: Any, previous: Mapping[str, bytes] | None = None
+) -> PackedFragment:
+    """One poll's fragment: `collector.samples(data)` encoded for `account` and packed (poll
+    time, inside the poll's error boundary; see Poller.poll_once). `previous`, the fragment of
+    the collector's last poll, lends its members to families whose lines did not change."""
+    lines = encode_fragment(account, collector.name, collector.families, collector.samples(data))
+    return pack_fragment(lines, previous)
 
 
 @dataclass(frozen=True)
@@ -178,7 +369,7 @@ class _DerivedFragment:
 
     period: int
     inputs: tuple[Any, ...]
-    lines: Fragment
+    lines: PackedFragment
 
     def made_from(self, period: int, inputs: tuple[Any, ...]) -> bool:
         return period == self.period and len(inputs) == len(self.inputs) and all(
@@ -203,7 +394,8 @@ class DataRenderer:
         self._collectors = tuple(collectors)
         self._derived = tuple(derived)
         self._fragments: dict[tuple[str, str], _DerivedFragment] = {}
-        self._headers: dict[str, bytes] = {}
+        self._headers: dict[str, tuple[bytes, bytes]] = {}  # family -> (text, OpenMetrics)
+        self._runs: Mapping[bytes, bytes] = {}  # the last render's runs: plain -> gzip member
         # (account, derived name) -> None when the last computation worked, else why it failed;
         # replaced whole by each render, so readers on other threads see one render's state
         self.derived_status: Mapping[tuple[str, str], str | None] = {}
@@ -215,22 +407,24 @@ class DataRenderer:
         return int(now // min(d.period for d in self._derived))
 
     def render(self, fresh: Iterable[tuple[str, str, Snapshot]], now: float = 0.0) -> bytes:
-        """`fresh` holds (account, collector, snapshot) for every snapshot to show."""
-        return b"".join(self.render_chunks(fresh, now))
+        """`fresh` holds (account, collector, snapshot) for every snapshot to show. The plain
+        text as one byte string: for tests and tools (the daemon serves `render_part`)."""
+        return self.render_part(fresh, now).plain
 
-    def render_chunks(
+    def render_part(
         self, fresh: Iterable[tuple[str, str, Snapshot]], now: float = 0.0
-    ) -> tuple[bytes, ...]:
-        """The data part `render` returns, as the byte strings that make it up."""
+    ) -> DataPart:
+        """The data part: the fragments' members by reference, headers and small pieces joined
+        into runs and compressed (unless the last render had the same run)."""
         snapshots = {(a, c): s for a, c, s in fresh}
         accounts = sorted({account for account, _ in snapshots})
-        out = _Chunks()
+        out = _Joiner(self._runs)
         for collector in self._collectors:
             fragments = []
             for account in accounts:
                 snapshot = snapshots.get((account, collector.name))
                 if snapshot is not None and snapshot.fragment is not None:
-                    fragments.append(snapshot.fragment)
+                    fragments.append(_pieces(snapshot.fragment))
             self._assemble(out, collector.families, fragments)
         used: set[tuple[str, str]] = set()
         status: dict[tuple[str, str], str | None] = {}
@@ -247,7 +441,7 @@ class DataRenderer:
                 key = (account, derived.name)
                 used.add(key)
                 try:
-                    fragments.append(self._derived_fragment(key, derived, inputs, now).lines)
+                    fragments.append(self._derived_fragment(key, derived, inputs, now).lines.pieces)
                     status[key] = None
                 except Exception as exc:  # the derived set's own boundary: bad data, or a bug
                     self._fragments.pop(key, None)
@@ -256,10 +450,12 @@ class DataRenderer:
         for key in set(self._fragments) - used:
             del self._fragments[key]
         self.derived_status = status
-        return out.done()
+        part = out.done()
+        self._runs = out.runs
+        return part
 
     def _assemble(
-        self, out: _Chunks, families: Sequence[Family], fragments: list[Fragment]
+        self, out: _Joiner, families: Sequence[Family], fragments: list[Mapping[str, Piece]]
     ) -> None:
         """Each family once: its header, then every account's lines of it (only the first
         account's, in name order, for a family that is not per account: its lines carry no
@@ -269,10 +465,11 @@ class DataRenderer:
             if not family.per_account:
                 parts = parts[:1]
             if parts:
-                header = self._headers.get(family.name)
-                if header is None:
-                    header = self._headers[family.name] = _family_header(family).encode()
-                out.add(header)
+                headers = self._headers.get(family.name)
+                if headers is None:
+                    text = _family_header(family).encode()
+                    headers = self._headers[family.name] = (text, openmetrics_header(text))
+                out.header(*headers)
                 for part in parts:
                     out.add(part)
 
@@ -289,7 +486,8 @@ class DataRenderer:
         if cached is not None and cached.made_from(period, used):
             return cached
         lines = encode_fragment(key[0], derived.name, derived.families, derived.samples(inputs, now))
-        fragment = _DerivedFragment(period, used, lines)
+        fragment = _DerivedFragment(
+            period, used, pack_fragment(lines, cached.lines if cached is not None else None))
         self._fragments[key] = fragment
         return fragment
 
@@ -314,42 +512,46 @@ def openmetrics_chunks(chunks: tuple[bytes, ...]) -> tuple[bytes, ...]:
                  if _COUNTER_MARK in chunk else chunk for chunk in chunks)
 
 
-@dataclass(frozen=True)
-class _Compressed:
-    """Chunks compressed once with a sync flush, and the compressor to append a suffix with."""
-
-    prefix: bytes
-    compressor: Any  # zlib.Compress after a sync flush; only ever copied
-
-    @classmethod
-    def of(cls, chunks: Sequence[bytes]) -> _Compressed:
-        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
-        compressed = [compressor.compress(chunk) for chunk in chunks]
-        compressed.append(compressor.flush(zlib.Z_SYNC_FLUSH))
-        return cls(b"".join(compressed), compressor)
-
-    def tail(self, suffix: bytes) -> bytes:
-        compressor = self.compressor.copy()
-        return bytes(compressor.compress(suffix) + compressor.flush())
+def openmetrics_header(header: bytes) -> bytes:
+    """A family header as OpenMetrics wants it: the same object unless it is a counter's."""
+    return openmetrics_chunks((header,))[0]
 
 
 @dataclass(frozen=True)
 class DataPart:
-    """The rendered data part, with a gzip compressor primed on it for appending a self part.
+    """The rendered data part: segments written back to back, each a big fragment member by
+    reference or a run of headers and small pieces. `openmetrics` is the same tuple unless
+    counters make the OpenMetrics twin differ (then only its runs differ: members are shared).
+    Plain and gzip lengths are summed once here, not at every scrape."""
 
-    `chunks` are written back to back; they are the renderer's cached fragments, not a copy.
-    `openmetrics` is the same tuple unless counters make the OpenMetrics twin differ."""
+    text: tuple[Segment, ...]
+    openmetrics: tuple[Segment, ...]
+    size: int
+    gzip_size: int
+    openmetrics_size: int
+    openmetrics_gzip_size: int
 
-    chunks: tuple[bytes, ...]
-    gzip_prefix: bytes
-    _compressed: _Compressed = field(repr=False)
-    openmetrics: tuple[bytes, ...] = ()
-    _openmetrics_compressed: _Compressed | None = field(default=None, repr=False)
+    @classmethod
+    def of(cls, text: tuple[Segment, ...], openmetrics: tuple[Segment, ...] | None = None
+           ) -> DataPart:
+        twin = text if openmetrics is None else openmetrics
+        return cls(text, twin, sum(s.size for s in text), sum(len(s.gzip) for s in text),
+                   sum(s.size for s in twin), sum(len(s.gzip) for s in twin))
+
+    def pieces(self, openmetrics: bool = False) -> Iterator[bytes]:
+        """The plain bytes, members decompressed a bounded piece at a time."""
+        for segment in self.openmetrics if openmetrics else self.text:
+            yield from segment.pieces()
 
     @property
     def plain(self) -> bytes:
         """The whole data part as one byte string (a copy: for tests and tools, not scrapes)."""
-        return b"".join(self.chunks)
+        return b"".join(self.pieces())
+
+    @property
+    def openmetrics_plain(self) -> bytes:
+        """The whole OpenMetrics twin as one byte string (a copy: for tests and tools)."""
+        return b"".join(self.pieces(openmetrics=True))
 
     @classmethod
     def build(cls, plain: bytes) -> DataPart:
@@ -357,45 +559,99 @@ class DataPart:
 
     @classmethod
     def from_chunks(cls, chunks: Sequence[bytes]) -> DataPart:
+        """Plain chunks as a data part (tests and tools; the renderer joins packed fragments):
+        a chunk of PACK_BYTES or more becomes a member, the rest runs; the OpenMetrics twin
+        has its counter headers rewritten."""
         chunks = tuple(chunks)
-        compressed = _Compressed.of(chunks)
-        twin = openmetrics_chunks(chunks)
-        return cls(chunks, compressed.prefix, compressed, twin,
-                   None if twin is chunks else _Compressed.of(twin))
+        joiner = _Joiner({})
+        for chunk, twin in zip(chunks, openmetrics_chunks(chunks), strict=True):
+            if chunk is not twin:
+                joiner.header(chunk, twin)
+            else:
+                joiner.add(Member.of(chunk) if len(chunk) >= PACK_BYTES else chunk)
+        return joiner.done()
 
-    def gzip_tail(self, suffix: bytes) -> bytes:
-        """The rest of a gzip stream that starts with `gzip_prefix` and ends after `suffix`."""
-        return self._compressed.tail(suffix)
 
-    def openmetrics_gzip(self, suffix: bytes) -> tuple[bytes, ...]:
-        """The OpenMetrics data part and `suffix` as one gzip stream, in pieces."""
-        if self._openmetrics_compressed is None:
-            return (self.gzip_prefix, self.gzip_tail(suffix))
-        return (self._openmetrics_compressed.prefix, self._openmetrics_compressed.tail(suffix))
+@dataclass(frozen=True)
+class Body:
+    """One scrape's body: the data part's segments, then the self part, either as their gzip
+    members back to back (one gzip stream of several members) or as plain bytes, members
+    decompressed on the fly. Iterating gives the byte strings to write, small ones joined."""
+
+    segments: tuple[Segment, ...]
+    tail: Run
+    gzip: bool
+    length: int
+
+    def __iter__(self) -> Iterator[bytes]:
+        batch: list[bytes] = []
+        batched = 0
+        for piece in self._pieces():
+            if len(piece) >= _SMALL_WRITE:
+                if batch:
+                    yield b"".join(batch)
+                    batch, batched = [], 0
+                yield piece
+                continue
+            batch.append(piece)
+            batched += len(piece)
+            if batched >= _BATCH_BYTES:
+                yield b"".join(batch)
+                batch, batched = [], 0
+        if batch:
+            yield b"".join(batch)
+
+    def _pieces(self) -> Iterator[bytes]:
+        if self.gzip:
+            for segment in self.segments:
+                yield segment.gzip
+            yield self.tail.gzip
+        else:
+            for segment in self.segments:
+                yield from segment.pieces()
+            yield from self.tail.pieces()
 
 
 @dataclass(frozen=True)
 class Exposition:
-    """What a scrape sends, already rendered: byte strings written back to back."""
+    """What a scrape sends, already rendered: the data part and the self part in both formats,
+    each self part with its own gzip member (compressed when it changes)."""
 
-    text: tuple[bytes, ...]
-    openmetrics: tuple[bytes, ...]
-    text_gzip: tuple[bytes, ...]
-    openmetrics_gzip: tuple[bytes, ...]
+    data: DataPart
+    self_text: Run
+    self_openmetrics: Run
 
     @classmethod
     def compose(cls, data: DataPart, self_text: bytes, self_openmetrics: bytes) -> Exposition:
-        return cls(
-            text=(*data.chunks, self_text),
-            openmetrics=(*data.openmetrics, self_openmetrics),
-            text_gzip=(data.gzip_prefix, data.gzip_tail(self_text)),
-            openmetrics_gzip=data.openmetrics_gzip(self_openmetrics),
-        )
+        return cls(data, Run.of(self_text), Run.of(self_openmetrics))
 
-    def body(self, openmetrics: bool, gzip: bool) -> tuple[bytes, ...]:
+    def body(self, openmetrics: bool, gzip: bool) -> Body:
+        data = self.data
         if openmetrics:
-            return self.openmetrics_gzip if gzip else self.openmetrics
-        return self.text_gzip if gzip else self.text
+            tail = self.self_openmetrics
+            length = data.openmetrics_gzip_size + len(tail.gzip) if gzip else (
+                data.openmetrics_size + tail.size)
+            return Body(data.openmetrics, tail, gzip, length)
+        tail = self.self_text
+        length = data.gzip_size + len(tail.gzip) if gzip else data.size + tail.size
+        return Body(data.text, tail, gzip, length)
+
+    # Whole bodies as byte strings, for tests and tools (a scrape iterates `body`)
+    @property
+    def text(self) -> tuple[bytes, ...]:
+        return tuple(self.body(openmetrics=False, gzip=False))
+
+    @property
+    def openmetrics(self) -> tuple[bytes, ...]:
+        return tuple(self.body(openmetrics=True, gzip=False))
+
+    @property
+    def text_gzip(self) -> tuple[bytes, ...]:
+        return tuple(self.body(openmetrics=False, gzip=True))
+
+    @property
+    def openmetrics_gzip(self) -> tuple[bytes, ...]:
+        return tuple(self.body(openmetrics=True, gzip=True))
 
 
 class ExpositionCache:
@@ -404,18 +660,24 @@ class ExpositionCache:
 
     def __init__(self) -> None:
         self._data = DataPart.build(b"")
-        self._self_text = b""
-        self._self_openmetrics = b"# EOF\n"
-        self.current = Exposition.compose(self._data, self._self_text, self._self_openmetrics)
+        self._self_text = Run.of(b"")
+        self._self_openmetrics = Run.of(b"# EOF\n")
+        self.current = Exposition(self._data, self._self_text, self._self_openmetrics)
 
     def set_data(self, data: DataPart) -> None:
         self._data = data
-        self.current = Exposition.compose(data, self._self_text, self._self_openmetrics)
+        self.current = Exposition(data, self._self_text, self._self_openmetrics)
 
     def set_self(self, text: bytes, openmetrics: bytes) -> bool:
-        """Swap in a new self part; False (and nothing done) when it did not change."""
-        if text == self._self_text and openmetrics == self._self_openmetrics:
+        """Swap in a new self part (each format compressed alone); False (and nothing done)
+        when it did not change."""
+        same_text = text == self._self_text.plain
+        same_openmetrics = openmetrics == self._self_openmetrics.plain
+        if same_text and same_openmetrics:
             return False
-        self._self_text, self._self_openmetrics = text, openmetrics
-        self.current = Exposition.compose(self._data, text, openmetrics)
+        if not same_text:
+            self._self_text = Run.of(text)
+        if not same_openmetrics:
+            self._self_openmetrics = Run.of(openmetrics)
+        self.current = Exposition(self._data, self._self_text, self._self_openmetrics)
         return True

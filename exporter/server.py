@@ -415,17 +415,18 @@ class _Handler(BaseHTTPRequestHandler):
     def _metrics(self, head: bool) -> None:
         openmetrics = accepts(self.headers.get("Accept"), "application/openmetrics-text")
         gzip = accepts(self.headers.get("Accept-Encoding"), "gzip")
-        parts = self.server.app.cache.current.body(openmetrics, gzip)
+        body = self.server.app.cache.current.body(openmetrics, gzip)
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", OPENMETRICS_CONTENT_TYPE if openmetrics else TEXT_CONTENT_TYPE)
         if gzip:
             self.send_header("Content-Encoding", "gzip")
         self.send_header("Vary", "Accept, Accept-Encoding")
-        self.send_header("Content-Length", str(sum(len(p) for p in parts)))
+        self.send_header("Content-Length", str(body.length))
         self.end_headers()
         if not head:
-            for part in parts:
-                self.wfile.write(part)
+            # gzip: the members as kept; plain: decompressed on the fly, a bounded piece at a time
+            for piece in body:
+                self.wfile.write(piece)
 
     def _send(
         self,
