@@ -476,7 +476,7 @@ class Daemon:
             self.cache.set_data(part)
             self._rendered_version = version
             self.log.debug("exposition rendered", snapshots=len(fresh),
-                           bytes=part.size, gzip_bytes=part.gzip_size,
+                           bytes=part.size, compressed_bytes=part.deflate_size,
                            seconds=round(self.clock.monotonic() - started, 3))
             self._report_derived(renderer.derived_status)
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import struct
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ from exporter.snapshot import Snapshot
 TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 GZIP_LEVEL = 6
-_GZIP_WBITS = 31  # zlib with a gzip header and trailer
+_GZIP_TRAILER = 8  # CRC-32 and length, little-endian
 
 
 def escape_label_value(value: str) -> str:
@@ -141,51 +142,75 @@ def _which(labels: Sequence[str], values: Sequence[str]) -> str:
     return ""
 
 
-# -- keeping and joining: gzip members -------------------------------------------------------
+# -- keeping and joining: deflate pieces of one gzip member -----------------------------------
 
-# A fragment's lines of one family at least this long are kept only as a gzip member of their
-# own (bench/exposition.py measures the threshold: members much smaller compress worse alone);
-# shorter ones stay plain and are joined with their neighbours and the headers at render time.
+# A fragment's lines of one family at least this long are kept only compressed (a deflate piece
+# of their own; bench/exposition.py measures the threshold: pieces much smaller compress worse
+# alone); shorter ones stay plain and are joined with their neighbours and the headers at
+# render time.
 PACK_BYTES = 4 * 1024
-# Headers and small pieces are joined into runs of about this length, each its own member.
+# Headers and small pieces are joined into runs of about this length, each compressed alone.
 RUN_BYTES = 64 * 1024
-# A plain scrape decompresses a member at most this much at a time: never a whole copy.
+# A plain scrape decompresses a piece at most this much at a time: never a whole copy.
 STREAM_BYTES = 256 * 1024
 _STREAM_INPUT = 64 * 1024  # compressed bytes fed to the decompressor at a time
 # A scrape writes pieces shorter than _SMALL_WRITE joined, in writes of about _BATCH_BYTES.
 _SMALL_WRITE = 16 * 1024
 _BATCH_BYTES = 64 * 1024
 _DIGEST_BYTES = 16
+_RAW_WBITS = -15  # raw deflate: no header, no trailer
+# RFC 1952: magic, deflate, no flags, no modification time, no extra flags, OS unknown
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+_ZEROS = bytes(1 << 20)
 
 
-def gzip_member(plain: bytes) -> bytes:
-    """`plain` as one complete gzip member (RFC 1952: header, deflate data, CRC-32, length).
-    Members back to back are one gzip stream to every reader that follows the RFC (Go's
-    compress/gzip, which Prometheus uses, Python's gzip, curl, browsers)."""
-    return zlib.compress(plain, GZIP_LEVEL, _GZIP_WBITS)
+def deflate_piece(plain: bytes) -> bytes:
+    """`plain` as raw deflate blocks ending on a byte boundary (a sync flush) without a final
+    block, from a fresh compressor: such pieces back to back, then a final block, are one
+    valid deflate stream, so one gzip member (header, pieces, final piece, CRC-32 and length)
+    is made of them without compressing anything again."""
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, _RAW_WBITS)
+    return compressor.compress(plain) + compressor.flush(zlib.Z_SYNC_FLUSH)
 
 
-def gunzip_pieces(member: bytes, size: int = STREAM_BYTES) -> Iterator[bytes]:
-    """The plain bytes of one gzip member, at most `size` bytes at a time (a bounded buffer,
-    whatever the member's length); ValueError if the member is cut short or followed by more."""
-    decompressor = zlib.decompressobj(_GZIP_WBITS)
-    view = memoryview(member)
-    start = 0
-    while start < len(view) and not decompressor.eof:
+def deflate_last(plain: bytes) -> bytes:
+    """`plain` as the last deflate piece of a stream (it ends with the final block)."""
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, _RAW_WBITS)
+    return compressor.compress(plain) + compressor.flush()
+
+
+def inflate_pieces(deflated: bytes, size: int, most: int = STREAM_BYTES) -> Iterator[bytes]:
+    """The `size` plain bytes of one deflate piece, at most `most` bytes at a time (a bounded
+    buffer, whatever the piece's length); ValueError if it does not make `size` bytes."""
+    decompressor = zlib.decompressobj(_RAW_WBITS)
+    view = memoryview(deflated)
+    made = 0
+    for start in range(0, len(view), _STREAM_INPUT):
         data: bytes | memoryview = view[start:start + _STREAM_INPUT]
-        start += len(data)
         while data and not decompressor.eof:
-            out = decompressor.decompress(data, size)
+            out = decompressor.decompress(data, most)
+            made += len(out)
             if out:
                 yield out
             data = decompressor.unconsumed_tail
-        start -= len(data)  # left over after the member's end
-    if not decompressor.eof:
-        rest = decompressor.flush()
-        if rest:
-            yield rest
-    if not decompressor.eof or start < len(view) or decompressor.unused_data:
-        raise ValueError("not one complete gzip member")
+    rest = decompressor.flush()
+    made += len(rest)
+    if rest:
+        yield rest
+    if made != size or decompressor.unused_data:
+        raise ValueError(f"a deflate piece made {made} bytes instead of {size}")
+
+
+def crc32_combine(crc1: int, crc2: int, length2: int) -> int:
+    """The CRC-32 of A + B from crc1 = CRC(A), crc2 = CRC(B) and len(B), without B: the CRC is
+    affine in its start value, so CRC(B, start=c) = CRC(zeros, c) ^ CRC(zeros, 0) ^ CRC(B)
+    with `zeros` as long as B (zlib's crc32 runs at gigabytes a second)."""
+    shifted, zero = crc1, 0
+    while length2 > 0:
+        block = memoryview(_ZEROS)[:min(length2, len(_ZEROS))]
+        shifted, zero = zlib.crc32(block, shifted), zlib.crc32(block, zero)
+        length2 -= len(block)
+    return shifted ^ zero ^ crc2
 
 
 def _digest(plain: bytes) -> bytes:
@@ -193,37 +218,41 @@ def _digest(plain: bytes) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
-class Member:
-    """Lines kept only compressed: one complete gzip member, with the length and a digest of
-    its plain bytes (to know an unchanged piece without decompressing it)."""
+class Deflated:
+    """Lines kept only compressed: a deflate piece (see deflate_piece), with the length, CRC-32
+    and a digest of its plain bytes (to know an unchanged piece without decompressing it)."""
 
-    gzip: bytes = field(repr=False)
+    deflate: bytes = field(repr=False)
     size: int
+    crc: int = field(repr=False)
     digest: bytes = field(repr=False)
 
     @classmethod
-    def of(cls, plain: bytes, digest: bytes | None = None) -> Member:
-        return cls(gzip_member(plain), len(plain), digest or _digest(plain))
+    def of(cls, plain: bytes, digest: bytes | None = None) -> Deflated:
+        return cls(deflate_piece(plain), len(plain), zlib.crc32(plain), digest or _digest(plain))
 
     @property
     def plain(self) -> bytes:
         """The lines decompressed (a copy: for tests and tools, not scrapes)."""
-        return zlib.decompress(self.gzip, _GZIP_WBITS)
+        return b"".join(self.pieces())
 
     def pieces(self) -> Iterator[bytes]:
-        return gunzip_pieces(self.gzip)
+        return inflate_pieces(self.deflate, self.size)
 
 
 @dataclass(frozen=True, slots=True)
 class Run:
-    """Headers and small pieces joined: kept plain (they are small) and as a gzip member."""
+    """Headers and small pieces joined: kept plain (they are small) and as a deflate piece."""
 
     plain: bytes
-    gzip: bytes = field(repr=False)
+    deflate: bytes = field(repr=False)
+    crc: int = field(repr=False)
 
     @classmethod
-    def of(cls, plain: bytes) -> Run:
-        return cls(plain, gzip_member(plain))
+    def of(cls, plain: bytes, last: bool = False) -> Run:
+        """`last`: the self part, which ends every body, so its piece holds the final block."""
+        deflated = deflate_last(plain) if last else deflate_piece(plain)
+        return cls(plain, deflated, zlib.crc32(plain))
 
     @property
     def size(self) -> int:
@@ -234,10 +263,10 @@ class Run:
             yield self.plain
 
 
-Segment = Member | Run
-"""One piece of a served body: written as its gzip member, or as its plain bytes."""
-Piece = bytes | Member
-"""A fragment's lines of one family: plain when short, else a gzip member."""
+Segment = Deflated | Run
+"""One piece of a served body: written as its deflate piece, or as its plain bytes."""
+Piece = bytes | Deflated
+"""A fragment's lines of one family: plain when short, else a deflate piece."""
 
 
 class PackedFragment(Mapping[str, bytes]):
@@ -278,10 +307,10 @@ def pack_fragment(
             continue
         digest = _digest(plain)
         old = before.get(name)
-        if isinstance(old, Member) and old.size == len(plain) and old.digest == digest:
+        if isinstance(old, Deflated) and old.size == len(plain) and old.digest == digest:
             pieces[name] = old
         else:
-            pieces[name] = Member.of(plain, digest)
+            pieces[name] = Deflated.of(plain, digest)
     return PackedFragment(pieces)
 
 
@@ -295,9 +324,9 @@ class _Joiner:
     (each compressed once, or taken from the previous render when its bytes did not change),
     and the OpenMetrics twin's own runs where a counter header differs."""
 
-    def __init__(self, previous: Mapping[bytes, bytes]) -> None:
-        self._previous = previous  # the last render's runs: plain -> gzip member
-        self.runs: dict[bytes, bytes] = {}
+    def __init__(self, previous: Mapping[bytes, Run]) -> None:
+        self._previous = previous  # the last render's runs, by their plain bytes
+        self.runs: dict[bytes, Run] = {}
         self._text: list[Segment] = []
         self._openmetrics: list[Segment] = []
         self._small: list[bytes] = []
@@ -314,7 +343,7 @@ class _Joiner:
         self._grow(len(text))
 
     def add(self, piece: Piece) -> None:
-        if isinstance(piece, Member):
+        if isinstance(piece, Deflated):
             self._flush()
             self._text.append(piece)
             self._openmetrics.append(piece)
@@ -342,9 +371,9 @@ class _Joiner:
         self._small, self._small_openmetrics, self._length = [], None, 0
 
     def _run(self, plain: bytes) -> Run:
-        member = self.runs.get(plain) or self._previous.get(plain) or gzip_member(plain)
-        self.runs[plain] = member
-        return Run(plain, member)
+        run = self.runs.get(plain) or self._previous.get(plain) or Run.of(plain)
+        self.runs[plain] = run
+        return run
 
     def done(self) -> DataPart:
         self._flush()
@@ -395,7 +424,7 @@ class DataRenderer:
         self._derived = tuple(derived)
         self._fragments: dict[tuple[str, str], _DerivedFragment] = {}
         self._headers: dict[str, tuple[bytes, bytes]] = {}  # family -> (text, OpenMetrics)
-        self._runs: Mapping[bytes, bytes] = {}  # the last render's runs: plain -> gzip member
+        self._runs: Mapping[bytes, Run] = {}  # the last render's runs, by their plain bytes
         # (account, derived name) -> None when the last computation worked, else why it failed;
         # replaced whole by each render, so readers on other threads see one render's state
         self.derived_status: Mapping[tuple[str, str], str | None] = {}
@@ -519,24 +548,29 @@ def openmetrics_header(header: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class DataPart:
-    """The rendered data part: segments written back to back, each a big fragment member by
+    """The rendered data part: segments written back to back, each a big fragment piece by
     reference or a run of headers and small pieces. `openmetrics` is the same tuple unless
-    counters make the OpenMetrics twin differ (then only its runs differ: members are shared).
-    Plain and gzip lengths are summed once here, not at every scrape."""
+    counters make the OpenMetrics twin differ (then only its runs differ: big pieces are
+    shared). Plain and compressed lengths and the plain bytes' CRC-32 (for the gzip trailer)
+    are computed once here, not at every scrape."""
 
     text: tuple[Segment, ...]
     openmetrics: tuple[Segment, ...]
     size: int
-    gzip_size: int
+    deflate_size: int
+    crc: int
     openmetrics_size: int
-    openmetrics_gzip_size: int
+    openmetrics_deflate_size: int
+    openmetrics_crc: int
 
     @classmethod
     def of(cls, text: tuple[Segment, ...], openmetrics: tuple[Segment, ...] | None = None
            ) -> DataPart:
         twin = text if openmetrics is None else openmetrics
-        return cls(text, twin, sum(s.size for s in text), sum(len(s.gzip) for s in text),
-                   sum(s.size for s in twin), sum(len(s.gzip) for s in twin))
+        crc = _crc(text)
+        return cls(text, twin, sum(s.size for s in text), sum(len(s.deflate) for s in text), crc,
+                   sum(s.size for s in twin), sum(len(s.deflate) for s in twin),
+                   crc if twin is text else _crc(twin))
 
     def pieces(self, openmetrics: bool = False) -> Iterator[bytes]:
         """The plain bytes, members decompressed a bounded piece at a time."""
@@ -568,20 +602,33 @@ class DataPart:
             if chunk is not twin:
                 joiner.header(chunk, twin)
             else:
-                joiner.add(Member.of(chunk) if len(chunk) >= PACK_BYTES else chunk)
+                joiner.add(Deflated.of(chunk) if len(chunk) >= PACK_BYTES else chunk)
         return joiner.done()
+
+
+def _crc(segments: Sequence[Segment]) -> int:
+    crc = 0
+    for segment in segments:
+        if isinstance(segment, Run):
+            crc = zlib.crc32(segment.plain, crc)
+        else:
+            crc = crc32_combine(crc, segment.crc, segment.size)
+    return crc
 
 
 @dataclass(frozen=True)
 class Body:
-    """One scrape's body: the data part's segments, then the self part, either as their gzip
-    members back to back (one gzip stream of several members) or as plain bytes, members
-    decompressed on the fly. Iterating gives the byte strings to write, small ones joined."""
+    """One scrape's body: the data part's segments, then the self part, either as one gzip
+    member (its header, the segments' deflate pieces back to back, the self part's piece with
+    the final block, the CRC-32 and length) or as plain bytes, pieces decompressed on the fly.
+    Iterating gives the byte strings to write, small ones joined."""
 
     segments: tuple[Segment, ...]
     tail: Run
     gzip: bool
-    length: int
+    length: int  # of what is written: Content-Length
+    size: int  # plain bytes
+    crc: int  # of the plain bytes
 
     def __iter__(self) -> Iterator[bytes]:
         batch: list[bytes] = []
@@ -603,9 +650,11 @@ class Body:
 
     def _pieces(self) -> Iterator[bytes]:
         if self.gzip:
+            yield GZIP_HEADER
             for segment in self.segments:
-                yield segment.gzip
-            yield self.tail.gzip
+                yield segment.deflate
+            yield self.tail.deflate
+            yield struct.pack("<II", self.crc, self.size & 0xFFFFFFFF)
         else:
             for segment in self.segments:
                 yield from segment.pieces()
@@ -615,7 +664,7 @@ class Body:
 @dataclass(frozen=True)
 class Exposition:
     """What a scrape sends, already rendered: the data part and the self part in both formats,
-    each self part with its own gzip member (compressed when it changes)."""
+    each self part with its own last deflate piece (compressed when it changes)."""
 
     data: DataPart
     self_text: Run
@@ -623,18 +672,22 @@ class Exposition:
 
     @classmethod
     def compose(cls, data: DataPart, self_text: bytes, self_openmetrics: bytes) -> Exposition:
-        return cls(data, Run.of(self_text), Run.of(self_openmetrics))
+        return cls(data, Run.of(self_text, last=True), Run.of(self_openmetrics, last=True))
 
     def body(self, openmetrics: bool, gzip: bool) -> Body:
         data = self.data
         if openmetrics:
-            tail = self.self_openmetrics
-            length = data.openmetrics_gzip_size + len(tail.gzip) if gzip else (
-                data.openmetrics_size + tail.size)
-            return Body(data.openmetrics, tail, gzip, length)
-        tail = self.self_text
-        length = data.gzip_size + len(tail.gzip) if gzip else data.size + tail.size
-        return Body(data.text, tail, gzip, length)
+            segments, tail = data.openmetrics, self.self_openmetrics
+            size, deflated, crc = (data.openmetrics_size, data.openmetrics_deflate_size,
+                                   data.openmetrics_crc)
+        else:
+            segments, tail = data.text, self.self_text
+            size, deflated, crc = data.size, data.deflate_size, data.crc
+        size += tail.size
+        if not gzip:
+            return Body(segments, tail, gzip, size, size, 0)
+        length = len(GZIP_HEADER) + deflated + len(tail.deflate) + _GZIP_TRAILER
+        return Body(segments, tail, gzip, length, size, zlib.crc32(tail.plain, crc))
 
     # Whole bodies as byte strings, for tests and tools (a scrape iterates `body`)
     @property
@@ -660,8 +713,8 @@ class ExpositionCache:
 
     def __init__(self) -> None:
         self._data = DataPart.build(b"")
-        self._self_text = Run.of(b"")
-        self._self_openmetrics = Run.of(b"# EOF\n")
+        self._self_text = Run.of(b"", last=True)
+        self._self_openmetrics = Run.of(b"# EOF\n", last=True)
         self.current = Exposition(self._data, self._self_text, self._self_openmetrics)
 
     def set_data(self, data: DataPart) -> None:
@@ -676,8 +729,8 @@ class ExpositionCache:
         if same_text and same_openmetrics:
             return False
         if not same_text:
-            self._self_text = Run.of(text)
+            self._self_text = Run.of(text, last=True)
         if not same_openmetrics:
-            self._self_openmetrics = Run.of(openmetrics)
+            self._self_openmetrics = Run.of(openmetrics, last=True)
         self.current = Exposition(self._data, self._self_text, self._self_openmetrics)
         return True

@@ -33,17 +33,18 @@ from exporter.exposition import (
     STREAM_BYTES,
     DataPart,
     DataRenderer,
+    Deflated,
     Exposition,
     ExpositionCache,
-    Member,
     PackedFragment,
     Run,
     SampleError,
+    crc32_combine,
     encode_collector,
     encode_fragment,
     escape_label_value,
     format_value,
-    gunzip_pieces,
+    inflate_pieces,
 )
 from exporter.pricing import load_price_table
 from exporter.simulator import SimAccount, Simulator, demo_config
@@ -311,8 +312,8 @@ def test_gzip_parts_make_one_valid_stream() -> None:
     exposition = Exposition.compose(data, b"b 2\n", b"b 2\n# EOF\n")
     assert gzip.decompress(b"".join(exposition.text_gzip)) == data.plain + b"b 2\n"
     assert gzip.decompress(b"".join(exposition.openmetrics_gzip)) == data.plain + b"b 2\n# EOF\n"
-    # several complete members back to back, as RFC 1952 allows and Go's reader reads
-    assert gunzip_members(b"".join(exposition.text_gzip)) == [data.plain, b"b 2\n"]
+    # one gzip member, so even clients that stop after the first member (httpx) get all
+    assert gunzip_members(b"".join(exposition.text_gzip)) == [data.plain + b"b 2\n"]
 
 
 def test_cache_swaps_self_part_only_when_it_changed() -> None:
@@ -496,7 +497,7 @@ async def test_a_counter_family_is_named_as_each_format_wants() -> None:
     assert b" counter\n" not in only_gauges.openmetrics_plain
 
 
-# -- kept as gzip members: every body equals a straightforward join of the plain lines --------
+# -- kept compressed: every body equals a straightforward join of the plain lines -------------
 
 
 def gunzip_members(body: bytes) -> list[bytes]:
@@ -514,7 +515,7 @@ def gunzip_members(body: bytes) -> list[bytes]:
 def reference_join(collectors: Sequence[Collector[Any]], derived: Sequence[DerivedFamilies],
                    fresh: Sequence[tuple[str, str, Snapshot]], now: float,
                    openmetrics: bool = False) -> bytes:
-    """The data part as the renderer joined it before it kept gzip members: family by family,
+    """The data part as the renderer joined it before it kept pieces compressed: family by family,
     its header then each account's plain lines (the first account's only when the family is
     not per account); a counter named without `_total` in OpenMetrics headers."""
     snapshots = {(a, c): s for a, c, s in fresh}
@@ -550,8 +551,8 @@ def reference_join(collectors: Sequence[Collector[Any]], derived: Sequence[Deriv
 
 
 def assert_served_bodies(part: DataPart, text: bytes, openmetrics: bytes) -> None:
-    """Every body of `part` (plain streamed, gzip members, both formats) equals the reference,
-    and each gzip member decodes alone (no member depends on another's bytes)."""
+    """Every body of `part` (plain streamed, gzip, both formats) equals the reference,
+    and each segment's deflate piece decodes alone (none depends on another's bytes)."""
     assert part.plain == text
     assert part.openmetrics_plain == openmetrics
     cache = ExpositionCache()
@@ -567,9 +568,10 @@ def assert_served_bodies(part: DataPart, text: bytes, openmetrics: bytes) -> Non
         body = b"".join(zipped)
         assert zipped.length == len(body)
         assert gzip.decompress(body) == want
-        assert b"".join(gunzip_members(body)) == want
+        assert gunzip_members(body) == [want]  # one member: httpx reads no further
         for segment in zipped.segments:
-            assert b"".join(gunzip_members(segment.gzip)) == b"".join(segment.pieces())
+            assert zlib.decompressobj(-15).decompress(segment.deflate) == b"".join(
+                segment.pieces())
 
 
 def counting_collector(per_account: dict[str, int], seed: int) -> Collector[Any]:
@@ -605,9 +607,9 @@ def test_random_fleets_serve_the_reference_join_in_every_body(seed: int) -> None
     part = DataRenderer([collector]).render_part(fresh)
     # a fragment keeps exactly its long pieces as members; the render compresses none again
     pieces = [p for _, _, s in fresh for p in s.fragment.pieces.values()]  # type: ignore[union-attr]
-    assert all(isinstance(p, Member) == (p.size >= PACK_BYTES if isinstance(p, Member) else
+    assert all(isinstance(p, Deflated) == (p.size >= PACK_BYTES if isinstance(p, Deflated) else
                                          len(p) >= PACK_BYTES) for p in pieces)
-    assert all(any(s is p for p in pieces) for s in part.text if isinstance(s, Member))
+    assert all(any(s is p for p in pieces) for s in part.text if isinstance(s, Deflated))
     assert_served_bodies(part, reference_join([collector], (), fresh, 0.0),
                          reference_join([collector], (), fresh, 0.0, openmetrics=True))
     assert b"# TYPE t_events counter\n" in part.openmetrics_plain or not any(counts.values())
@@ -626,7 +628,7 @@ def test_only_changed_families_are_compressed_again_and_others_keep_their_member
     counts = {"a": 3000, "b": 3000}
     collector = counting_collector(counts, 1)
     first = {a: encode_collector(a, collector, (a, n)) for a, n in counts.items()}
-    assert all(isinstance(f.pieces["t_info"], Member) for f in first.values())
+    assert all(isinstance(f.pieces["t_info"], Deflated) for f in first.values())
     # account a's poll sees other states (t_info and t_events change), t_sizes does not
     changed = counting_collector(counts, 2)
     again = encode_collector("a", changed, ("a", 3000), previous=first["a"])
@@ -639,31 +641,41 @@ def test_only_changed_families_are_compressed_again_and_others_keep_their_member
     fresh = [("a", "counting", Snapshot(1, 1, None, 1, 0, again)),
              ("b", "counting", Snapshot(0, 1, None, 1, 0, first["b"]))]
     after = renderer.render_part(fresh)
-    b_members = [s for s in before.text if isinstance(s, Member)
+    b_members = [s for s in before.text if isinstance(s, Deflated)
                  and s in first["b"].pieces.values()]
-    assert b_members and all(any(m is s for s in after.text) for m in b_members)
+    assert b_members
+    assert all(any(m is s for s in after.text) for m in b_members)
     # the runs (headers) did not change either: taken from the last render, not compressed
     runs = [s for s in after.text if isinstance(s, Run)]
-    assert runs and all(any(r.gzip is old.gzip for old in before.text) for r in runs)
+    assert runs
+    assert all(any(r is old for old in before.text) for r in runs)
     assert_served_bodies(after, reference_join([collector], (), fresh, 0.0),
                          reference_join([collector], (), fresh, 0.0, openmetrics=True))
 
 
 def test_a_plain_scrape_decompresses_a_big_member_in_bounded_pieces() -> None:
     plain = b"".join(b'x_info{id="%d"} 1\n' % i for i in range(200_000))  # ~3.6 MB
-    member = Member.of(plain)
-    pieces = list(member.pieces())
+    piece = Deflated.of(plain)
+    pieces = list(piece.pieces())
     assert b"".join(pieces) == plain
-    assert len(pieces) > 1 and max(map(len, pieces)) <= STREAM_BYTES
-    with pytest.raises(ValueError, match="not one complete gzip member"):
-        list(gunzip_pieces(member.gzip[:-20]))
-    with pytest.raises(ValueError, match="not one complete gzip member"):
-        list(gunzip_pieces(member.gzip + member.gzip))
+    assert len(pieces) > 1
+    assert max(map(len, pieces)) <= STREAM_BYTES
+    with pytest.raises(ValueError, match=f"made .* bytes instead of {len(plain)}"):
+        list(inflate_pieces(piece.deflate[:-2000], piece.size))
+
+
+def test_crc32_combine_is_the_crc_of_the_concatenation() -> None:
+    rng = random.Random(5)
+    for a_length, b_length in ((0, 0), (1, 0), (0, 7), (100, 3), (5000, 3 << 20)):
+        a, b = rng.randbytes(a_length), rng.randbytes(b_length)
+        assert crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
 
 
 def test_a_packed_fragment_reads_as_its_plain_lines() -> None:
     lines = {"small": b"s 1\n", "big": b"b 1\n" * PACK_BYTES}
-    packed = PackedFragment({"small": b"s 1\n", "big": Member.of(lines["big"])})
-    assert packed == lines and dict(packed) == lines and len(packed) == 2
+    packed = PackedFragment({"small": b"s 1\n", "big": Deflated.of(lines["big"])})
+    assert packed == lines
+    assert dict(packed) == lines
+    assert len(packed) == 2
     assert isinstance(encode_collector("a", tiny_collector([("t_info", ("x",), 1)]), None),
                       PackedFragment)
