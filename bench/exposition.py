@@ -60,6 +60,7 @@ import time  # noqa: E402
 import tracemalloc  # noqa: E402
 import zlib  # noqa: E402
 from collections.abc import Callable, Iterable  # noqa: E402
+from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -213,7 +214,7 @@ def measure(data: dict[str, Any], repeat: int) -> dict[str, Any]:
 
     for gzip in (True, False):
         kind = "gzip" if gzip else "plain"
-        out[f"scrape_{kind}_cpu_s"], (length, largest) = cpu(lambda g=gzip: scrape(part, g), repeat)
+        out[f"scrape_{kind}_cpu_s"], (length, largest) = cpu(partial(scrape, part, gzip), repeat)
         out[f"scrape_{kind}_bytes"] = length
         out[f"scrape_{kind}_largest_piece_bytes"] = largest
     plain_body = b"".join(body(part, False))

@@ -7,29 +7,34 @@ the fresh snapshots' fragments and adds the derived families (costs) per account
 in a boundary of its own. The *self part* (the exporter's own metrics, from a prometheus_client
 registry) is small and re-rendered about once a second.
 
-Only what is served is kept. Prometheus always asks for gzip, and a gzip stream may be several
-members back to back (RFC 1952; Go's compress/gzip reads them as one). So a fragment keeps each
-family's lines, when they are long, only as a gzip member of their own, compressed by the poll
-that encoded them (and only when they changed); the renderer joins family headers and short
-pieces into small runs, each kept plain and as a member too. A gzip scrape writes the members
-back to back, then the self part's own member; a plain scrape writes the runs and decompresses
-each big member on the fly, a bounded piece at a time: no copy of the whole exposition is held.
+Only what is served is kept. Prometheus always asks for gzip, and a deflate stream can be
+made of pieces compressed separately: each piece ends on a byte boundary (a sync flush, no final
+block) and uses no bytes before it, so pieces back to back, then a final block, decode as one
+stream. A fragment keeps each family's lines, when they are long, only as such a piece,
+compressed by the poll that encoded them (and only when they changed), with their length and
+CRC-32; the renderer joins family headers and short pieces into small runs, kept plain and
+compressed, and combines the CRCs. A gzip scrape writes one gzip member: the header, the pieces
+back to back, the self part's own piece (with the final block) and the trailer. (Several
+members back to back would be simpler, but clients that read only the first member, httpx
+among them, would lose the rest.) A plain scrape writes the runs and decompresses each big
+piece on the fly, a bounded piece at a time: no copy of the whole exposition is ever held.
 
 Both formats share the data part: its lines are valid in the Prometheus text format and in
 OpenMetrics alike, but for one thing: a counter's HELP and TYPE lines name the family with
 `_total` in the text format and without it in OpenMetrics, so a data part holding counters has
-an OpenMetrics twin whose runs holding those headers differ (the members are shared).
+an OpenMetrics twin whose runs holding those headers differ (the big pieces are shared).
 
 A scrape therefore only picks a ready-made `Exposition` and writes its byte strings.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
 import struct
 import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -202,15 +207,42 @@ def inflate_pieces(deflated: bytes, size: int, most: int = STREAM_BYTES) -> Iter
 
 
 def crc32_combine(crc1: int, crc2: int, length2: int) -> int:
-    """The CRC-32 of A + B from crc1 = CRC(A), crc2 = CRC(B) and len(B), without B: the CRC is
-    affine in its start value, so CRC(B, start=c) = CRC(zeros, c) ^ CRC(zeros, 0) ^ CRC(B)
-    with `zeros` as long as B (zlib's crc32 runs at gigabytes a second)."""
+    """The CRC-32 of A + B from crc1 = CRC(A), crc2 = CRC(B) and length2 = len(B), without B:
+    zlib's own crc32_combine when the C library is at hand (a microsecond), else by zeros."""
+    native = _native_combine()
+    if native is not None:
+        return int(native(crc1, crc2, length2))
+    return crc32_combine_by_zeros(crc1, crc2, length2)
+
+
+def crc32_combine_by_zeros(crc1: int, crc2: int, length2: int) -> int:
+    """crc32_combine in Python: the CRC is affine in its start value, so CRC(B, start=c) =
+    CRC(zeros, c) ^ CRC(zeros, 0) ^ CRC(B), `zeros` as long as B (about 1 ms per 2 MB)."""
     shifted, zero = crc1, 0
     while length2 > 0:
         block = memoryview(_ZEROS)[:min(length2, len(_ZEROS))]
         shifted, zero = zlib.crc32(block, shifted), zlib.crc32(block, zero)
         length2 -= len(block)
     return shifted ^ zero ^ crc2
+
+
+@functools.cache
+def _native_combine() -> Callable[[int, int, int], int] | None:
+    """libz's crc32_combine64 (the library Python's zlib module uses on Linux), checked once
+    against zlib.crc32; None where it cannot be loaded or disagrees."""
+    try:
+        import ctypes  # noqa: PLC0415  # only when a render first needs it
+
+        function = ctypes.CDLL("libz.so.1").crc32_combine64
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = (ctypes.c_ulong, ctypes.c_ulong, ctypes.c_int64)
+    function.restype = ctypes.c_ulong
+    a, b = b"crc of a", b"and of b"
+    if function(zlib.crc32(a), zlib.crc32(b), len(b)) != zlib.crc32(a + b):
+        return None
+    combine: Callable[[int, int, int], int] = function
+    return combine
 
 
 def _digest(plain: bytes) -> bytes:
@@ -270,8 +302,8 @@ Piece = bytes | Deflated
 
 
 class PackedFragment(Mapping[str, bytes]):
-    """A fragment as it is kept: each family's lines plain when short, else only as a gzip
-    member. As a mapping it reads like the plain fragment (decompressing on access: for tests
+    """A fragment as it is kept: each family's lines plain when short, else only as a deflate
+    piece. As a mapping it reads like the plain fragment (decompressing on access: for tests
     and tools); the renderer reads `pieces`."""
 
     __slots__ = ("pieces",)
@@ -296,7 +328,7 @@ class PackedFragment(Mapping[str, bytes]):
 def pack_fragment(
     lines: Mapping[str, bytes], previous: Mapping[str, bytes] | None = None
 ) -> PackedFragment:
-    """`lines` as kept: a family's lines of PACK_BYTES or more compressed into a member of their
+    """`lines` as kept: a family's lines of PACK_BYTES or more compressed into a piece of their
     own, unless `previous` (the last fragment of the same poll) holds the very same lines
     already compressed: only what changed is compressed again."""
     before = previous.pieces if isinstance(previous, PackedFragment) else {}
@@ -320,7 +352,7 @@ def _pieces(fragment: Mapping[str, bytes]) -> Mapping[str, Piece]:
 
 
 class _Joiner:
-    """Builds a data part: big members by reference, headers and small pieces joined into runs
+    """Builds a data part: big pieces by reference, headers and small pieces joined into runs
     (each compressed once, or taken from the previous render when its bytes did not change),
     and the OpenMetrics twin's own runs where a counter header differs."""
 
@@ -386,7 +418,7 @@ def encode_collector(
 ) -> PackedFragment:
     """One poll's fragment: `collector.samples(data)` encoded for `account` and packed (poll
     time, inside the poll's error boundary; see Poller.poll_once). `previous`, the fragment of
-    the collector's last poll, lends its members to families whose lines did not change."""
+    the collector's last poll, lends its pieces to families whose lines did not change."""
     lines = encode_fragment(account, collector.name, collector.families, collector.samples(data))
     return pack_fragment(lines, previous)
 
@@ -443,7 +475,7 @@ class DataRenderer:
     def render_part(
         self, fresh: Iterable[tuple[str, str, Snapshot]], now: float = 0.0
     ) -> DataPart:
-        """The data part: the fragments' members by reference, headers and small pieces joined
+        """The data part: the fragments' big pieces by reference, headers and small pieces joined
         into runs and compressed (unless the last render had the same run)."""
         snapshots = {(a, c): s for a, c, s in fresh}
         accounts = sorted({account for account, _ in snapshots})
@@ -573,7 +605,7 @@ class DataPart:
                    crc if twin is text else _crc(twin))
 
     def pieces(self, openmetrics: bool = False) -> Iterator[bytes]:
-        """The plain bytes, members decompressed a bounded piece at a time."""
+        """The plain bytes, big pieces decompressed a bounded piece at a time."""
         for segment in self.openmetrics if openmetrics else self.text:
             yield from segment.pieces()
 
@@ -594,7 +626,7 @@ class DataPart:
     @classmethod
     def from_chunks(cls, chunks: Sequence[bytes]) -> DataPart:
         """Plain chunks as a data part (tests and tools; the renderer joins packed fragments):
-        a chunk of PACK_BYTES or more becomes a member, the rest runs; the OpenMetrics twin
+        a chunk of PACK_BYTES or more is compressed alone, the rest joined into runs; the OpenMetrics twin
         has its counter headers rewritten."""
         chunks = tuple(chunks)
         joiner = _Joiner({})
