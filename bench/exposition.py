@@ -20,6 +20,9 @@ bench measures the code before a change):
 - **Scrapes**: CPU seconds to produce one whole body, as the HTTP handler iterates it, written
   into a sink that drops it: gzip and plain, text format; plus the largest piece a plain
   scrape holds at a time, and the body sizes (gzip: several members, or one stream before).
+- **Served**: p50 and p99 of /metrics from the exporter's HTTP server in this process serving
+  that data part, scraped by wrk (1 and 20 keep-alive connections, plain and gzip, `--seconds`
+  each; Python client processes when wrk is missing).
 - **Threshold** (only for the members code): for a few values of PACK_BYTES, the gzip body
   size and the CPU of a whole encode + render, to choose the length below which a family's
   lines stay plain.
@@ -54,6 +57,7 @@ import asyncio  # noqa: E402
 import dataclasses  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
+import shutil  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -65,17 +69,18 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from bench.common import SimulatorProcess, print_table  # noqa: E402
-from bench.performance import ACCOUNT, poll_collector  # noqa: E402
-from exporter import exposition  # noqa: E402
+from bench.performance import ACCOUNT, load_matrix, poll_collector, python_load, wrk  # noqa: E402
+from exporter import __version__, exposition  # noqa: E402
 from exporter.api import DigitalOceanClient  # noqa: E402
 from exporter.budget import RequestBudget  # noqa: E402
 from exporter.clock import SystemClock  # noqa: E402
 from exporter.collectors import COLLECTORS, collector_table  # noqa: E402
 from exporter.costs import cost_families  # noqa: E402
 from exporter.pricing import load_price_table  # noqa: E402
+from exporter.server import MetricsServer, ServerApp  # noqa: E402
 from exporter.snapshot import Snapshot  # noqa: E402
 
-MEMBERS = hasattr(exposition, "PackedFragment")  # the code that keeps gzip members
+MEMBERS = hasattr(exposition, "PackedFragment")  # the code that keeps compressed pieces
 MIB = 1024 * 1024
 
 
@@ -217,10 +222,30 @@ def measure(data: dict[str, Any], repeat: int) -> dict[str, Any]:
         out[f"scrape_{kind}_cpu_s"], (length, largest) = cpu(partial(scrape, part, gzip), repeat)
         out[f"scrape_{kind}_bytes"] = length
         out[f"scrape_{kind}_largest_piece_bytes"] = largest
+    out["part"] = part
     plain_body = b"".join(body(part, False))
     one_stream = zlib.compress(plain_body, 6, 31)
     out["one_gzip_stream_bytes"] = len(one_stream)
     return out
+
+
+def served(part: Any, seconds: float) -> list[dict[str, Any]]:
+    """Scrape latency of the exporter's HTTP server in this process serving `part` (wrk, its
+    own process, when installed; else Python client processes), 1 and 20 keep-alive
+    connections, plain and gzip."""
+    cache = exposition.ExpositionCache()
+    cache.set_data(part)
+    cache.set_self(b"# self part\n" * 400, b"# self part\n" * 400 + b"# EOF\n")
+    server = MetricsServer("127.0.0.1", 0, ServerApp(cache, "/metrics", lambda: (True, []),
+                                                     __version__))
+    server.start()
+    url = f"http://127.0.0.1:{server.port}/metrics"
+    try:
+        results = load_matrix(wrk if shutil.which("wrk") else python_load, url, url, seconds)
+    finally:
+        server.stop()
+    return [{"connections": c, "gzip": g, "p50_ms": r.p50 * 1000, "p99_ms": r.p99 * 1000,
+             "scrapes_per_s": r.rate, "errors": r.errors} for (c, g), r in results.items()]
 
 
 def threshold_rows(data: dict[str, Any], thresholds: list[int]) -> list[dict[str, Any]]:
@@ -254,6 +279,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--checkout", help="measure the exporter package of this checkout")
+    parser.add_argument("--seconds", type=float, default=10.0,
+                        help="of each scrape load (0: none)")
     parser.add_argument("--thresholds", default="1024,2048,4096,8192,16384,65536")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-exposition-") as tmp:
@@ -267,6 +294,9 @@ def main() -> None:
           f"{CHECKOUT or 'this checkout'} ({'members' if MEMBERS else 'before members'})",
           flush=True)
     result = measure(data, args.repeat)
+    part = result.pop("part")
+    if args.seconds > 0:
+        result["scrapes"] = served(part, args.seconds)
     result["size"] = args.size
     result["checkout"] = CHECKOUT or str(Path(__file__).resolve().parents[1])
     ms = {k: f"{v * 1000:.1f} ms" for k, v in result.items() if k.endswith("_cpu_s")}
@@ -279,6 +309,12 @@ def main() -> None:
         ("the plain body as one gzip stream", f"{result['one_gzip_stream_bytes'] / MIB:.3f} MiB"),
         ("largest piece of a plain scrape", f"{result['scrape_plain_largest_piece_bytes']} B"),
     ])
+    if "scrapes" in result:
+        print_table("Scrapes of the server in this process", (
+            "connections", "encoding", "p50", "p99", "scrapes/s", "errors"), [
+            (r["connections"], "gzip" if r["gzip"] else "plain", f"{r['p50_ms']:.1f} ms",
+             f"{r['p99_ms']:.1f} ms", f"{r['scrapes_per_s']:.0f}", r["errors"])
+            for r in result["scrapes"]])
     if MEMBERS:
         rows = threshold_rows(data, [int(t) for t in args.thresholds.split(",")])
         result["thresholds"] = rows
