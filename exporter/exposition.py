@@ -680,6 +680,10 @@ class Body:
         if batch:
             yield b"".join(batch)
 
+    def buffers(self) -> list[bytes]:
+        """A gzip body's byte strings as kept, none joined (for a scatter-gather write)."""
+        return list(self._pieces()) if self.gzip else list(self)
+
     def _pieces(self) -> Iterator[bytes]:
         if self.gzip:
             yield GZIP_HEADER

@@ -5,7 +5,10 @@ test_webconfig.py."""
 from __future__ import annotations
 
 import gzip
+import random
 import re
+import socket
+import threading
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -15,7 +18,7 @@ import httpx
 import pytest
 
 from exporter.exposition import DataPart, ExpositionCache
-from exporter.server import MetricsServer, ServerApp, accepts, parse_listen_address
+from exporter.server import MetricsServer, ServerApp, _Handler, accepts, parse_listen_address
 from exporter.webconfig import WebConfig
 
 DATA = b"# HELP d_info x\n# TYPE d_info gauge\nd_info{account=\"a\"} 1\n"
@@ -245,3 +248,24 @@ def test_without_a_web_config_nothing_is_asked() -> None:
         response = httpx.get(f"{url}/metrics")
         assert (response.status_code, response.content) == (200, DATA)
         assert "www-authenticate" not in response.headers
+
+
+def test_scatter_gather_write_sends_every_byte_in_order_across_partial_sends() -> None:
+    """A gzip body goes out by sendmsg; a small send buffer makes the kernel take it in parts."""
+    rng = random.Random(3)
+    buffers = [rng.randbytes(rng.choice([0, 1, 100, 5000, 70_000])) for _ in range(1500)]
+    writer, reader = socket.socketpair()
+    writer.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    received = bytearray()
+
+    def read() -> None:
+        while chunk := reader.recv(8192):
+            received.extend(chunk)
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    _Handler._send_all(writer, buffers)  # the write itself, without a server
+    writer.close()
+    thread.join()
+    reader.close()
+    assert bytes(received) == b"".join(buffers)
