@@ -502,7 +502,7 @@ class Daemon:
             self.cache.set_data(part)
             self._rendered_version = version
             self.log.debug("exposition rendered", snapshots=len(fresh),
-                           bytes=sum(len(c) for c in part.chunks),
+                           bytes=part.size, compressed_bytes=part.deflate_size,
                            seconds=round(self.clock.monotonic() - started, 3))
             self._report_derived(renderer.derived_status)
 
@@ -525,7 +525,7 @@ class Daemon:
     def _render(
         renderer: DataRenderer, fresh: list[tuple[str, str, Snapshot]], now: float
     ) -> DataPart:
-        part = DataPart.from_chunks(renderer.render_chunks(fresh, now))
+        part = renderer.render_part(fresh, now)
         release_free_memory()
         return part
 
