@@ -215,11 +215,14 @@ async def measure_polls(url: str, token: str, size: int, serial_20: bool) -> Pol
 
 @dataclass
 class Renders:
-    full: float
-    full_gzip: float
-    droplets_change: float
-    droplets_change_gzip: float
-    costs_only: float
+    """CPU-bound seconds: encoding (and compressing) fragments, which the polls do, and the
+    render worker's join (derived families and the runs between fragments compressed)."""
+
+    full_encode: float
+    full_render: float
+    droplets_encode: float
+    droplets_render: float
+    costs_render: float
     plain_bytes: int
     gzip_bytes: int
 
@@ -230,32 +233,27 @@ def fresh_of(
     """What the polls publish: each collector's data with its encoded fragment (poll-time work),
     reusing a fragment of `before` whose data is the very same object, as the poller does."""
     kept = {name: snap for _, name, snap in before or () if snap.data is data.get(name)}
+    # a poll lends its previous fragment's pieces to the families whose lines did not change
+    previous = {name: snap.fragment for _, name, snap in before or () if snap.fragment}
     table = collector_table()
     fresh = []
     for name, value in data.items():
         snapshot = kept.get(name)
         if snapshot is None:
-            fragment = encode_collector(ACCOUNT, table[name], value)
+            old = previous.get(name)
+            fragment = encode_collector(ACCOUNT, table[name], value, old)
             snapshot = Snapshot(value, now, None, now, 0.0, fragment)
         fresh.append((ACCOUNT, name, snapshot))
     return fresh
 
 
 def render_part(renderer: DataRenderer, fresh: list[tuple[str, str, Snapshot]], now: float
-                ) -> tuple[DataPart, float, float]:
-    """What the daemon's render worker does: (the data part, seconds rendering, seconds gzip).
-    Works with the renderer before it rendered chunks too, for before-and-after runs."""
+                ) -> tuple[DataPart, float]:
+    """What the daemon's render worker does: (the data part, seconds). Compressing the runs
+    of headers and small pieces is part of it; fragments were compressed by their polls."""
     started = time.perf_counter()
-    chunked = getattr(renderer, "render_chunks", None)
-    if chunked is not None:
-        chunks = chunked(fresh, now)
-        rendered = time.perf_counter()
-        part = DataPart.from_chunks(chunks)  # type: ignore[attr-defined,unused-ignore]
-    else:
-        plain = renderer.render(fresh, now)
-        rendered = time.perf_counter()
-        part = DataPart.build(plain)
-    return part, rendered - started, time.perf_counter() - rendered
+    part = renderer.render_part(fresh, now)
+    return part, time.perf_counter() - started
 
 
 def measure_renders(data: dict[str, Any]) -> Renders:
@@ -266,24 +264,25 @@ def measure_renders(data: dict[str, Any]) -> Renders:
     previous: list[tuple[str, str, Snapshot]] = []
 
     def timed(polled: dict[str, Any], at: float) -> tuple[float, float, DataPart]:
-        """Encoding what the polls changed (poll time) plus joining it (render time)."""
+        """(seconds encoding what the polls changed, seconds rendering, the data part)."""
         nonlocal previous
         started = time.perf_counter()
         previous = fresh_of(polled, at, previous)
         encoding = time.perf_counter() - started
-        part, rendering, compressing = render_part(renderer, previous, at)
-        return encoding + rendering, compressing, part
+        part, rendering = render_part(renderer, previous, at)
+        return encoding, rendering, part
 
-    full, full_gzip, part = timed(data, now)
+    full_encode, full_render, part = timed(data, now)
     # A Droplet poll that changed the fleet: a new records object, so the Droplet fragment is
     # encoded again and the costs computed again.
     changed = {**data, "droplets": (*data["droplets"],)}
-    droplets, droplets_gzip, _ = timed(changed, now)
+    droplets_encode, droplets_render, _ = timed(changed, now)
     # Nothing polled, but the cost estimates are due (every 5 minutes).
-    later = now + 300
-    costs, _, _ = timed(changed, later)
-    return Renders(full, full_gzip, droplets, droplets_gzip, costs, len(part.plain),
-                   len(part.gzip_prefix))
+    _, costs_render, _ = timed(changed, now + 300)
+    gzip_bytes = ExpositionCache()
+    gzip_bytes.set_data(part)
+    return Renders(full_encode, full_render, droplets_encode, droplets_render, costs_render,
+                   part.size, gzip_bytes.current.body(False, True).length)
 
 
 # -- scrapers ---------------------------------------------------------------------------------
@@ -807,12 +806,13 @@ def report_polls(results: Sequence[SizeResult]) -> None:
                              concurrent, f"{ours.seconds:.2f}*"))
     print_table("reference: serial paging (* the Droplet poll also reads the GPU list, "
                 "concurrently)", ("droplets", "list", "how", "requests", "wall s"), rows)
-    print_table("renders (in process)",
-                ("droplets", "whole data part s", "its gzip s", "after a Droplet change s",
-                 "its gzip s", "cost estimates only s"),
-                [(r.size, f"{r.renders.full:.3f}", f"{r.renders.full_gzip:.3f}",
-                  f"{r.renders.droplets_change:.3f}", f"{r.renders.droplets_change_gzip:.3f}",
-                  f"{r.renders.costs_only:.3f}") for r in results])
+    print_table("renders (in process): encoding is the polls' work (fragments encoded and "
+                "compressed), rendering the render worker's",
+                ("droplets", "encode all s", "render all s", "encode Droplets s",
+                 "render after a Droplet change s", "render, cost estimates only s"),
+                [(r.size, f"{r.renders.full_encode:.3f}", f"{r.renders.full_render:.3f}",
+                  f"{r.renders.droplets_encode:.3f}", f"{r.renders.droplets_render:.3f}",
+                  f"{r.renders.costs_render:.3f}") for r in results])
     report_render_load(results)
 
 
