@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -43,11 +43,13 @@ from exporter.selfmetrics import self_registry
 from exporter.server import DEFAULT_MAX_CONNECTIONS, MetricsServer, ServerApp
 from exporter.sharding import NO_SHARD, Shard
 from exporter.snapshot import Snapshot, SnapshotStore
-from exporter.statuspage import StatusPage
 from exporter.strictyaml import format_duration
 from exporter.tokens import TokenSource, TokenSourceError, fingerprint, source_name
 from exporter.transfer import transfer_families
 from exporter.webconfig import WebConfig
+
+if TYPE_CHECKING:  # the page at / is imported when first asked for: not every exporter shows it
+    from exporter.statuspage import StatusPage
 
 SELF_REFRESH_SECONDS = 1.0
 PROGRESS_EVERY_SECONDS = 10.0  # "waiting for first polls" while the first polls run
@@ -183,7 +185,7 @@ class Daemon:
                 self.options.host,
                 self.options.port,
                 ServerApp(self.cache, self.options.telemetry_path, self.readiness, __version__,
-                          status_page=StatusPage(self, self._loop).html,
+                          status_page=_status_page(self, self._loop),
                           discovery=ServiceDiscovery(self.store.items, self.readiness,
                                                      lambda: self.store.data_version)),
                 web=self.options.web,
@@ -587,6 +589,20 @@ class Daemon:
     def refresh_self(self) -> None:
         text, openmetrics = render_registry(self.registry)
         self.cache.set_self(text, openmetrics)
+
+
+def _status_page(daemon: Daemon, loop: asyncio.AbstractEventLoop) -> Callable[[], str]:
+    """The status page's renderer, its module imported on the first request for `/`."""
+    made: list[StatusPage] = []
+
+    def html() -> str:
+        if not made:
+            from exporter.statuspage import StatusPage  # noqa: PLC0415  # see above
+
+            made.append(StatusPage(daemon, loop))
+        return made[0].html()
+
+    return html
 
 
 def _token_of(source: TokenSource) -> Callable[[], str]:
