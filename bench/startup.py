@@ -29,8 +29,9 @@ simulator's process runs from this checkout in both cases, so both exporters rea
 fleet.
 
 Each checkout's modules are compiled first (`compileall`, into a PYTHONPYCACHEPREFIX under the
-bench's temporary directory, never into the checkout), as an installed package is: without
-bytecode every start compiles ~80 modules, a few hundred ms.
+bench's temporary directory, never into the checkout), and one untimed start (until the first
+data) caches the rest, as an installed package has its bytecode: without it every start
+compiles ~80 modules (PYTHONDONTWRITEBYTECODE), a few hundred ms.
 
 The import profile: `python -X importtime -c "import exporter.cli"` (what `python -m exporter`
 imports before main() runs) for each checkout: the top modules by cumulative import time (µs,
@@ -112,6 +113,8 @@ def checkout_env(checkout: Path, pycache: Path) -> dict[str, str]:
 
 
 def compile_checkout(checkout: Path, env: dict[str, str]) -> None:
+    """The checkout's modules into the bytecode cache; the standard library's and the
+    dependencies' (the cache prefix holds them all) are cached by a warm-up start."""
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(checkout / "exporter")],
                    env=env, check=True, stdout=subprocess.DEVNULL)
 
@@ -136,7 +139,8 @@ def complete(text: str, droplets: int, volumes: int) -> bool:
 
 
 def run_once(checkout: Path, env: dict[str, str], config: Path, workdir: Path,
-             args: argparse.Namespace) -> Run:
+             args: argparse.Namespace, *, warm_up: bool = False) -> Run | None:
+    """One start, measured; with `warm_up`, only until the first data, and None."""
     port = free_port()
     log_path = workdir / "exporter.log"
     base = f"http://127.0.0.1:{port}"
@@ -167,6 +171,8 @@ def run_once(checkout: Path, env: dict[str, str], config: Path, workdir: Path,
             first_data = wait("data", FIRST_DATA_EVERY, lambda: served(
                 client.get(f"{base}/metrics", headers={"Accept-Encoding": "gzip"}).text,
                 args.droplets, args.volumes))
+            if warm_up:
+                return None
             ready = wait("/readyz 200", POLL_EVERY,
                          lambda: client.get(f"{base}/readyz").status_code == 200)
             cpu = cpu_seconds(process.pid)
@@ -193,38 +199,37 @@ def run_once(checkout: Path, env: dict[str, str], config: Path, workdir: Path,
 
 
 def import_profile(env: dict[str, str], runs: int) -> ImportProfile:
-    """`import exporter.cli` with -X importtime once (the top costs), then `runs` times for the
-    resident memory after it."""
-    out = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c",
-         "import exporter.cli, sys; print(len(sys.modules))"],
-        capture_output=True, text=True, env=env, check=True, cwd=tempfile.gettempdir(),
-    )
-    cumulative: dict[str, int] = {}
-    for line in out.stderr.splitlines():
-        if not line.startswith("import time:") or "cumulative" in line:
-            continue
-        _self, cum, name = line.split("|")
-        cumulative[name.strip()] = int(cum)
-    rss = []
-    for _ in range(runs):
-        probe = subprocess.run(
-            [sys.executable, "-c", "import exporter.cli, pathlib; print([l for l in "
+    """`import exporter.cli` with -X importtime, `runs` times: the median cumulative time of
+    each module, the number of modules and the median VmRSS after the imports."""
+    probe = ("import exporter.cli, sys, pathlib; print(len(sys.modules), [line for line in "
              "pathlib.Path('/proc/self/status').read_text().splitlines() "
-             "if l.startswith('VmRSS')][0].split()[1])"],
-            capture_output=True, text=True, env=env, check=True, cwd=tempfile.gettempdir(),
-        )
-        rss.append(int(probe.stdout.strip()) / 1024)
-    top = sorted(cumulative.items(), key=lambda item: -item[1])[:15]
-    return ImportProfile(modules=int(out.stdout.strip()), rss_after_imports_mib=statistics.median(rss),
-                         top=top)
+             "if line.startswith('VmRSS')][0].split()[1])")
+    times: dict[str, list[int]] = {}
+    rss: list[float] = []
+    modules = 0
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-X", "importtime", "-c", probe],
+                             capture_output=True, text=True, env=env, check=True,
+                             cwd=tempfile.gettempdir())
+        for line in out.stderr.splitlines():
+            if line.startswith("import time:") and "cumulative" not in line:
+                _self, cumulative, name = line.split("|")
+                times.setdefault(name.strip(), []).append(int(cumulative))
+        count, kib = out.stdout.split()
+        modules = int(count)
+        rss.append(int(kib) / 1024)
+    medians = {name: int(statistics.median(values)) for name, values in times.items()}
+    top = sorted(medians.items(), key=lambda item: -item[1])[:15]
+    return ImportProfile(modules=modules, rss_after_imports_mib=statistics.median(rss), top=top)
 
 
 def measure(checkout: Path, env: dict[str, str], config: Path, workdir: Path,
             args: argparse.Namespace) -> list[Run]:
+    run_once(checkout, env, config, workdir, args, warm_up=True)  # fills the bytecode cache
     runs = []
     for i in range(args.runs):
         run = run_once(checkout, env, config, workdir, args)
+        assert run is not None
         print(f"  {checkout} run {i + 1}: ready {run.ready_s:.2f} s, rss rest "
               f"{run.rss_rest_mib:.1f} MiB{'' if run.complete else ' (INCOMPLETE)'}", flush=True)
         runs.append(run)
@@ -274,8 +279,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             for label, checkout in checkouts.items():
                 env = checkout_env(checkout, workdir / f"pycache-{label}")
                 compile_checkout(checkout, env)
-                profile = import_profile(env, args.runs)
                 runs = measure(checkout, env, config, workdir, args)
+                profile = import_profile(env, args.runs)
                 results[label] = {
                     "checkout": str(checkout), **medians(runs),
                     "complete_runs": sum(r.complete for r in runs), "runs": len(runs),
