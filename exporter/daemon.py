@@ -27,7 +27,7 @@ from exporter.collectors.base import Collector
 from exporter.config import ConfigError, Settings
 from exporter.costs import cost_families
 from exporter.discovery import ServiceDiscovery
-from exporter.exposition import DataPart, DataRenderer, ExpositionCache, render_registry
+from exporter.exposition import DataPart, DataRenderer, ExpositionCache
 from exporter.logs import Redactor, get_logger
 from exporter.memory import limit_arenas, release_free_memory
 from exporter.poller import AccountRuntime, Poller, describe_stretch, safe_verify
@@ -39,7 +39,7 @@ from exporter.scopes import (
     needed_scopes,
     scope_warnings,
 )
-from exporter.selfmetrics import self_registry
+from exporter.selfmetrics import SelfRenderer, self_registry
 from exporter.server import DEFAULT_MAX_CONNECTIONS, MetricsServer, ServerApp
 from exporter.sharding import NO_SHARD, Shard
 from exporter.snapshot import Snapshot, SnapshotStore
@@ -154,6 +154,7 @@ class Daemon:
             shard=lambda: (self.shard, len(self.settings.accounts), self.accounts_configured),
         )
         self.server: MetricsServer | None = None
+        self._self_renderer = SelfRenderer()  # each second: only what changed is rendered
         limit_arenas()  # before the first thread starts
         self._render_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
         self._rendered: tuple[frozenset[tuple[str, str]], int] = (frozenset(), 0)
@@ -587,7 +588,7 @@ class Daemon:
                 "sharding": self.shard_summary()}
 
     def refresh_self(self) -> None:
-        text, openmetrics = render_registry(self.registry)
+        text, openmetrics = self._self_renderer.render(self.registry)
         self.cache.set_self(text, openmetrics)
 
 
