@@ -75,6 +75,7 @@ class Run:
     cpu_to_ready_s: float
     rss_ready_mib: float
     rss_rest_mib: float
+    cpu_rest_ms_per_s: float
     hwm_mib: float
     threads_rest: int
     complete: bool
@@ -178,15 +179,18 @@ def run_once(checkout: Path, env: dict[str, str], config: Path, workdir: Path,
             cpu = cpu_seconds(process.pid)
             rss_ready = process_status(process.pid)["VmRSS"]
             done = complete(client.get(f"{base}/metrics").text, args.droplets, args.volumes)
-            rest_until = time.monotonic() + args.rest_seconds
+            rest_from, cpu_from = time.monotonic(), cpu_seconds(process.pid)
+            rest_until = rest_from + args.rest_seconds
             while time.monotonic() < rest_until:
                 time.sleep(min(SCRAPE_EVERY, max(0.0, rest_until - time.monotonic())))
                 client.get(f"{base}/metrics", headers={"Accept-Encoding": "gzip"})
             time.sleep(0.5)
             status = process_status(process.pid)
+            cpu_rest = (cpu_seconds(process.pid) - cpu_from) / (time.monotonic() - rest_from)
         return Run(
             listening_s=listening, first_data_s=first_data, ready_s=ready, cpu_to_ready_s=cpu,
             rss_ready_mib=rss_ready / 1024, rss_rest_mib=status["VmRSS"] / 1024,
+            cpu_rest_ms_per_s=cpu_rest * 1000,
             hwm_mib=status["VmHWM"] / 1024, threads_rest=status["Threads"], complete=done,
         )
     finally:
@@ -248,6 +252,7 @@ ROWS = (
     ("CPU seconds until ready", "cpu_to_ready_s", "{:.2f}"),
     ("VmRSS when ready (MiB)", "rss_ready_mib", "{:.1f}"),
     ("VmRSS at rest (MiB)", "rss_rest_mib", "{:.1f}"),
+    ("CPU ms per second at rest (polls due, scrapes)", "cpu_rest_ms_per_s", "{:.1f}"),
     ("VmHWM, peak (MiB)", "hwm_mib", "{:.1f}"),
     ("threads at rest", "threads_rest", "{:.0f}"),
 )
