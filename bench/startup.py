@@ -21,7 +21,8 @@ every collector (else the run is reported as incomplete). It prints:
 - CPU seconds until ready (utime + stime of the process, from /proc/<pid>/stat);
 - resident memory (VmRSS) when ready, and at rest: after `--rest-seconds` more seconds with a
   gzip scrape every 5 s (as Prometheus does) and a last one before reading; VmHWM (the peak)
-  and the number of threads at rest.
+  and the number of threads at rest; the CPU used meanwhile, in ms per second (the polls that
+  fall due, the scrapes and the self-metrics refresh each second).
 
 Medians of the runs are printed; with `--before PATH` the same runs are made with that
 checkout's exporter (e.g. the untouched baseline) and a before/after table is printed. The
