@@ -25,7 +25,8 @@ every collector (else the run is reported as incomplete). It prints:
   fall due, the scrapes and the self-metrics refresh each second).
 
 Medians of the runs are printed; with `--before PATH` the same runs are made with that
-checkout's exporter (e.g. the untouched baseline) and a before/after table is printed. The
+checkout's exporter (e.g. the untouched baseline), interleaved with this one's (before, after,
+before, ...: a change in the machine's load falls on both), and a before/after table is printed. The
 simulator's process runs from this checkout in both cases, so both exporters read the same
 fleet.
 
@@ -72,6 +73,7 @@ _SUCCESS = re.compile(r"^digitalocean_collector_success\{[^}]*\} (\S+)$", re.MUL
 class Run:
     listening_s: float
     first_data_s: float
+    cpu_to_first_data_s: float
     ready_s: float
     cpu_to_ready_s: float
     rss_ready_mib: float
@@ -173,6 +175,7 @@ def run_once(checkout: Path, env: dict[str, str], config: Path, workdir: Path,
             first_data = wait("data", FIRST_DATA_EVERY, lambda: served(
                 client.get(f"{base}/metrics", headers={"Accept-Encoding": "gzip"}).text,
                 args.droplets, args.volumes))
+            cpu_first_data = cpu_seconds(process.pid)
             if warm_up:
                 return None
             ready = wait("/readyz 200", POLL_EVERY,
@@ -189,7 +192,8 @@ def run_once(checkout: Path, env: dict[str, str], config: Path, workdir: Path,
             status = process_status(process.pid)
             cpu_rest = (cpu_seconds(process.pid) - cpu_from) / (time.monotonic() - rest_from)
         return Run(
-            listening_s=listening, first_data_s=first_data, ready_s=ready, cpu_to_ready_s=cpu,
+            listening_s=listening, first_data_s=first_data,
+            cpu_to_first_data_s=cpu_first_data, ready_s=ready, cpu_to_ready_s=cpu,
             rss_ready_mib=rss_ready / 1024, rss_rest_mib=status["VmRSS"] / 1024,
             cpu_rest_ms_per_s=cpu_rest * 1000,
             hwm_mib=status["VmHWM"] / 1024, threads_rest=status["Threads"], complete=done,
@@ -228,16 +232,24 @@ def import_profile(env: dict[str, str], runs: int) -> ImportProfile:
     return ImportProfile(modules=modules, rss_after_imports_mib=statistics.median(rss), top=top)
 
 
-def measure(checkout: Path, env: dict[str, str], config: Path, workdir: Path,
-            args: argparse.Namespace) -> list[Run]:
-    run_once(checkout, env, config, workdir, args, warm_up=True)  # fills the bytecode cache
-    runs = []
+def measure(checkouts: dict[str, Path], config: Path, workdir: Path,
+            args: argparse.Namespace) -> dict[str, list[Run]]:
+    """`args.runs` starts of each checkout, interleaved (before, after, before, ...) so a
+    change in the machine's load falls on both alike; one untimed warm-up start each first."""
+    envs = {label: checkout_env(checkout, workdir / f"pycache-{label}")
+            for label, checkout in checkouts.items()}
+    for label, checkout in checkouts.items():
+        compile_checkout(checkout, envs[label])
+        run_once(checkout, envs[label], config, workdir, args, warm_up=True)
+    runs: dict[str, list[Run]] = {label: [] for label in checkouts}
     for i in range(args.runs):
-        run = run_once(checkout, env, config, workdir, args)
-        assert run is not None
-        print(f"  {checkout} run {i + 1}: ready {run.ready_s:.2f} s, rss rest "
-              f"{run.rss_rest_mib:.1f} MiB{'' if run.complete else ' (INCOMPLETE)'}", flush=True)
-        runs.append(run)
+        for label, checkout in checkouts.items():
+            run = run_once(checkout, envs[label], config, workdir, args)
+            assert run is not None
+            print(f"  {label} run {i + 1}: first data {run.first_data_s:.2f} s, ready "
+                  f"{run.ready_s:.2f} s, rss rest {run.rss_rest_mib:.1f} MiB"
+                  f"{'' if run.complete else ' (INCOMPLETE)'}", flush=True)
+            runs[label].append(run)
     return runs
 
 
@@ -249,6 +261,7 @@ def medians(runs: Sequence[Run]) -> dict[str, float]:
 ROWS = (
     ("spawn -> listening (s)", "listening_s", "{:.2f}"),
     ("spawn -> every Droplet and volume in /metrics (s)", "first_data_s", "{:.2f}"),
+    ("CPU seconds until the first data", "cpu_to_first_data_s", "{:.2f}"),
     ("spawn -> /readyz 200 = first complete /metrics (s)", "ready_s", "{:.2f}"),
     ("CPU seconds until ready", "cpu_to_ready_s", "{:.2f}"),
     ("VmRSS when ready (MiB)", "rss_ready_mib", "{:.1f}"),
@@ -282,11 +295,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         simulator = SimulatorProcess(workdir, args.droplets, volumes=args.volumes)
         try:
             config = exporter_config(workdir, simulator)
+            measured = measure(checkouts, config, workdir, args)
             for label, checkout in checkouts.items():
-                env = checkout_env(checkout, workdir / f"pycache-{label}")
-                compile_checkout(checkout, env)
-                runs = measure(checkout, env, config, workdir, args)
-                profile = import_profile(env, args.runs)
+                runs = measured[label]
+                profile = import_profile(checkout_env(checkout, workdir / f"pycache-{label}"),
+                                         args.runs)
                 results[label] = {
                     "checkout": str(checkout), **medians(runs),
                     "complete_runs": sum(r.complete for r in runs), "runs": len(runs),
