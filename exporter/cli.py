@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from exporter import __version__, planreport
+from exporter import __version__
 from exporter.api import AccountApi, DigitalOceanClient
 from exporter.budget import RequestBudget, replica_share
 from exporter.clock import SystemClock
@@ -397,6 +397,8 @@ async def _check_tokens(
         apis[account.name] = client.account(account.name, lambda: source.token, RequestBudget(
             settings.api.requests_per_hour, clock, replicas=settings.api.replicas))
         return await verify_token(apis[account.name], clock.time)
+
+    from exporter import planreport  # noqa: PLC0415  # --config.check only: not the daemon's
 
     apis: dict[str, AccountApi] = {}
     plans: dict[str, list[str]] = {}

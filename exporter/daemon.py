@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -27,7 +27,7 @@ from exporter.collectors.base import Collector
 from exporter.config import ConfigError, Settings
 from exporter.costs import cost_families
 from exporter.discovery import ServiceDiscovery
-from exporter.exposition import DataPart, DataRenderer, ExpositionCache, render_registry
+from exporter.exposition import DataPart, DataRenderer, ExpositionCache
 from exporter.logs import Redactor, get_logger
 from exporter.memory import limit_arenas, release_free_memory
 from exporter.poller import AccountRuntime, Poller, describe_stretch, safe_verify
@@ -39,15 +39,17 @@ from exporter.scopes import (
     needed_scopes,
     scope_warnings,
 )
-from exporter.selfmetrics import self_registry
+from exporter.selfmetrics import SelfRenderer, self_registry
 from exporter.server import DEFAULT_MAX_CONNECTIONS, MetricsServer, ServerApp
 from exporter.sharding import NO_SHARD, Shard
 from exporter.snapshot import Snapshot, SnapshotStore
-from exporter.statuspage import StatusPage
 from exporter.strictyaml import format_duration
 from exporter.tokens import TokenSource, TokenSourceError, fingerprint, source_name
 from exporter.transfer import transfer_families
 from exporter.webconfig import WebConfig
+
+if TYPE_CHECKING:  # the page at / is imported when first asked for: not every exporter shows it
+    from exporter.statuspage import StatusPage
 
 SELF_REFRESH_SECONDS = 1.0
 PROGRESS_EVERY_SECONDS = 10.0  # "waiting for first polls" while the first polls run
@@ -152,6 +154,7 @@ class Daemon:
             shard=lambda: (self.shard, len(self.settings.accounts), self.accounts_configured),
         )
         self.server: MetricsServer | None = None
+        self._self_renderer = SelfRenderer()  # each second: only what changed is rendered
         limit_arenas()  # before the first thread starts
         self._render_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
         self._rendered: tuple[frozenset[tuple[str, str]], int] = (frozenset(), 0)
@@ -183,7 +186,7 @@ class Daemon:
                 self.options.host,
                 self.options.port,
                 ServerApp(self.cache, self.options.telemetry_path, self.readiness, __version__,
-                          status_page=StatusPage(self, self._loop).html,
+                          status_page=_status_page(self, self._loop),
                           discovery=ServiceDiscovery(self.store.items, self.readiness,
                                                      lambda: self.store.data_version)),
                 web=self.options.web,
@@ -585,8 +588,22 @@ class Daemon:
                 "sharding": self.shard_summary()}
 
     def refresh_self(self) -> None:
-        text, openmetrics = render_registry(self.registry)
+        text, openmetrics = self._self_renderer.render(self.registry)
         self.cache.set_self(text, openmetrics)
+
+
+def _status_page(daemon: Daemon, loop: asyncio.AbstractEventLoop) -> Callable[[], str]:
+    """The status page's renderer, its module imported on the first request for `/`."""
+    made: list[StatusPage] = []
+
+    def html() -> str:
+        if not made:
+            from exporter.statuspage import StatusPage  # noqa: PLC0415  # see above
+
+            made.append(StatusPage(daemon, loop))
+        return made[0].html()
+
+    return html
 
 
 def _token_of(source: TokenSource) -> Callable[[], str]:

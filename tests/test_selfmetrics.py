@@ -9,8 +9,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
+from exporter import selfmetrics
 from exporter.api import DigitalOceanClient
 from exporter.budget import RequestBudget
 from exporter.collectors import droplets, volumes
@@ -19,7 +22,7 @@ from exporter.exposition import render_registry
 from exporter.logs import get_logger
 from exporter.poller import AccountRuntime, Poller
 from exporter.scopes import classify, unverifiable
-from exporter.selfmetrics import PROCESS_FAMILIES, SELF_FAMILIES, self_registry
+from exporter.selfmetrics import PROCESS_FAMILIES, SELF_FAMILIES, SelfRenderer, self_registry
 from exporter.sharding import Shard
 from exporter.snapshot import Snapshot, SnapshotStore
 from exporter.tokens import InlineToken, TokenSource
@@ -161,3 +164,39 @@ def test_the_process_is_watched_as_every_client_library_names_it() -> None:
                             ("minor", str(sys.version_info.minor)),
                             ("patchlevel", str(sys.version_info.micro)),
                             ("version", platform.python_version()))) in got
+
+
+def test_the_self_part_is_rendered_again_only_where_it_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SelfRenderer makes what render_registry makes, byte for byte in both formats, and renders
+    again only the families that changed (the daemon refreshes the self part every second)."""
+    registry = CollectorRegistry()
+    requests = Counter("demo_requests", "Requests.", ["code"], registry=registry)
+    level = Gauge("demo_level", "A level.", registry=registry)
+    seconds = Histogram("demo_seconds", "Durations.", buckets=(0.1, 1.0), registry=registry)
+    requests.labels("200").inc()
+    seconds.observe(0.5)
+    renders: list[str] = []
+    real = selfmetrics.generate_latest  # type: ignore[attr-defined]  # imported there
+
+    def counted(family: selfmetrics._Family) -> bytes:
+        renders.append(family.family.name)
+        return real(family)
+
+    monkeypatch.setattr(selfmetrics, "generate_latest", counted)
+    renderer = SelfRenderer()
+    assert renderer.render(registry) == render_registry(registry)
+    assert sorted(renders) == ["demo_level", "demo_requests", "demo_seconds"]
+
+    renders.clear()
+    assert renderer.render(registry) == render_registry(registry)
+    assert renders == []  # nothing changed: nothing rendered
+
+    level.set(float("nan"))
+    requests.labels("429").inc()
+    assert renderer.render(registry) == render_registry(registry)
+    assert sorted(renders) == ["demo_level", "demo_requests"]
+    renders.clear()
+    assert renderer.render(registry) == render_registry(registry)  # NaN: rendered or kept, right
+    assert set(renders) <= {"demo_level"}
