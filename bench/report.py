@@ -40,6 +40,8 @@ class Suite:
     # takes --checkout PATH (measures another checkout's exporter process); the others import
     # the exporter in-process, so "before" runs them from the older checkout itself
     checkout_flag: bool = True
+    # measured for the "before" column too (a suite comparing variants itself does not need it)
+    before: bool = True
 
 
 SUITES = (
@@ -50,7 +52,13 @@ SUITES = (
     Suite("decoding", "bench.decoding", ("--repeats", "5"),
           "The Droplet and volume polls of 10,000 each, the exporter's own client against the "
           "simulator with no latency, decoded by the standard library, orjson, msgspec untyped "
-          "and msgspec typed"),
+          "and msgspec typed", before=False),
+    Suite("exposition", "bench.exposition", ("--size", "10000", "--repeat", "5"),
+          "10,000 Droplets + 10,000 volumes in one process: what fragments and the rendered data "
+          "part hold, CPU to encode and to render, and what a scrape costs"),
+    Suite("startup", "bench.startup", ("--runs", "3", "--rest-seconds", "10"),
+          "1,000 Droplets + 500 volumes, an API that answers at once: from spawn to the first "
+          "/metrics with every Droplet and volume, to /readyz, and the memory at rest"),
 )
 
 
@@ -206,6 +214,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--before-checkout", type=Path, default=None,
                         help="measure this checkout's exporter as the 'before' column")
     parser.add_argument("--only", default="", help="suites to measure again, comma-separated")
+    parser.add_argument("--before-only", action="store_true",
+                        help="with --before-checkout: measure only the 'before' column")
     parser.add_argument("--page-only", action="store_true",
                         help="measure nothing: rewrite the page from bench/results/")
     args = parser.parse_args(argv)
@@ -221,13 +231,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     machine = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
     if not args.page_only:
         if args.before_checkout is not None:
-            before.update(measure(suites, args.before_checkout.resolve()))
+            before.update(measure([s for s in suites if s.before],
+                                  args.before_checkout.resolve()))
             meta["before"] = f"commit {_commit(args.before_checkout)}, measured {today}"
             (RESULTS / "before.json").write_text(json.dumps(before, indent=1) + "\n")
-        after.update(measure(suites, None))
-        meta["after"] = f"commit {_commit(ROOT)} (and the working tree), measured {today}"
-        meta["machine"] = machine
-        (RESULTS / "after.json").write_text(json.dumps(after, indent=1) + "\n")
+        if not args.before_only:
+            after.update(measure(suites, None))
+            meta["after"] = f"commit {_commit(ROOT)}, measured {today}"
+            meta["machine"] = machine
+            (RESULTS / "after.json").write_text(json.dumps(after, indent=1) + "\n")
         (RESULTS / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
     PAGE.write_text(page(before, after, meta))
     print(f"wrote {PAGE.relative_to(ROOT)}")
