@@ -245,7 +245,8 @@ def served(part: Any, seconds: float) -> list[dict[str, Any]]:
     finally:
         server.stop()
     return [{"connections": c, "gzip": g, "p50_ms": r.p50 * 1000, "p99_ms": r.p99 * 1000,
-             "scrapes_per_s": r.rate, "errors": r.errors} for (c, g), r in results.items()]
+             "scrapes_per_s": r.rate, "errors": r.errors}
+            for (c, g), runs in results.items() for r in runs]
 
 
 def threshold_rows(data: dict[str, Any], thresholds: list[int]) -> list[dict[str, Any]]:
