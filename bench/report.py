@@ -90,10 +90,15 @@ def _tables(stdout: str) -> str:
     return "\n".join(line for line in stdout.splitlines() if not line.startswith("[")).strip()
 
 
-def measure(suites: Sequence[Suite], checkout: Path | None) -> dict[str, Any]:
-    out = RESULTS / ("before-run" if checkout else "after-run")
+def measure(suites: Sequence[Suite], checkout: Path | None, into: dict[str, Any],
+            name: str) -> None:
+    """Run `suites` into `into`, saved as bench/results/<name>.json after each one (a suite
+    that fails later loses nothing measured before it)."""
+    out = RESULTS / f"{name}-run"
     out.mkdir(parents=True, exist_ok=True)
-    return {s.name: run_suite(s, out, checkout) for s in suites}
+    for suite in suites:
+        into[suite.name] = run_suite(suite, out, checkout)
+        (RESULTS / f"{name}.json").write_text(json.dumps(into, indent=1) + "\n")
 
 
 def _commit(checkout: Path) -> str:
@@ -231,15 +236,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     machine = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
     if not args.page_only:
         if args.before_checkout is not None:
-            before.update(measure([s for s in suites if s.before],
-                                  args.before_checkout.resolve()))
             meta["before"] = f"commit {_commit(args.before_checkout)}, measured {today}"
-            (RESULTS / "before.json").write_text(json.dumps(before, indent=1) + "\n")
+            measure([s for s in suites if s.before], args.before_checkout.resolve(), before,
+                    "before")
         if not args.before_only:
-            after.update(measure(suites, None))
             meta["after"] = f"commit {_commit(ROOT)}, measured {today}"
             meta["machine"] = machine
-            (RESULTS / "after.json").write_text(json.dumps(after, indent=1) + "\n")
+            measure(suites, None, after, "after")
         (RESULTS / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
     PAGE.write_text(page(before, after, meta))
     print(f"wrote {PAGE.relative_to(ROOT)}")
