@@ -43,6 +43,7 @@ PAGE_SLACK = 2
 PREVIOUS_PAGES_FACTOR = 2
 # What the client asks for and can decode itself, under the size cap (no brotli or zstd).
 ACCEPT_ENCODING = "gzip, deflate"
+MAX_CONNECTIONS = 100  # connections to the API at once, over every account
 _INFLATE_SLICE = 2**20  # bytes inflated per step
 TOKEN_INFO_ENDPOINT = "/v1/oauth/token/info"
 BODY_SNIPPET_CHARS = 200
@@ -254,8 +255,12 @@ class DigitalOceanClient:
             },
             follow_redirects=False,  # a redirect must never carry the token elsewhere
             transport=transport,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+            limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=50),
         )
+        # Requests beyond the pool's connections wait here, not in httpcore's pool: its queue
+        # is scanned whole (against every connection) each time a request comes or goes, so
+        # thousands of queued requests (hundreds of accounts' first polls) cost quadratic CPU.
+        self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
 
     def account(self, name: str, token: Callable[[], str], gate: RequestGate) -> AccountApi:
         return AccountApi(self, name, token, gate)
@@ -271,12 +276,11 @@ class DigitalOceanClient:
         Raises httpx errors, _DeadlineExceeded or a ResponseError for a body over the cap.
         """
         try:
-            async with asyncio.timeout(self.response_deadline):
-                async with self._http.stream(
-                    "GET", url, params=params, headers={"Authorization": f"Bearer {token}"}
-                ) as response:
-                    content = await _read_body(response, endpoint, self.max_response_bytes)
-                    return Reply(response.status_code, response.headers, content)
+            async with self._slots, asyncio.timeout(self.response_deadline), self._http.stream(
+                "GET", url, params=params, headers={"Authorization": f"Bearer {token}"}
+            ) as response:
+                content = await _read_body(response, endpoint, self.max_response_bytes)
+                return Reply(response.status_code, response.headers, content)
         except TimeoutError:
             raise _DeadlineExceeded from None
 

@@ -27,7 +27,7 @@ from exporter.collectors.base import Collector
 from exporter.config import ConfigError, Settings
 from exporter.costs import cost_families
 from exporter.discovery import ServiceDiscovery
-from exporter.exposition import DataPart, DataRenderer, ExpositionCache, render_registry
+from exporter.exposition import DataPart, DataRenderer, ExpositionCache
 from exporter.logs import Redactor, get_logger
 from exporter.memory import limit_arenas, release_free_memory
 from exporter.poller import AccountRuntime, Poller, describe_stretch, safe_verify
@@ -39,7 +39,7 @@ from exporter.scopes import (
     needed_scopes,
     scope_warnings,
 )
-from exporter.selfmetrics import self_registry
+from exporter.selfmetrics import render_self, self_registry
 from exporter.server import DEFAULT_MAX_CONNECTIONS, MetricsServer, ServerApp
 from exporter.snapshot import Snapshot, SnapshotStore
 from exporter.statuspage import StatusPage
@@ -49,6 +49,10 @@ from exporter.transfer import transfer_families
 from exporter.webconfig import WebConfig
 
 SELF_REFRESH_SECONDS = 1.0
+# The self part is rendered on the event loop; with hundreds of accounts it holds a hundred
+# thousand lines (API requests by account and endpoint) and takes a second or more, so it is
+# rendered less often then: at most this share of the time (bench/accounts.py).
+SELF_REFRESH_SHARE = 0.1
 PROGRESS_EVERY_SECONDS = 10.0  # "waiting for first polls" while the first polls run
 PENDING_SHOWN = 3  # how many pending (account/collector) pairs the progress line names
 EXPIRY_WARNING_SECONDS = 7 * 86400  # a token that expires sooner is logged as a warning
@@ -507,10 +511,15 @@ class Daemon:
         """Once a second: notice snapshots that went stale or costs that are due, refresh the
         self part, and say how the first polls are going until the exporter is ready."""
         assert self._render_wanted is not None
+        self_due = self.clock.monotonic()
         while True:
             if self._render_state(self.fresh_snapshots()) != self._rendered:
                 self._render_wanted.set()
-            self.refresh_self()
+            started = self.clock.monotonic()
+            if started >= self_due:
+                self.refresh_self()
+                ended = self.clock.monotonic()
+                self_due = next_self_refresh(ended, ended - started)
             self.report_progress()
             await self.clock.sleep(SELF_REFRESH_SECONDS)
 
@@ -549,8 +558,14 @@ class Daemon:
         )
 
     def refresh_self(self) -> None:
-        text, openmetrics = render_registry(self.registry)
+        text, openmetrics = render_self(self.registry)
         self.cache.set_self(text, openmetrics)
+
+
+def next_self_refresh(ended: float, took: float) -> float:
+    """When the self part is rendered next (monotonic): SELF_REFRESH_SECONDS after the last
+    rendering ended, or later when that one took more than SELF_REFRESH_SHARE of the time."""
+    return ended + max(SELF_REFRESH_SECONDS, took / SELF_REFRESH_SHARE)
 
 
 def _token_of(source: TokenSource) -> Callable[[], str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import random
@@ -13,6 +14,7 @@ import pytest
 import respx
 
 from exporter.api import (
+    MAX_CONNECTIONS,
     AccountApi,
     ApiError,
     DigitalOceanClient,
@@ -617,3 +619,39 @@ async def test_no_error_message_contains_the_token(api: AccountApi) -> None:
         exc = caught.value
         text = json.dumps([str(exc), repr(exc), exc.args, str(exc.__context__), str(exc.__cause__)])
         assert READ_TOKEN not in text
+
+
+class _Holding(httpx.AsyncBaseTransport):
+    """Answers every request once `release` is set, counting how many it held at once."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.held = 0
+        self.most = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.held += 1
+        self.most = max(self.most, self.held)
+        await self.release.wait()
+        self.held -= 1
+        return httpx.Response(200, json={"account": {}})
+
+
+async def test_requests_beyond_the_connections_wait_in_the_client(clock: FakeClock) -> None:
+    # hundreds of accounts' first polls: the requests beyond MAX_CONNECTIONS wait on the
+    # client's semaphore, never in httpcore's pool queue (scanned whole per request: quadratic)
+    transport = _Holding()
+    client = DigitalOceanClient(api_url=API, auth_url=AUTH, timeout=10, user_agent="t",
+                                observer=RecordingObserver(), clock=clock, transport=transport)
+    many = MAX_CONNECTIONS + 50
+    sends = [asyncio.create_task(client.send(f"{API}/v2/account", None, READ_TOKEN, "/v2/account"))
+             for _ in range(many)]
+    while transport.most < MAX_CONNECTIONS:
+        await asyncio.sleep(0)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert transport.most == MAX_CONNECTIONS
+    transport.release.set()
+    replies = await asyncio.gather(*sends)
+    await client.aclose()
+    assert [r.status_code for r in replies] == [200] * many

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -14,7 +15,13 @@ import pytest
 from exporter.cli import collector_defaults
 from exporter.collectors import COLLECTORS
 from exporter.config import Settings, load_settings
-from exporter.daemon import Daemon, ServeOptions, describe_expiry, waiting_message
+from exporter.daemon import (
+    Daemon,
+    ServeOptions,
+    describe_expiry,
+    next_self_refresh,
+    waiting_message,
+)
 from exporter.logs import Redactor
 from exporter.simulator import Fault, FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
 from exporter.snapshot import Snapshot
@@ -213,6 +220,45 @@ def test_snapshots_go_stale_after_stale_after(tmp_path: Path) -> None:
     # data stays stale instead of being served again for another 10 minutes
     clock.wall -= 600
     assert daemon.fresh_snapshots() == []
+
+
+async def self_refreshes(tmp_path: Path, takes: float, seconds: float) -> list[float]:
+    """When the refresh loop rendered the self part (monotonic) over `seconds` of a fake clock,
+    each rendering taking `takes` seconds."""
+    clock = FakeClock()
+    token = write_token(tmp_path, "t", READ_TOKEN)
+    settings = load_settings(write_config(tmp_path, f"accounts: [{{name: a, token_file: {token}}}]\n"),
+                             {}, collector_defaults())
+    daemon = Daemon(settings, ServeOptions("127.0.0.1", 0, "/metrics"), collectors=COLLECTORS,
+                    reload_settings=lambda: settings, redactor=Redactor(), environ={},
+                    clock=clock, handle_signals=False)
+    rendered: list[float] = []
+
+    def refresh_self() -> None:
+        rendered.append(clock.monotonic())
+        clock.advance(takes)
+
+    daemon.refresh_self = refresh_self  # type: ignore[method-assign]
+    daemon._render_wanted = asyncio.Event()
+    end = clock.monotonic() + seconds
+    task = asyncio.create_task(daemon._refresh_loop())
+    while clock.monotonic() < end:
+        await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return rendered
+
+
+async def test_a_slow_self_part_is_rendered_less_often(tmp_path: Path) -> None:
+    # fast: every second, as before
+    fast = await self_refreshes(tmp_path, 0.001, 30)
+    assert len(fast) >= 29
+    # 0.5 s per rendering (hundreds of accounts): at most a tenth of the time, so every ~5 s
+    slow = await self_refreshes(tmp_path, 0.5, 60)
+    assert 10 <= len(slow) <= 12
+    assert all(b - a >= 5.5 for a, b in itertools.pairwise(slow))
+    assert next_self_refresh(100.0, 0.05) == 101.0
+    assert next_self_refresh(100.0, 2.0) == 120.0
 
 
 async def start_with_scopes(

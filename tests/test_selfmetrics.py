@@ -6,10 +6,13 @@ import platform
 import random
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry
+from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families as parse_text
+from prometheus_client.registry import Collector as RegistryCollector
 
 from exporter.api import DigitalOceanClient
 from exporter.budget import RequestBudget
@@ -19,10 +22,20 @@ from exporter.exposition import render_registry
 from exporter.logs import get_logger
 from exporter.poller import AccountRuntime, Poller
 from exporter.scopes import classify, unverifiable
-from exporter.selfmetrics import PROCESS_FAMILIES, SELF_FAMILIES, self_registry
+from exporter.selfmetrics import PROCESS_FAMILIES, SELF_FAMILIES, render_self, self_registry
 from exporter.snapshot import Snapshot, SnapshotStore
 from exporter.tokens import InlineToken, TokenSource
 from tests.conftest import READ_TOKEN, FakeClock, require_tool
+
+
+class _Frozen(RegistryCollector):
+    """Metrics collected once, yielded again on every collection."""
+
+    def __init__(self, metrics: list[Metric]) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self.metrics)
 
 
 def token_of(source: TokenSource) -> Callable[[], str]:
@@ -119,6 +132,11 @@ async def test_runtime_metrics(tmp_path: Path, clock: FakeClock) -> None:
     assert ("digitalocean_exporter_build_info", (("python_version", __import__("platform").python_version()),
                                                  ("version", "9.9.9"))) in got
     assert openmetrics.endswith(b"# EOF\n")
+    # both formats from one rendering are what prometheus_client writes for each (the same
+    # collected metrics for both: the process figures change between two collections)
+    frozen = CollectorRegistry(auto_describe=False)
+    frozen.register(_Frozen(list(registry.collect())))
+    assert render_self(frozen) == render_registry(frozen)
 
     # every documented family is emitted, and nothing undocumented
     emitted = {f.name for f in parse_text(text.decode())}
