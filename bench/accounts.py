@@ -209,7 +209,7 @@ def run_exporter(run: AccountsRun, workdir: Path, simulator: ManyAccountsSimulat
                         break
                 except httpx.HTTPError:
                     pass
-                time.sleep(0.1)
+                time.sleep(0.5)  # /readyz lists what is pending: not free with 8,400 pairs
             run.ready_s = time.monotonic() - started
             run.cpu_to_ready_s = cpu_seconds(process.pid)
             print(f"[{run.accounts} x {run.droplets}] ready after {run.ready_s:.1f} s, "
