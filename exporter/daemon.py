@@ -53,6 +53,9 @@ SELF_REFRESH_SECONDS = 1.0
 # thousand lines (API requests by account and endpoint) and takes a second or more, so it is
 # rendered less often then: at most this share of the time (bench/accounts.py).
 SELF_REFRESH_SHARE = 0.1
+# After a render of the data part that took t seconds, the next one waits RENDER_SPACING x t
+# (renders take at most a third of the time).
+RENDER_SPACING = 2.0
 PROGRESS_EVERY_SECONDS = 10.0  # "waiting for first polls" while the first polls run
 PENDING_SHOWN = 3  # how many pending (account/collector) pairs the progress line names
 EXPIRY_WARNING_SECONDS = 7 * 86400  # a token that expires sooner is logged as a warning
@@ -483,6 +486,9 @@ class Daemon:
                            bytes=sum(len(c) for c in part.chunks),
                            seconds=round(self.clock.monotonic() - started, 3))
             self._report_derived(renderer.derived_status)
+            # Changes that come meanwhile wait and are rendered together: while hundreds of
+            # accounts' first polls come in, a render after each would be quadratic work.
+            await self.clock.sleep((self.clock.monotonic() - started) * RENDER_SPACING)
 
     def _report_derived(self, status: Mapping[tuple[str, str], str | None]) -> None:
         """One log line per change of a derived set's state (costs) for an account."""

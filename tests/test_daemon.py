@@ -22,6 +22,7 @@ from exporter.daemon import (
     next_self_refresh,
     waiting_message,
 )
+from exporter.exposition import DataPart
 from exporter.logs import Redactor
 from exporter.simulator import Fault, FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
 from exporter.snapshot import Snapshot
@@ -259,6 +260,36 @@ async def test_a_slow_self_part_is_rendered_less_often(tmp_path: Path) -> None:
     assert all(b - a >= 5.5 for a, b in itertools.pairwise(slow))
     assert next_self_refresh(100.0, 0.05) == 101.0
     assert next_self_refresh(100.0, 2.0) == 120.0
+
+
+async def test_renders_are_spaced_by_their_own_duration(tmp_path: Path) -> None:
+    # hundreds of accounts' first polls each change the data: the changes that come while a
+    # render runs, and for twice its duration after, are rendered together, not one by one
+    clock = FakeClock()
+    token = write_token(tmp_path, "t", READ_TOKEN)
+    settings = load_settings(write_config(tmp_path, f"accounts: [{{name: a, token_file: {token}}}]\n"),
+                             {}, collector_defaults())
+    daemon = Daemon(settings, ServeOptions("127.0.0.1", 0, "/metrics"), collectors=COLLECTORS,
+                    reload_settings=lambda: settings, redactor=Redactor(), environ={},
+                    clock=clock, handle_signals=False)
+    renders: list[float] = []
+
+    def render(renderer: object, fresh: object, now: float) -> DataPart:
+        renders.append(clock.monotonic())
+        clock.advance(1.5)  # a large fleet's render
+        return DataPart.build(b"x 1\n")
+
+    daemon._render = render  # type: ignore[method-assign]
+    daemon._render_wanted = asyncio.Event()
+    daemon._render_wanted.set()
+    task = asyncio.create_task(daemon._render_loop())
+    await eventually(lambda: len(clock.sleeps) == 1)
+    assert clock.sleeps == [3.0]  # twice the render's 1.5 s
+    daemon._render_wanted.set()  # a change during that pause: one more render after it
+    await eventually(lambda: len(renders) == 2)
+    assert renders[1] - renders[0] == 4.5
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def start_with_scopes(
