@@ -1,6 +1,7 @@
 """Performance: scrape latency and throughput, poll cost, render cost and memory, measured.
 
-    python -m bench.performance [--sizes 1000,10000,50000] [--seconds 10] [--latency 0.1]
+    python -m bench.performance [--sizes 1000,10000,50000] [--seconds 12] [--latency 0.1]
+                                [--runs 3] [--python-floor] [--json PATH]
 
 For each size N the simulator (its own process) serves N Droplets, N volumes and every other
 resource in proportion (snapshots N/5, reserved IPs N/20, load balancers N/50, ...), and every
@@ -20,9 +21,11 @@ round trip. Then:
 - **The exporter process** (`python -m exporter`, every collector on, default intervals)
   against the same simulator: resident memory once the whole fleet is served, and /metrics
   latency and throughput under 1 and 20 concurrent keep-alive scrapers, plain and gzip.
-- **The floor**: the exposition the exporter served, saved to files and served by Python's
-  http.server (ThreadingHTTPServer + SimpleHTTPRequestHandler, HTTP/1.1 keep-alive) and by
-  nginx (when installed), scraped by the same client with the same settings.
+- **The floor**: the exposition the exporter served, saved to files and served by nginx (when
+  installed) and, with `--python-floor`, by Python's http.server (ThreadingHTTPServer +
+  SimpleHTTPRequestHandler, HTTP/1.1 keep-alive), scraped by the same client with the same
+  settings. The 20-scraper gzip load (Prometheus asks for gzip) runs `--runs` times against
+  the exporter and against nginx: one run's p99 is only its few slowest scrapes.
 - **Scrapes during renders** (in this process: the exporter's HTTP server, cache and renderer,
   with a thread rendering the whole data part back to back, as the render worker does).
 
@@ -37,6 +40,7 @@ import argparse
 import asyncio
 import gc
 import http.client
+import json
 import math
 import multiprocessing
 import os
@@ -114,6 +118,8 @@ class CountingReader:
             count[0] += len(items)  # items as listed, before the collector's parsing
             return parse(items, start) if parse is not None else items
 
+        if (decode := getattr(parse, "decode", None)) is not None:  # typed pages stay typed
+            counted.decode = decode  # type: ignore[attr-defined]
         records: list[Any] | None = await self.api.list_all(  # type: ignore[call-overload]
             endpoint, key, path=path, params=params, parse=counted, missing_ok=missing_ok,
             **options)
@@ -209,11 +215,14 @@ async def measure_polls(url: str, token: str, size: int, serial_20: bool) -> Pol
 
 @dataclass
 class Renders:
-    full: float
-    full_gzip: float
-    droplets_change: float
-    droplets_change_gzip: float
-    costs_only: float
+    """CPU-bound seconds: encoding (and compressing) fragments, which the polls do, and the
+    render worker's join (derived families and the runs between fragments compressed)."""
+
+    full_encode: float
+    full_render: float
+    droplets_encode: float
+    droplets_render: float
+    costs_render: float
     plain_bytes: int
     gzip_bytes: int
 
@@ -224,32 +233,27 @@ def fresh_of(
     """What the polls publish: each collector's data with its encoded fragment (poll-time work),
     reusing a fragment of `before` whose data is the very same object, as the poller does."""
     kept = {name: snap for _, name, snap in before or () if snap.data is data.get(name)}
+    # a poll lends its previous fragment's pieces to the families whose lines did not change
+    previous = {name: snap.fragment for _, name, snap in before or () if snap.fragment}
     table = collector_table()
     fresh = []
     for name, value in data.items():
         snapshot = kept.get(name)
         if snapshot is None:
-            fragment = encode_collector(ACCOUNT, table[name], value)
+            old = previous.get(name)
+            fragment = encode_collector(ACCOUNT, table[name], value, old)
             snapshot = Snapshot(value, now, None, now, 0.0, fragment)
         fresh.append((ACCOUNT, name, snapshot))
     return fresh
 
 
 def render_part(renderer: DataRenderer, fresh: list[tuple[str, str, Snapshot]], now: float
-                ) -> tuple[DataPart, float, float]:
-    """What the daemon's render worker does: (the data part, seconds rendering, seconds gzip).
-    Works with the renderer before it rendered chunks too, for before-and-after runs."""
+                ) -> tuple[DataPart, float]:
+    """What the daemon's render worker does: (the data part, seconds). Compressing the runs
+    of headers and small pieces is part of it; fragments were compressed by their polls."""
     started = time.perf_counter()
-    chunked = getattr(renderer, "render_chunks", None)
-    if chunked is not None:
-        chunks = chunked(fresh, now)
-        rendered = time.perf_counter()
-        part = DataPart.from_chunks(chunks)  # type: ignore[attr-defined,unused-ignore]
-    else:
-        plain = renderer.render(fresh, now)
-        rendered = time.perf_counter()
-        part = DataPart.build(plain)
-    return part, rendered - started, time.perf_counter() - rendered
+    part = renderer.render_part(fresh, now)
+    return part, time.perf_counter() - started
 
 
 def measure_renders(data: dict[str, Any]) -> Renders:
@@ -260,24 +264,25 @@ def measure_renders(data: dict[str, Any]) -> Renders:
     previous: list[tuple[str, str, Snapshot]] = []
 
     def timed(polled: dict[str, Any], at: float) -> tuple[float, float, DataPart]:
-        """Encoding what the polls changed (poll time) plus joining it (render time)."""
+        """(seconds encoding what the polls changed, seconds rendering, the data part)."""
         nonlocal previous
         started = time.perf_counter()
         previous = fresh_of(polled, at, previous)
         encoding = time.perf_counter() - started
-        part, rendering, compressing = render_part(renderer, previous, at)
-        return encoding + rendering, compressing, part
+        part, rendering = render_part(renderer, previous, at)
+        return encoding, rendering, part
 
-    full, full_gzip, part = timed(data, now)
+    full_encode, full_render, part = timed(data, now)
     # A Droplet poll that changed the fleet: a new records object, so the Droplet fragment is
     # encoded again and the costs computed again.
     changed = {**data, "droplets": (*data["droplets"],)}
-    droplets, droplets_gzip, _ = timed(changed, now)
+    droplets_encode, droplets_render, _ = timed(changed, now)
     # Nothing polled, but the cost estimates are due (every 5 minutes).
-    later = now + 300
-    costs, _, _ = timed(changed, later)
-    return Renders(full, full_gzip, droplets, droplets_gzip, costs, len(part.plain),
-                   len(part.gzip_prefix))
+    _, costs_render, _ = timed(changed, now + 300)
+    gzip_bytes = ExpositionCache()
+    gzip_bytes.set_data(part)
+    return Renders(full_encode, full_render, droplets_encode, droplets_render, costs_render,
+                   part.size, gzip_bytes.current.body(False, True).length)
 
 
 # -- scrapers ---------------------------------------------------------------------------------
@@ -360,13 +365,20 @@ def python_load(url: str, connections: int, seconds: float, gzip: bool) -> LoadR
 Scrape = Callable[[str, int, float, bool], LoadResult]
 
 
-def load_matrix(scrape: Scrape, plain_url: str, gzip_url: str, seconds: float
-                ) -> dict[tuple[int, bool], LoadResult]:
-    results = {}
+Load = dict[tuple[int, bool], list[LoadResult]]
+
+
+def load_matrix(scrape: Scrape, plain_url: str, gzip_url: str, seconds: float, runs: int = 1
+                ) -> Load:
+    """1 and 20 scrapers, plain and gzip; the 20-scraper gzip load (what a busy Prometheus
+    set-up sends) `runs` times, since one run's p99 is its few slowest scrapes."""
+    results: Load = {}
     for connections in CONCURRENCY:
         for gzip in (False, True):
-            results[(connections, gzip)] = scrape(gzip_url if gzip else plain_url, connections,
-                                                  seconds, gzip)
+            repeat = runs if (connections, gzip) == (CONCURRENCY[-1], True) else 1
+            results[(connections, gzip)] = [
+                scrape(gzip_url if gzip else plain_url, connections, seconds, gzip)
+                for _ in range(repeat)]
     return results
 
 
@@ -489,7 +501,7 @@ class ExporterRun:
     cpu_to_ready: float
     plain: bytes
     gzip: bytes
-    load: dict[tuple[int, bool], LoadResult] = field(default_factory=dict)
+    load: Load = field(default_factory=dict)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -502,7 +514,7 @@ def served_count(text: str, family: str) -> int:
 
 
 def run_exporter(workdir: Path, simulator: SimulatorProcess, size: int, seconds: float,
-                 scrape: Scrape) -> ExporterRun:
+                 scrape: Scrape, *, runs: int = 1) -> ExporterRun:
     config = exporter_config(workdir, simulator)
     port = free_port()
     log_path = workdir / "exporter.log"
@@ -528,7 +540,7 @@ def run_exporter(workdir: Path, simulator: SimulatorProcess, size: int, seconds:
                             break
                 except httpx.HTTPError:
                     pass
-                time.sleep(0.5)
+                time.sleep(0.1)
             ready = time.monotonic() - started
             cpu = cpu_seconds(process.pid)
             time.sleep(2)  # let the first render's garbage go
@@ -538,7 +550,7 @@ def run_exporter(workdir: Path, simulator: SimulatorProcess, size: int, seconds:
                                headers={"Accept-Encoding": "gzip"}) as response:
                 gzip_body = b"".join(response.iter_raw())  # as sent, not decompressed
         run = ExporterRun(ready, rss_ready, 0, 0, cpu, plain, gzip_body)
-        run.load = load_matrix(scrape, f"{base}/metrics", f"{base}/metrics", seconds)
+        run.load = load_matrix(scrape, f"{base}/metrics", f"{base}/metrics", seconds, runs)
         status = process_status(process.pid)
         run.rss_after_kib, run.hwm_kib = status["VmRSS"], status["VmHWM"]
         return run
@@ -606,8 +618,8 @@ class SizeResult:
     polls: Polls
     renders: Renders
     exporter: ExporterRun
-    python_static: dict[tuple[int, bool], LoadResult]
-    nginx: dict[tuple[int, bool], LoadResult] | None
+    python_static: Load | None
+    nginx: Load | None
     during_renders: RenderLoad | None
 
 
@@ -641,7 +653,7 @@ def run_size(size: int, args: argparse.Namespace, scrape: Scrape) -> SizeResult:
             for result in polls.results:
                 result.data = None
             gc.collect()
-            exporter = run_exporter(workdir, simulator, size, args.seconds, scrape)
+            exporter = run_exporter(workdir, simulator, size, args.seconds, scrape, runs=args.runs)
             print(f"[{size}] exporter measured (ready after {exporter.ready_seconds:.0f}s)",
                   flush=True)
         finally:
@@ -650,19 +662,21 @@ def run_size(size: int, args: argparse.Namespace, scrape: Scrape) -> SizeResult:
         root.mkdir()
         (root / "metrics").write_bytes(exporter.plain)
         (root / "metrics.gz").write_bytes(exporter.gzip)
-        python_server, port = start_python_static(root)
-        try:
-            python_static = load_matrix(scrape, f"http://127.0.0.1:{port}/metrics",
-                                        f"http://127.0.0.1:{port}/metrics.gz", args.seconds)
-        finally:
-            stop(python_server)
+        python_static: Load | None = None
+        if args.python_floor:
+            python_server, port = start_python_static(root)
+            try:
+                python_static = load_matrix(scrape, f"http://127.0.0.1:{port}/metrics",
+                                            f"http://127.0.0.1:{port}/metrics.gz", args.seconds)
+            finally:
+                stop(python_server)
         nginx_result = None
         nginx = start_nginx(workdir, root)
         if nginx is not None:
             try:
                 nginx_result = load_matrix(scrape, f"http://127.0.0.1:{nginx[1]}/metrics",
                                            f"http://127.0.0.1:{nginx[1]}/metrics.gz",
-                                           args.seconds)
+                                           args.seconds, args.runs)
             finally:
                 stop(nginx[0])
         print(f"[{size}] static servers measured", flush=True)
@@ -686,12 +700,24 @@ def report(results: Sequence[SizeResult], args: argparse.Namespace, client: str)
                            ("nginx", r.nginx)):
             if load is None:
                 continue
-            for (connections, gzip), result in load.items():
-                rows.append((r.size, name, connections, "gzip" if gzip else "plain",
-                             ms(result.p50), ms(result.p99), f"{result.rate:.0f}", result.errors))
+            for (connections, gzip), runs in load.items():
+                for number, result in enumerate(runs, 1):
+                    scrapers = f"{connections}" + (f" (run {number})" if len(runs) > 1 else "")
+                    rows.append((r.size, name, scrapers, "gzip" if gzip else "plain",
+                                 ms(result.p50), ms(result.p99), f"{result.rate:.0f}",
+                                 result.errors))
     print_table("/metrics: latency and throughput (keep-alive scrapers)",
                 ("droplets", "server", "scrapers", "body", "p50 ms", "p99 ms", "scrapes/s",
                  "errors"), rows)
+    rows = []
+    for r in results:
+        ratio = gzip_p99_ratio(r)
+        if ratio is not None:
+            rows.append((r.size, ", ".join(f"{x:.2f}" for x in ratio),
+                         f"{statistics.median(ratio):.2f}", f"{max(ratio):.2f}"))
+    if rows:
+        print_table(f"20 gzip scrapers: exporter p99 / nginx p99, run by run ({args.seconds:g} s "
+                    "each)", ("droplets", "ratios", "median", "worst"), rows)
     print_table("exposition and the exporter process",
                 ("droplets", "plain KiB", "gzip KiB", "ready s", "CPU s to ready",
                  "RSS MiB ready", "RSS MiB after load", "peak RSS MiB"),
@@ -701,6 +727,52 @@ def report(results: Sequence[SizeResult], args: argparse.Namespace, client: str)
                   f"{r.exporter.rss_after_kib / 1024:.0f}", f"{r.exporter.hwm_kib / 1024:.0f}")
                  for r in results])
     report_polls(results)
+
+
+def gzip_p99_ratio(r: SizeResult) -> list[float] | None:
+    """The exporter's p99 over nginx's, run by run, at 20 gzip scrapers."""
+    if r.nginx is None:
+        return None
+    key = (CONCURRENCY[-1], True)
+    return [ours.p99 / theirs.p99 for ours, theirs in zip(r.exporter.load[key], r.nginx[key],
+                                                          strict=True)]
+
+
+def as_json(results: Sequence[SizeResult], args: argparse.Namespace, client: str
+            ) -> dict[str, Any]:
+    """The figures, for bench/report.py (docs/performance.md)."""
+    sizes = []
+    for r in results:
+        loads = {}
+        for name, load in (("exporter", r.exporter.load), ("python", r.python_static),
+                           ("nginx", r.nginx)):
+            for (connections, gzip), runs in (load or {}).items():
+                loads[f"{name} {connections} {'gzip' if gzip else 'plain'}"] = [
+                    {"p50_ms": x.p50 * 1000, "p99_ms": x.p99 * 1000, "rate": x.rate,
+                     "errors": x.errors} for x in runs]
+        droplets = next(p for p in r.polls.results if p.collector == "droplets")
+        sizes.append({
+            "size": r.size, "fleet": r.fleet,
+            "polls": [{"collector": p.collector, "requests": p.requests, "minimum": p.minimum,
+                       "wall_s": p.seconds, "cpu_s": p.cpu,
+                       "round_trips": p.seconds / r.polls.single_page} for p in r.polls.results],
+            "droplet_poll_round_trips": droplets.seconds / r.polls.single_page,
+            "droplet_poll_cpu_s": droplets.cpu,
+            "single_page_ms": r.polls.single_page * 1000,
+            "renders": dict(vars(r.renders)),
+            "exporter": {"ready_s": r.exporter.ready_seconds,
+                         "cpu_to_ready_s": r.exporter.cpu_to_ready,
+                         "rss_ready_mib": r.exporter.rss_ready_kib / 1024,
+                         "rss_after_load_mib": r.exporter.rss_after_kib / 1024,
+                         "peak_rss_mib": r.exporter.hwm_kib / 1024,
+                         "plain_kib": len(r.exporter.plain) / 1024,
+                         "gzip_kib": len(r.exporter.gzip) / 1024},
+            "loads": loads,
+            "gzip_p99_ratio_20": gzip_p99_ratio(r),
+        })
+    return {"machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}",
+            "client": client, "latency_s": args.latency, "seconds": args.seconds,
+            "runs": args.runs, "sizes": sizes}
 
 
 def report_polls(results: Sequence[SizeResult]) -> None:
@@ -734,12 +806,13 @@ def report_polls(results: Sequence[SizeResult]) -> None:
                              concurrent, f"{ours.seconds:.2f}*"))
     print_table("reference: serial paging (* the Droplet poll also reads the GPU list, "
                 "concurrently)", ("droplets", "list", "how", "requests", "wall s"), rows)
-    print_table("renders (in process)",
-                ("droplets", "whole data part s", "its gzip s", "after a Droplet change s",
-                 "its gzip s", "cost estimates only s"),
-                [(r.size, f"{r.renders.full:.3f}", f"{r.renders.full_gzip:.3f}",
-                  f"{r.renders.droplets_change:.3f}", f"{r.renders.droplets_change_gzip:.3f}",
-                  f"{r.renders.costs_only:.3f}") for r in results])
+    print_table("renders (in process): encoding is the polls' work (fragments encoded and "
+                "compressed), rendering the render worker's",
+                ("droplets", "encode all s", "render all s", "encode Droplets s",
+                 "render after a Droplet change s", "render, cost estimates only s"),
+                [(r.size, f"{r.renders.full_encode:.3f}", f"{r.renders.full_render:.3f}",
+                  f"{r.renders.droplets_encode:.3f}", f"{r.renders.droplets_render:.3f}",
+                  f"{r.renders.costs_render:.3f}") for r in results])
     report_render_load(results)
 
 
@@ -779,20 +852,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000,50000",
                         help="Droplet counts, comma-separated (volumes: the same number)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="length of each load run")
+    parser.add_argument("--seconds", type=float, default=12.0, help="length of each load run")
     parser.add_argument("--latency", type=float, default=0.1, help="API latency per request")
     parser.add_argument("--serial-20-max", type=int, default=10_000,
                         help="largest size for which the per_page 20 serial reference runs")
     parser.add_argument("--render-load-min", type=int, default=50_000,
                         help="smallest size for which scrapes during renders are measured")
     parser.add_argument("--client", choices=("wrk", "python"), default=None)
+    parser.add_argument("--python-floor", action="store_true",
+                        help="also serve the same bytes with Python's http.server")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="runs of the 20-scraper gzip load, exporter and nginx each")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
     client = args.client or ("wrk" if shutil.which("wrk") else "python")
     scrape: Scrape = wrk if client == "wrk" else python_load
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     results = [run_size(size, args, scrape) for size in sizes]
-    report(results, args, "wrk (C, separate process)" if client == "wrk"
-           else "Python client processes, one per scraper")
+    described = ("wrk (C, separate process)" if client == "wrk"
+                 else "Python client processes, one per scraper")
+    report(results, args, described)
+    if args.json is not None:
+        args.json.write_text(json.dumps(as_json(results, args, described), indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@ DigitalOcean allows 5,000 requests per rolling hour and 250 per rolling minute p
 exporter keeps its own, lower budget (`api.requests_per_hour`, and a per-minute cap below 250) so a
 poll never trips the real limit, and pauses every request of a token when the API says to wait
 (a 429, or `ratelimit-remaining: 0`).
+
+Replicas of the same shard (`api.replicas: N`, for high availability) each poll every account
+with the same tokens, so each keeps 1/N of both windows: together they stay inside the budget.
 """
 
 from __future__ import annotations
@@ -24,17 +27,32 @@ background: ContextVar[bool] = ContextVar("background", default=False)
 BACKGROUND_SHARE = 0.75
 
 
+def replica_share(per_hour: int, per_minute: int = DEFAULT_PER_MINUTE,
+                  replicas: int = 1) -> tuple[int, int]:
+    """This process's hourly and per-minute allowance when `replicas` processes spend the same
+    token's budget: 1/replicas of each (rounded down, at least 1)."""
+    return max(1, per_hour // replicas), max(1, min(per_minute, per_hour) // replicas)
+
+
 class RequestBudget:
     """Rolling-window pacing for one token; `acquire()` waits until a request is allowed."""
 
-    def __init__(self, per_hour: int, clock: Clock, per_minute: int = DEFAULT_PER_MINUTE) -> None:
-        self.per_hour = per_hour
-        self.per_minute = min(per_minute, per_hour)
+    def __init__(
+        self, per_hour: int, clock: Clock, per_minute: int = DEFAULT_PER_MINUTE, replicas: int = 1
+    ) -> None:
+        self.per_hour, self.per_minute = replica_share(per_hour, per_minute, replicas)
+        self.replicas = replicas
         self._clock = clock
         self._hour: deque[float] = deque()
         self._minute: deque[float] = deque()
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
+
+    def set_limits(self, per_hour: int, replicas: int = 1,
+                   per_minute: int = DEFAULT_PER_MINUTE) -> None:
+        """New limits (a reload), keeping the requests already counted in both windows."""
+        self.per_hour, self.per_minute = replica_share(per_hour, per_minute, replicas)
+        self.replicas = replicas
 
     def _purge(self, now: float) -> None:
         while self._hour and self._hour[0] <= now - HOUR:

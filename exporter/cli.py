@@ -18,9 +18,9 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from exporter import __version__, planreport
+from exporter import __version__
 from exporter.api import AccountApi, DigitalOceanClient
-from exporter.budget import RequestBudget
+from exporter.budget import RequestBudget, replica_share
 from exporter.clock import SystemClock
 from exporter.collectors import COLLECTORS
 from exporter.collectors.base import EVERYTHING, Collector, Selection
@@ -40,15 +40,23 @@ from exporter.daemon import (
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_RUNTIME,
-    USER_AGENT,
     Daemon,
     ListenError,
     ServeOptions,
+    user_agent,
 )
 from exporter.logs import LogFormat, Redactor, configure_logging, get_logger, looks_like_secret
 from exporter.poller import overflow_message
 from exporter.scopes import ScopeReport, decide, least_privilege_report, needed_scopes, verify_token
 from exporter.server import DEFAULT_MAX_CONNECTIONS, parse_listen_address, raise_open_files_limit
+from exporter.sharding import (
+    ENV_POD_NAME,
+    ENV_TOTAL_SHARDS,
+    NO_SHARD,
+    Shard,
+    ShardError,
+    resolve_shard,
+)
 from exporter.tokens import InlineToken, TokenSource, TokenSourceError, source_name
 from exporter.webconfig import WebConfig, load_web_config
 
@@ -129,6 +137,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --config.check: check the files only, without asking DigitalOcean about the "
         "tokens",
     )
+    parser.add_argument(
+        "--shard", dest="shard", type=_whole_number, default=None, metavar="N",
+        help="poll only the accounts of shard N (0 to --total-shards minus 1): each account "
+        "belongs to one shard, by a hash of its name, so every shard can read the same config "
+        "(default 0)",
+    )
+    parser.add_argument(
+        "--total-shards", dest="total_shards", type=_whole_number, default=None, metavar="M",
+        help="how many exporter processes share the configuration's accounts (default 1: no "
+        f"sharding; with --shard.auto, env {ENV_TOTAL_SHARDS} when not given)",
+    )
+    parser.add_argument(
+        "--shard.auto", dest="shard_auto", action="store_true",
+        help=f"take the shard from the ordinal of a StatefulSet pod's name (env {ENV_POD_NAME}, "
+        "e.g. digitalocean-exporter-2 is shard 2); the total from --total-shards or env "
+        f"{ENV_TOTAL_SHARDS}",
+    )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     for collector in COLLECTORS:
         default = "enabled" if collector.enabled_by_default else "disabled"
@@ -139,6 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
             f"collectors.{collector.name}.enabled)",
         )
     return parser
+
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
 def _positive_int(text: str) -> int:
@@ -262,9 +294,13 @@ def _main(args: argparse.Namespace, redactor: Redactor) -> int:
         raise _Refused("--offline only applies to --config.check")
     options = _serve_options(args)
     environ = dict(os.environ)
+    try:
+        shard = resolve_shard(args.shard, args.total_shards, args.shard_auto, environ)
+    except ShardError as exc:
+        raise _Refused(str(exc)) from None
     overrides = collector_overrides(args)
     if args.demo:
-        return _run_demo(options, redactor, environ, overrides)
+        return _run_demo(options, redactor, environ, overrides, shard)
 
     config_text = args.config_file or environ.get(ENV_CONFIG_FILE) or None
     if config_text and looks_like_secret(config_text):
@@ -279,18 +315,21 @@ def _main(args: argparse.Namespace, redactor: Redactor) -> int:
     settings = load()
     if args.config_check:
         say = partial(_say, redactor=redactor)
-        say(describe_settings(settings))
+        own = shard.own(settings)  # the check covers this shard's accounts only
+        say(describe_settings(own))
+        if shard.sharded:
+            say(f"sharding: {shard.describe(len(own.accounts), len(settings.accounts))}")
         if options.web is not None:
             say(options.web.describe())
         if args.offline:
             return EXIT_OK
-        return asyncio.run(_check_tokens(settings, environ, redactor))
+        return asyncio.run(_check_tokens(own, environ, redactor, shard))
     log = get_logger("exporter")
     for warning in settings.warnings:
         log.warning(warning)
     return _run(Daemon(
         settings, options, collectors=COLLECTORS, reload_settings=load, redactor=redactor,
-        environ=environ,
+        environ=environ, shard=shard,
     ))
 
 
@@ -334,7 +373,9 @@ class _Unobserved:
         return None
 
 
-async def _check_tokens(settings: Settings, environ: dict[str, str], redactor: Redactor) -> int:
+async def _check_tokens(
+    settings: Settings, environ: dict[str, str], redactor: Redactor, shard: Shard = NO_SHARD
+) -> int:
     """`--config.check` online: ask token/info about every token, apply the token policy as the
     daemon would, print each account's least-privilege report and request plan (one poll of
     each inventory collector measures it). 2 if any token is refused or any Monitoring API
@@ -342,7 +383,7 @@ async def _check_tokens(settings: Settings, environ: dict[str, str], redactor: R
     clock = SystemClock()
     client = DigitalOceanClient(
         api_url=settings.api.url, auth_url=settings.api.auth_url, timeout=settings.api.timeout,
-        user_agent=USER_AGENT, observer=_Unobserved(), clock=clock,
+        user_agent=user_agent(shard), observer=_Unobserved(), clock=clock,
         response_deadline=settings.api.response_deadline,
         max_response_bytes=settings.api.max_response_bytes,
     )
@@ -353,9 +394,11 @@ async def _check_tokens(settings: Settings, environ: dict[str, str], redactor: R
         except TokenSourceError as exc:
             return str(exc)
         redactor.add(source.token)
-        apis[account.name] = client.account(account.name, lambda: source.token,
-                                            RequestBudget(settings.api.requests_per_hour, clock))
+        apis[account.name] = client.account(account.name, lambda: source.token, RequestBudget(
+            settings.api.requests_per_hour, clock, replicas=settings.api.replicas))
         return await verify_token(apis[account.name], clock.time)
+
+    from exporter import planreport  # noqa: PLC0415  # --config.check only: not the daemon's
 
     apis: dict[str, AccountApi] = {}
     plans: dict[str, list[str]] = {}
@@ -372,10 +415,14 @@ async def _check_tokens(settings: Settings, environ: dict[str, str], redactor: R
         for account in settings.accounts:  # the plan of every token the daemon would use
             if account.name in refused:
                 continue
-            budget = settings.api.requests_per_hour
+            # this process's share of the token's budget (api.replicas)
+            budget, _ = replica_share(settings.api.requests_per_hour,
+                                      replicas=settings.api.replicas)
             planned, rows = await planreport.measure(
                 apis[account.name], COLLECTORS, settings.collectors_of(account), budget)
-            plans[account.name] = planreport.describe(account.name, budget, planned, rows)
+            plans[account.name] = planreport.describe(
+                account.name, budget, planned, rows, replicas=settings.api.replicas,
+                shard=shard)
             over += [f'account "{account.name}": {overflow_message(name, overflow)}'
                      for name, overflow in planned.overflow.items()]
     finally:
@@ -393,7 +440,9 @@ async def _check_tokens(settings: Settings, environ: dict[str, str], redactor: R
         _say(f"{_count_text(len(over), 'Monitoring API selection')} cannot fit the request "
              "budget (see above)", sys.stderr, redactor=redactor)
         return EXIT_REFUSED
-    _say(f"tokens OK ({len(settings.accounts)} verified with DigitalOcean)", redactor=redactor)
+    where = f" of {shard}" if shard.sharded else ""
+    _say(f"tokens OK ({len(settings.accounts)}{where} verified with DigitalOcean)",
+         redactor=redactor)
     return EXIT_OK
 
 
@@ -445,7 +494,8 @@ def _log_web_config(web: WebConfig) -> None:
 
 
 def _run_demo(
-    options: ServeOptions, redactor: Redactor, environ: dict[str, str], overrides: dict[str, bool]
+    options: ServeOptions, redactor: Redactor, environ: dict[str, str], overrides: dict[str, bool],
+    shard: Shard = NO_SHARD,
 ) -> int:
     from exporter.simulator import Simulator, demo_config  # noqa: PLC0415  # --demo only
 
@@ -462,7 +512,7 @@ def _run_demo(
         )
         return _run(Daemon(
             settings, options, collectors=COLLECTORS, reload_settings=lambda: settings,
-            redactor=redactor, environ=environ,
+            redactor=redactor, environ=environ, shard=shard,
         ))
     finally:
         simulator.stop()

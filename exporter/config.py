@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from exporter.budget import replica_share
 from exporter.collectors.base import EVERYTHING, FILTER_KEYS, Selection
 from exporter.logs import looks_like_secret
 from exporter.pricing import DATABASE_KEY, SIZE_TABLES, load_price_table
@@ -52,6 +53,7 @@ DEFAULT_MAX_RESPONSE_BYTES = 32 * 2**20
 MIN_RESPONSE_BYTES = 2**20
 MAX_RESPONSE_BYTES = 2**30
 DIGITALOCEAN_HOURLY_LIMIT = 5000
+MAX_REPLICAS = 10  # api.replicas: processes polling the same accounts with the same tokens
 STALE_AFTER_INTERVALS = 3
 
 ENV_CONFIG_FILE = "DO_EXPORTER_CONFIG"
@@ -66,6 +68,7 @@ _TOKEN_KEYS = ("token_file", "token_env", "token")
 _POLICY_KEYS = ("write_scopes", "unverifiable", "secret_scopes", "excess_scopes")
 _API_KEYS = (
     "url", "auth_url", "timeout", "requests_per_hour", "response_deadline", "max_response_bytes",
+    "replicas",
 )
 _SIZE = re.compile(r"^(\d+)\s*(B|KiB|MiB|GiB)?$")
 _SIZE_UNITS = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
@@ -115,6 +118,7 @@ class ApiSettings:
     requests_per_hour: int = DEFAULT_REQUESTS_PER_HOUR
     response_deadline: float | None = None  # None: RESPONSE_DEADLINE_TIMEOUTS x timeout
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    replicas: int = 1  # api.replicas: each process plans with 1/replicas of every token's budget
 
     @property
     def request_deadline(self) -> float:
@@ -431,16 +435,26 @@ class _Parser(StrictReader):
                     f"{format_duration(timeout)}; every slow answer would be cut off",
                 )
                 return None
+        replicas = self.integer(entry.get("replicas", defaults.replicas), "api.replicas")
+        if replicas is not None and not 1 <= replicas <= MAX_REPLICAS:
+            self.problems.add(
+                "api.replicas",
+                f"{replicas} is outside 1..{MAX_REPLICAS}; give the number of exporter processes "
+                "that poll the same accounts with the same tokens (1 without a high-availability "
+                "pair; each process plans with 1/api.replicas of api.requests_per_hour)",
+            )
+            replicas = None
         max_bytes: int | None = defaults.max_response_bytes
         if "max_response_bytes" in entry:
             max_bytes = self.size(entry["max_response_bytes"], "api.max_response_bytes",
                                   MIN_RESPONSE_BYTES, MAX_RESPONSE_BYTES)
         if (url is None or auth_url is None or timeout is None or requests_per_hour is None
-                or max_bytes is None or ("response_deadline" in entry and deadline is None)):
+                or max_bytes is None or replicas is None
+                or ("response_deadline" in entry and deadline is None)):
             return None
         return ApiSettings(url=url, auth_url=auth_url, timeout=timeout,
                            requests_per_hour=requests_per_hour, response_deadline=deadline,
-                           max_response_bytes=max_bytes)
+                           max_response_bytes=max_bytes, replicas=replicas)
 
     def size(self, value: object, path: str, minimum: int, maximum: int) -> int | None:
         """Bytes, as an integer or a string such as 32MiB (B, KiB, MiB, GiB), within bounds."""
@@ -780,10 +794,20 @@ def load_settings(
     return settings
 
 
+def describe_budget(api: ApiSettings) -> str:
+    """`4000 requests/hour per token`, and with api.replicas what each process keeps of it."""
+    text = f"{api.requests_per_hour} requests/hour per token"
+    if api.replicas > 1:
+        share, _ = replica_share(api.requests_per_hour, replicas=api.replicas)
+        text += (f", shared by {api.replicas} replicas (api.replicas: each polls every account "
+                 f"with the same tokens): {share} requests/hour per token for this process")
+    return text
+
+
 def describe_settings(settings: Settings) -> str:
     """The summary `--config.check` prints: what the daemon would do, without any token."""
     lines = [f"configuration OK ({settings.source})", f"accounts ({len(settings.accounts)}):"]
-    width = max(len(a.name) for a in settings.accounts)
+    width = max((len(a.name) for a in settings.accounts), default=0)
     lines += [f"  {a.name:<{width}}  {a.token.describe()}" for a in settings.accounts]
     lines.append("collectors:")
     lines += [f"  {name}: {_describe_collector(c)}" for name, c in settings.collectors.items()]
@@ -798,7 +822,7 @@ def describe_settings(settings: Settings) -> str:
         f"api: {api.url} (token check at {api.auth_url}), timeout {format_duration(api.timeout)}, "
         f"whole answer within {format_duration(api.request_deadline)}, at most "
         f"{_format_size(api.max_response_bytes)}, "
-        f"budget {api.requests_per_hour} requests/hour per token"
+        f"budget {describe_budget(api)}"
     )
     policy = settings.token_policy
     lines.append(

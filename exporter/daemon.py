@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -39,14 +39,17 @@ from exporter.scopes import (
     needed_scopes,
     scope_warnings,
 )
-from exporter.selfmetrics import render_self, self_registry
+from exporter.selfmetrics import SelfRenderer, self_registry
 from exporter.server import DEFAULT_MAX_CONNECTIONS, MetricsServer, ServerApp
+from exporter.sharding import NO_SHARD, Shard
 from exporter.snapshot import Snapshot, SnapshotStore
-from exporter.statuspage import StatusPage
 from exporter.strictyaml import format_duration
 from exporter.tokens import TokenSource, TokenSourceError, fingerprint, source_name
 from exporter.transfer import transfer_families
 from exporter.webconfig import WebConfig
+
+if TYPE_CHECKING:  # the page at / is imported when first asked for: not every exporter shows it
+    from exporter.statuspage import StatusPage
 
 SELF_REFRESH_SECONDS = 1.0
 # The self part is rendered on the event loop; with hundreds of accounts it holds a hundred
@@ -66,6 +69,12 @@ EXIT_RUNTIME = 1
 EXIT_REFUSED = 2
 
 USER_AGENT = f"digitalocean-exporter/{__version__}"
+
+
+def user_agent(shard: Shard = NO_SHARD) -> str:
+    """`digitalocean-exporter/1.2.0`, and `(shard 1 of 3)` after it when sharded: the shard that
+    made a request shows in DigitalOcean's (and the simulator's) request logs."""
+    return f"{USER_AGENT} ({shard})" if shard.sharded else USER_AGENT
 
 
 class ListenError(Exception):
@@ -126,7 +135,11 @@ class Daemon:
         transport: httpx.AsyncBaseTransport | None = None,
         handle_signals: bool = True,
         progress_every: float = PROGRESS_EVERY_SECONDS,
+        shard: Shard = NO_SHARD,
     ) -> None:
+        self.shard = shard  # every part below sees only this shard's accounts (Shard.own)
+        self.accounts_configured = len(settings.accounts)
+        settings = shard.own(settings)
         self.settings = settings
         self.options = options
         self.collectors = tuple(collectors)
@@ -144,9 +157,11 @@ class Daemon:
         self.poller: Poller | None = None
         self.client: DigitalOceanClient | None = None
         self.registry, self.api_metrics = self_registry(
-            lambda: self.poller, self.store, __version__, lambda: self.renderer.derived_status
+            lambda: self.poller, self.store, __version__, lambda: self.renderer.derived_status,
+            shard=lambda: (self.shard, len(self.settings.accounts), self.accounts_configured),
         )
         self.server: MetricsServer | None = None
+        self._self_renderer = SelfRenderer()  # each second: only what changed is rendered
         limit_arenas()  # before the first thread starts
         self._render_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
         self._rendered: tuple[frozenset[tuple[str, str]], int] = (frozenset(), 0)
@@ -178,7 +193,7 @@ class Daemon:
                 self.options.host,
                 self.options.port,
                 ServerApp(self.cache, self.options.telemetry_path, self.readiness, __version__,
-                          status_page=StatusPage(self, self._loop).html,
+                          status_page=_status_page(self, self._loop),
                           discovery=ServiceDiscovery(self.store.items, self.readiness,
                                                      lambda: self.store.data_version)),
                 web=self.options.web,
@@ -277,6 +292,12 @@ class Daemon:
             self._ready_version = self.store.data_version
         return self._ready_version
 
+    def shard_summary(self) -> str | None:
+        """What the status page says of sharding; None when not sharded."""
+        if not self.shard.sharded:
+            return None
+        return self.shard.describe(len(self.settings.accounts), self.accounts_configured)
+
     # -- accounts and tokens --------------------------------------------------------------
 
     async def _prepare(
@@ -291,7 +312,7 @@ class Daemon:
             api_url=settings.api.url,
             auth_url=settings.api.auth_url,
             timeout=settings.api.timeout,
-            user_agent=USER_AGENT,
+            user_agent=user_agent(self.shard),
             observer=self.api_metrics,
             lists=self.api_metrics,
             clock=self.clock,
@@ -312,8 +333,13 @@ class Daemon:
                 continue
             self.redactor.add(source.token)
             old = previous.get(account_settings.name)
-            budget = old.budget if old else RequestBudget(settings.api.requests_per_hour, self.clock)
-            budget.per_hour = settings.api.requests_per_hour
+            api_settings = settings.api
+            if old is None:
+                budget = RequestBudget(api_settings.requests_per_hour, self.clock,
+                                       replicas=api_settings.replicas)
+            else:  # a reload: the same windows, the new limits
+                budget = old.budget
+                budget.set_limits(api_settings.requests_per_hour, api_settings.replicas)
             api = client.account(account_settings.name, _token_of(source), budget)
             if old is not None:
                 api.rate_limit = old.api.rate_limit
@@ -399,11 +425,12 @@ class Daemon:
     async def _apply_reload(self) -> bool:
         log = self.log.bind(event_source="reload")
         try:
-            settings = self.reload_settings()
+            loaded = self.reload_settings()
         except ConfigError as exc:
             log.error("configuration reload failed; keeping the running configuration",
                       problems=exc.problems)
             return False
+        settings = self.shard.own(loaded)  # the same shard, over the new list of accounts
         previous = {a.name: a for a in (self.poller.accounts if self.poller else [])}
         prepared = await self._prepare(settings, previous)
         if isinstance(prepared, list):
@@ -426,9 +453,11 @@ class Daemon:
             self.api_metrics.forget_account(name)
         self.store.retain(lambda key: key in enabled)
         self.settings = settings
+        self.accounts_configured = len(loaded.accounts)
         self.renderer = self._renderer(settings)
         self._start_poller(settings, accounts)
-        log.info("configuration reloaded", accounts=sorted(names))
+        log.info("configuration reloaded", accounts=sorted(names),
+                 **self._shard_fields())
         if self._render_wanted is not None:
             self._render_wanted.set()
         return True
@@ -483,7 +512,7 @@ class Daemon:
             self.cache.set_data(part)
             self._rendered_version = version
             self.log.debug("exposition rendered", snapshots=len(fresh),
-                           bytes=sum(len(c) for c in part.chunks),
+                           bytes=part.size, compressed_bytes=part.deflate_size,
                            seconds=round(self.clock.monotonic() - started, 3))
             self._report_derived(renderer.derived_status)
             # Changes that come meanwhile wait and are rendered together: while hundreds of
@@ -509,7 +538,7 @@ class Daemon:
     def _render(
         renderer: DataRenderer, fresh: list[tuple[str, str, Snapshot]], now: float
     ) -> DataPart:
-        part = DataPart.from_chunks(renderer.render_chunks(fresh, now))
+        part = renderer.render_part(fresh, now)
         release_free_memory()
         return part
 
@@ -561,10 +590,20 @@ class Daemon:
             f"{len(enabled)} of {len(self.collectors)} collectors, first polls now",
             collectors=group_by_interval(intervals),
             request_plan={a.name: describe_plan(a) for a in accounts},
+            **self._shard_fields(),
         )
+        if self.shard.sharded and not accounts:
+            self.log.warning(f"{self.shard_summary()}; it is ready at once (more accounts, or "
+                             "fewer shards, give it work)")
+
+    def _shard_fields(self) -> dict[str, Any]:
+        if not self.shard.sharded:
+            return {}
+        return {"shard": self.shard.index, "total_shards": self.shard.total,
+                "sharding": self.shard_summary()}
 
     def refresh_self(self) -> None:
-        text, openmetrics = render_self(self.registry)
+        text, openmetrics = self._self_renderer.render(self.registry)
         self.cache.set_self(text, openmetrics)
 
 
@@ -572,6 +611,20 @@ def next_self_refresh(ended: float, took: float) -> float:
     """When the self part is rendered next (monotonic): SELF_REFRESH_SECONDS after the last
     rendering ended, or later when that one took more than SELF_REFRESH_SHARE of the time."""
     return ended + max(SELF_REFRESH_SECONDS, took / SELF_REFRESH_SHARE)
+
+
+def _status_page(daemon: Daemon, loop: asyncio.AbstractEventLoop) -> Callable[[], str]:
+    """The status page's renderer, its module imported on the first request for `/`."""
+    made: list[StatusPage] = []
+
+    def html() -> str:
+        if not made:
+            from exporter.statuspage import StatusPage  # noqa: PLC0415  # see above
+
+            made.append(StatusPage(daemon, loop))
+        return made[0].html()
+
+    return html
 
 
 def _token_of(source: TokenSource) -> Callable[[], str]:
@@ -597,6 +650,8 @@ def describe_plan(account: AccountRuntime) -> str:
     plan = account.plan
     text = (f"at least {plan.planned_per_hour:.0f} requests/hour planned (1 per poll until "
             f"measured) of a budget of {account.budget.per_hour}")
+    if account.budget.replicas > 1:
+        text += f" (1/{account.budget.replicas} of the token's: api.replicas)"
     if plan.stretched:
         text += f"; {describe_stretch(plan)} to fit"
     return text

@@ -18,6 +18,7 @@ from exporter.api import ApiError, request_counter
 from exporter.collectors.base import Collector, PollContext, ResourceReader
 from exporter.config import CollectorSettings
 from exporter.planner import Plan, plan
+from exporter.sharding import NO_SHARD, Shard
 from exporter.strictyaml import format_duration
 
 
@@ -88,10 +89,17 @@ async def measure(
     return result, rows
 
 
-def describe(account: str, budget: int, result: Plan, rows: Sequence[PlanRow]) -> list[str]:
-    """The table `--config.check` prints for one account."""
-    lines = [f'request plan of account "{account}" (budget {budget} requests/hour, planned to '
-             f"{result.effective_per_hour:.0f}):"]
+def describe(
+    account: str, budget: int, result: Plan, rows: Sequence[PlanRow], *, replicas: int = 1,
+    shard: Shard = NO_SHARD,
+) -> list[str]:
+    """The table `--config.check` prints for one account: the budget is this process's (with
+    `api.replicas: N`, 1/N of the token's), and the shard that polls the account, when sharded."""
+    whose = f", polled by {shard}" if shard.sharded else ""
+    share = (f", 1/{replicas} of the token's: api.replicas {replicas} processes poll it"
+             if replicas > 1 else "")
+    lines = [f'request plan of account "{account}"{whose} (budget {budget} requests/hour{share}, '
+             f"planned to {result.effective_per_hour:.0f}):"]
     width = max(len(r.collector) for r in rows) if rows else 0
     for row in rows:
         if row.error is not None:

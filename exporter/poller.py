@@ -457,8 +457,9 @@ class Poller:
         self, account: AccountRuntime, collector: Collector[Any], previous: Snapshot | None,
         context: PollContext,
     ) -> tuple[Any, Mapping[str, bytes]]:
-        """Fetch and parse, then make and encode the samples off the event loop; when the data
-        equals the last good data, its fragment is kept instead of encoded again."""
+        """Fetch and parse, then make, encode and compress the samples off the event loop; when
+        the data equals the last good data, its fragment is kept instead of encoded again, and
+        a family whose lines did not change keeps its compressed member."""
         deadline = self.poll_deadline(previous)
         if collector.requests_for is not None:  # hundreds of paced requests take their time
             expected = context.request_cap or account.requests_per_poll.get(collector.name, 1)
@@ -471,7 +472,8 @@ class Poller:
                         and previous.data == data):
                     return previous.data, previous.fragment
                 fragment = await asyncio.get_running_loop().run_in_executor(
-                    self.encoder, encode_collector, account.name, collector, data
+                    self.encoder, encode_collector, account.name, collector, data,
+                    previous.fragment if previous is not None else None,
                 )
         except TimeoutError:
             raise PollDeadlineError(

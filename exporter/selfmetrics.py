@@ -27,14 +27,15 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import generate_latest
 from prometheus_client.metrics_core import Metric
+from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 from prometheus_client.registry import Collector as RegistryCollector
 
-from exporter.exposition import openmetrics_chunks
 from exporter.scopes import ScopeTable, is_needed, needed_scopes, scope_table
 from exporter.snapshot import SnapshotStore
 
 if TYPE_CHECKING:
     from exporter.poller import Poller
+    from exporter.sharding import Shard
 
 REQUEST_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -94,6 +95,19 @@ class SelfFamily:
 
 
 _ACCOUNT = ("account",)
+SHARD_INFO = SelfFamily(
+    "digitalocean_exporter_shard_info", "gauge", ("shard", "total_shards"),
+    "Which shard this exporter is (--shard, --total-shards; shard 0 of 1 when not sharded); "
+    "always 1.",
+)
+SHARD_ACCOUNTS = SelfFamily(
+    "digitalocean_exporter_shard_accounts", "gauge", (),
+    "Accounts this shard polls (every account of the configuration when not sharded).",
+)
+CONFIGURED_ACCOUNTS = SelfFamily(
+    "digitalocean_exporter_configured_accounts", "gauge", (),
+    "Accounts in the configuration, those of every shard together.",
+)
 _COLLECTOR = ("account", "collector")
 BUILD_INFO = SelfFamily("digitalocean_exporter_build_info", "gauge", ("version", "python_version"),
                         "Version of the exporter and of the Python running it (always 1).")
@@ -148,7 +162,7 @@ RATE_LIMIT_RESET = SelfFamily(
 )
 BUDGET = SelfFamily(
     "digitalocean_api_budget_requests_per_hour", "gauge", _ACCOUNT,
-    "The exporter's own request budget per token (api.requests_per_hour).",
+    "The exporter's own request budget per token (api.requests_per_hour, divided by api.replicas).",
 )
 PLANNED = SelfFamily(
     "digitalocean_api_planned_requests_per_hour", "gauge", _ACCOUNT,
@@ -203,7 +217,8 @@ PROCESS_FAMILIES = (
 )
 
 SELF_FAMILIES = (
-    BUILD_INFO, COLLECTOR_SUCCESS, COLLECTOR_DURATION, COLLECTOR_LAST_SUCCESS, COLLECTOR_INTERVAL,
+    BUILD_INFO, SHARD_INFO, SHARD_ACCOUNTS, CONFIGURED_ACCOUNTS,
+    COLLECTOR_SUCCESS, COLLECTOR_DURATION, COLLECTOR_LAST_SUCCESS, COLLECTOR_INTERVAL,
     COLLECTOR_ENABLED, API_REQUESTS, API_DURATION, API_DUPLICATES, RATE_LIMIT_REMAINING, RATE_LIMIT_LIMIT,
     RATE_LIMIT_RESET, BUDGET, PLANNED, BUDGET_USED, TOKEN_READ_ONLY, TOKEN_VALID, TOKEN_EXPIRY,
     TOKEN_SCOPES, TOKEN_EXCESS_SCOPES, TOKEN_SECRET_SCOPES, *PROCESS_FAMILIES,
@@ -220,8 +235,11 @@ class RuntimeMetrics(RegistryCollector):
         version: str,
         derived: Callable[[], Mapping[tuple[str, str], str | None]] = dict,
         scopes: ScopeTable | None = None,
+        *,
+        shard: Callable[[], tuple[Shard, int, int]] | None = None,
     ) -> None:
         self._poller = poller
+        self._shard = shard  # -> (this shard, accounts it owns, accounts configured)
         self._store = store
         self._version = version
         self._derived = derived  # (account, derived name, e.g. costs) -> None or why it failed
@@ -231,12 +249,23 @@ class RuntimeMetrics(RegistryCollector):
         build = BUILD_INFO.gauge()
         build.add_metric((self._version, platform.python_version()), 1)
         yield build
+        if self._shard is not None:
+            yield from self._shard_families(*self._shard())
         poller = self._poller()
         if poller is None:
             return
         yield from self._collector_families(poller)
         yield from self._account_families(poller)
         yield from self._scope_families(poller)
+
+    @staticmethod
+    def _shard_families(shard: Shard, owned: int, configured: int) -> Iterator[Metric]:
+        info = SHARD_INFO.gauge()
+        info.add_metric((str(shard.index), str(shard.total)), 1)
+        accounts, total = SHARD_ACCOUNTS.gauge(), CONFIGURED_ACCOUNTS.gauge()
+        accounts.add_metric((), owned)
+        total.add_metric((), configured)
+        yield from (info, accounts, total)
 
     def _collector_families(self, poller: Poller) -> Iterator[Metric]:
         success = COLLECTOR_SUCCESS.gauge()
@@ -301,33 +330,60 @@ class RuntimeMetrics(RegistryCollector):
         yield from (held, excess, secret)
 
 
+OPENMETRICS_EOF = b"# EOF\n"
+
+
+class SelfRenderer:
+    """The self part in both formats (what `exposition.render_registry` makes, byte for byte),
+    each metric family rendered again only when it changed since the last call.
+
+    The daemon refreshes the self part every second on its event loop; between polls only the
+    process_* families change, and rendering the ~10,000 unchanged samples (request duration
+    histograms per endpoint, collector states) again took ~20 ms of CPU each second at 1,000
+    Droplets (bench/startup.py, "CPU seconds until ready")."""
+
+    def __init__(self) -> None:
+        self._rendered: dict[tuple[int, str], tuple[Metric, bytes, bytes]] = {}
+
+    def render(self, registry: RegistryCollector) -> tuple[bytes, bytes]:
+        rendered: dict[tuple[int, str], tuple[Metric, bytes, bytes]] = {}
+        for index, family in enumerate(registry.collect()):
+            key = (index, family.name)
+            cached = self._rendered.get(key)
+            if cached is None or cached[0] != family:  # a new NaN differs: rendered again
+                one = _Family(family)
+                openmetrics: bytes = generate_openmetrics(one)  # type: ignore[no-untyped-call]  # untyped upstream
+                cached = (family, generate_latest(one), openmetrics.removesuffix(OPENMETRICS_EOF))
+            rendered[key] = cached
+        self._rendered = rendered
+        return (b"".join(text for _, text, _ in rendered.values()),
+                b"".join(om for _, _, om in rendered.values()) + OPENMETRICS_EOF)
+
+
+class _Family(RegistryCollector):
+    """One collected family, as a registry the exposition functions read."""
+
+    def __init__(self, family: Metric) -> None:
+        self.family = family
+
+    def collect(self) -> Iterator[Metric]:
+        yield self.family
+
+
 def self_registry(
     poller: Callable[[], Poller | None],
     store: SnapshotStore,
     version: str,
     derived: Callable[[], Mapping[tuple[str, str], str | None]] = dict,
+    shard: Callable[[], tuple[Shard, int, int]] | None = None,
 ) -> tuple[CollectorRegistry, ApiRequestMetrics]:
     # `_created` series would double the request metrics in the text format for no use here;
     # the switch is process-wide in prometheus_client, and this is the only registry we own.
     disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped upstream
     registry = CollectorRegistry(auto_describe=False)
     api_metrics = ApiRequestMetrics(registry)
-    registry.register(RuntimeMetrics(poller, store, version, derived))
+    registry.register(RuntimeMetrics(poller, store, version, derived, shard=shard))
     ProcessCollector(registry=registry)
     PlatformCollector(registry=registry)
     return registry, api_metrics
 
-
-
-def render_self(registry: CollectorRegistry) -> tuple[bytes, bytes]:
-    """The self part in the text format and in OpenMetrics, rendered once.
-
-    prometheus_client writes each format on its own, and its OpenMetrics writer is the slower
-    (it checks every label name, character by character): with hundreds of accounts the self
-    part holds a hundred thousand lines (API requests by account and endpoint), and rendering
-    both took seconds of every second. For these families (gauges, counters, histograms;
-    no `_created`, units or exemplars) the OpenMetrics text is the text format with each
-    counter's HELP and TYPE lines naming the family without `_total`, ending in `# EOF`:
-    derived so, byte for byte what prometheus_client writes (tests/test_selfmetrics.py)."""
-    text: bytes = generate_latest(registry)
-    return text, b"".join(openmetrics_chunks((text,))) + b"# EOF\n"

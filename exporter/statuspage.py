@@ -87,6 +87,7 @@ class BudgetStatus:
     used_last_hour: int = 0
     rate_limit_remaining: int | None = None
     rate_limit_limit: int | None = None
+    replicas: int = 1  # api.replicas: this process keeps 1/replicas of the token's budget
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class StatusModel:
     pending: tuple[str, ...] = ()  # what readiness waits for
     accounts: tuple[AccountStatus, ...] = ()
     problem: str | None = None  # why the model could not be read (the page still renders)
+    shard: str | None = None  # `shard 1 of 3: 2 of 7 accounts (...)`; None when not sharded
 
     def collectors_in(self, state: CollectorState) -> list[tuple[str, CollectorStatus]]:
         return [(a.name, c) for a in self.accounts for c in a.collectors if c.state == state]
@@ -139,6 +141,8 @@ class DaemonView(Protocol):
 
     def readiness(self) -> tuple[bool, Sequence[str]]: ...
 
+    def shard_summary(self) -> str | None: ...
+
 
 # -- reading the daemon (on the event loop) ------------------------------------------------
 
@@ -154,7 +158,8 @@ def status_model(
     if poller is not None:
         derived = daemon.renderer.derived_status
         accounts = tuple(_account(daemon, poller, a, derived, redact) for a in poller.accounts)
-    return StatusModel(version, telemetry_path, now, ready, tuple(pending), accounts)
+    return StatusModel(version, telemetry_path, now, ready, tuple(pending), accounts,
+                       shard=daemon.shard_summary())
 
 
 def _account(
@@ -189,6 +194,7 @@ def _account(
         used_last_hour=account.budget.used_last_hour(),
         rate_limit_remaining=rate.remaining,
         rate_limit_limit=rate.limit,
+        replicas=account.budget.replicas,
     )
     monotonic = daemon.clock.monotonic()
     collectors = []
@@ -342,8 +348,13 @@ def render_page(model: StatusModel) -> str:
         _summary(model),
         _failing_banner(model, failing),
     ]
+    if model.shard is not None:
+        parts.append(f'<p id="shard">This exporter is {_e(model.shard)}.</p>')
     parts += [_account_section(model, account) for account in model.accounts]
-    if not model.accounts and model.problem is None:
+    if not model.accounts and model.problem is None and model.ready:
+        parts.append('<p class="muted">This shard owns no account of the configuration: it '
+                     "serves only the exporter's own metrics.</p>")
+    elif not model.accounts and model.problem is None:
         parts.append('<p class="muted">No account is being polled yet: the tokens are being '
                      "verified.</p>")
     parts.append(f"</main><footer>Read at {_e(_utc(model.now))}. Reload the page to refresh; "
@@ -504,6 +515,9 @@ def _budget_facts(budget: BudgetStatus) -> str:
     share = budget.planned_per_hour / budget.per_hour if budget.per_hour else 0.0
     plan = (f"{budget.planned_per_hour:,.0f} requests/h planned of a {budget.per_hour:,}/h "
             f"budget ({share:.0%})")
+    if budget.replicas > 1:
+        plan += (f"; the token's budget is shared by {budget.replicas} replicas "
+                 "(api.replicas), this one keeps its share")
     if budget.factor > 1.0:
         plan_html = _e(plan) + " " + _badge("warn", f"intervals stretched {budget.factor:.2f}x")
     else:

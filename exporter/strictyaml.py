@@ -11,7 +11,6 @@ What a file means (accounts, TLS, ...) is not here: config.py and webconfig.py b
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Collection, Mapping, Sequence
@@ -270,6 +269,8 @@ class StrictReader:
 
 def unknown_key(key: str, known: Sequence[str]) -> str:
     """`unknown key (did you mean x?); known keys are ...`, the guess only for a near miss."""
+    import difflib  # noqa: PLC0415  # only for a misspelled key
+
     close = difflib.get_close_matches(key, known, n=1)
     guess = f" (did you mean {close[0]}?)" if close else ""
     return f"unknown key{guess}; known keys are {', '.join(known)}"

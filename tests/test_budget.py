@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from exporter.budget import BACKGROUND_SHARE, RequestBudget, background
+from exporter.budget import BACKGROUND_SHARE, RequestBudget, background, replica_share
+from exporter.planner import plan
 from tests.conftest import FakeClock
 
 
@@ -80,3 +81,34 @@ async def test_background_requests_keep_to_their_share_and_leave_the_rest(
         background.reset(token)
     assert sum(clock.sleeps) == pytest.approx(60)
     assert budget.used_last_hour() == 21
+
+
+def test_replicas_share_both_windows(clock: FakeClock) -> None:
+    assert replica_share(4000, replicas=1) == (4000, 200)
+    assert replica_share(4000, replicas=2) == (2000, 100)
+    assert replica_share(5000, 250, 3) == (1666, 83)
+    assert replica_share(20, replicas=2) == (10, 10)  # the minute never above the hour
+    assert replica_share(1, replicas=10) == (1, 1)
+    budget = RequestBudget(4000, clock, replicas=2)
+    assert (budget.per_hour, budget.per_minute, budget.replicas) == (2000, 100, 2)
+
+
+async def test_set_limits_keeps_what_was_spent(clock: FakeClock) -> None:
+    budget = RequestBudget(per_hour=4, clock=clock)
+    for _ in range(3):
+        await budget.acquire()
+    budget.set_limits(4, replicas=2)  # a reload: now 2 an hour, 3 already spent
+    assert (budget.per_hour, budget.per_minute) == (2, 2)
+    assert budget.used_last_hour() == 3
+    assert budget._wait(clock.monotonic()) > 0  # must wait for the hour to roll
+
+
+def test_two_replicas_plan_with_half_the_budget(clock: FakeClock) -> None:
+    """The planner plans each account with its budget's per_hour: with api.replicas: 2 the
+    intervals stretch twice as far, and the two processes together plan what one would."""
+    costs, intervals = {"droplets": 20, "volumes": 2}, {"droplets": 60.0, "volumes": 60.0}
+    one = plan(costs, intervals, RequestBudget(1000, clock).per_hour)
+    two = plan(costs, intervals, RequestBudget(1000, clock, replicas=2).per_hour)
+    assert one.effective_per_hour == pytest.approx(900)  # PLANNING_SHARE of 1000
+    assert two.effective_per_hour == pytest.approx(450)
+    assert two.factor == pytest.approx(2 * one.factor)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import socket
 import subprocess
@@ -13,10 +14,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+import structlog
 
-from exporter.cli import EXIT_CODES
+from exporter import __version__
+from exporter.cli import EXIT_CODES, main
 from exporter.collectors import COLLECTORS
 from exporter.daemon import EXIT_OK, EXIT_REFUSED, EXIT_RUNTIME
+from exporter.sharding import shard_of
 from exporter.simulator import Fault, FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
 from tests.conftest import (
     OTHER_TOKEN,
@@ -395,3 +399,75 @@ def test_exit_codes_are_documented_in_help_and_docs() -> None:
                           (EXIT_RUNTIME, "a runtime failure a restart may fix"),
                           (EXIT_REFUSED, "a problem a restart cannot fix")):
         assert f"| `{code}` | {meaning}" in section
+
+
+@pytest.fixture
+def in_process() -> Iterator[None]:
+    """`main()` in this process configures logging; leave it as it was found."""
+    yield
+    structlog.reset_defaults()
+    logging.getLogger().handlers.clear()
+
+
+@pytest.mark.usefixtures("in_process")
+@pytest.mark.parametrize(("flags", "env", "message"), [
+    (["--shard", "3", "--total-shards", "3"], {},
+     "--shard: shard 3 is outside 0..2 for --total-shards 3; shards are numbered from 0 to the "
+     "number of shards minus 1"),
+    (["--total-shards", "0"], {}, "--total-shards: 0 is outside 1..1000; give the number of "
+     "exporter processes that share the configuration (1: no sharding)"),
+    (["--shard.auto", "--total-shards", "3"], {"POD_NAME": "digitalocean-exporter"},
+     "--shard.auto: the pod name 'digitalocean-exporter' (env POD_NAME) does not end in "
+     "-<ordinal> as a StatefulSet pod's does (e.g. digitalocean-exporter-2); set POD_NAME from "
+     "the downward API (fieldRef metadata.name) in a StatefulSet, or give --shard N instead"),
+])
+def test_bad_shard_flags_exit_2_naming_the_flag(
+    flags: list[str], env: dict[str, str], message: str, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["--config.check", "--offline", *flags]) == EXIT_REFUSED
+    assert capsys.readouterr().err.strip() == message
+
+
+@pytest.mark.usefixtures("in_process")
+def test_a_shard_flag_that_is_not_a_number_is_an_argparse_error(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--shard", "one"])
+    assert exit_.value.code == EXIT_REFUSED
+    assert "argument --shard: 'one' is not a whole number" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("in_process")
+def test_config_check_of_a_shard_plans_its_accounts_only(
+    tmp_path: Path, simulator: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = config_for(tmp_path, simulator, {"production": READ_TOKEN, "staging": OTHER_TOKEN},
+                        api_extra=", replicas: 2, requests_per_hour: 3000",
+                        extra="collectors: {billing: {enabled: false}}\n")
+    owner = {name: shard_of(name, 2) for name in ("production", "staging")}
+    assert set(owner.values()) == {0, 1}  # the two names land on different shards of 2
+    for shard in (0, 1):
+        simulator.requests.clear()
+        assert main(["--config.file", str(config), "--config.check", "--shard", str(shard),
+                     "--total-shards", "2"]) == EXIT_OK
+        out = capsys.readouterr().out
+        mine = next(n for n, s in owner.items() if s == shard)
+        other = next(n for n, s in owner.items() if s != shard)
+        assert f"accounts (1):\n  {mine}  token file" in out
+        assert (f"sharding: shard {shard} of 2: 1 of 2 accounts (the other 1 is polled by the "
+                "other shards)") in out
+        assert (f'request plan of account "{mine}", polled by shard {shard} of 2 (budget 1500 '
+                "requests/hour, 1/2 of the token's: api.replicas 2 processes poll it") in out
+        assert f'"{other}"' not in out
+        assert ("budget 3000 requests/hour per token, shared by 2 replicas (api.replicas: each "
+                "polls every account with the same tokens): 1500 requests/hour per token for this "
+                "process") in out
+        assert f"tokens OK (1 of shard {shard} of 2 verified with DigitalOcean)" in out
+        used = {r.account for r in simulator.requests.entries()}
+        assert used == {mine}  # the other shard's token was never sent
+        agents = {r.user_agent for r in simulator.requests.entries()}
+        assert agents == {f"digitalocean-exporter/{__version__} (shard {shard} of 2)"}

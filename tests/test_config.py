@@ -402,3 +402,34 @@ def test_summary_never_shows_a_token(tmp_path: Path) -> None:
     assert secret not in summary
     assert "a  inline token in the config file" in summary
     assert repr(InlineToken(secret)) == "InlineToken()"
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("0", "api.replicas: 0 is outside 1..10; give the number of exporter processes that poll the "
+     "same accounts with the same tokens (1 without a high-availability pair; each process plans "
+     "with 1/api.replicas of api.requests_per_hour)"),
+    ("11", "api.replicas: 11 is outside 1..10; give the number of exporter processes that poll "
+     "the same accounts with the same tokens (1 without a high-availability pair; each process "
+     "plans with 1/api.replicas of api.requests_per_hour)"),
+    ("two", "api.replicas: expected an integer, got a string"),
+])
+def test_api_replicas_is_checked(tmp_path: Path, value: str, message: str) -> None:
+    path = tmp_path / "config.yml"
+    path.write_text(f"api:\n  replicas: {value}\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, {"DIGITALOCEAN_TOKEN": "dop_v1_" + "0" * 64}, collector_defaults())
+    assert error.value.problems == [message]
+
+
+def test_api_replicas_defaults_to_1_and_is_described(tmp_path: Path) -> None:
+    env = {"DIGITALOCEAN_TOKEN": "dop_v1_" + "0" * 64}
+    path = tmp_path / "config.yml"
+    path.write_text("api:\n  requests_per_hour: 3001\n")
+    assert load_settings(path, env, collector_defaults()).api.replicas == 1
+    path.write_text("api:\n  requests_per_hour: 3001\n  replicas: 2\n")
+    settings = load_settings(path, env, collector_defaults())
+    assert settings.api.replicas == 2
+    assert settings.api.requests_per_hour == 3001  # the token's budget, as configured
+    assert ("budget 3001 requests/hour per token, shared by 2 replicas (api.replicas: each polls "
+            "every account with the same tokens): 1500 requests/hour per token for this process"
+            ) in describe_settings(settings)

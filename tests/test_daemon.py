@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import itertools
 import json
 import re
@@ -24,6 +25,7 @@ from exporter.daemon import (
 )
 from exporter.exposition import DataPart
 from exporter.logs import Redactor
+from exporter.sharding import Shard, shard_of
 from exporter.simulator import Fault, FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
 from exporter.snapshot import Snapshot
 from tests.conftest import (
@@ -506,3 +508,58 @@ async def test_a_slow_first_poll_is_reported_while_it_is_pending(tmp_path: Path)
     last_wait = max(i for i, e in enumerate(order) if e == "waiting for first polls")
     [ready] = [i for i, e in enumerate(order) if e.startswith("ready after")]
     assert ready > last_wait  # no progress line once ready
+
+
+async def test_a_shard_serves_only_its_accounts_is_ready_without_any_and_reload_refilters(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    """Shard `mine` of 2 owns production (staging hashes to the other shard): with only staging
+    in the config it polls nothing, is ready and says so; a reload that adds production gives it
+    production only."""
+    mine = shard_of("production", 2)
+    assert shard_of("staging", 2) != mine
+    config = settings_file(tmp_path, simulator, {"staging": OTHER_TOKEN})
+
+    def load() -> Settings:
+        return load_settings(config, {}, collector_defaults())
+
+    daemon = Daemon(load(), ServeOptions("127.0.0.1", 0, "/metrics"), collectors=COLLECTORS,
+                    reload_settings=load, redactor=Redactor(), environ={}, handle_signals=False,
+                    shard=Shard(mine, 2))
+    with captured_logs() as (stream, _):
+        task = asyncio.create_task(daemon.run())
+        await eventually(lambda: daemon.server is not None and daemon.readiness()[0])
+        handle = DaemonHandle(daemon, task)
+        async with httpx.AsyncClient() as client:
+            page = html.unescape((await client.get(f"{handle.url}/")).text)
+            metrics = (await client.get(f"{handle.url}/metrics")).text
+        assert simulator.requests.count() == 0  # staging's token is the other shard's
+        assert (f"This exporter is shard {mine} of 2: 0 of 1 account (the other 1 is polled by "
+                "the other shards); this shard owns no account and serves only the exporter's "
+                "own metrics.") in page
+        assert f'digitalocean_exporter_shard_info{{shard="{mine}",total_shards="2"}} 1.0' in metrics
+        assert "digitalocean_exporter_shard_accounts 0.0" in metrics
+        assert "digitalocean_exporter_configured_accounts 1.0" in metrics
+        assert 'account="staging"' not in metrics
+
+        settings_file(tmp_path, simulator, {"production": READ_TOKEN, "staging": OTHER_TOKEN})
+        assert await daemon.reload()
+        assert [a.name for a in daemon.settings.accounts] == ["production"]
+        await eventually(lambda: b'digitalocean_droplet_info{account="production"'
+                         in b"".join(daemon.cache.current.text))
+        daemon.refresh_self()  # what the refresh loop does each second
+        async with httpx.AsyncClient() as client:
+            metrics = (await client.get(f"{handle.url}/metrics")).text
+            page = html.unescape((await client.get(f"{handle.url}/")).text)
+        assert 'account="staging"' not in metrics
+        assert "digitalocean_exporter_configured_accounts 2.0" in metrics
+        assert f"This exporter is shard {mine} of 2: 1 of 2 accounts" in page
+        assert {r.account for r in simulator.requests.entries()} == {"production"}
+        daemon.request_stop()
+        assert await asyncio.wait_for(task, 10) == 0
+    logs = [json.loads(line) for line in stream.getvalue().splitlines()]
+    events = [e for e in logs if e.get("event", "").startswith("starting:")]
+    assert events[0]["shard"] == mine
+    assert events[0]["total_shards"] == 2
+    reloaded = [e for e in logs if e.get("event") == "configuration reloaded"]
+    assert reloaded[0]["accounts"] == ["production"]

@@ -28,14 +28,24 @@ from exporter.collectors.load_balancers import LoadBalancerRecord, parse_load_ba
 from exporter.costs import FAMILIES as COST_FAMILIES
 from exporter.costs import cost_families
 from exporter.exposition import (
+    PACK_BYTES,
+    RUN_BYTES,
+    STREAM_BYTES,
     DataPart,
     DataRenderer,
+    Deflated,
     Exposition,
     ExpositionCache,
+    PackedFragment,
+    Run,
     SampleError,
+    crc32_combine,
+    crc32_combine_by_zeros,
     encode_collector,
+    encode_fragment,
     escape_label_value,
     format_value,
+    inflate_pieces,
 )
 from exporter.pricing import load_price_table
 from exporter.simulator import SimAccount, Simulator, demo_config
@@ -255,8 +265,8 @@ async def _never(reader: Any) -> Any:
 
 
 async def test_data_part_is_valid_openmetrics_too() -> None:
-    part = DataPart.from_chunks(DataRenderer(COLLECTORS).render_chunks(await example_snapshots()))
-    data = b"".join(part.openmetrics).decode()
+    part = DataRenderer(COLLECTORS).render_part(await example_snapshots())
+    data = part.openmetrics_plain.decode()
     # prometheus_client's OpenMetrics parser has no annotations
     families = list(parse_openmetrics(data + "# EOF\n"))  # type: ignore[no-untyped-call]
     assert {f.name for f in families} >= {"digitalocean_droplet_info", "digitalocean_volume_info"}
@@ -293,8 +303,9 @@ def test_counters_have_an_openmetrics_twin_in_both_encodings() -> None:
 
 def test_without_counters_both_formats_share_the_data_part() -> None:
     data = DataPart.from_chunks((b"# HELP a x\n# TYPE a gauge\na 1\n",))
-    assert data.openmetrics is data.chunks
-    assert data.openmetrics_gzip(b"# EOF\n")[0] is data.gzip_prefix
+    assert data.openmetrics is data.text
+    exposition = Exposition.compose(data, b"", b"# EOF\n")
+    assert exposition.body(openmetrics=True, gzip=True).segments is data.text
 
 
 def test_gzip_parts_make_one_valid_stream() -> None:
@@ -302,10 +313,8 @@ def test_gzip_parts_make_one_valid_stream() -> None:
     exposition = Exposition.compose(data, b"b 2\n", b"b 2\n# EOF\n")
     assert gzip.decompress(b"".join(exposition.text_gzip)) == data.plain + b"b 2\n"
     assert gzip.decompress(b"".join(exposition.openmetrics_gzip)) == data.plain + b"b 2\n# EOF\n"
-    # a single gzip member, so even clients that stop after one member get everything
-    decompressor = zlib.decompressobj(31)
-    assert decompressor.decompress(b"".join(exposition.text_gzip)) == data.plain + b"b 2\n"
-    assert decompressor.unused_data == b""
+    # one gzip member, so even clients that stop after the first member (httpx) get all
+    assert gunzip_members(b"".join(exposition.text_gzip)) == [data.plain + b"b 2\n"]
 
 
 def test_cache_swaps_self_part_only_when_it_changed() -> None:
@@ -314,7 +323,8 @@ def test_cache_swaps_self_part_only_when_it_changed() -> None:
     assert not cache.set_self(b"", b"# EOF\n")
     assert cache.current is first
     assert cache.set_self(b"x 1\n", b"x 1\n# EOF\n")
-    assert cache.current.text == (b"", b"x 1\n")
+    assert b"".join(cache.current.text) == b"x 1\n"
+    assert gzip.decompress(b"".join(cache.current.openmetrics_gzip)) == b"x 1\n# EOF\n"
 
 
 def test_label_escaping_and_value_formatting() -> None:
@@ -435,28 +445,30 @@ def test_a_derived_failure_leaves_out_that_account_only_and_says_why() -> None:
     assert renderer.derived_status == {("a", "costs"): None, ("b", "costs"): None}
 
 
-def test_chunked_data_part_serves_the_polled_fragments_without_a_joined_copy() -> None:
-    """The daemon serves `render_chunks`: the same bytes as `render`, made of the fragments the
-    polls encoded themselves (no second copy of a big exposition), and few of them."""
+def test_rendered_data_part_serves_the_polled_members_without_a_joined_copy() -> None:
+    """The daemon serves `render_part`: the same bytes as `render`, made of the members the
+    polls compressed themselves (no second copy, plain or compressed), and few of them."""
     big = [("t_info", (f"name-{i:05d}",), 1) for i in range(5000)]  # ~190 KB of lines
     collector = tiny_collector(big)
     renderer = DataRenderer([collector])
     fresh = [("a", "tiny", polled("a", collector, 0)), ("b", "tiny", polled("b", collector, 0))]
-    chunks = renderer.render_chunks(fresh)
-    assert b"".join(chunks) == renderer.render(fresh)
-    assert b"".join(chunks).startswith(b"# HELP t_info polled\n# TYPE t_info gauge\n")
-    assert len(chunks) == 3  # the header, then each account's lines by reference
+    part = renderer.render_part(fresh)
+    assert part.plain == renderer.render(fresh)
+    assert part.plain.startswith(b"# HELP t_info polled\n# TYPE t_info gauge\n")
+    assert len(part.text) == 3  # the header's run, then each account's member by reference
+    assert isinstance(part.text[0], Run)
     for _, _, snapshot in fresh:
-        assert snapshot.fragment is not None
-        assert any(chunk is snapshot.fragment["t_info"] for chunk in chunks)
+        assert isinstance(snapshot.fragment, PackedFragment)
+        assert any(segment is snapshot.fragment.pieces["t_info"] for segment in part.text)
 
 
 def test_data_part_from_chunks_is_one_gzip_stream_of_their_concatenation() -> None:
     chunks = (b"# HELP a x\n# TYPE a gauge\n", b"a 1\n" * 50_000, b"a 2\n")
     data = DataPart.from_chunks(chunks)
     assert data.plain == b"".join(chunks)
+    assert (data.size, data.openmetrics_size) == (len(data.plain), len(data.plain))
     exposition = Exposition.compose(data, b"b 2\n", b"b 2\n# EOF\n")
-    assert exposition.text == (*chunks, b"b 2\n")
+    assert b"".join(exposition.text) == b"".join(chunks) + b"b 2\n"
     assert gzip.decompress(b"".join(exposition.text_gzip)) == b"".join(chunks) + b"b 2\n"
 
 
@@ -466,9 +478,9 @@ async def test_a_counter_family_is_named_as_each_format_wants() -> None:
     data = await actions.fetch(example_reader())
     renderer = DataRenderer(COLLECTORS)
     snapshot = polled("production", actions.COLLECTOR, data)
-    part = DataPart.from_chunks(renderer.render_chunks([("production", "actions", snapshot)]))
-    assert b"# TYPE digitalocean_actions_total counter\n" in b"".join(part.chunks)
-    assert b"# TYPE digitalocean_actions counter\n" in b"".join(part.openmetrics)
+    part = renderer.render_part([("production", "actions", snapshot)])
+    assert b"# TYPE digitalocean_actions_total counter\n" in part.plain
+    assert b"# TYPE digitalocean_actions counter\n" in part.openmetrics_plain
     exposition = Exposition.compose(part, b"", b"# EOF\n")
     om_body = b"".join(exposition.openmetrics).decode()
     [family] = [f for f in parse_openmetrics(om_body) if f.name == "digitalocean_actions"]  # type: ignore[no-untyped-call]
@@ -481,6 +493,192 @@ async def test_a_counter_family_is_named_as_each_format_wants() -> None:
     # without a counter the two formats share one data part
     counting = {c.name for c in COLLECTORS if any(f.kind == "counter" for f in c.families)}
     gauges = [s for s in await example_snapshots() if s[1] not in counting]
-    only_gauges = DataPart.from_chunks(renderer.render_chunks(gauges))
-    assert only_gauges.openmetrics == only_gauges.chunks
-    assert b" counter\n" not in b"".join(only_gauges.openmetrics)
+    only_gauges = renderer.render_part(gauges)
+    assert only_gauges.openmetrics is only_gauges.text
+    assert b" counter\n" not in only_gauges.openmetrics_plain
+
+
+# -- kept compressed: every body equals a straightforward join of the plain lines -------------
+
+
+def gunzip_members(body: bytes) -> list[bytes]:
+    """A strict single pass over a gzip stream of several members (as Go's multistream reader
+    does): each member's plain bytes; fails on anything left over or cut short."""
+    members = []
+    while body:
+        decompressor = zlib.decompressobj(31)
+        members.append(decompressor.decompress(body) + decompressor.flush())
+        assert decompressor.eof, "a member cut short"
+        body = decompressor.unused_data
+    return members
+
+
+def reference_join(collectors: Sequence[Collector[Any]], derived: Sequence[DerivedFamilies],
+                   fresh: Sequence[tuple[str, str, Snapshot]], now: float,
+                   openmetrics: bool = False) -> bytes:
+    """The data part as the renderer joined it before it kept pieces compressed: family by family,
+    its header then each account's plain lines (the first account's only when the family is
+    not per account); a counter named without `_total` in OpenMetrics headers."""
+    snapshots = {(a, c): s for a, c, s in fresh}
+    accounts = sorted({a for a, _ in snapshots})
+    out: list[bytes] = []
+
+    def join(families: Sequence[Family], fragments: list[Mapping[str, bytes]]) -> None:
+        for family in families:
+            parts = [f[family.name] for f in fragments if family.name in f]
+            if not family.per_account:
+                parts = parts[:1]
+            if parts:
+                name = family.name
+                if openmetrics and family.kind == "counter":
+                    name = name.removesuffix("_total")
+                help_text = family.help.replace("\\", "\\\\").replace("\n", "\\n")
+                out.append(f"# HELP {name} {help_text}\n# TYPE {name} {family.kind}\n".encode())
+                out.extend(parts)
+
+    for collector in collectors:
+        join(collector.families, [s.fragment for a in accounts
+                                  if (s := snapshots.get((a, collector.name))) is not None
+                                  and s.fragment is not None])
+    for d in derived:
+        fragments: list[Mapping[str, bytes]] = []
+        for account in accounts:
+            inputs = {n: snapshots[(account, n)].data for n in d.inputs if (account, n) in snapshots}
+            if inputs:
+                fragments.append(encode_fragment(account, d.name, d.families,
+                                                 d.samples(inputs, now)))
+        join(d.families, fragments)
+    return b"".join(out)
+
+
+def assert_served_bodies(part: DataPart, text: bytes, openmetrics: bytes) -> None:
+    """Every body of `part` (plain streamed, gzip, both formats) equals the reference,
+    and each segment's deflate piece decodes alone (none depends on another's bytes)."""
+    assert part.plain == text
+    assert part.openmetrics_plain == openmetrics
+    cache = ExpositionCache()
+    cache.set_data(part)
+    cache.set_self(b"self 1\n", b"self 1\n# EOF\n")
+    for om, want in ((False, text + b"self 1\n"), (True, openmetrics + b"self 1\n# EOF\n")):
+        plain = cache.current.body(om, gzip=False)
+        pieces = list(plain)
+        assert b"".join(pieces) == want
+        assert plain.length == len(want)
+        assert max(map(len, pieces), default=0) <= max(STREAM_BYTES, 2 * RUN_BYTES)
+        zipped = cache.current.body(om, gzip=True)
+        body = b"".join(zipped)
+        assert zipped.length == len(body)
+        assert gzip.decompress(body) == want
+        assert gunzip_members(body) == [want]  # one member: httpx reads no further
+        for segment in zipped.segments:
+            assert zlib.decompressobj(-15).decompress(segment.deflate) == b"".join(
+                segment.pieces())
+
+
+def counting_collector(per_account: dict[str, int], seed: int) -> Collector[Any]:
+    """Three families (a gauge, a counter, one not per account) with `per_account[account]`
+    samples each, so pieces fall below, around and far above PACK_BYTES."""
+    async def fetch(reader: Any) -> Any:
+        return None
+
+    def samples(data: tuple[str, int]) -> Any:
+        account, count = data
+        rng = random.Random(f"{seed}-{account}")
+        for i in range(count):
+            yield ("t_info", (f"{account}-{i:06d}", rng.choice(["on", "off", 'q"x'])), 1)
+            yield ("t_events_total", (f"{account}-{i:06d}",), rng.randrange(10**6))
+            yield ("t_sizes", (f"s-{i}",), i / 7)
+
+    return Collector(
+        name="counting", summary="", endpoints=(), scope="x:read", interval=60, id_label="name",
+        families=(Family("t_info", "polled\nhelp", ("name", "state")),
+                  Family("t_events_total", "events", ("name",), kind="counter"),
+                  Family("t_sizes", "sizes", ("size",), per_account=False)),
+        fetch=fetch, samples=samples,
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_fleets_serve_the_reference_join_in_every_body(seed: int) -> None:
+    rng = random.Random(seed)
+    sizes = [0, 1, 20, PACK_BYTES // 40, PACK_BYTES // 20, 2000, 12000]
+    counts = {f"acc-{i}": rng.choice(sizes) for i in range(rng.randrange(2, 8))}
+    collector = counting_collector(counts, seed)
+    fresh = [(a, "counting", polled(a, collector, (a, n))) for a, n in counts.items()]
+    part = DataRenderer([collector]).render_part(fresh)
+    # a fragment keeps exactly its long pieces as members; the render compresses none again
+    pieces = [p for _, _, s in fresh for p in s.fragment.pieces.values()]  # type: ignore[union-attr]
+    assert all(isinstance(p, Deflated) == (p.size >= PACK_BYTES if isinstance(p, Deflated) else
+                                         len(p) >= PACK_BYTES) for p in pieces)
+    assert all(any(s is p for p in pieces) for s in part.text if isinstance(s, Deflated))
+    assert_served_bodies(part, reference_join([collector], (), fresh, 0.0),
+                         reference_join([collector], (), fresh, 0.0, openmetrics=True))
+    assert b"# TYPE t_events counter\n" in part.openmetrics_plain or not any(counts.values())
+
+
+async def test_demo_and_examples_serve_the_reference_join_in_every_body() -> None:
+    derived = (cost_families(load_price_table()),)
+    for fresh, now in ((await demo_snapshots(), DEMO_TIME),
+                       (await example_snapshots(("production", "staging")), 0.0)):
+        part = DataRenderer(COLLECTORS, derived).render_part(fresh, now)
+        assert_served_bodies(part, reference_join(COLLECTORS, derived, fresh, now),
+                             reference_join(COLLECTORS, derived, fresh, now, openmetrics=True))
+
+
+def test_only_changed_families_are_compressed_again_and_others_keep_their_members() -> None:
+    counts = {"a": 3000, "b": 3000}
+    collector = counting_collector(counts, 1)
+    first = {a: encode_collector(a, collector, (a, n)) for a, n in counts.items()}
+    assert all(isinstance(f.pieces["t_info"], Deflated) for f in first.values())
+    # account a's poll sees other states (t_info and t_events change), t_sizes does not
+    changed = counting_collector(counts, 2)
+    again = encode_collector("a", changed, ("a", 3000), previous=first["a"])
+    assert again.pieces["t_sizes"] is first["a"].pieces["t_sizes"]
+    assert again.pieces["t_info"] is not first["a"].pieces["t_info"]
+    assert again == encode_fragment("a", "counting", changed.families, changed.samples(("a", 3000)))
+    renderer = DataRenderer([collector])
+    before = renderer.render_part([(a, "counting", Snapshot(0, 1, None, 1, 0, f))
+                                   for a, f in first.items()])
+    fresh = [("a", "counting", Snapshot(1, 1, None, 1, 0, again)),
+             ("b", "counting", Snapshot(0, 1, None, 1, 0, first["b"]))]
+    after = renderer.render_part(fresh)
+    b_members = [s for s in before.text if isinstance(s, Deflated)
+                 and s in first["b"].pieces.values()]
+    assert b_members
+    assert all(any(m is s for s in after.text) for m in b_members)
+    # the runs (headers) did not change either: taken from the last render, not compressed
+    runs = [s for s in after.text if isinstance(s, Run)]
+    assert runs
+    assert all(any(r is old for old in before.text) for r in runs)
+    assert_served_bodies(after, reference_join([collector], (), fresh, 0.0),
+                         reference_join([collector], (), fresh, 0.0, openmetrics=True))
+
+
+def test_a_plain_scrape_decompresses_a_big_member_in_bounded_pieces() -> None:
+    plain = b"".join(b'x_info{id="%d"} 1\n' % i for i in range(200_000))  # ~3.6 MB
+    piece = Deflated.of(plain)
+    pieces = list(piece.pieces())
+    assert b"".join(pieces) == plain
+    assert len(pieces) > 1
+    assert max(map(len, pieces)) <= STREAM_BYTES
+    with pytest.raises(ValueError, match=f"made .* bytes instead of {len(plain)}"):
+        list(inflate_pieces(piece.deflate[:-2000], piece.size))
+
+
+@pytest.mark.parametrize("combine", [crc32_combine, crc32_combine_by_zeros])
+def test_crc32_combine_is_the_crc_of_the_concatenation(combine: Callable[[int, int, int], int]
+                                                       ) -> None:
+    rng = random.Random(5)
+    for a_length, b_length in ((0, 0), (1, 0), (0, 7), (100, 3), (5000, 3 << 20)):
+        a, b = rng.randbytes(a_length), rng.randbytes(b_length)
+        assert combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
+
+
+def test_a_packed_fragment_reads_as_its_plain_lines() -> None:
+    lines = {"small": b"s 1\n", "big": b"b 1\n" * PACK_BYTES}
+    packed = PackedFragment({"small": b"s 1\n", "big": Deflated.of(lines["big"])})
+    assert packed == lines
+    assert dict(packed) == lines
+    assert len(packed) == 2
+    assert isinstance(encode_collector("a", tiny_collector([("t_info", ("x",), 1)]), None),
+                      PackedFragment)

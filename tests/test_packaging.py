@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -67,3 +68,20 @@ def test_the_license_is_an_spdx_expression_with_its_file() -> None:
     assert project["license-files"] == ["LICENSE"]
     assert not [c for c in project["classifiers"] if c.startswith("License ::")]
     assert PYPROJECT["build-system"]["requires"] == ["setuptools>=77"]
+
+
+# What `python -m exporter` does not import before it needs it (bench/startup.py measures the
+# import time and memory): the simulator (--demo), the request-plan report (--config.check),
+# the status page (the first request for /) and difflib (a misspelled config key).
+LAZY_MODULES = ("exporter.simulator", "exporter.planreport", "exporter.statuspage", "difflib")
+
+
+def test_the_daemon_imports_what_it_runs_only() -> None:
+    """`python -m exporter` imports exporter.cli, then runs main(); none of LAZY_MODULES may be
+    imported by then (a fresh interpreter: the test process has imported them all). The
+    modules the daemon does need are there, so the probe does see imports."""
+    probe = ("import sys, exporter.cli; print(' '.join(m for m in "
+             f"{(*LAZY_MODULES, 'exporter.daemon', 'httpx')!r} if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.stdout.split() == ["exporter.daemon", "httpx"]

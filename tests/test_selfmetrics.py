@@ -6,14 +6,14 @@ import platform
 import random
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry
-from prometheus_client.metrics_core import Metric
+import pytest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.parser import text_string_to_metric_families as parse_text
-from prometheus_client.registry import Collector as RegistryCollector
 
+from exporter import selfmetrics
 from exporter.api import DigitalOceanClient
 from exporter.budget import RequestBudget
 from exporter.collectors import droplets, volumes
@@ -22,20 +22,11 @@ from exporter.exposition import render_registry
 from exporter.logs import get_logger
 from exporter.poller import AccountRuntime, Poller
 from exporter.scopes import classify, unverifiable
-from exporter.selfmetrics import PROCESS_FAMILIES, SELF_FAMILIES, render_self, self_registry
+from exporter.selfmetrics import PROCESS_FAMILIES, SELF_FAMILIES, SelfRenderer, self_registry
+from exporter.sharding import Shard
 from exporter.snapshot import Snapshot, SnapshotStore
 from exporter.tokens import InlineToken, TokenSource
 from tests.conftest import READ_TOKEN, FakeClock, require_tool
-
-
-class _Frozen(RegistryCollector):
-    """Metrics collected once, yielded again on every collection."""
-
-    def __init__(self, metrics: list[Metric]) -> None:
-        self.metrics = metrics
-
-    def collect(self) -> Iterator[Metric]:
-        return iter(self.metrics)
 
 
 def token_of(source: TokenSource) -> Callable[[], str]:
@@ -59,7 +50,8 @@ async def test_runtime_metrics(tmp_path: Path, clock: FakeClock) -> None:
         store=store, token_policy=TokenPolicy(), clock=clock, log=get_logger("t"),
         remember_secret=lambda s: None, rng=random.Random(1),
     )
-    registry, api_metrics = self_registry(lambda: poller, store, "9.9.9")
+    registry, api_metrics = self_registry(lambda: poller, store, "9.9.9",
+                                          shard=lambda: (Shard(1, 3), 3, 8))
     client = DigitalOceanClient(api_url="https://api.digitalocean.com",
                                 auth_url="https://cloud.digitalocean.com", timeout=1,
                                 user_agent="t", observer=api_metrics, clock=clock)
@@ -123,6 +115,9 @@ async def test_runtime_metrics(tmp_path: Path, clock: FakeClock) -> None:
     assert got[("digitalocean_token_valid", (("account", "dev"),))] == 0
     assert got[("digitalocean_api_rate_limit_remaining", (("account", "prod"),))] == 4321
     assert got[("digitalocean_api_budget_requests_per_hour", (("account", "prod"),))] == 1234
+    assert got[("digitalocean_exporter_shard_info", (("shard", "1"), ("total_shards", "3")))] == 1
+    assert got[("digitalocean_exporter_shard_accounts", ())] == 3
+    assert got[("digitalocean_exporter_configured_accounts", ())] == 8
     assert got[("digitalocean_api_requests_total",
                 (("account", "prod"), ("code", "200"), ("endpoint", "/v2/droplets")))] == 2
     assert got[("digitalocean_api_list_duplicates_dropped_total",
@@ -132,11 +127,6 @@ async def test_runtime_metrics(tmp_path: Path, clock: FakeClock) -> None:
     assert ("digitalocean_exporter_build_info", (("python_version", __import__("platform").python_version()),
                                                  ("version", "9.9.9"))) in got
     assert openmetrics.endswith(b"# EOF\n")
-    # both formats from one rendering are what prometheus_client writes for each (the same
-    # collected metrics for both: the process figures change between two collections)
-    frozen = CollectorRegistry(auto_describe=False)
-    frozen.register(_Frozen(list(registry.collect())))
-    assert render_self(frozen) == render_registry(frozen)
 
     # every documented family is emitted, and nothing undocumented
     emitted = {f.name for f in parse_text(text.decode())}
@@ -174,3 +164,39 @@ def test_the_process_is_watched_as_every_client_library_names_it() -> None:
                             ("minor", str(sys.version_info.minor)),
                             ("patchlevel", str(sys.version_info.micro)),
                             ("version", platform.python_version()))) in got
+
+
+def test_the_self_part_is_rendered_again_only_where_it_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SelfRenderer makes what render_registry makes, byte for byte in both formats, and renders
+    again only the families that changed (the daemon refreshes the self part every second)."""
+    registry = CollectorRegistry()
+    requests = Counter("demo_requests", "Requests.", ["code"], registry=registry)
+    level = Gauge("demo_level", "A level.", registry=registry)
+    seconds = Histogram("demo_seconds", "Durations.", buckets=(0.1, 1.0), registry=registry)
+    requests.labels("200").inc()
+    seconds.observe(0.5)
+    renders: list[str] = []
+    real = selfmetrics.generate_latest  # type: ignore[attr-defined]  # imported there
+
+    def counted(family: selfmetrics._Family) -> bytes:
+        renders.append(family.family.name)
+        return real(family)
+
+    monkeypatch.setattr(selfmetrics, "generate_latest", counted)
+    renderer = SelfRenderer()
+    assert renderer.render(registry) == render_registry(registry)
+    assert sorted(renders) == ["demo_level", "demo_requests", "demo_seconds"]
+
+    renders.clear()
+    assert renderer.render(registry) == render_registry(registry)
+    assert renders == []  # nothing changed: nothing rendered
+
+    level.set(float("nan"))
+    requests.labels("429").inc()
+    assert renderer.render(registry) == render_registry(registry)
+    assert sorted(renders) == ["demo_level", "demo_requests"]
+    renders.clear()
+    assert renderer.render(registry) == render_registry(registry)  # NaN: rendered or kept, right
+    assert set(renders) <= {"demo_level"}

@@ -5,7 +5,11 @@ test_webconfig.py."""
 from __future__ import annotations
 
 import gzip
+import random
 import re
+import socket
+import threading
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -14,7 +18,7 @@ import httpx
 import pytest
 
 from exporter.exposition import DataPart, ExpositionCache
-from exporter.server import MetricsServer, ServerApp, accepts, parse_listen_address
+from exporter.server import MetricsServer, ServerApp, _Handler, accepts, parse_listen_address
 from exporter.webconfig import WebConfig
 
 DATA = b"# HELP d_info x\n# TYPE d_info gauge\nd_info{account=\"a\"} 1\n"
@@ -80,6 +84,38 @@ def test_scrape_sees_new_bytes_after_swap(served: tuple[str, ExpositionCache]) -
     response = httpx.get(f"{url}/metrics", headers={"Accept-Encoding": "gzip"})
     assert response.content == b"new 2\ns 1\n"
     assert gzip.decompress(b"".join(cache.current.text_gzip)) == b"new 2\ns 1\n"
+
+
+def test_a_big_exposition_is_served_whole_in_every_encoding_and_head_has_its_length(
+    served: tuple[str, ExpositionCache],
+) -> None:
+    """Kept compressed in pieces: plain scrapes decompress them on the fly, gzip scrapes get
+    them as one gzip member; both bodies have the length Content-Length announced."""
+    url, cache = served
+    chunks = (b"# HELP big_info x\n# TYPE big_info gauge\n",
+              *(b"".join(b'big_info{account="a%d",id="%d"} 1\n' % (a, i) for i in range(40_000))
+                for a in range(3)),
+              b"# HELP c_total x\n# TYPE c_total counter\nc_total 3\n")
+    cache.set_data(DataPart.from_chunks(chunks))
+    want = b"".join(chunks) + b"s 1\n"
+    with httpx.Client() as client:
+        plain = client.get(f"{url}/metrics", headers={"Accept-Encoding": "identity"})
+        assert plain.content == want
+        assert plain.headers["content-length"] == str(len(want))
+        with client.stream("GET", f"{url}/metrics", headers={"Accept-Encoding": "gzip"}) as raw:
+            body = b"".join(raw.iter_raw())
+        assert raw.headers["content-length"] == str(len(body))
+        assert gzip.decompress(body) == want
+        decompressor = zlib.decompressobj(31)  # a reader that stops after the first member
+        assert decompressor.decompress(body) == want
+        assert decompressor.eof
+        assert decompressor.unused_data == b""
+        assert client.get(f"{url}/metrics", headers={"Accept-Encoding": "gzip"}).content == want
+        for encoding, length in (("identity", len(want)), ("gzip", len(body))):
+            head = client.head(f"{url}/metrics", headers={"Accept-Encoding": encoding})
+            assert head.headers["content-length"] == str(length)
+            assert head.content == b""
+        assert client.get(f"{url}/healthz").text == "ok\n"  # the connection is still good
 
 
 def test_keep_alive_serves_many_requests_on_one_connection(
@@ -212,3 +248,24 @@ def test_without_a_web_config_nothing_is_asked() -> None:
         response = httpx.get(f"{url}/metrics")
         assert (response.status_code, response.content) == (200, DATA)
         assert "www-authenticate" not in response.headers
+
+
+def test_scatter_gather_write_sends_every_byte_in_order_across_partial_sends() -> None:
+    """A gzip body goes out by sendmsg; a small send buffer makes the kernel take it in parts."""
+    rng = random.Random(3)
+    buffers = [rng.randbytes(rng.choice([0, 1, 100, 5000, 70_000])) for _ in range(1500)]
+    writer, reader = socket.socketpair()
+    writer.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    received = bytearray()
+
+    def read() -> None:
+        while chunk := reader.recv(8192):
+            received.extend(chunk)
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    _Handler._send_all(writer, buffers)  # the write itself, without a server
+    writer.close()
+    thread.join()
+    reader.close()
+    assert bytes(received) == b"".join(buffers)

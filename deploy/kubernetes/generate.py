@@ -12,6 +12,10 @@ source of truth; this script wraps them, unchanged, in:
   `grafana_dashboard: "1"` for the Grafana sidecar, the JSON text as its only key;
 - base/sidecar-plain/prometheus-rules.yaml: one ConfigMap holding the rule files as they are,
   for the plain Prometheus Deployment that loads them from /etc/prometheus/rules.
+- overlays/sharded/statefulset.yaml: the standalone Deployment (base/standalone/deployment.yaml)
+  as a StatefulSet of SHARDS pods, each polling its own share of the accounts (`--shard.auto`:
+  the shard is the pod's ordinal, from POD_NAME set by the downward API), so the sharded pods
+  never drift from the standalone one.
 
 tests/deploy/test_kubernetes.py fails when a committed file differs from what this writes.
 Standard library and PyYAML only.
@@ -36,6 +40,9 @@ RULE_FILES = ("recording.yml", "alerts.yml", "budgets.yml")  # the order prometh
 PROMETHEUS_RULES_PATH = HERE / "base" / "prometheus-rules" / "prometheusrules.yaml"
 DASHBOARDS_PATH = HERE / "base" / "grafana-dashboards" / "dashboards.yaml"
 RULES_CONFIGMAP_PATH = HERE / "base" / "sidecar-plain" / "prometheus-rules.yaml"
+DEPLOYMENT_PATH = HERE / "base" / "standalone" / "deployment.yaml"
+STATEFULSET_PATH = HERE / "overlays" / "sharded" / "statefulset.yaml"
+SHARDS = 3  # the StatefulSet's replicas, and DO_EXPORTER_TOTAL_SHARDS: they must agree
 
 NAME = "digitalocean-exporter"
 GRAFANA_FOLDER = "DigitalOcean"
@@ -126,6 +133,36 @@ def rules_configmap() -> list[dict[str, Any]]:
     }]
 
 
+def sharded_statefulset() -> list[dict[str, Any]]:
+    """The standalone Deployment as a StatefulSet of SHARDS shards (a headless Service, patched
+    in overlays/sharded, gives each pod its own DNS name and the ServiceMonitor every pod)."""
+    deployment = yaml.safe_load(DEPLOYMENT_PATH.read_text())
+    spec = deployment["spec"]
+    pod = spec["template"]["spec"]
+    [container] = [c for c in pod["containers"] if c["name"] == NAME]
+    container["args"] = [*container["args"], "--shard.auto"]
+    container["env"] = [
+        # the pod's name, digitalocean-exporter-<ordinal>: the ordinal is the shard
+        {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        # the number of shards: keep it equal to spec.replicas
+        {"name": "DO_EXPORTER_TOTAL_SHARDS", "value": str(SHARDS)},
+    ]
+    return [{
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": deployment["metadata"],
+        "spec": {
+            "serviceName": NAME,
+            "replicas": SHARDS,
+            # the shards are independent: start and replace them all at once, not one by one
+            "podManagementPolicy": "Parallel",
+            "revisionHistoryLimit": spec["revisionHistoryLimit"],
+            "selector": spec["selector"],
+            "template": spec["template"],
+        },
+    }]
+
+
 def outputs() -> dict[Path, str]:
     """Every generated file and the text it must hold."""
     rule_sources = [f"deploy/prometheus/{name}" for name in RULE_FILES]
@@ -133,6 +170,8 @@ def outputs() -> dict[Path, str]:
         PROMETHEUS_RULES_PATH: header(rule_sources) + dump_documents(prometheus_rules()),
         DASHBOARDS_PATH: header(["grafana/dashboards/*.json"]) + dump_documents(dashboards()),
         RULES_CONFIGMAP_PATH: header(rule_sources) + dump_documents(rules_configmap()),
+        STATEFULSET_PATH: header(["deploy/kubernetes/base/standalone/deployment.yaml"])
+        + dump_documents(sharded_statefulset()),
     }
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from exporter.collectors import autoscale_pools
 from exporter.collectors.autoscale_pools import AutoscalePoolRecord
 from exporter.collectors.base import (
+    FOLLOW_UP_CONCURRENCY,
     Collector,
     Family,
     PollContext,
@@ -36,7 +37,6 @@ from exporter.tasks import all_or_nothing
 POOLS = autoscale_pools.ENDPOINT
 MEMBERS = "/v2/droplets/autoscale/{autoscale_pool_id}/members"
 HISTORY = "/v2/droplets/autoscale/{autoscale_pool_id}/history"
-FOLLOW_UP_CONCURRENCY = 8
 
 # The spec's enums, as the API spells them.
 MEMBER_STATUSES = ("provisioning", "active", "deleting", "off")

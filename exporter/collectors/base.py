@@ -214,6 +214,12 @@ class Selection:
 EVERYTHING = Selection()
 
 
+# Requests a collector makes at once for its objects' details (a cluster's upgrades, a project's
+# resources, ...): as many as the pages of one list (DigitalOceanClient.page_concurrency). The
+# request budget paces them either way; this only bounds how many wait on the API at once.
+FOLLOW_UP_CONCURRENCY = 25
+
+
 @dataclass(frozen=True)
 class PollContext:
     """What one poll of one (account, collector) knows besides the API: its settings and the

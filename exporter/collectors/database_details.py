@@ -30,6 +30,7 @@ from typing import Any
 
 from exporter.collectors import databases
 from exporter.collectors.base import (
+    FOLLOW_UP_CONCURRENCY,
     Collector,
     Family,
     PollContext,
@@ -53,7 +54,6 @@ from exporter.tasks import all_or_nothing
 REPLICAS_ENDPOINT = "/v2/databases/{database_cluster_uuid}/replicas"
 BACKUPS_ENDPOINT = "/v2/databases/{database_cluster_uuid}/backups"
 EVENTS_ENDPOINT = "/v2/databases/{database_cluster_uuid}/events"
-FOLLOW_UP_CONCURRENCY = 8
 # "Read-only replicas are not supported for Caching or Valkey clusters", "Backups are not
 # supported for Caching or Valkey clusters" (the spec's descriptions of the two endpoints).
 WITHOUT_REPLICAS_AND_BACKUPS = frozenset({"redis", "valkey"})

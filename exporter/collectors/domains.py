@@ -17,14 +17,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample
+from exporter.collectors.base import FOLLOW_UP_CONCURRENCY, Collector, Family, ResourceReader, Sample
 from exporter.collectors.fields import objects, optional_int, optional_str, required_str
 from exporter.collectors.relisting import confirm_deleted
 from exporter.tasks import all_or_nothing
 
 ENDPOINT = "/v2/domains"
 RECORDS_ENDPOINT = "/v2/domains/{domain_name}/records"
-FOLLOW_UP_CONCURRENCY = 8
 UNKNOWN_TYPE = "unknown"  # a record without a type is still counted, visibly
 
 INFO = Family(

@@ -12,9 +12,12 @@ records for service discovery (`/sd/droplets`, exporter/discovery.py), not expor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from sys import intern
 from typing import Any
+
+import msgspec
 
 from exporter.collectors.base import (
     FILTER_KEYS,
@@ -31,6 +34,7 @@ from exporter.collectors.base import (
 from exporter.collectors.fields import (
     GIB,
     MIB,
+    iso_timestamp,
     objects,
     optional_int,
     optional_number,
@@ -39,6 +43,7 @@ from exporter.collectors.fields import (
     string_list,
     timestamp,
 )
+from exporter.collectors.typed import TypedPages
 from exporter.tasks import all_or_nothing
 
 ENDPOINT = "/v2/droplets"
@@ -129,11 +134,89 @@ def parse_droplet(droplet: Any, where: str) -> DropletRecord:
     )
 
 
-def parse_page(where: str) -> Callable[[list[Any], int], list[DropletRecord]]:
-    """Records of one page of a droplet list whose items are named `where[index]`."""
+# -- typed decoding (exporter/collectors/typed.py): the fields parse_droplet reads, nothing else
+
+
+class _Named(msgspec.Struct):  # a region or an image
+    slug: str | None = None
+    name: str | None = None
+
+
+class _Size(msgspec.Struct):
+    slug: str | None = None
+    price_hourly: float | None = None
+    price_monthly: float | None = None
+
+
+class _Interface(msgspec.Struct):
+    type: str | None = None
+    ip_address: str | None = None
+
+
+class _Networks(msgspec.Struct):
+    v4: list[_Interface] | None = None
+
+
+class DropletItem(msgspec.Struct):
+    id: int
+    name: str | None = None
+    status: str | None = None
+    region: _Named | None = None
+    size_slug: str | None = None
+    size: _Size | None = None
+    image: _Named | None = None
+    vpc_uuid: str | None = None
+    vcpus: int | None = None
+    memory: int | None = None
+    disk: int | None = None
+    created_at: str | None = None
+    tags: list[str] | None = None
+    features: list[str] | None = None
+    networks: _Networks | None = None
+
+
+def _text(value: str | None) -> str:
+    return "" if value is None else intern(value)
+
+
+def _typed_address(droplet: DropletItem, kind: str) -> str:
+    v4 = droplet.networks.v4 if droplet.networks is not None else None
+    for interface in v4 or ():
+        if interface.type == kind and interface.ip_address:
+            return intern(interface.ip_address)
+    return ""
+
+
+def typed_droplet(d: DropletItem) -> DropletRecord:
+    """parse_droplet of a typed item: the same record from the same Droplet."""
+    size, image = d.size, d.image
+    return DropletRecord(
+        droplet_id=d.id,
+        name=_text(d.name),
+        status=_text(d.status) or "unknown",
+        region=_text(d.region.slug) if d.region is not None else "",
+        size=_text(d.size_slug) or (_text(size.slug) if size is not None else ""),
+        image=(_text(image.slug) or _text(image.name)) if image is not None else "",
+        vpc_uuid=_text(d.vpc_uuid),
+        vcpus=d.vcpus,
+        memory_mib=d.memory,
+        disk_gib=d.disk,
+        price_hourly=size.price_hourly if size is not None else None,
+        price_monthly=size.price_monthly if size is not None else None,
+        created_at=iso_timestamp(d.created_at),
+        tags=tuple(intern(tag) for tag in d.tags) if d.tags else (),
+        backups=d.features is not None and "backups" in d.features,
+        public_ipv4=_typed_address(d, "public"),
+        private_ipv4=_typed_address(d, "private"),
+    )
+
+
+def parse_page(where: str) -> TypedPages[DropletItem, DropletRecord]:
+    """Records of one page of a droplet list whose items are named `where[index]`; it also
+    decodes the list's pages into DropletItems (`decode`), which it parses with typed_droplet."""
     def parse(items: list[Any], start: int) -> list[DropletRecord]:
         return [parse_droplet(droplet, path) for path, droplet in objects(items, where, start)]
-    return parse
+    return TypedPages("droplets", DropletItem, typed_droplet, parse)
 
 
 def unique_by_id(*lists: Iterable[DropletRecord]) -> tuple[DropletRecord, ...]:

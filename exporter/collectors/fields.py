@@ -160,7 +160,11 @@ def optional_money(obj: Mapping[str, Any], key: str, where: str) -> Decimal | No
 
 def timestamp(obj: Mapping[str, Any], key: str) -> float | None:
     """Unix seconds from an ISO 8601 time ("2020-07-21T18:37:44Z"); None when absent or unreadable."""
-    value = obj.get(key)
+    return iso_timestamp(obj.get(key))
+
+
+def iso_timestamp(value: object) -> float | None:
+    """`timestamp` of a value already read (a typed item's field)."""
     if not isinstance(value, str) or not value:
         return None
     try:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exporter.collectors.base import (
+    FOLLOW_UP_CONCURRENCY,
     Collector,
     Family,
     PollContext,
@@ -31,7 +32,6 @@ from exporter.tasks import all_or_nothing
 
 ENDPOINT = "/v2/functions/namespaces"
 TRIGGERS = "/v2/functions/namespaces/{namespace_id}/triggers"
-FOLLOW_UP_CONCURRENCY = 8
 
 _LABEL = ("namespace_id",)
 INFO = Family(

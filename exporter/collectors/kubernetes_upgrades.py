@@ -22,7 +22,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from exporter.collectors import kubernetes
-from exporter.collectors.base import Collector, Family, PollContext, ResourceReader, Sample
+from exporter.collectors.base import (
+    FOLLOW_UP_CONCURRENCY,
+    Collector,
+    Family,
+    PollContext,
+    ResourceReader,
+    Sample,
+)
 from exporter.collectors.fields import ShapeError, objects, optional_str, required_str, timestamp
 from exporter.collectors.relisting import confirm_deleted
 from exporter.tasks import all_or_nothing
@@ -30,7 +37,6 @@ from exporter.tasks import all_or_nothing
 UPGRADES_ENDPOINT = "/v2/kubernetes/clusters/{cluster_id}/upgrades"
 LINT_ENDPOINT = "/v2/kubernetes/clusters/{cluster_id}/clusterlint"
 MESSAGES_ENDPOINT = "/v2/kubernetes/clusters/{cluster_id}/status_messages"
-FOLLOW_UP_CONCURRENCY = 8
 UNKNOWN_SEVERITY = "unknown"  # a diagnostic without a severity is still counted, visibly
 
 CLUSTER = ("kubernetes_cluster_id",)

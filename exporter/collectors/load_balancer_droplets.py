@@ -24,13 +24,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from exporter.collectors import load_balancers
-from exporter.collectors.base import Collector, Family, PollContext, ResourceReader, Sample
+from exporter.collectors.base import (
+    FOLLOW_UP_CONCURRENCY,
+    Collector,
+    Family,
+    PollContext,
+    ResourceReader,
+    Sample,
+)
 from exporter.collectors.fields import as_object, int_list, optional_str
 from exporter.collectors.relisting import confirm_deleted
 from exporter.tasks import all_or_nothing
 
 ENDPOINT = "/v2/load_balancers/{lb_id}"
-FOLLOW_UP_CONCURRENCY = 8
 
 DROPLET_INFO = Family(
     "digitalocean_load_balancer_droplet_info",

@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample
+from exporter.collectors.base import FOLLOW_UP_CONCURRENCY, Collector, Family, ResourceReader, Sample
 from exporter.collectors.fields import (
     ShapeError,
     bool_label,
@@ -39,7 +39,6 @@ from exporter.tasks import all_or_nothing
 
 ENDPOINT = "/v2/projects"
 RESOURCES_ENDPOINT = "/v2/projects/{project_id}/resources"
-FOLLOW_UP_CONCURRENCY = 8
 
 INFO = Family(
     "digitalocean_project_info",

@@ -20,7 +20,15 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample, known_values, state_set
+from exporter.collectors.base import (
+    FOLLOW_UP_CONCURRENCY,
+    Collector,
+    Family,
+    ResourceReader,
+    Sample,
+    known_values,
+    state_set,
+)
 from exporter.collectors.fields import (
     bool_label,
     objects,
@@ -34,7 +42,6 @@ from exporter.tasks import all_or_nothing
 
 ENDPOINT = "/v2/uptime/checks"
 STATE_ENDPOINT = "/v2/uptime/checks/{check_id}/state"
-FOLLOW_UP_CONCURRENCY = 8
 STATUSES = ("UP", "DOWN", "CHECKING")
 UP_VALUES: Mapping[str, int] = {"UP": 1, "DOWN": 0}  # CHECKING has no up/down answer yet
 

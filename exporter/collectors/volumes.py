@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from sys import intern
 from typing import Any
+
+import msgspec
 
 from exporter.collectors.base import (
     FILTER_KEYS,
@@ -25,6 +28,7 @@ from exporter.collectors.base import (
 from exporter.collectors.fields import (
     GIB,
     int_list,
+    iso_timestamp,
     objects,
     optional_number,
     optional_str,
@@ -33,6 +37,7 @@ from exporter.collectors.fields import (
     string_list,
     timestamp,
 )
+from exporter.collectors.typed import TypedPages, Unfit
 
 ENDPOINT = "/v2/volumes"
 
@@ -64,6 +69,43 @@ class VolumeRecord:
     tags: tuple[str, ...] = ()  # for `filter:` only; not exported
 
 
+class _Region(msgspec.Struct):
+    slug: str | None = None
+
+
+class VolumeItem(msgspec.Struct):
+    """The fields of a volume parse_page reads (typed decoding: exporter/collectors/typed.py)."""
+
+    id: str
+    name: str | None = None
+    region: _Region | None = None
+    filesystem_type: str | None = None
+    size_gigabytes: float | None = None
+    created_at: str | None = None
+    droplet_ids: list[int] | None = None
+    tags: list[str] | None = None
+
+
+def _text(value: str | None) -> str:
+    return "" if value is None else intern(value)
+
+
+def typed_volume(v: VolumeItem) -> VolumeRecord:
+    """parse_page's record of a typed item; an empty id is Unfit (parse_page names it)."""
+    if not v.id:
+        raise Unfit
+    return VolumeRecord(
+        volume_id=intern(v.id),
+        name=_text(v.name),
+        region=_text(v.region.slug) if v.region is not None else "",
+        filesystem_type=_text(v.filesystem_type),
+        size_gib=v.size_gigabytes,
+        created_at=iso_timestamp(v.created_at),
+        droplet_ids=tuple(v.droplet_ids) if v.droplet_ids else (),
+        tags=tuple(intern(tag) for tag in v.tags) if v.tags else (),
+    )
+
+
 def parse_page(items: list[Any], start: int, where: str = f"{ENDPOINT} volumes") -> list[VolumeRecord]:
     """Records of one page of the volume list (`start`: the index of its first item)."""
     return [
@@ -79,6 +121,10 @@ def parse_page(items: list[Any], start: int, where: str = f"{ENDPOINT} volumes")
         )
         for path, volume in objects(items, where, start)
     ]
+
+
+# the volume list's parser: it decodes the list's pages into VolumeItems too
+TYPED_PAGES = TypedPages("volumes", VolumeItem, typed_volume, parse_page)
 
 
 def by_id(records: Iterable[VolumeRecord]) -> tuple[VolumeRecord, ...]:
@@ -101,7 +147,7 @@ async def fetch_selected(reader: ResourceReader, context: PollContext) -> tuple[
     params = {"region": region} if region is not None else None
     # Each page becomes records as it arrives, so the list's JSON is never held whole.
     records = by_id(await reader.list_all(ENDPOINT, "volumes", params=params,
-                                                 parse=parse_page))
+                                                 parse=TYPED_PAGES))
     return selection.keep(records, lambda v: Facts(v.volume_id, name=v.name, region=v.region, tags=v.tags))
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from exporter.collectors.base import Collector, Family, ResourceReader, Sample
+from exporter.collectors.base import FOLLOW_UP_CONCURRENCY, Collector, Family, ResourceReader, Sample
 from exporter.collectors.fields import (
     bool_label,
     objects,
@@ -32,7 +32,6 @@ from exporter.tasks import all_or_nothing
 
 ENDPOINT = "/v2/vpcs"
 MEMBERS_ENDPOINT = "/v2/vpcs/{vpc_id}/members"
-FOLLOW_UP_CONCURRENCY = 8
 UNKNOWN_TYPE = "unknown"  # a member whose URN cannot be read is still counted, visibly
 
 INFO = Family(

@@ -28,6 +28,8 @@ class RequestRecord:
     request_id: str
     fault: str | None = None
     """The kinds of fault that shaped this answer, comma-separated; None if there were none."""
+    user_agent: str | None = None
+    """The client's User-Agent header (a sharded exporter names its shard there)."""
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)

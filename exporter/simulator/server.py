@@ -104,6 +104,7 @@ class Judgement:
     now: float
     side_faults: list[str] = field(default_factory=list)
     """Faults that changed the request without answering it (latency, churn)."""
+    user_agent: str | None = None
 
 
 class Simulator:
@@ -293,6 +294,7 @@ class Simulator:
             rate=self._limiter.admit(self._rate_key(headers, token), now),
             request_id=str(uuid.uuid4()),
             now=now,
+            user_agent=header(headers, "user-agent"),
         )
         if token is None or not token.usable(now):
             return self._error(judgement, 401)
@@ -355,6 +357,7 @@ class Simulator:
                 time=judgement.now,
                 request_id=judgement.request_id,
                 fault=fault or ",".join(judgement.side_faults) or None,
+                user_agent=judgement.user_agent,
             )
         )
 

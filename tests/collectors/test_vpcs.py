@@ -10,6 +10,7 @@ import pytest
 
 from exporter.api import ApiError
 from exporter.collectors import vpcs
+from exporter.collectors.base import FOLLOW_UP_CONCURRENCY
 from exporter.collectors.fields import ShapeError
 from tests.collectors.fakes import Answer, FakeReader, InTurn
 from tests.conftest import spec_example
@@ -78,11 +79,11 @@ async def test_members_are_listed_once_per_vpc_through_the_paged_reader() -> Non
     assert follow_ups == [("/v2/vpcs/{vpc_id}/members", "members", vpc_id) for vpc_id in vpc_ids]
 
 
-async def test_member_requests_run_side_by_side_at_most_eight_at_a_time() -> None:
-    ids = [f"vpc-{n:02d}" for n in range(20)]
+async def test_member_requests_run_side_by_side_at_most_follow_up_concurrency_at_a_time() -> None:
+    ids = [f"vpc-{n:02d}" for n in range(2 * FOLLOW_UP_CONCURRENCY)]
     reader = members_reader({"vpcs": [{"id": i} for i in ids]}, {i: [member("do:droplet:1")] for i in ids})
     records = await vpcs.fetch(reader)
-    assert reader.most_in_flight == 8
+    assert reader.most_in_flight == FOLLOW_UP_CONCURRENCY
     assert [r.vpc_id for r in records] == ids
     assert all(r.member_counts == (("droplet", 1),) for r in records)
 

@@ -27,6 +27,7 @@ import pytest
 import yaml
 
 import exporter
+from exporter.sharding import Shard, resolve_shard
 from tests.conftest import READ_TOKEN, WRITE_TOKEN, require_tool
 from tests.deploy.catalog import PROMETHEUS_DIR, ROOT, config_check, load_script
 
@@ -121,8 +122,8 @@ def exporter_containers() -> Iterator[tuple[str, str, dict[str, Any], dict[str, 
 
 # --- rendering and generated files ----------------------------------------------------------
 
-def test_the_layout_has_the_three_deployments() -> None:
-    assert OVERLAYS == ["sidecar-operator", "sidecar-plain", "standalone"]
+def test_the_layout_has_the_four_deployments() -> None:
+    assert OVERLAYS == ["sharded", "sidecar-operator", "sidecar-plain", "standalone"]
     assert {"standalone", "sidecar-operator", "sidecar-plain", "exporter-config",
             "prometheus-rules", "grafana-dashboards", "namespace"} <= set(BASES)
 
@@ -168,7 +169,7 @@ def generator() -> ModuleType:
 
 def test_generated_files_are_what_the_generator_writes() -> None:
     outputs = generator().outputs()
-    assert len(outputs) == 3
+    assert len(outputs) == 4
     for path, text in outputs.items():
         assert path.read_text() == text, (
             f"{path.relative_to(ROOT)} is stale: run python deploy/kubernetes/generate.py"
@@ -306,7 +307,7 @@ def effective(spec: dict[str, Any], container: dict[str, Any], key: str) -> Any:
 
 def test_every_overlay_has_pods() -> None:
     counts = {name: len(list(pod_specs(overlay(name)))) for name in OVERLAYS}
-    assert counts == {"sidecar-operator": 1, "sidecar-plain": 1, "standalone": 1}
+    assert counts == {"sharded": 1, "sidecar-operator": 1, "sidecar-plain": 1, "standalone": 1}
 
 
 def restricted_problems(objects: list[dict[str, Any]]) -> list[str]:
@@ -393,15 +394,26 @@ def test_every_service_account_mounts_no_token() -> None:
 
 # --- the exporter container -----------------------------------------------------------------
 
+SHARDING_ARGS = ["--shard.auto"]
+
+
+def sharding_env(container: dict[str, Any]) -> dict[str, Any]:
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container.get("env", [])}
+
+
 def test_the_exporter_container_is_the_same_everywhere() -> None:
-    """The three copies (Deployment, Prometheus resource, plain Prometheus) only differ in the
-    names of the volumes they mount (each pod names its own)."""
+    """The four copies (Deployment, StatefulSet, Prometheus resource, plain Prometheus) only
+    differ in the names of the volumes they mount (each pod names its own), and the sharded
+    one in its sharding flag and environment."""
     found = list(exporter_containers())
     assert [name for name, *_ in found] == OVERLAYS
 
     def comparable(container: dict[str, Any]) -> dict[str, Any]:
         mounts = [{k: v for k, v in m.items() if k != "name"} for m in container["volumeMounts"]]
-        return {**container, "volumeMounts": mounts}
+        shared = {k: v for k, v in container.items() if k != "env"}
+        if container["args"][-len(SHARDING_ARGS):] == SHARDING_ARGS:
+            shared["args"] = container["args"][:-len(SHARDING_ARGS)]
+        return {**shared, "volumeMounts": mounts}
 
     first = comparable(found[0][3])
     for name, where, _, container in found[1:]:
@@ -412,8 +424,11 @@ def test_the_exporter_container() -> None:
     for name, where, spec, container in exporter_containers():
         what = f"{name} {where}"
         assert container["image"] == f"{IMAGE}:{exporter.__version__}", what
+        sharding = SHARDING_ARGS if name == "sharded" else []
         assert container["args"] == ["--config.file=/etc/digitalocean-exporter/config.yml",
-                                     f"--web.listen-address=:{EXPORTER_PORT}", "--log.format=json"], what
+                                     f"--web.listen-address=:{EXPORTER_PORT}", "--log.format=json",
+                                     *sharding], what
+        assert ("env" in container) == (name == "sharded"), what
         assert container["ports"] == [{"name": "http-metrics", "containerPort": EXPORTER_PORT,
                                        "protocol": "TCP"}], what
         assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http-metrics"}, what
@@ -561,6 +576,39 @@ def test_standalone_service_monitor_scrapes_the_exporter_as_the_alerted_job() ->
     egress_ports = [(p["protocol"], p["port"]) for rule in policy["spec"]["egress"] for p in rule["ports"]]
     assert sorted(egress_ports) == [("TCP", 53), ("TCP", 443), ("UDP", 53)]
     assert all(set(rule) == {"ports"} for rule in policy["spec"]["egress"])
+
+
+def test_the_sharded_statefulset_runs_one_shard_per_pod_and_prometheus_scrapes_each() -> None:
+    objects = overlay("sharded")
+    assert of_kind(objects, "Deployment") == []
+    [statefulset] = of_kind(objects, "StatefulSet")
+    [service] = of_kind(objects, "Service")
+    [monitor] = of_kind(objects, "ServiceMonitor")
+    [policy] = of_kind(objects, "NetworkPolicy")
+    spec = statefulset["spec"]
+    pod_labels = spec["template"]["metadata"]["labels"]
+    assert matches(spec["selector"]["matchLabels"], pod_labels)
+    # headless, and the StatefulSet's governing Service: every pod is an endpoint of its own
+    assert spec["serviceName"] == service["metadata"]["name"]
+    assert service["spec"]["clusterIP"] == "None"
+    assert matches(service["spec"]["selector"], pod_labels)
+    assert matches(monitor["spec"]["selector"]["matchLabels"], service["metadata"]["labels"])
+    assert matches(policy["spec"]["podSelector"]["matchLabels"], pod_labels)
+    [endpoint] = monitor["spec"]["endpoints"]
+    assert {"action": "replace", "targetLabel": "job", "replacement": alert_job()} in endpoint["relabelings"]
+    [container] = [c for c in spec["template"]["spec"]["containers"] if c["name"] == EXPORTER]
+    env = sharding_env(container)
+    assert env == {"POD_NAME": {"fieldRef": {"fieldPath": "metadata.name"}},
+                   "DO_EXPORTER_TOTAL_SHARDS": str(spec["replicas"])}
+    assert spec["replicas"] == 3
+    assert spec["podManagementPolicy"] == "Parallel"
+    # the pods the StatefulSet names, <name>-<ordinal>, are the shards 0..replicas-1, each once
+    shards = [
+        resolve_shard(None, None, True, {"POD_NAME": f"{statefulset['metadata']['name']}-{i}",
+                                         "DO_EXPORTER_TOTAL_SHARDS": env["DO_EXPORTER_TOTAL_SHARDS"]})
+        for i in range(spec["replicas"])
+    ]
+    assert shards == [Shard(i, 3) for i in range(3)]
 
 
 def test_the_operator_sidecar_scrapes_localhost_and_loads_the_rules() -> None:
