@@ -52,6 +52,13 @@ if TYPE_CHECKING:  # the page at / is imported when first asked for: not every e
     from exporter.statuspage import StatusPage
 
 SELF_REFRESH_SECONDS = 1.0
+# The self part is rendered on the event loop; with hundreds of accounts it holds a hundred
+# thousand lines (API requests by account and endpoint) and takes a second or more, so it is
+# rendered less often then: at most this share of the time (bench/accounts.py).
+SELF_REFRESH_SHARE = 0.1
+# After a render of the data part that took t seconds, the next one waits RENDER_SPACING x t
+# (renders take at most a third of the time).
+RENDER_SPACING = 2.0
 PROGRESS_EVERY_SECONDS = 10.0  # "waiting for first polls" while the first polls run
 PENDING_SHOWN = 3  # how many pending (account/collector) pairs the progress line names
 EXPIRY_WARNING_SECONDS = 7 * 86400  # a token that expires sooner is logged as a warning
@@ -508,6 +515,9 @@ class Daemon:
                            bytes=part.size, compressed_bytes=part.deflate_size,
                            seconds=round(self.clock.monotonic() - started, 3))
             self._report_derived(renderer.derived_status)
+            # Changes that come meanwhile wait and are rendered together: while hundreds of
+            # accounts' first polls come in, a render after each would be quadratic work.
+            await self.clock.sleep((self.clock.monotonic() - started) * RENDER_SPACING)
 
     def _report_derived(self, status: Mapping[tuple[str, str], str | None]) -> None:
         """One log line per change of a derived set's state (costs) for an account."""
@@ -536,10 +546,15 @@ class Daemon:
         """Once a second: notice snapshots that went stale or costs that are due, refresh the
         self part, and say how the first polls are going until the exporter is ready."""
         assert self._render_wanted is not None
+        self_due = self.clock.monotonic()
         while True:
             if self._render_state(self.fresh_snapshots()) != self._rendered:
                 self._render_wanted.set()
-            self.refresh_self()
+            started = self.clock.monotonic()
+            if started >= self_due:
+                self.refresh_self()
+                ended = self.clock.monotonic()
+                self_due = next_self_refresh(ended, ended - started)
             self.report_progress()
             await self.clock.sleep(SELF_REFRESH_SECONDS)
 
@@ -590,6 +605,12 @@ class Daemon:
     def refresh_self(self) -> None:
         text, openmetrics = self._self_renderer.render(self.registry)
         self.cache.set_self(text, openmetrics)
+
+
+def next_self_refresh(ended: float, took: float) -> float:
+    """When the self part is rendered next (monotonic): SELF_REFRESH_SECONDS after the last
+    rendering ended, or later when that one took more than SELF_REFRESH_SHARE of the time."""
+    return ended + max(SELF_REFRESH_SECONDS, took / SELF_REFRESH_SHARE)
 
 
 def _status_page(daemon: Daemon, loop: asyncio.AbstractEventLoop) -> Callable[[], str]:

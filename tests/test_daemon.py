@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import itertools
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -15,7 +16,14 @@ import pytest
 from exporter.cli import collector_defaults
 from exporter.collectors import COLLECTORS
 from exporter.config import Settings, load_settings
-from exporter.daemon import Daemon, ServeOptions, describe_expiry, waiting_message
+from exporter.daemon import (
+    Daemon,
+    ServeOptions,
+    describe_expiry,
+    next_self_refresh,
+    waiting_message,
+)
+from exporter.exposition import DataPart
 from exporter.logs import Redactor
 from exporter.sharding import Shard, shard_of
 from exporter.simulator import Fault, FleetSpec, SimAccount, SimToken, Simulator, SimulatorConfig
@@ -215,6 +223,75 @@ def test_snapshots_go_stale_after_stale_after(tmp_path: Path) -> None:
     # data stays stale instead of being served again for another 10 minutes
     clock.wall -= 600
     assert daemon.fresh_snapshots() == []
+
+
+async def self_refreshes(tmp_path: Path, takes: float, seconds: float) -> list[float]:
+    """When the refresh loop rendered the self part (monotonic) over `seconds` of a fake clock,
+    each rendering taking `takes` seconds."""
+    clock = FakeClock()
+    token = write_token(tmp_path, "t", READ_TOKEN)
+    settings = load_settings(write_config(tmp_path, f"accounts: [{{name: a, token_file: {token}}}]\n"),
+                             {}, collector_defaults())
+    daemon = Daemon(settings, ServeOptions("127.0.0.1", 0, "/metrics"), collectors=COLLECTORS,
+                    reload_settings=lambda: settings, redactor=Redactor(), environ={},
+                    clock=clock, handle_signals=False)
+    rendered: list[float] = []
+
+    def refresh_self() -> None:
+        rendered.append(clock.monotonic())
+        clock.advance(takes)
+
+    daemon.refresh_self = refresh_self  # type: ignore[method-assign]
+    daemon._render_wanted = asyncio.Event()
+    end = clock.monotonic() + seconds
+    task = asyncio.create_task(daemon._refresh_loop())
+    while clock.monotonic() < end:
+        await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return rendered
+
+
+async def test_a_slow_self_part_is_rendered_less_often(tmp_path: Path) -> None:
+    # fast: every second, as before
+    fast = await self_refreshes(tmp_path, 0.001, 30)
+    assert len(fast) >= 29
+    # 0.5 s per rendering (hundreds of accounts): at most a tenth of the time, so every ~5 s
+    slow = await self_refreshes(tmp_path, 0.5, 60)
+    assert 10 <= len(slow) <= 12
+    assert all(b - a >= 5.5 for a, b in itertools.pairwise(slow))
+    assert next_self_refresh(100.0, 0.05) == 101.0
+    assert next_self_refresh(100.0, 2.0) == 120.0
+
+
+async def test_renders_are_spaced_by_their_own_duration(tmp_path: Path) -> None:
+    # hundreds of accounts' first polls each change the data: the changes that come while a
+    # render runs, and for twice its duration after, are rendered together, not one by one
+    clock = FakeClock()
+    token = write_token(tmp_path, "t", READ_TOKEN)
+    settings = load_settings(write_config(tmp_path, f"accounts: [{{name: a, token_file: {token}}}]\n"),
+                             {}, collector_defaults())
+    daemon = Daemon(settings, ServeOptions("127.0.0.1", 0, "/metrics"), collectors=COLLECTORS,
+                    reload_settings=lambda: settings, redactor=Redactor(), environ={},
+                    clock=clock, handle_signals=False)
+    renders: list[float] = []
+
+    def render(renderer: object, fresh: object, now: float) -> DataPart:
+        renders.append(clock.monotonic())
+        clock.advance(1.5)  # a large fleet's render
+        return DataPart.build(b"x 1\n")
+
+    daemon._render = render  # type: ignore[method-assign]
+    daemon._render_wanted = asyncio.Event()
+    daemon._render_wanted.set()
+    task = asyncio.create_task(daemon._render_loop())
+    await eventually(lambda: len(clock.sleeps) == 1)
+    assert clock.sleeps == [3.0]  # twice the render's 1.5 s
+    daemon._render_wanted.set()  # a change during that pause: one more render after it
+    await eventually(lambda: len(renders) == 2)
+    assert renders[1] - renders[0] == 4.5
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def start_with_scopes(
