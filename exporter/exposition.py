@@ -705,6 +705,14 @@ class Exposition:
     data: DataPart
     self_text: Run
     self_openmetrics: Run
+    # the CRC-32 of each whole body (the gzip trailer's), once here rather than at every scrape
+    text_crc: int = field(init=False, repr=False)
+    openmetrics_crc: int = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text_crc", zlib.crc32(self.self_text.plain, self.data.crc))
+        object.__setattr__(self, "openmetrics_crc",
+                           zlib.crc32(self.self_openmetrics.plain, self.data.openmetrics_crc))
 
     @classmethod
     def compose(cls, data: DataPart, self_text: bytes, self_openmetrics: bytes) -> Exposition:
@@ -715,15 +723,15 @@ class Exposition:
         if openmetrics:
             segments, tail = data.openmetrics, self.self_openmetrics
             size, deflated, crc = (data.openmetrics_size, data.openmetrics_deflate_size,
-                                   data.openmetrics_crc)
+                                   self.openmetrics_crc)
         else:
             segments, tail = data.text, self.self_text
-            size, deflated, crc = data.size, data.deflate_size, data.crc
+            size, deflated, crc = data.size, data.deflate_size, self.text_crc
         size += tail.size
         if not gzip:
             return Body(segments, tail, gzip, size, size, 0)
         length = len(GZIP_HEADER) + deflated + len(tail.deflate) + _GZIP_TRAILER
-        return Body(segments, tail, gzip, length, size, zlib.crc32(tail.plain, crc))
+        return Body(segments, tail, gzip, length, size, crc)
 
     # Whole bodies as byte strings, for tests and tools (a scrape iterates `body`)
     @property
