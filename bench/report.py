@@ -61,7 +61,7 @@ SUITES = (
           "/metrics with every Droplet and volume, to /readyz, and the memory at rest"),
     Suite("accounts", "bench.accounts",
           ("--accounts", "200", "--droplets", "500", "--rest", "30", "--seconds", "10",
-           "--timeout", "420"),
+           "--timeout", "300"),
           "200 accounts of 500 Droplets each (every one its own token) in one exporter process, "
           "an API that answers at once: ready time, CPU, memory and scrapes"),
 )
