@@ -682,3 +682,18 @@ def test_a_packed_fragment_reads_as_its_plain_lines() -> None:
     assert len(packed) == 2
     assert isinstance(encode_collector("a", tiny_collector([("t_info", ("x",), 1)]), None),
                       PackedFragment)
+
+
+def test_a_gzip_body_writes_small_pieces_joined_and_big_ones_as_kept() -> None:
+    # 200 pieces kept compressed whose deflate pieces are small, and one that is not
+    small = [(f"piece_{n} ".encode() * (PACK_BYTES // 8))[:PACK_BYTES] + b"\n" for n in range(200)]
+    big = os.urandom(40_000)  # incompressible: its deflate piece is longer than a small write
+    part = DataPart.from_chunks([*small[:100], big, *small[100:]])
+    assert len(part.text) == 201
+    big_piece = next(s.deflate for s in part.text if s.size == len(big))
+    cache = ExpositionCache()
+    cache.set_data(part)
+    buffers = cache.current.body(openmetrics=False, gzip=True).buffers()
+    assert len(buffers) <= 6  # header, two runs of small pieces, the big one, self part, trailer
+    assert any(b is big_piece for b in buffers)  # by reference, not copied
+    assert gzip.decompress(b"".join(buffers)) == b"".join(small[:100]) + big + b"".join(small[100:])
