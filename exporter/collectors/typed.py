@@ -4,7 +4,7 @@ holding only the fields a collector reads.
 `json.loads` builds a dict for every object of a page and a Python value for every field, most
 of which no collector reads (a Droplet's size lists its regions, its image its own details):
 at 10,000 Droplets, decoding their pages into Structs instead halves the CPU of a Droplet poll
-(bench/decoding.py; bench/decoding.md has the numbers and the decision).
+(bench/decoding.py; docs/performance.md has the numbers and the decision).
 
 Nothing the exporter reports changes. A page is decoded this way only when it fits the types
 exactly; any other page (a field of an unexpected type, NaN or Infinity, a byte order mark,
