@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -40,9 +39,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
-import yaml
 
-from bench.common import print_table, process_status
+from bench.common import print_table, process_status, start_simulator, stop
 from bench.performance import LoadResult, cpu_seconds, free_port, python_load, wrk
 
 TOKEN_PREFIX = "team-"
@@ -100,36 +98,11 @@ class ManyAccountsSimulator:
             } for n, name in enumerate(self.names)],
             "faults": [{"kind": "latency", "seconds": latency}] if latency > 0 else [],
         }
-        scenario_path = workdir / "scenario.yml"
-        scenario_path.write_text(yaml.safe_dump(scenario))
-        url_file = workdir / "simulator.url"
-        self.tokens_dir = workdir / "tokens"
-        self.log_path = workdir / "simulator.log"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "exporter.simulator", "--host", "127.0.0.1", "--port", "0",
-             "--scenario", str(scenario_path), "--url-file", str(url_file),
-             "--tokens-dir", str(self.tokens_dir)],
-            stdout=subprocess.DEVNULL, stderr=self.log_path.open("wb"),
-        )
-        deadline = time.monotonic() + 300
-        while not (url_file.exists() and url_file.read_text().strip()):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"simulator did not start: {self.log_path.read_text()}")
-            time.sleep(0.1)
-        self.url = url_file.read_text().strip()
+        self.process, self.url, self.tokens_dir, self.log_path = start_simulator(
+            workdir, scenario, timeout=300)
 
     def stop(self) -> None:
-        stop(self.process)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(self.process, wait=60)
 
 
 def exporter_config(workdir: Path, simulator: ManyAccountsSimulator) -> Path:

@@ -20,6 +20,40 @@ from exporter.collectors import COLLECTORS
 TOKEN_NAME = "bench-read-only"
 
 
+def start_simulator(workdir: Path, scenario: dict[str, Any], timeout: float
+                    ) -> tuple[subprocess.Popen[bytes], str, Path, Path]:
+    """`python -m exporter.simulator` serving `scenario` on a free loopback port: (the process,
+    its URL, the directory its tokens are written to, its log), once it listens."""
+    scenario_path = workdir / "scenario.yml"
+    scenario_path.write_text(yaml.safe_dump(scenario))
+    url_file = workdir / "simulator.url"
+    tokens_dir = workdir / "tokens"
+    log_path = workdir / "simulator.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "exporter.simulator", "--host", "127.0.0.1", "--port", "0",
+         "--scenario", str(scenario_path), "--url-file", str(url_file),
+         "--tokens-dir", str(tokens_dir)],
+        stdout=subprocess.DEVNULL, stderr=log_path.open("wb"),
+    )
+    deadline = time.monotonic() + timeout
+    while not (url_file.exists() and url_file.read_text().strip()):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"simulator did not start: {log_path.read_text()}")
+        time.sleep(0.1)
+    return process, url_file.read_text().strip(), tokens_dir, log_path
+
+
+def stop(process: subprocess.Popen[bytes], wait: float = 30) -> None:
+    """SIGTERM, then SIGKILL after `wait` seconds."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(wait)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class SimulatorProcess:
     """`python -m exporter.simulator` with a generated scenario, on a free loopback port."""
 
@@ -39,32 +73,12 @@ class SimulatorProcess:
             "faults": list(faults),
         }
         self.workdir = workdir
-        scenario_path = workdir / "scenario.yml"
-        scenario_path.write_text(yaml.safe_dump(scenario))
-        url_file = workdir / "simulator.url"
-        self.tokens_dir = workdir / "tokens"
-        self.log_path = workdir / "simulator.log"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "exporter.simulator", "--host", "127.0.0.1", "--port", "0",
-             "--scenario", str(scenario_path), "--url-file", str(url_file),
-             "--tokens-dir", str(self.tokens_dir)],
-            stdout=subprocess.DEVNULL, stderr=self.log_path.open("wb"),
-        )
-        deadline = time.monotonic() + 120
-        while not (url_file.exists() and url_file.read_text().strip()):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"simulator did not start: {self.log_path.read_text()}")
-            time.sleep(0.1)
-        self.url = url_file.read_text().strip()
+        self.process, self.url, self.tokens_dir, self.log_path = start_simulator(
+            workdir, scenario, timeout=120)
         self.token_file = self.tokens_dir / TOKEN_NAME
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop(self.process, wait=10)
 
 
 def exporter_config(workdir: Path, simulator: SimulatorProcess, collectors: str = "",

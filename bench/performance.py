@@ -46,7 +46,6 @@ import multiprocessing
 import os
 import re
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -63,7 +62,14 @@ from typing import Any
 
 import httpx
 
-from bench.common import SimulatorProcess, exporter_config, percentile, print_table, process_status
+from bench.common import (
+    SimulatorProcess,
+    exporter_config,
+    percentile,
+    print_table,
+    process_status,
+    stop,
+)
 from exporter import __version__
 from exporter.api import PER_PAGE, AccountApi, DigitalOceanClient, request_counter
 from exporter.budget import RequestBudget
@@ -477,16 +483,6 @@ def start_nginx(workdir: Path, root: Path) -> tuple[subprocess.Popen[bytes], int
                                stderr=subprocess.DEVNULL)
     wait_listening(port, process)
     return process, port
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # -- the exporter process ---------------------------------------------------------------------
